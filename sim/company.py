@@ -1,0 +1,272 @@
+"""The company: CEO, board and finance. Signals, pressure, hiring, commissions, funding, death.
+
+Pressure rises with the gap to the revenue plan and with a short cash fuse. Under sales-led
+governance it lowers the bar for contingent deals, widens targeting, lengthens promises and hires
+reps ahead of product-market fit; product-led governance gates hiring and commissions on a PMF
+signal and keeps burn low until then (000_6d48f6e008d74b5c.txt, 001_c4a0b04a5eb93e2d.txt).
+Funding depends on traction at the time the CEO asks (000).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+from scipy.special import expit
+
+from sim.ledger import Ledger
+from sim.market import NO_ONE, State
+from sim.scenario import Scenario
+
+MONTHS_PER_YEAR = 12
+RUNWAY_CAP_MONTHS = 120.0  # runway reported when the company is not burning cash (months)
+PLAN_CHURN_ALLOWANCE = 0.02  # monthly churn the plan expects to replace (share/month)
+TRACTION_WINDOW = 3  # months of MRR history investors look at (months)
+INVESTOR_ARR_SLOPE = 1.5  # funding odds per log-unit of ARR over the bar (logit)
+INVESTOR_GROWTH_SLOPE = 1.0  # funding odds per growth bar of growth above the bar (logit)
+INVESTOR_CHURN_SLOPE = 1.0  # funding odds per churn bar of churn below the bar (logit)
+DEMAND_LEADS_PER_REP = 2.0  # after PMF: hire when waiting leads exceed this many months of a rep's work
+
+
+class Company(mesa.Agent):
+    """The CEO and the books: reads signals, sets pressure, hires, pays, raises, or dies."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario) -> None:
+        super().__init__(model)
+        self.p = scenario.company
+        self.sales = scenario.sales
+        self.policy = scenario.policy
+        self.ledger = Ledger(self.p.initial_cash)
+        self.pressure = 0.0
+        self.pmf = False
+        self.pmf_month: int | None = None
+        self.pmf_streak = 0
+        self.rounds = 0
+        self.next_raise_month = 0
+        self.mrr_history: list[float] = []
+        self.churn_history: list[float] = []
+        self.burn = 0.0
+        self.runway = RUNWAY_CAP_MONTHS
+        self.dead = False
+        self.last_hire_month = 0
+        self.reset_month()
+
+    def reset_month(self) -> None:
+        self.bookings = self.decisions = self.wins = self.discovery = 0.0
+        self.promises_made = self.contingent_accepted = self.reps_hired = self.reps_left = 0
+
+    # -- signals ---------------------------------------------------------------------------------
+    def plan_mrr(self, month: int) -> float:
+        if month < self.p.plan_start_month:
+            return 0.0
+        return self.p.plan_start_mrr_usd * (1.0 + self.p.plan_growth_monthly) ** (month - self.p.plan_start_month)
+
+    def mrr(self) -> float:
+        return float(self.model.market.prospects.mrr().sum())
+
+    def commission_on(self) -> bool:
+        return self.sales.commission_rate > 0 and (self.sales.commission_timing == "immediate" or self.pmf_month is not None)
+
+    def learning_reps(self) -> int:
+        if self.commission_on() or self.sales.commission_timing != "after_pmf":
+            return 0
+        return len(self.model.reps())
+
+    def target_segments(self) -> list[int]:
+        """Focus segment, unless pressure (bent by governance) widens targeting to everyone."""
+        market = self.model.market
+        every = list(range(len(market.segments)))
+        if self.sales.targeting == "any":
+            return every
+        if self.pressure * self.policy.pressure_response > self.policy.pressure_widen:
+            return every
+        return [market.segment_names.index(self.sales.focus_segment)]
+
+    def quota_per_rep(self) -> float:
+        """Monthly new-MRR quota of one rep: plan's new MRR, marked up, shared by ramped reps."""
+        month = self.model.month
+        planned_new = self.plan_mrr(month) - self.plan_mrr(month - 1) + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
+        capacity = sum(rep.ramp() for rep in self.model.reps())
+        return self.sales.quota_multiplier * planned_new / max(capacity, 1.0)
+
+    # -- phase 2: steer ----------------------------------------------------------------------------
+    def steer(self) -> None:
+        """Read the PMF signal and pressure, then hire (or not)."""
+        self.reset_month()
+        self._read_pmf()
+        self._update_pressure()
+        self._hire_reps()
+
+    def _read_pmf(self) -> None:
+        share = self.model.market.best_segment_love_share(self.p.pmf_fit_threshold)
+        self.pmf = share >= self.p.pmf_share
+        self.pmf_streak = self.pmf_streak + 1 if self.pmf else 0
+        if self.pmf_month is None and self.pmf_streak >= self.p.pmf_months:
+            self.pmf_month = self.model.month
+            self.model.log("pmf", share=round(share, 3))
+
+    def _update_pressure(self) -> None:
+        plan = self.plan_mrr(self.model.month)
+        gap = float(np.clip((plan - self.mrr()) / plan, 0.0, 1.0)) if plan > 0 else 0.0
+        fuse = float(np.clip((self.p.pressure_runway_months - self.runway) / self.p.pressure_runway_months, 0.0, 1.0))
+        reading = self.p.pressure_gap_weight * gap + (1.0 - self.p.pressure_gap_weight) * fuse
+        self.pressure += self.p.pressure_smoothing * (reading - self.pressure)
+
+    def _may_hire(self) -> bool:
+        if self.p.low_burn_until_pmf and self.pmf_month is None:
+            return False
+        return self.runway >= self.p.min_runway_to_hire_months and len(self.model.reps()) < self.p.max_reps
+
+    def _hire_reps(self) -> None:
+        if self._may_hire() and self._wants_rep():
+            self.model.hire_rep()
+            self.reps_hired += 1
+            self.last_hire_month = self.model.month
+
+    def _wants_rep(self) -> bool:
+        month, rule = self.model.month, self.p.hiring
+        cadence_due = month - self.last_hire_month >= self.p.plan_hire_every_months
+        if rule == "plan":
+            return cadence_due
+        if rule == "on_pressure":
+            return self.pressure > self.p.pressure_hire_threshold
+        return self.pmf_month is not None and self._leads_waiting()
+
+    def _leads_waiting(self) -> bool:
+        leads = self.model.market.leads_in(self.target_segments()).size
+        return leads > DEMAND_LEADS_PER_REP * self.sales.leads_per_month * max(len(self.model.reps()), 1)
+
+    # -- bookings and commissions (called by reps and customers) ------------------------------------
+    def book(self, idx: np.ndarray, rep: int, commission_on: bool) -> float:
+        """New customers booked by a rep: bookings, and commission if it is being paid."""
+        pr = self.model.market.prospects
+        mrr = pr.seats[idx] * pr.price[idx]
+        pr.closer[idx] = rep
+        pr.commissioned[idx] = commission_on
+        self.bookings += float(mrr.sum())
+        if commission_on and self.sales.commission_basis != "cash":
+            paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
+            pr.commission_paid[idx] = paid
+            self.ledger.post("commissions_usd", float(paid.sum()))
+        return float(mrr.sum())
+
+    def book_waiters(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
+        """Buyers who waited for a promised item and now buy (credited to the rep who pitched)."""
+        if idx.size == 0:
+            return
+        pr = self.model.market.prospects
+        owners = pr.owner[idx].copy()
+        self.model.customers.start(idx, seats, price)
+        for rep_id in np.unique(owners).tolist():
+            mine = idx[owners == rep_id]
+            booked = self.book(mine, rep_id, self.commission_on())
+            self.model.credit_rep(rep_id, booked)
+
+    def book_expansion(self, i: int, seats: float) -> None:
+        """A contingent buyer's promised expansion came after all."""
+        pr = self.model.market.prospects
+        added = max(0.0, seats - pr.seats[i]) * pr.price[i]
+        pr.seats[i] = max(seats, pr.seats[i])
+        self.bookings += added
+        if self.commission_on() and self.sales.commission_basis != "cash":
+            self.ledger.post("commissions_usd", self.sales.commission_rate * MONTHS_PER_YEAR * added)
+        self.model.credit_rep(int(pr.closer[i]), added)
+
+    def note_churn(self, gone: np.ndarray) -> None:
+        """Clawback: commission on a customer lost early comes back."""
+        if self.sales.commission_basis != "clawback" or gone.size == 0:
+            return
+        pr = self.model.market.prospects
+        early = gone[self.model.month - pr.start_month[gone] < self.sales.clawback_months]
+        refund = float(pr.commission_paid[early].sum())
+        pr.commission_paid[early] = 0.0
+        if refund:
+            self.ledger.post("commissions_usd", -refund)
+
+    def note_decisions(self, decided: int, won: int) -> None:
+        self.decisions += decided
+        self.wins += won
+
+    def note_discovery(self, contacts: int) -> None:
+        self.discovery += contacts
+
+    def note_promises(self, count: int) -> None:
+        self.promises_made += count
+
+    def note_contingent_accepted(self) -> None:
+        self.contingent_accepted += 1
+
+    # -- phase 6: settle ----------------------------------------------------------------------------
+    def settle(self) -> dict[str, float]:
+        """Post the month's flows, try to raise if the fuse is short, close the books, check death."""
+        self._post_flows()
+        self._maybe_raise()
+        flows = self.ledger.close_month()
+        self.burn = max(0.0, -(flows["revenue_usd"] - self.ledger.costs(flows)))
+        self.runway = RUNWAY_CAP_MONTHS if self.burn <= 0 else min(RUNWAY_CAP_MONTHS, max(0.0, self.ledger.cash) / self.burn)
+        self.mrr_history.append(self.mrr())
+        self.churn_history.append(self.model.customers.month_churned_mrr)
+        if self.ledger.cash < 0:
+            self.dead = True
+            self.model.log("death", cash=round(self.ledger.cash, 2))
+        return flows
+
+    def _post_flows(self) -> None:
+        customers, product = self.model.customers, self.model.product
+        overhead = self.p.overhead_usd
+        if self.p.low_burn_until_pmf and self.pmf_month is None:
+            overhead *= 1.0 - self.p.low_burn_overhead_cut
+        self.ledger.post("revenue_usd", customers.month_revenue)
+        self.ledger.post("cost_to_serve_usd", customers.month_cost_to_serve)
+        self.ledger.post("salaries_usd", product.engineers * self.p.engineer_cost_usd + len(self.model.reps()) * self.p.rep_base_usd)
+        self.ledger.post("overhead_usd", overhead)
+        self.ledger.post("hiring_usd", self.reps_hired * self.p.rep_hiring_cost_usd)
+        if self.sales.commission_basis == "cash":
+            self.ledger.post("commissions_usd", self._cash_commissions())
+
+    def _cash_commissions(self) -> float:
+        """Commission on cash collected in a customer's first year, for deals booked under commission."""
+        pr = self.model.market.prospects
+        n = pr.n
+        first_year = (pr.state[:n] == State.CUSTOMER) & pr.commissioned[:n] & (self.model.month - pr.start_month[:n] < MONTHS_PER_YEAR)
+        return self.sales.commission_rate * float(np.sum(pr.seats[:n][first_year] * pr.price[:n][first_year]))
+
+    def traction_odds(self) -> float:
+        """Chance investors fund a round now, from ARR, recent growth and revenue churn."""
+        p, mrr = self.p, self.mrr_history[-TRACTION_WINDOW - 1:]
+        arr = MONTHS_PER_YEAR * (mrr[-1] if mrr else 0.0)
+        growth = (mrr[-1] / mrr[0]) ** (1 / (len(mrr) - 1)) - 1 if len(mrr) > 1 and mrr[0] > 0 else 0.0
+        churn = sum(self.churn_history[-TRACTION_WINDOW:]) / max(sum(mrr[-TRACTION_WINDOW:]), 1.0)
+        logit = (INVESTOR_ARR_SLOPE * math.log(max(arr, 1.0) / p.funding_arr_bar_usd)
+                 + INVESTOR_GROWTH_SLOPE * (growth - p.funding_growth_bar) / max(p.funding_growth_bar, 1e-6)
+                 + INVESTOR_CHURN_SLOPE * (p.funding_churn_bar - churn) / p.funding_churn_bar)
+        return float(expit(logit))
+
+    def _maybe_raise(self) -> None:
+        p, month = self.p, self.model.month
+        cash_after = self.ledger.cash + self.ledger.net()
+        runway = cash_after / self.burn if self.burn > 0 else RUNWAY_CAP_MONTHS
+        if self.rounds >= p.max_rounds or month < self.next_raise_month or runway >= p.raise_when_runway_months:
+            return
+        self.next_raise_month = month + p.raise_retry_months
+        odds = self.traction_odds()
+        if self.model.rng.random() < odds:
+            self.rounds += 1
+            self.ledger.post("funding_usd", p.funding_round_usd)
+            self.model.product.engineers = min(p.max_engineers, self.model.product.engineers + p.engineers_hired_per_round)
+            self.model.log("funding", round=self.rounds, amount_usd=p.funding_round_usd, odds=round(odds, 3))
+        else:
+            self.model.log("funding_refused", odds=round(odds, 3))
+
+    def reps_attrition(self) -> None:
+        """Reps decide whether to leave; a leaver's deals go back to the lead pool."""
+        for rep in list(self.model.reps()):
+            if rep.decides_to_leave():
+                rep.hand_back_deals()
+                self.model.log("rep_left", rep=rep.unique_id, attainment=rep.attainment())
+                rep.remove()
+                self.reps_left += 1
+
+
+__all__ = ["Company", "NO_ONE"]

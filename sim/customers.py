@@ -1,0 +1,162 @@
+"""Customers: satisfaction, promises kept and broken, churn, expansion and monthly payments.
+
+Satisfaction follows fit (minus the weight of a complex product, 004_ce31e603c4dfbe1d.txt) and
+drops when a promised roadmap item slips or a custom feature is abandoned; prospects promised a
+future item may wait instead of buying (002_23429537579b20f1.txt; churn must stay low to grow,
+003_ad2eeeaa19e1d10f.txt). Contingent buyers take a small first order and mostly never expand
+('5 seats now, 300 later', 001_c4a0b04a5eb93e2d.txt).
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from sim.market import NO_ONE, State
+from sim.product import CustomItem
+
+SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
+SATISFACTION_ADJUST = 0.3  # share of the gap to current fit satisfaction closes each month (share/month)
+COMPLEXITY_CONSUME_PENALTY = 0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
+PROMISE_DISAPPOINTMENT = 0.25  # satisfaction lost when a promised item slips past its date (0-1)
+ABANDONED_DISAPPOINTMENT = 0.4  # satisfaction lost when a contingent feature is killed (0-1)
+LATE_CONVERSION_FACTOR = 0.5  # relative chance a contingent buyer still expands after a late delivery
+WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
+
+
+class CustomerBase(mesa.Agent):
+    """The company's customers as one population: each customer still decides on its own."""
+
+    def __init__(self, model: mesa.Model) -> None:
+        super().__init__(model)
+        self.month_revenue = self.month_cost_to_serve = self.month_churned_mrr = 0.0
+        self.promises_kept = self.promises_broken = 0
+        self.contingent_delivered = self.contingent_converted = 0
+        seg = model.market.segments
+        self.cost_per_seat = np.array([s.cost_to_serve_per_seat_usd for s in seg])
+        self.churn_base = np.array([s.churn_monthly for s in seg])
+        self.list_price = np.array([s.price_per_seat_usd for s in seg])
+
+    def start(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
+        """New customers: seats at a price, satisfaction starting from their fit."""
+        pr = self.model.market.prospects
+        pr.state[idx] = State.CUSTOMER
+        pr.owner[idx] = NO_ONE
+        pr.seats[idx] = seats
+        pr.price[idx] = price
+        pr.satisfaction[idx] = pr.fit[idx]
+        pr.start_month[idx] = self.model.month
+
+    # -- monthly phase -----------------------------------------------------------------------------
+    def new_month(self) -> None:
+        self.promises_kept = self.promises_broken = 0
+        self.contingent_delivered = self.contingent_converted = 0
+
+    def step(self) -> None:
+        """Waiters decide, promises settle, satisfaction moves, some churn, the rest pay."""
+        self._settle_waiters()
+        self._settle_promises()
+        self._update_satisfaction()
+        self._churn()
+        self._expand()
+        self._pay()
+
+    def _customers(self) -> np.ndarray:
+        pr = self.model.market.prospects
+        return np.flatnonzero(pr.state[: pr.n] == State.CUSTOMER)
+
+    def _promise_status(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of these promises were kept, and which are past due (broken)."""
+        pr = self.model.market.prospects
+        k = pr.promise_cap[idx]
+        kept = self.model.product.coverage[np.maximum(k, 0)] >= pr.promise_level[idx] - 1e-9
+        late = self.model.month > pr.promise_due[idx] + self.model.config.sales.promise_grace_months
+        return kept, late & ~kept
+
+    def _settle_waiters(self) -> None:
+        """Buyers waiting for a promised item buy when it ships, and walk when it slips."""
+        pr = self.model.market.prospects
+        waiting = np.flatnonzero(pr.state[: pr.n] == State.WAITING)
+        if waiting.size == 0:
+            return
+        kept, broken = self._promise_status(waiting)
+        buyers, walkers = waiting[kept], waiting[broken]
+        self.promises_kept += buyers.size
+        self.promises_broken += walkers.size
+        pr.promise_cap[waiting[kept | broken]] = NO_ONE
+        rival = pr.comp_fit[walkers] > pr.fit[walkers]
+        pr.state[walkers] = np.where(rival, State.LOST_TO_COMPETITOR, State.LOST)
+        price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
+        self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
+
+    def _settle_promises(self) -> None:
+        pr = self.model.market.prospects
+        customers = self._customers()
+        promised = customers[pr.promise_cap[customers] >= 0]
+        if promised.size == 0:
+            return
+        kept, broken = self._promise_status(promised)
+        self.promises_kept += int(kept.sum())
+        self.promises_broken += int(broken.sum())
+        pr.satisfaction[promised[broken]] -= PROMISE_DISAPPOINTMENT
+        pr.promise_cap[promised[kept | broken]] = NO_ONE
+
+    def _update_satisfaction(self) -> None:
+        pr = self.model.market.prospects
+        idx = self._customers()
+        target = pr.fit[idx] - COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity
+        pr.satisfaction[idx] += SATISFACTION_ADJUST * (target - pr.satisfaction[idx])
+
+    def _churn(self) -> None:
+        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's pull."""
+        market = self.model.market
+        pr, p = market.prospects, market.params
+        idx = self._customers()
+        shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
+        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx])
+        hazard = self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall) + p.competitor_steal_rate * pull
+        gone = idx[self.model.rng.random(idx.size) < np.minimum(hazard, 1.0)]
+        self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
+        pr.state[gone] = State.CHURNED
+        pr.promise_cap[gone] = NO_ONE
+        self.model.company.note_churn(gone)
+        for i in gone[pr.custom_item[gone] >= 0].tolist():
+            self.model.product.drop_items_of(i)
+            pr.custom_item[i] = NO_ONE
+
+    def _expand(self) -> None:
+        pr = self.model.market.prospects
+        idx = self._customers()
+        happy = idx[pr.satisfaction[idx] >= SATISFIED]
+        pr.seats[happy] *= 1.0 + self.model.market.params.expansion_monthly
+
+    def _pay(self) -> None:
+        pr = self.model.market.prospects
+        idx = self._customers()
+        self.month_revenue = float(np.sum(pr.seats[idx] * pr.price[idx]))
+        self.month_cost_to_serve = float(np.sum(pr.seats[idx] * self.cost_per_seat[pr.seg[idx]]))
+
+    # -- custom work outcomes (called by the product team) -----------------------------------------
+    def custom_delivered(self, item: CustomItem) -> None:
+        """The feature shipped: the customer now fits better; honesty decides if they expand."""
+        pr, market = self.model.market.prospects, self.model.market
+        i = item.customer
+        pr.custom_item[i] = NO_ONE
+        self.contingent_delivered += 1
+        if pr.state[i] != State.CUSTOMER:
+            return
+        needs = market.needs_of(np.array([i]))[0]
+        pr.custom_bonus[i] += (1.0 - self.model.product.coverage[item.capability]) / max(int(needs.sum()), 1)
+        on_time = self.model.month <= item.due_month + self.model.config.sales.promise_grace_months
+        chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
+        converted = bool(self.model.rng.random() < chance)
+        if converted:
+            self.contingent_converted += 1
+            self.model.company.book_expansion(i, pr.seats_wanted[i])
+        self.model.log("contingent_delivered", customer=i, converted=converted, on_time=on_time,
+                       estimate_em=round(item.estimate_em, 1), actual_em=round(item.actual_em, 1))
+
+    def custom_abandoned(self, item: CustomItem) -> None:
+        pr = self.model.market.prospects
+        pr.custom_item[item.customer] = NO_ONE
+        pr.satisfaction[item.customer] -= ABANDONED_DISAPPOINTMENT

@@ -1,0 +1,41 @@
+"""The cash ledger: every month's flows in and out, posted to the cent, and the cash they leave.
+
+Cash changes only through posted flows, so the ledger balances by construction and the tests can
+check it every month: cash(t) - cash(t-1) == sum of month t's flows, to the cent.
+"""
+
+from __future__ import annotations
+
+INFLOWS = ("revenue_usd", "funding_usd")
+OUTFLOWS = ("salaries_usd", "overhead_usd", "cost_to_serve_usd", "commissions_usd", "hiring_usd")
+
+
+class Ledger:
+    """Cash plus the current month's flows by name (inflows positive, outflows as costs)."""
+
+    def __init__(self, initial_cash: float) -> None:
+        self.cash = round(initial_cash, 2)
+        self.flows = dict.fromkeys(INFLOWS + OUTFLOWS, 0.0)
+
+    def post(self, name: str, amount: float) -> None:
+        """Add an amount (USD, rounded to the cent) to a named flow of this month."""
+        if name not in self.flows:
+            raise KeyError(f"unknown ledger flow {name!r}")
+        self.flows[name] = round(self.flows[name] + round(amount, 2), 2)
+
+    def net(self) -> float:
+        inflow = sum(self.flows[n] for n in INFLOWS)
+        outflow = sum(self.flows[n] for n in OUTFLOWS)
+        return round(inflow - outflow, 2)
+
+    def costs(self, flows: dict[str, float] | None = None) -> float:
+        """Total outflows of this month, or of a closed month's flows."""
+        flows = self.flows if flows is None else flows
+        return round(sum(flows[n] for n in OUTFLOWS), 2)
+
+    def close_month(self) -> dict[str, float]:
+        """Apply the month's flows to cash; return them and start a new month."""
+        closed = dict(self.flows)
+        self.cash = round(self.cash + self.net(), 2)
+        self.flows = dict.fromkeys(self.flows, 0.0)
+        return closed

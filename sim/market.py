@@ -1,0 +1,178 @@
+"""The market: segments, the prospect population (struct of arrays) and its monthly arrivals.
+
+Segments differ in need profile, price, cost to serve, cycle length, churn and how often they ask
+for custom work (004_ce31e603c4dfbe1d.txt; honesty of 'buy if you build X' from
+001_c4a0b04a5eb93e2d.txt). Prospects live in numpy arrays owned by the market; each still decides
+individually, in vectorised code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import mesa
+import numpy as np
+
+from sim.capabilities import NeedSpace, fit, needs_matrix
+from sim.scenario import Scenario
+
+
+class State(IntEnum):
+    """Where a prospect is; every prospect is in exactly one state."""
+
+    UNAWARE = 0
+    LEAD = 1
+    PIPELINE = 2
+    WAITING = 3
+    CUSTOMER = 4
+    CHURNED = 5
+    LOST = 6
+    LOST_TO_COMPETITOR = 7
+
+
+NO_ONE = -1  # owner / promise / item id meaning "none"
+DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
+SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
+BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
+HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
+
+
+class Prospects:
+    """Every prospect's attributes and state, one slot per prospect, preallocated."""
+
+    def __init__(self, capacity: int, capabilities: int) -> None:
+        self.n = 0
+        self.u = np.ones((capacity, capabilities), dtype=np.float32)
+        self.seg = np.zeros(capacity, dtype=np.int8)
+        self.state = np.full(capacity, State.UNAWARE, dtype=np.int8)
+        self.budget = np.ones(capacity)
+        self.seats_wanted = np.ones(capacity)
+        self.honesty = np.zeros(capacity)
+        self.asks_custom = np.zeros(capacity, dtype=bool)
+        self.owner = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.next_contact = np.zeros(capacity, dtype=np.int32)
+        self.decide_month = np.zeros(capacity, dtype=np.int32)
+        self.seats = np.zeros(capacity)
+        self.price = np.zeros(capacity)
+        self.satisfaction = np.zeros(capacity)
+        self.start_month = np.zeros(capacity, dtype=np.int32)
+        self.closer = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.promise_cap = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.promise_due = np.zeros(capacity, dtype=np.int32)
+        self.promise_level = np.zeros(capacity)
+        self.custom_item = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.custom_bonus = np.zeros(capacity)
+        self.commissioned = np.zeros(capacity, dtype=bool)
+        self.commission_paid = np.zeros(capacity)
+        self.fit = np.zeros(capacity)
+        self.comp_fit = np.zeros(capacity)
+
+    def mrr(self) -> np.ndarray:
+        """Monthly revenue of each customer (0 for everyone else)."""
+        n = self.n
+        return np.where(self.state[:n] == State.CUSTOMER, self.seats[:n] * self.price[:n], 0.0)
+
+    def count(self, state: State) -> int:
+        return int(np.count_nonzero(self.state[: self.n] == state))
+
+
+class Market(mesa.Agent):
+    """Holds the segments, the need space and the prospects; drifts needs and brings arrivals."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario) -> None:
+        super().__init__(model)
+        p = scenario.market
+        self.params = p
+        self.segments = list(p.segments.values())
+        self.segment_names = list(p.segments)
+        self.needs = NeedSpace(p, model.rng)
+        capacity = self._capacity(scenario)
+        self.prospects = Prospects(capacity, p.capabilities)
+        for s, seg in enumerate(self.segments):
+            self._add(s, round(seg.initial_prospects * p.size_scale))
+
+    @staticmethod
+    def _capacity(scenario: Scenario) -> int:
+        p = scenario.market
+        mean = sum(s.initial_prospects + s.arrivals_per_month * scenario.months for s in p.segments.values())
+        return int(mean * p.size_scale * 1.3) + 64
+
+    def _add(self, segment: int, count: int) -> None:
+        """New prospects of one segment enter as UNAWARE with their own needs, budget and seats."""
+        pr, seg, rng = self.prospects, self.segments[segment], self.model.rng
+        count = min(count, len(pr.seg) - pr.n)
+        if count <= 0:
+            return
+        idx = slice(pr.n, pr.n + count)
+        pr.u[idx] = rng.random((count, self.params.capabilities), dtype=np.float32)
+        pr.seg[idx] = segment
+        pr.state[idx] = State.UNAWARE
+        pr.budget[idx] = np.maximum(0.05, seg.budget_ratio * (1 + BUDGET_SD * rng.standard_normal(count)))
+        pr.seats_wanted[idx] = np.maximum(1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)))
+        pr.honesty[idx] = np.clip(seg.honesty + HONESTY_SD * rng.standard_normal(count), 0.0, 1.0)
+        pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
+        pr.n += count
+
+    # -- monthly phase ------------------------------------------------------------------------
+    def step(self) -> None:
+        """Needs drift, new prospects arrive, some unaware prospects become leads."""
+        self.needs.drift(self.model.rng)
+        for s, seg in enumerate(self.segments):
+            self._add(s, int(self.model.rng.poisson(seg.arrivals_per_month * self.params.size_scale)))
+        self._spread_awareness()
+        self.update_fit()
+
+    def _spread_awareness(self) -> None:
+        pr, p = self.prospects, self.params
+        customers = pr.count(State.CUSTOMER)
+        rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
+        unaware = np.flatnonzero(pr.state[: pr.n] == State.UNAWARE)
+        woke = unaware[self.model.rng.random(unaware.size) < rate]
+        pr.state[woke] = State.LEAD
+
+    def update_fit(self) -> None:
+        """Recompute every prospect's fit to our product and to the competitor's."""
+        pr = self.prospects
+        needs = needs_matrix(pr.u[: pr.n], pr.seg[: pr.n], self.needs.prob)
+        pr.fit[: pr.n] = np.minimum(1.0, fit(needs, self.model.coverage) + pr.custom_bonus[: pr.n])
+        pr.comp_fit[: pr.n] = fit(needs, self.model.competitor.coverage)
+
+    # -- queries used by the other agents -----------------------------------------------------
+    def needs_of(self, idx: np.ndarray) -> np.ndarray:
+        pr = self.prospects
+        return needs_matrix(pr.u[idx], pr.seg[idx], self.needs.prob)
+
+    def leads_in(self, segments: list[int]) -> np.ndarray:
+        """Indices of leads a rep may contact now, in the given segments."""
+        pr, now = self.prospects, self.model.month
+        n = pr.n
+        ok = (pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= now)
+        if len(segments) < len(self.segments):
+            ok &= np.isin(pr.seg[:n], segments)
+        return np.flatnonzero(ok)
+
+    def segment_weights(self, segments: list[int]) -> np.ndarray:
+        """How many live prospects each segment holds, zero outside the given segments."""
+        pr = self.prospects
+        alive = pr.state[: pr.n] <= State.CUSTOMER
+        counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(float)
+        mask = np.zeros(len(self.segments))
+        mask[segments] = 1.0
+        return counts * mask
+
+    def prospects_needing(self, capability: int) -> int:
+        """Live prospects (not yet lost) who need a capability: the market value of building it."""
+        pr = self.prospects
+        live = np.flatnonzero(pr.state[: pr.n] <= State.CUSTOMER)
+        need = pr.u[live, capability] < self.needs.prob[pr.seg[live], capability]
+        return int(np.count_nonzero(need))
+
+    def best_segment_love_share(self, threshold: float) -> float:
+        """PMF survey: the largest share, over segments, of live prospects whose fit >= threshold."""
+        pr = self.prospects
+        live = pr.state[: pr.n] <= State.CUSTOMER
+        seg = pr.seg[: pr.n][live]
+        love = pr.fit[: pr.n][live] >= threshold
+        total = np.bincount(seg, minlength=len(self.segments))
+        loved = np.bincount(seg, weights=love, minlength=len(self.segments))
+        return float(np.max(loved / np.maximum(total, 1)))

@@ -1,0 +1,130 @@
+"""CompanyModel: a seed-stage B2B software company, its market, its rival and its cash, month by month.
+
+The mechanisms come from the five essays in ``shared/seeds`` (see docs/MODEL.md for the ODD
+description and the trace of each mechanism to its essay). One step is one month:
+
+1. market: needs drift, prospects arrive, the competitor builds;
+2. company: PMF signal, pressure, hiring;
+3. sales reps (shuffled): prospect, work deals, close or lose;
+4. product team: custom queue vs roadmap, ship, learn;
+5. customers: promises, satisfaction, churn, expansion, payments;
+6. finance: ledger, commissions, funding, rep attrition, death check;
+7. data collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.company import Company
+from sim.competitor import Competitor
+from sim.customers import CustomerBase
+from sim.market import Market, State
+from sim.metrics import summarize_run
+from sim.observe import observe
+from sim.product import ProductTeam
+from sim.recorder import Recorder
+from sim.sales import SalesRep
+from sim.scenario import Scenario
+
+
+class CompanyModel(mesa.Model):
+    """The company-dynamics model. ``rng`` seeds everything; the same seed gives the same run."""
+
+    def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
+        super().__init__(rng=rng)
+        self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
+        self.month = 0
+        self.events: list[dict[str, Any]] = []
+        self.roadmap_shipped_this_month = 0
+        self.market = Market(self, scenario)
+        self.product = ProductTeam(self, scenario)
+        self.competitor = Competitor(self, scenario.market, self.market.needs.prob, self._all_segment_weights())
+        self.company = Company(self, scenario)
+        self.customers = CustomerBase(self)
+        for _ in range(scenario.company.initial_reps):
+            self.hire_rep()
+        self.market.update_fit()
+        self.recorder = Recorder(scenario.months)
+
+    def _all_segment_weights(self) -> np.ndarray:
+        return self.market.segment_weights(list(range(len(self.market.segments))))
+
+    # -- wiring used by the agents -----------------------------------------------------------------
+    @property
+    def coverage(self) -> np.ndarray:
+        return self.product.coverage
+
+    def reps(self) -> list[SalesRep]:
+        agents = self.agents_by_type.get(SalesRep)
+        return list(agents) if agents is not None else []
+
+    def hire_rep(self) -> SalesRep:
+        rep = SalesRep(self, self.config)
+        self.log("rep_hired", rep=rep.unique_id)
+        return rep
+
+    def credit_rep(self, rep_id: int, mrr: float) -> None:
+        for rep in self.reps():
+            if rep.unique_id == rep_id and rep.booked_mrr:
+                rep.booked_mrr[-1] += mrr
+
+    def log(self, kind: str, **detail: Any) -> None:
+        """An event for the one-run story and the debrief (a few per month at most)."""
+        self.events.append({"month": self.month, "event": kind, **detail})
+
+    def market_fit(self) -> float:
+        """Mean fit of our product over live prospects (0-1)."""
+        pr = self.market.prospects
+        live = pr.state[: pr.n] <= State.CUSTOMER
+        return float(pr.fit[: pr.n][live].mean()) if live.any() else 0.0
+
+    # -- the month ---------------------------------------------------------------------------------
+    def step(self) -> None:
+        self.month += 1
+        self.roadmap_shipped_this_month = 0
+        self.customers.new_month()
+        self.market.step()
+        self.competitor.step()
+        self.market.update_fit()
+        self.company.steer()
+        agents = self.agents_by_type.get(SalesRep)
+        if agents is not None:
+            agents.shuffle_do("step")
+        self.product.step()
+        self.market.update_fit()
+        self.customers.step()
+        flows = self.company.settle()
+        self.company.reps_attrition()
+        self.recorder.record(observe(self, flows))
+        if self.company.dead or self.month >= self.config.months:
+            self.running = False
+
+
+
+@dataclass
+class RunResult:
+    """One run: the month-by-month series, its summary and its events."""
+
+    series: pd.DataFrame
+    summary: dict[str, Any]
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    seed: int = 0
+
+
+def run(scenario: Scenario, seed: int = 0, months: int | None = None) -> RunResult:
+    """Run one company for the scenario's horizon (or ``months``) with a given seed."""
+    if months is not None:
+        scenario = scenario.with_overrides({"months": months})
+    model = CompanyModel(scenario, rng=seed)
+    while model.running:
+        model.step()
+    series = model.recorder.frame(bool_columns=("pmf", "alive"))
+    summary = summarize_run(series, scenario.months)
+    events = pd.DataFrame(model.events, columns=None) if model.events else pd.DataFrame(columns=["month", "event"])
+    return RunResult(series=series, summary=summary, events=events, seed=seed)

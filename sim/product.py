@@ -1,0 +1,250 @@
+"""The product team: capacity, the roadmap and custom queues, complexity, market knowledge, bets.
+
+Sources: engineering diverted to deal-contingent custom work, overruns, stagnation and bets with a
+spend cap and kill rule (001_c4a0b04a5eb93e2d.txt); a customisable architecture that absorbs
+custom requests without breaking the product, and selling the roadmap (002_23429537579b20f1.txt);
+complexity that makes the product hard to sell and consume (004_ce31e603c4dfbe1d.txt); market
+knowledge fed by structured sales-product meetings and learning-mode discovery
+(000_6d48f6e008d74b5c.txt, 003_ad2eeeaa19e1d10f.txt).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+from scipy.special import expit
+
+from sim.scenario import Scenario
+
+PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
+SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability
+MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
+ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
+NO_DUE = 10_000  # a due month that never comes
+
+
+@dataclass
+class CustomItem:
+    """One deal-contingent request the company committed to build for one customer."""
+
+    id: int
+    customer: int
+    capability: int
+    generality: float
+    estimate_em: float
+    actual_em: float
+    accepted_month: int
+    due_month: int
+    spent_em: float = 0.0
+
+
+@dataclass
+class RoadmapItem:
+    """The roadmap item in progress."""
+
+    capability: int
+    step: float
+    effort_em: float
+    spent_em: float = 0.0
+
+
+class ProductTeam(mesa.Agent):
+    """Engineers who ship roadmap items from their estimate of needs, and custom items for deals."""
+
+    def __init__(self, model: mesa.Model, scenario: Scenario) -> None:
+        super().__init__(model)
+        self.p = scenario.product
+        self.engineer_cost = scenario.company.engineer_cost_usd
+        self.engineers = scenario.company.initial_engineers
+        self.coverage = self._initial_coverage(scenario)
+        self.complexity = 0.0
+        truth = model.market.needs.logit
+        self.estimate = truth + model.rng.normal(0.0, self.p.knowledge_noise, truth.shape)
+        self.queue: list[CustomItem] = []
+        self.current: RoadmapItem | None = None
+        self.next_item_id = 0
+        self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
+        self.roadmap_em_total = self.fit_gain_total = 0.0
+
+    def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
+        m = scenario.market
+        s = list(m.segments).index(m.initial_fit_segment)
+        prob = self.model.market.needs.prob[s]
+        coverage = np.zeros(m.capabilities)
+        coverage[np.argsort(-prob, kind="stable")[: m.initial_covered_capabilities]] = m.initial_coverage
+        return coverage
+
+    # -- capacity -------------------------------------------------------------------------------
+    def capacity_em(self) -> float:
+        """Engineer-months available this month, after complexity drag and architecture upkeep."""
+        raw = self.engineers * self.p.engineer_productivity / (1.0 + self.p.complexity_drag * self.complexity)
+        return raw * (1.0 - self.p.architecture_overhead) if self.p.customizable_architecture else raw
+
+    def custom_backlog_em(self) -> float:
+        return sum(item.actual_em - item.spent_em for item in self.queue)
+
+    # -- monthly phase --------------------------------------------------------------------------
+    def step(self) -> None:
+        """Split capacity between the custom queue and the roadmap, ship, and learn."""
+        capacity = self.capacity_em()
+        custom = min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em())
+        self._work_custom(custom)
+        self._work_roadmap(capacity - custom)
+        self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = capacity, custom, capacity - custom
+        self._learn()
+        self.complexity *= 1.0 - self.p.complexity_decay
+
+    def _work_custom(self, effort: float) -> None:
+        for item in list(self.queue):
+            if effort <= 0:
+                break
+            used = min(effort, item.actual_em - item.spent_em)
+            item.spent_em += used
+            effort -= used
+            if self._over_bet_limit(item):
+                self._kill(item)
+            elif item.spent_em >= item.actual_em - 1e-9:
+                self._deliver(item)
+
+    def _over_bet_limit(self, item: CustomItem) -> bool:
+        limit = self.p.bet_limit_usd
+        return limit is not None and item.spent_em * self.engineer_cost > limit and item.spent_em < item.actual_em
+
+    def _kill(self, item: CustomItem) -> None:
+        """Kill rule: the bet cost more than its cap; stop and tell the customer."""
+        self.queue.remove(item)
+        self.model.customers.custom_abandoned(item)
+        self.model.log("bet_killed", customer=item.customer, spent_em=round(item.spent_em, 1),
+                       estimate_em=round(item.estimate_em, 1))
+
+    def _deliver(self, item: CustomItem) -> None:
+        self.queue.remove(item)
+        k = item.capability
+        self.coverage[k] = min(1.0, self.coverage[k] + item.generality * self.p.item_step)
+        if not self.p.customizable_architecture:
+            self.complexity += self.p.complexity_per_custom_em * item.actual_em
+        self.model.customers.custom_delivered(item)
+
+    def _work_roadmap(self, effort: float) -> None:
+        self.roadmap_em_total += effort
+        while effort > 1e-9:
+            if self.current is None:
+                self.current = self._next_item()
+            item = self.current
+            used = min(effort, item.effort_em - item.spent_em)
+            item.spent_em += used
+            effort -= used
+            if item.spent_em >= item.effort_em - 1e-9:
+                self._ship(item)
+
+    def _item_size(self) -> tuple[float, float]:
+        small = self.p.small_bet_fraction if self.p.bet_style == "many_small" else 1.0
+        return self.p.item_step * small, self.p.item_effort_em * small
+
+    def _next_item(self) -> RoadmapItem:
+        step, effort = self._item_size()
+        k = int(self.ranked_plan()[0])
+        return RoadmapItem(capability=k, step=step, effort_em=effort)
+
+    def _ship(self, item: RoadmapItem) -> None:
+        k = item.capability
+        before = self.model.market_fit()
+        self.coverage[k] = min(1.0, self.coverage[k] + item.step)
+        self.fit_gain_total += self.model.market_fit() - before
+        self.current = None
+        self.model.roadmap_shipped_this_month += 1
+        if self.p.bet_style == "many_small":
+            self._measure(k)
+
+    def _measure(self, k: int) -> None:
+        """A shipped experiment shows what its capability is really worth to the market."""
+        truth = self.model.market.needs.logit[:, k]
+        self.estimate[:, k] += SMALL_BET_LEARNING * (truth - self.estimate[:, k])
+
+    # -- the plan, from the team's estimate of needs ---------------------------------------------
+    def estimated_value(self) -> np.ndarray:
+        """Estimated market value of one more item on each capability (prospects reached x gain)."""
+        step, _ = self._item_size()
+        weights = self.model.market.segment_weights(self.model.company.target_segments())
+        demand = weights @ expit(self.estimate)
+        return demand * np.minimum(step, 1.0 - self.coverage)
+
+    def ranked_plan(self) -> np.ndarray:
+        return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
+
+    def planned_eta(self) -> np.ndarray:
+        """Months until each capability's next item ships, as planned at full capacity (inf if unplanned)."""
+        _, effort = self._item_size()
+        rate = max(self.capacity_em(), 1e-6)
+        eta = np.full(len(self.coverage), np.inf)
+        ahead = 0.0
+        if self.current is not None:
+            ahead = self.current.effort_em - self.current.spent_em
+            eta[self.current.capability] = ahead / rate
+        for k in self.ranked_plan():
+            if np.isinf(eta[k]):
+                ahead += effort
+                eta[k] = ahead / rate
+        return eta
+
+    # -- knowledge -------------------------------------------------------------------------------
+    def _learn(self) -> None:
+        rate = min(MAX_LEARNING, self.learning_rate())
+        truth = self.model.market.needs.logit
+        observed = truth + self.model.rng.normal(0.0, self.p.knowledge_noise, truth.shape)
+        self.estimate += rate * (observed - self.estimate)
+
+    def learning_rate(self) -> float:
+        company = self.model.company
+        rate = self.p.base_learning + self.p.discovery_learning_per_rep * company.learning_reps()
+        return rate + (self.p.feedback_learning if company.policy.feedback_meetings else 0.0)
+
+    def knowledge_error(self) -> float:
+        """Mean absolute error of the team's need estimate (probability units)."""
+        return float(np.mean(np.abs(expit(self.estimate) - self.model.market.needs.prob)))
+
+    # -- contingent requests ---------------------------------------------------------------------
+    def draft_request(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
+        """Scope a 'buy if you build X' request; its real effort overruns the estimate (heavy-tailed)."""
+        rng = self.model.rng
+        factor = self.p.customizable_effort_factor if self.p.customizable_architecture else 1.0
+        estimate = segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
+        overrun = self.p.overrun_median * float(np.exp(self.p.overrun_sigma * rng.standard_normal()))
+        return CustomItem(id=-1, customer=customer, capability=capability,
+                          generality=self.draw_generality(), estimate_em=estimate,
+                          actual_em=estimate * overrun, accepted_month=self.model.month,
+                          due_month=self.model.month + self._promised_months(estimate))
+
+    def judge_bet(self, item: CustomItem) -> bool:
+        """Product decides: build only if the request is worth it to the market, within the bet cap."""
+        market = self.model.market
+        weights = market.segment_weights(list(range(len(market.segments))))
+        others = float(weights @ expit(self.estimate[:, item.capability]))
+        value_per_em = item.generality * others / max(item.estimate_em, 1e-6)
+        limit = self.p.bet_limit_usd
+        within_cap = limit is None or item.estimate_em * self.engineer_cost <= limit
+        return value_per_em >= self.p.bet_value_threshold and within_cap
+
+    def commit(self, item: CustomItem) -> None:
+        item.id = self.next_item_id
+        self.next_item_id += 1
+        self.queue.append(item)
+
+    def _promised_months(self, estimate_em: float) -> int:
+        """What sales tells the customer: the estimate at the custom share we can spare, rounded up."""
+        custom_rate = max(self.capacity_em() * min(self.p.custom_capacity_cap, 0.5), 1e-6)
+        backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
+        return int(np.ceil((backlog + estimate_em) / custom_rate))
+
+    def draw_generality(self) -> float:
+        """Share of other prospects needing the capability who would also value this custom item."""
+        mean = self.p.custom_generality
+        if mean <= 0:
+            return 0.0
+        return float(self.model.rng.beta(1.0, (1.0 - mean) / mean)) if mean < 1 else 1.0
+
+    def drop_items_of(self, customer: int) -> None:
+        """The customer left: stop building what only they asked for."""
+        self.queue = [item for item in self.queue if item.customer != customer]

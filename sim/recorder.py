@@ -1,0 +1,33 @@
+"""Per-month series: collected into preallocated arrays, turned into one DataFrame at the end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class Recorder:
+    """Named columns of one value per month; no DataFrame is built inside the step."""
+
+    def __init__(self, months: int) -> None:
+        self.months = months
+        self.columns: dict[str, np.ndarray] = {}
+        self.rows = 0
+
+    def record(self, values: dict[str, float | int | bool]) -> None:
+        row = self.rows
+        for name, value in values.items():
+            column = self.columns.get(name)
+            if column is None:
+                column = self.columns[name] = np.full(self.months, np.nan)
+            column[row] = value
+        self.rows += 1
+
+    def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        data = {name: col[: self.rows] for name, col in self.columns.items()}
+        frame = pd.DataFrame(data)
+        for name in bool_columns:
+            frame[name] = frame[name].astype(bool)
+        if "month" in frame:
+            frame["month"] = frame["month"].astype(int)
+        return frame

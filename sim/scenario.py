@@ -1,0 +1,417 @@
+"""Scenario files: the validated, frozen description of one simulated company and its policy.
+
+A scenario names a preset (``sales_led``, ``product_led`` or none), overrides levers in five
+sections (``company``, ``market``, ``sales``, ``product``, ``policy``) and may carry ``expect:``
+assertions. Every numeric field is bounded and states its unit. The lever keys are fixed by
+DESIGN.md; the mechanisms behind them are traced to the essays in ``docs/MODEL.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SCHEMA_VERSION = 1
+SEGMENT_NAMES = ("smb", "midmarket", "enterprise")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or override is invalid; ``str(err)`` is one line naming file, key, problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SegmentParams(_Section):
+    """One market segment [004]: its size, economics and buying behaviour."""
+
+    initial_prospects: int = Field(ge=0, le=200_000, description="prospects reachable at month 0 (count)")
+    arrivals_per_month: float = Field(ge=0, le=10_000, description="new prospects entering each month (count/month)")
+    price_per_seat_usd: float = Field(gt=0, le=100_000, description="list price per seat (USD/month)")
+    seats_mean: float = Field(ge=1, le=10_000, description="mean seats per deal (seats)")
+    budget_ratio: float = Field(gt=0, le=3, description="mean willingness to pay as a share of list price (ratio)")
+    cost_to_serve_per_seat_usd: float = Field(ge=0, le=100_000, description="cost to serve one seat (USD/month)")
+    sales_cycle_months: float = Field(ge=0.5, le=24, description="mean months from qualified lead to decision (months)")
+    churn_monthly: float = Field(ge=0, le=0.5, description="baseline churn of a satisfied customer (share/month)")
+    custom_request_share: float = Field(ge=0, le=1, description="share of poor-fit prospects that ask 'buy if you build X' (share)")
+    honesty: float = Field(ge=0, le=1, description="share of 'buy if you build X' promises that turn into the full purchase after delivery (share) [001]")
+    custom_effort_em: float = Field(gt=0, le=120, description="estimated effort of one custom request (engineer-months)")
+    contingent_first_order: float = Field(gt=0, le=1, description="share of the promised seats a contingent buyer takes up front ('5 seats now, 300 later') (share) [001]")
+    need_mix: float = Field(ge=0, le=1, description="how much this segment's needs follow the market's common core rather than its own (share)")
+
+
+def _default_segments() -> dict[str, SegmentParams]:
+    return {
+        "smb": SegmentParams(
+            initial_prospects=500, arrivals_per_month=30, price_per_seat_usd=40, seats_mean=15,
+            budget_ratio=0.75, cost_to_serve_per_seat_usd=18, sales_cycle_months=1.5,
+            churn_monthly=0.035, custom_request_share=0.15, honesty=0.5, custom_effort_em=3,
+            contingent_first_order=0.6, need_mix=0.3),
+        "midmarket": SegmentParams(
+            initial_prospects=200, arrivals_per_month=8, price_per_seat_usd=75, seats_mean=50,
+            budget_ratio=1.0, cost_to_serve_per_seat_usd=12, sales_cycle_months=3.5,
+            churn_monthly=0.012, custom_request_share=0.35, honesty=0.4, custom_effort_em=6,
+            contingent_first_order=0.4, need_mix=0.6),
+        "enterprise": SegmentParams(
+            initial_prospects=50, arrivals_per_month=2, price_per_seat_usd=60, seats_mean=250,
+            budget_ratio=0.9, cost_to_serve_per_seat_usd=10, sales_cycle_months=7.5,
+            churn_monthly=0.007, custom_request_share=0.7, honesty=0.25, custom_effort_em=14,
+            contingent_first_order=0.1, need_mix=0.5),
+    }
+
+
+class CompanyParams(_Section):
+    """CEO, board and finance [000]: cash, headcount, plan, pressure and funding."""
+
+    initial_cash: float = Field(3_000_000, ge=0, le=1e9, description="cash at month 0 (USD)")
+    hiring: Literal["plan", "on_pressure", "after_pmf"] = Field("plan", description="rep hiring rule: follow the plan, hire when behind plan, or only after the PMF signal")
+    initial_engineers: int = Field(6, ge=1, le=500, description="engineers at month 0 (people)")
+    initial_reps: int = Field(2, ge=0, le=500, description="sales reps at month 0 (people)")
+    engineer_cost_usd: float = Field(15_000, ge=0, le=100_000, description="fully loaded engineer cost (USD/month)")
+    rep_base_usd: float = Field(10_000, ge=0, le=100_000, description="rep base salary before commission (USD/month)")
+    rep_hiring_cost_usd: float = Field(15_000, ge=0, le=500_000, description="one-off cost of hiring a rep: recruiting, onboarding (USD)")
+    overhead_usd: float = Field(30_000, ge=0, le=10_000_000, description="founders, G&A and tools (USD/month)")
+    low_burn_until_pmf: bool = Field(False, description="until the PMF signal: no hires and overhead cut by low_burn_overhead_cut [000]")
+    low_burn_overhead_cut: float = Field(0.3, ge=0, le=0.9, description="share of overhead saved while keeping burn low (share)")
+    max_reps: int = Field(25, ge=0, le=1000, description="most reps the company will employ (people)")
+    max_engineers: int = Field(20, ge=1, le=1000, description="most engineers the company will employ (people)")
+    plan_hire_every_months: int = Field(4, ge=1, le=60, description="hiring: plan adds one rep this often (months)")
+    pressure_hire_threshold: float = Field(0.35, ge=0, le=1, description="hiring: on_pressure hires a rep when pressure exceeds this (0-1)")
+    min_runway_to_hire_months: float = Field(6, ge=0, le=60, description="no hiring when runway is below this (months)")
+    plan_start_month: int = Field(6, ge=0, le=120, description="month the revenue plan starts (month)")
+    plan_start_mrr_usd: float = Field(15_000, ge=0, le=1e8, description="planned MRR at plan start (USD/month)")
+    plan_growth_monthly: float = Field(0.10, ge=0, le=1, description="planned MRR growth (share/month)")
+    pressure_runway_months: float = Field(12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]")
+    pressure_gap_weight: float = Field(0.6, ge=0, le=1, description="weight of the revenue gap in pressure (0-1)")
+    pressure_smoothing: float = Field(0.3, gt=0, le=1, description="share of the new pressure reading taken each month (share)")
+    funding_round_usd: float = Field(8_000_000, ge=0, le=1e9, description="size of a successful round (USD)")
+    max_rounds: int = Field(2, ge=0, le=10, description="most rounds the company may raise (count)")
+    raise_when_runway_months: float = Field(9, ge=0, le=60, description="the CEO starts raising when runway falls below this (months)")
+    raise_retry_months: int = Field(3, ge=1, le=24, description="months between attempts to raise (months)")
+    funding_arr_bar_usd: float = Field(1_000_000, gt=0, le=1e9, description="ARR at which investors are even odds, other traction equal (USD/year)")
+    funding_growth_bar: float = Field(0.08, ge=0, le=1, description="3-month mean MRR growth investors expect (share/month)")
+    funding_churn_bar: float = Field(0.03, gt=0, le=1, description="monthly revenue churn investors tolerate (share/month)")
+    engineers_hired_per_round: int = Field(6, ge=0, le=500, description="engineers hired after a successful round (people)")
+    pmf_fit_threshold: float = Field(0.6, gt=0, lt=1, description="PMF signal: a prospect 'loves' the product at this fit or above (0-1)")
+    pmf_share: float = Field(0.4, gt=0, le=1, description="PMF signal: share of target prospects at or above the fit threshold (share)")
+    pmf_months: int = Field(2, ge=1, le=24, description="PMF signal: consecutive months the share must hold (months)")
+
+
+class MarketParams(_Section):
+    """The market: capability space, need drift, segments and the competitor [001, 002, 004]."""
+
+    capabilities: int = Field(24, ge=4, le=128, description="capabilities the market can need (count)")
+    need_level_logit: float = Field(-1.0, ge=-6, le=6, description="mean logit of a need: about a quarter of capabilities needed by a typical prospect (logit)")
+    need_spread_logit: float = Field(1.4, ge=0, le=6, description="spread of need logits across capabilities (logit)")
+    need_drift_sd: float = Field(0.12, ge=0, le=2, description="monthly random change of each need's logit (logit/month)")
+    need_shift_prob: float = Field(0.025, ge=0, le=1, description="chance a capability's long-run need level is redrawn each month: needs appear and fade (1/month)")
+    need_reversion: float = Field(0.08, ge=0, le=1, description="monthly pull of a need toward its long-run level (share/month)")
+    size_scale: float = Field(1.0, gt=0, le=100, description="multiplies every segment's prospects and arrivals (ratio)")
+    initial_fit_segment: str = Field("midmarket", description="the segment the founders first built for: the initial product covers its top needs")
+    initial_coverage: float = Field(0.5, ge=0, le=1, description="coverage of the founders' chosen capabilities at month 0 (0-1)")
+    initial_covered_capabilities: int = Field(7, ge=0, le=128, description="capabilities the initial product covers (count)")
+    awareness_monthly: float = Field(0.08, ge=0, le=1, description="share of unaware prospects who become leads each month (share/month)")
+    referral_per_customer: float = Field(0.002, ge=0, le=1, description="extra awareness each customer adds (share/month per customer)")
+    competitor_coverage: float = Field(0.4, ge=0, le=1, description="competitor coverage of the market's top needs at month 0 (0-1)")
+    competitor_covered_capabilities: int = Field(8, ge=0, le=128, description="capabilities the competitor covers at month 0 (count)")
+    competitor_items_per_month: float = Field(0.3, ge=0, le=10, description="competitor roadmap items shipped (items/month)")
+    competitor_item_step: float = Field(0.2, ge=0, le=1, description="coverage one competitor item adds (0-1)")
+    leapfrog_prob: float = Field(0.03, ge=0, le=1, description="chance of a competitor leapfrog release (1/month) [002]")
+    leapfrog_step: float = Field(0.3, ge=0, le=1, description="coverage a leapfrog adds to each of its capabilities (0-1)")
+    leapfrog_capabilities: int = Field(3, ge=1, le=32, description="capabilities one leapfrog improves (count)")
+    competitor_steal_rate: float = Field(0.06, ge=0, le=1, description="monthly hazard that a customer the competitor fits better switches, per unit of fit gap (1/month)")
+    win_base_logit: float = Field(-0.2, ge=-10, le=10, description="win odds of an even deal (logit)")
+    win_relative_fit_slope: float = Field(5.0, ge=0, le=50, description="win odds per unit of fit over the competitor (logit per fit)")
+    win_absolute_fit_slope: float = Field(4.0, ge=0, le=50, description="win odds per unit of fit above 0.5 (logit per fit)")
+    win_discount_slope: float = Field(3.0, ge=0, le=50, description="win odds per unit of discount (logit per share)")
+    win_complexity_slope: float = Field(1.5, ge=0, le=50, description="win odds lost per unit of complexity: harder to explain and consume [004]")
+    churn_fit_slope: float = Field(4.0, ge=0, le=50, description="churn multiplier exponent per unit of satisfaction below 0.6 (per fit)")
+    expansion_monthly: float = Field(0.01, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)")
+    segments: dict[str, SegmentParams] = Field(default_factory=_default_segments, description="segments by name")
+
+    @field_validator("segments")
+    @classmethod
+    def _known_segments(cls, value: dict[str, SegmentParams]) -> dict[str, SegmentParams]:
+        if not value:
+            raise ValueError("at least one segment is needed")
+        return value
+
+    @model_validator(mode="after")
+    def _fit_segment_exists(self) -> MarketParams:
+        if self.initial_fit_segment not in self.segments:
+            raise ValueError(f"initial_fit_segment '{self.initial_fit_segment}' is not a segment ({', '.join(self.segments)})")
+        return self
+
+
+class SalesParams(_Section):
+    """Sales reps: compensation, qualification, contingent deals, roadmap promises [000, 001, 002]."""
+
+    commission_timing: Literal["immediate", "after_pmf"] = Field("immediate", description="pay commission from month 0, or only after the PMF signal (learning mode before) [000]")
+    commission_rate: float = Field(0.10, ge=0, le=0.5, description="share of booked first-year value paid as commission (share)")
+    commission_basis: Literal["booking", "cash", "clawback"] = Field("booking", description="commission paid on booking, on cash collected (first year), or on booking with clawback on early churn [002]")
+    clawback_months: int = Field(6, ge=1, le=36, description="a customer lost within this many months claws back the commission (months)")
+    contingent_acceptance: float = Field(0.3, ge=0, le=1, description="share of 'buy if you build X' requests sales commits the company to (share) [001]")
+    promise_horizon_months: float = Field(3, ge=0, le=36, description="how far ahead reps may sell the roadmap (months) [002]")
+    targeting: Literal["any", "focus"] = Field("any", description="prospect in every segment, or only in focus_segment [004]")
+    focus_segment: str = Field("midmarket", description="segment to focus on when targeting is 'focus'")
+    quota_multiplier: float = Field(1.2, ge=0.5, le=3, description="sales quota as a multiple of the revenue plan (ratio) [002]")
+    ramp_months: float = Field(5, ge=0, le=24, description="months for a new rep to reach full productivity (months)")
+    rep_capacity_deals: int = Field(12, ge=1, le=200, description="deals one fully ramped rep works at once (deals)")
+    leads_per_month: float = Field(8, ge=0, le=200, description="leads one fully ramped rep qualifies per month (leads/month)")
+    min_fit: float = Field(0.45, ge=0, le=1, description="fit a rep wants to see before working a deal, with no incentive or pressure (0-1)")
+    commission_fit_drop: float = Field(0.12, ge=0, le=1, description="how far a 10% commission lowers the fit a rep accepts (0-1)")
+    max_discount: float = Field(0.15, ge=0, le=0.9, description="deepest discount a rep gives with no incentive or pressure (share)")
+    commission_discount_add: float = Field(0.15, ge=0, le=0.9, description="extra discount a 10% commission makes a rep give (share)")
+    commission_contingent_boost: float = Field(0.5, ge=0, le=5, description="relative increase in contingent deals a 10% commission causes (ratio)")
+    perception_noise: float = Field(0.1, ge=0, le=1, description="noise in a rep's read of a prospect's fit (fit units)")
+    skill_sd: float = Field(0.3, ge=0, le=3, description="spread of rep skill (logit)")
+    attrition_annual: float = Field(0.22, ge=0, le=1, description="yearly attrition of a rep at quota (share/year)")
+    missed_quota_attrition: float = Field(1.5, ge=0, le=10, description="extra relative attrition of a rep far below quota (ratio)")
+    learning_mode_close_factor: float = Field(0.6, ge=0, le=1, description="relative close rate of a rep in learning mode: discovery, not pushing (ratio) [000]")
+    wait_scale_months: float = Field(8, gt=0, le=60, description="prospects promised an item this far out are likely to wait for it (months) [002]")
+    promise_grace_months: float = Field(1, ge=0, le=12, description="lateness tolerated before a promise counts as broken (months)")
+
+    @field_validator("focus_segment", mode="after")
+    @classmethod
+    def _segment_name(cls, value: str) -> str:
+        if not value:
+            raise ValueError("focus_segment must name a segment")
+        return value
+
+
+class ProductParams(_Section):
+    """The product team: capacity, roadmap vs custom queue, complexity, knowledge, bets [000-003]."""
+
+    custom_capacity_cap: float = Field(1.0, ge=0, le=1, description="most of engineering capacity custom work may take (share) [001]")
+    customizable_architecture: bool = Field(False, description="UI, workflow and integration hooks: custom work is cheaper and adds no complexity [002]")
+    architecture_overhead: float = Field(0.1, ge=0, le=0.9, description="share of capacity the customisable architecture costs to keep up (share)")
+    customizable_effort_factor: float = Field(0.5, gt=0, le=1, description="effort of custom work on the customisable architecture, relative (ratio)")
+    bet_limit_usd: float | None = Field(None, ge=0, le=1e8, description="spend cap per contingent bet, with a kill rule past it; null = no cap (USD) [001]")
+    bet_style: Literal["few_big", "many_small"] = Field("few_big", description="roadmap in a few big items or many small experiments that learn and kill [001]")
+    engineer_productivity: float = Field(1.0, gt=0, le=5, description="output of one engineer at zero complexity (engineer-months/month)")
+    item_effort_em: float = Field(8, gt=0, le=200, description="effort of one big roadmap item (engineer-months)")
+    item_step: float = Field(0.3, gt=0, le=1, description="coverage one big roadmap item adds to its capability (0-1)")
+    small_bet_fraction: float = Field(0.25, gt=0, le=1, description="size of one small experiment relative to a big item (ratio)")
+    small_bet_kill_value: float = Field(0.5, ge=0, le=5, description="a small-bet line stops when its measured value falls below this share of the expected (ratio)")
+    complexity_per_custom_em: float = Field(0.012, ge=0, le=1, description="complexity added per engineer-month of custom work (complexity/em) [004]")
+    complexity_drag: float = Field(1.0, ge=0, le=10, description="productivity divides by 1 + drag x complexity (per complexity)")
+    complexity_decay: float = Field(0.01, ge=0, le=1, description="complexity paid down each month by routine refactoring (share/month)")
+    overrun_sigma: float = Field(0.7, ge=0, le=3, description="spread of actual/estimated custom effort, lognormal (log units) [001]")
+    overrun_median: float = Field(1.3, ge=0.5, le=5, description="median of actual/estimated custom effort (ratio)")
+    custom_generality: float = Field(0.15, ge=0, le=1, description="mean share of other prospects needing the capability who also value a custom item (share) [001]")
+    bet_value_threshold: float = Field(1.0, ge=0, le=100, description="product-decided requests: accept when market value per engineer-month beats this (prospects/em)")
+    knowledge_noise: float = Field(0.8, ge=0, le=5, description="noise of one observation of market needs (logit)")
+    base_learning: float = Field(0.04, ge=0, le=1, description="share of the gap to true needs the team closes each month on its own (share/month)")
+    feedback_learning: float = Field(0.2, ge=0, le=1, description="extra monthly learning from structured sales-product meetings (share/month) [000, 002, 003]")
+    discovery_learning_per_rep: float = Field(0.04, ge=0, le=1, description="extra monthly learning per rep in learning mode (share/month) [000]")
+
+
+class PolicyParams(_Section):
+    """Governance: who decides custom work, how pressure bends sales, feedback [000, 001, 003]."""
+
+    feedback_meetings: bool = Field(False, description="structured sales-product feedback every month [000, 002, 003]")
+    pressure_response: float = Field(1.0, ge=0, le=1, description="how strongly pressure bends sales policy: lower bar, wider targeting, longer promises (0-1) [000, 001]")
+    custom_decider: Literal["sales", "product"] = Field("sales", description="sales commits contingent deals, or product judges each as a bet on market value [001]")
+    pressure_promise_months: float = Field(6, ge=0, le=36, description="months full pressure adds to the promise horizon (months)")
+    pressure_fit_drop: float = Field(0.15, ge=0, le=1, description="how far full pressure lowers the fit reps accept (0-1)")
+    pressure_acceptance_add: float = Field(0.4, ge=0, le=1, description="contingent acceptance full pressure adds (share)")
+    pressure_widen: float = Field(0.5, ge=0, le=1, description="pressure above which focused targeting widens to every segment (0-1)")
+
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "sales_led": {
+        "company": {"hiring": "on_pressure", "low_burn_until_pmf": False},
+        "sales": {"commission_timing": "immediate", "commission_basis": "booking",
+                  "contingent_acceptance": 0.8, "promise_horizon_months": 12, "targeting": "any"},
+        "product": {"custom_capacity_cap": 1.0, "bet_limit_usd": None},
+        "policy": {"feedback_meetings": False, "pressure_response": 1.0, "custom_decider": "sales"},
+    },
+    "product_led": {
+        "company": {"hiring": "after_pmf", "low_burn_until_pmf": True},
+        "sales": {"commission_timing": "after_pmf", "commission_basis": "clawback",
+                  "contingent_acceptance": 0.2, "promise_horizon_months": 3, "targeting": "focus",
+                  "focus_segment": "midmarket"},
+        "product": {"custom_capacity_cap": 0.2, "bet_limit_usd": 100_000, "bet_style": "many_small"},
+        "policy": {"feedback_meetings": True, "pressure_response": 0.2, "custom_decider": "product"},
+    },
+}
+
+
+class Scenario(BaseModel):
+    """A whole scenario: preset, the five lever sections, horizon, seeds and expectations."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = Field(SCHEMA_VERSION, description="version of this file format")
+    name: str = Field("unnamed", max_length=120, description="short name shown in tables and charts")
+    description: str = Field("", max_length=4000, description="what this scenario shows, for a facilitator to read aloud")
+    preset: Literal["sales_led", "product_led"] | None = Field(None, description="lever bundle the sections override")
+    months: int = Field(60, ge=1, le=240, description="horizon (months)")
+    seeds: int = Field(32, ge=1, le=10_000, description="ensemble size for check and compare (runs)")
+    company: CompanyParams = Field(default_factory=CompanyParams)
+    market: MarketParams = Field(default_factory=MarketParams)
+    sales: SalesParams = Field(default_factory=SalesParams)
+    product: ProductParams = Field(default_factory=ProductParams)
+    policy: PolicyParams = Field(default_factory=PolicyParams)
+    expect: list[str | dict[str, Any]] = Field(default_factory=list, description="assertions on ensemble metrics checked by `sim check`")
+
+    @model_validator(mode="after")
+    def _focus_segment_exists(self) -> Scenario:
+        if self.sales.focus_segment not in self.market.segments:
+            raise ValueError(f"sales.focus_segment '{self.sales.focus_segment}' is not a segment ({', '.join(self.market.segments)})")
+        return self
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A new scenario with dotted keys (``"sales.commission_rate": 0.1``) replaced, validated."""
+        data = self.model_dump(mode="python")
+        for key, value in overrides.items():
+            _set_dotted(data, key, value)
+        return _validate(data, source="--set")
+
+    def levers(self) -> dict[str, Any]:
+        """The scenario as plain data without expectations: what the model reads."""
+        return self.model_dump(mode="json", exclude={"expect"})
+
+    def to_yaml(self) -> str:
+        """The exact YAML of this scenario (every lever written out, loadable again)."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict) or part not in node:
+            raise ScenarioError(f"--set {key}: unknown key '{'.'.join(parts[:depth + 1])}'{_hint(part, node)}")
+        node = node[part]
+    if not isinstance(node, dict) or parts[-1] not in node:
+        raise ScenarioError(f"--set {key}: unknown key '{key}'{_hint(parts[-1], node)}")
+    node[parts[-1]] = value
+
+
+def _hint(name: str, node: Any) -> str:
+    if not isinstance(node, dict):
+        return ""
+    close = difflib.get_close_matches(str(name), [str(k) for k in node], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _field_names(loc: tuple[Any, ...]) -> list[str]:
+    """Names of the fields allowed where an error points (for the 'did you mean' hint)."""
+    model: Any = Scenario
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(parts.pop(0)) if isinstance(model, type) else None
+        if field is None:
+            return []
+        model = field.annotation
+        if getattr(model, "__origin__", None) is dict:
+            model = model.__args__[1]
+            if parts:
+                parts.pop(0)
+    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(loc[-1]), _field_names(loc), n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        msg = f"unknown key{hint}"
+    else:
+        msg = first["msg"].removeprefix("Value error, ")
+        if "input" in first and first["type"] not in ("missing",):
+            msg += f" (got {json.dumps(first['input'], default=str)[:60]})"
+    more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
+    return f"{source}: {key}: {msg}{more}"
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "expect":
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _validate(data: dict[str, Any], source: str) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_error(err, source)) from None
+
+
+_DEFAULTS: dict[str, Any] = {"market": {"segments": {k: v.model_dump() for k, v in _default_segments().items()}}}
+
+
+def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
+    """Build a scenario from parsed YAML: the preset's levers first, then the file's sections."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+    preset = data.get("preset")
+    if preset is not None and preset not in PRESETS:
+        close = difflib.get_close_matches(str(preset), list(PRESETS), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (choose one of {', '.join(PRESETS)})"
+        raise ScenarioError(f"{source}: preset: unknown preset '{preset}'{hint}")
+    merged = _merge(_merge(_DEFAULTS, PRESETS.get(preset, {}) if preset else {}), data)
+    return _validate(merged, source)
+
+
+def preset(name: str) -> Scenario:
+    """The named preset with every other lever at its default."""
+    return from_dict({"preset": name, "name": name}, source=f"preset {name}")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file; raises ScenarioError with a one-line message."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"{path}: cannot read ({err.__class__.__name__})") from None
+    return loads(text, source=str(path))
+
+
+def loads(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse YAML text into a validated scenario (used for uploads and files alike)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{source}: (yaml): not valid YAML{where}") from None
+    return from_dict(data, source=source)
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """Turn ``key=value`` strings into a dict, values parsed as YAML scalars."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"--set {item}: expected key=value")
+        try:
+            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
+        except yaml.YAMLError:
+            raise ScenarioError(f"--set {item}: value is not valid YAML") from None
+    return out
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files."""
+    return Scenario.model_json_schema()

@@ -59,6 +59,13 @@ def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     return np.where(count > 0, covered / np.maximum(count, 1), 0.5)
 
 
+def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
+    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, P)."""
+    count = needs.sum(axis=1, dtype=np.float32)[:, None]
+    covered = needs.astype(np.float32) @ coverages.T.astype(np.float32)
+    return np.where(count > 0, covered / np.maximum(count, 1.0), 0.5)
+
+
 def top_missing_need(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     """For each prospect, the needed capability the product covers least (-1 when none needed)."""
     gap = np.where(needs, 1.0 - coverage[None, :], -1.0)

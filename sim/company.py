@@ -114,9 +114,10 @@ class Company(mesa.Agent):
         self.pressure += self.p.pressure_smoothing * (reading - self.pressure)
 
     def _may_hire(self) -> bool:
+        reps = len(self.model.reps())
         if self.p.low_burn_until_pmf and self.pmf_month is None:
-            return False
-        return self.runway >= self.p.min_runway_to_hire_months and len(self.model.reps()) < self.p.max_reps
+            return reps < self.p.initial_reps  # replace leavers, but do not grow before PMF
+        return self.runway >= self.p.min_runway_to_hire_months and reps < self.p.max_reps
 
     def _hire_reps(self) -> None:
         if self._may_hire() and self._wants_rep():
@@ -126,6 +127,8 @@ class Company(mesa.Agent):
 
     def _wants_rep(self) -> bool:
         month, rule = self.model.month, self.p.hiring
+        if len(self.model.reps()) < self.p.initial_reps:
+            return True
         cadence_due = month - self.last_hire_month >= self.p.plan_hire_every_months
         if rule == "plan":
             return cadence_due

@@ -13,7 +13,7 @@ from enum import IntEnum
 import mesa
 import numpy as np
 
-from sim.capabilities import NeedSpace, fit, needs_matrix
+from sim.capabilities import NeedSpace, fits, needs_matrix
 from sim.scenario import Scenario
 
 
@@ -88,6 +88,12 @@ class Market(mesa.Agent):
         self.needs = NeedSpace(p, model.rng)
         capacity = self._capacity(scenario)
         self.prospects = Prospects(capacity, p.capabilities)
+        self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
+        self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
+        self._leads = np.zeros(0, dtype=np.int64)
+        self._pipeline = np.zeros(0, dtype=np.int64)
+        self._counts_month = -1
+        self._counts = np.zeros(len(self.segments))
         for s, seg in enumerate(self.segments):
             self._add(s, round(seg.initial_prospects * p.size_scale))
 
@@ -115,12 +121,13 @@ class Market(mesa.Agent):
 
     # -- monthly phase ------------------------------------------------------------------------
     def step(self) -> None:
-        """Needs drift, new prospects arrive, some unaware prospects become leads."""
+        """Needs drift and coverage dates, new prospects arrive, some unaware prospects become leads."""
         self.needs.drift(self.model.rng)
+        self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
+        self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
         for s, seg in enumerate(self.segments):
             self._add(s, int(self.model.rng.poisson(seg.arrivals_per_month * self.params.size_scale)))
         self._spread_awareness()
-        self.update_fit()
 
     def _spread_awareness(self) -> None:
         pr, p = self.prospects, self.params
@@ -131,11 +138,35 @@ class Market(mesa.Agent):
         pr.state[woke] = State.LEAD
 
     def update_fit(self) -> None:
-        """Recompute every prospect's fit to our product and to the competitor's."""
+        """Recompute every live prospect's fit to our product and to the competitor's."""
         pr = self.prospects
-        needs = needs_matrix(pr.u[: pr.n], pr.seg[: pr.n], self.needs.prob)
-        pr.fit[: pr.n] = np.minimum(1.0, fit(needs, self.model.coverage) + pr.custom_bonus[: pr.n])
-        pr.comp_fit[: pr.n] = fit(needs, self.model.competitor.coverage)
+        live = np.flatnonzero(pr.state[: pr.n] <= State.CUSTOMER)
+        needs = needs_matrix(pr.u[live], pr.seg[live], self.needs.prob)
+        both = fits(needs, np.stack([self.model.coverage, self.model.competitor.coverage]))
+        pr.fit[live] = np.minimum(1.0, both[:, 0] + pr.custom_bonus[live])
+        pr.comp_fit[live] = both[:, 1]
+
+    def open_sales_month(self) -> None:
+        """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
+        pr, n = self.prospects, self.prospects.n
+        self._leads = np.flatnonzero((pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= self.model.month))
+        self._pipeline = np.flatnonzero(pr.state[:n] == State.PIPELINE)
+        self._pipeline_owner = pr.owner[self._pipeline]
+
+    def deals_of(self, rep_id: int) -> np.ndarray:
+        """A rep's open deals at the start of this month's sales phase."""
+        return self._pipeline[self._pipeline_owner == rep_id]
+
+    def available_leads(self, segments: list[int]) -> np.ndarray:
+        """Leads in the given segments not yet taken this month."""
+        pr = self.prospects
+        fresh = (pr.state[self._leads] == State.LEAD) & (pr.next_contact[self._leads] <= self.model.month)
+        leads = self._leads[fresh]
+        if len(segments) < len(self.segments):
+            wanted = np.zeros(len(self.segments), dtype=bool)
+            wanted[segments] = True
+            leads = leads[wanted[pr.seg[leads]]]
+        return leads
 
     # -- queries used by the other agents -----------------------------------------------------
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
@@ -148,17 +179,26 @@ class Market(mesa.Agent):
         n = pr.n
         ok = (pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= now)
         if len(segments) < len(self.segments):
-            ok &= np.isin(pr.seg[:n], segments)
+            wanted = np.zeros(len(self.segments), dtype=bool)
+            wanted[segments] = True
+            ok &= wanted[pr.seg[:n]]
         return np.flatnonzero(ok)
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""
-        pr = self.prospects
-        alive = pr.state[: pr.n] <= State.CUSTOMER
-        counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(float)
+        counts = self._live_counts()
         mask = np.zeros(len(self.segments))
         mask[segments] = 1.0
         return counts * mask
+
+    def _live_counts(self) -> np.ndarray:
+        """Live prospects per segment, counted once a month (after arrivals)."""
+        if self._counts_month != self.model.month:
+            pr = self.prospects
+            alive = pr.state[: pr.n] <= State.CUSTOMER
+            self._counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(float)
+            self._counts_month = self.model.month
+        return self._counts
 
     def prospects_needing(self, capability: int) -> int:
         """Live prospects (not yet lost) who need a capability: the market value of building it."""

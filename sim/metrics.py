@@ -229,13 +229,25 @@ def _spiral_signals(series: pd.DataFrame) -> pd.DataFrame | None:
 
 def _chain_holds(signals: pd.DataFrame) -> pd.Series:
     """Per month: do all four links of the loop hold?"""
-    change = signals - signals.shift(LINK_WINDOW_MONTHS)
+    change = _centred_change(signals)
     custom_up = _pushing(signals["custom_share"], change["custom_share"], MIN_CUSTOM_SHARE_RISE, HIGH_CUSTOM_SHARE)
     custom_up &= signals["custom_share"] >= MIN_CUSTOM_SHARE
     fit_down = change["relative_fit"] <= -MIN_RELATIVE_FIT_DROP
     win_down = change["win_rate"] <= -MIN_WIN_RATE_DROP
     pressure_up = _pushing(signals["pressure"], change["pressure"], MIN_PRESSURE_RISE, HIGH_PRESSURE)
     return custom_up & fit_down & win_down & pressure_up
+
+
+def _centred_change(signals: pd.DataFrame) -> pd.DataFrame:
+    """Change of each signal across the LINK_WINDOW_MONTHS centred on each month.
+
+    Past either end of the series the nearest value stands in (a flat edge: moves there are
+    under- rather than over-stated), so a spiral that ends in death is still seen up to its end.
+    """
+    half = LINK_WINDOW_MONTHS // 2
+    ahead = signals.shift(-(LINK_WINDOW_MONTHS - half)).ffill()
+    behind = signals.shift(half).bfill()
+    return ahead - behind
 
 
 def _pushing(level: pd.Series, change: pd.Series, min_rise: float, high: float) -> pd.Series:

@@ -93,6 +93,7 @@ class CompanyModel(mesa.Model):
         self.competitor.step()
         self.market.update_fit()
         self.company.steer()
+        self.market.open_sales_month()
         agents = self.agents_by_type.get(SalesRep)
         if agents is not None:
             agents.shuffle_do("step")

@@ -70,11 +70,21 @@ def _competitor_fit(model: CompanyModel) -> float:
     return float(pr.comp_fit[: pr.n][live].mean()) if live.any() else 0.0
 
 
+def _segment_fit(model: CompanyModel) -> np.ndarray:
+    """Mean fit of our product per segment, over live prospects."""
+    pr, segments = model.market.prospects, len(model.market.segments)
+    live = pr.state[: pr.n] <= State.CUSTOMER
+    seg = pr.seg[: pr.n][live]
+    total = np.bincount(seg, weights=pr.fit[: pr.n][live], minlength=segments)
+    return total / np.maximum(np.bincount(seg, minlength=segments), 1)
+
+
 def _customers(model: CompanyModel) -> dict[str, float | int]:
     customers, pr, market = model.customers, model.market.prospects, model.market
     is_customer = pr.state[: pr.n] == State.CUSTOMER
     per_segment = np.bincount(pr.seg[: pr.n][is_customer], minlength=len(market.segments))
     row: dict[str, float | int] = {f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)}
+    row.update({f"fit_{name}": f for name, f in zip(market.segment_names, _segment_fit(model))})
     row.update({
         "customers": int(is_customer.sum()), "churned_mrr_usd": customers.month_churned_mrr,
         "promises_outstanding": int(np.count_nonzero(pr.promise_cap[: pr.n] >= 0)),

@@ -66,7 +66,9 @@ class ProductTeam(mesa.Agent):
         self.current: RoadmapItem | None = None
         self.next_item_id = 0
         self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
-        self.roadmap_em_total = self.fit_gain_total = 0.0
+        self.roadmap_em_total = 0.0
+        self._eta_month = -1
+        self._eta = np.full(len(self.coverage), np.inf)
 
     def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
         m = scenario.market
@@ -150,9 +152,7 @@ class ProductTeam(mesa.Agent):
 
     def _ship(self, item: RoadmapItem) -> None:
         k = item.capability
-        before = self.model.market_fit()
         self.coverage[k] = min(1.0, self.coverage[k] + item.step)
-        self.fit_gain_total += self.model.market_fit() - before
         self.current = None
         self.model.roadmap_shipped_this_month += 1
         if self.p.bet_style == "many_small":
@@ -175,7 +175,16 @@ class ProductTeam(mesa.Agent):
         return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
 
     def planned_eta(self) -> np.ndarray:
-        """Months until each capability's next item ships, as planned at full capacity (inf if unplanned)."""
+        """Months until each capability's next item ships, as planned at full capacity (inf if unplanned).
+
+        The plan is made once a month, before sales pitch it, from the team's current estimate.
+        """
+        if self._eta_month != self.model.month:
+            self._eta = self._plan_eta()
+            self._eta_month = self.model.month
+        return self._eta
+
+    def _plan_eta(self) -> np.ndarray:
         _, effort = self._item_size()
         rate = max(self.capacity_em(), 1e-6)
         eta = np.full(len(self.coverage), np.inf)

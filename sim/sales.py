@@ -95,9 +95,10 @@ class SalesRep(mesa.Agent):
         self.quota_mrr.append(self.model.company.quota_per_rep())
 
     def my_deals(self) -> np.ndarray:
+        """Open deals this rep works (snapshot at the start of the month, still in the pipeline)."""
         pr = self.model.market.prospects
-        n = pr.n
-        return np.flatnonzero((pr.state[:n] == State.PIPELINE) & (pr.owner[:n] == self.unique_id))
+        deals = self.model.market.deals_of(self.unique_id)
+        return deals[pr.state[deals] == State.PIPELINE]
 
     def _prospect(self, stance: Stance) -> None:
         """Contact leads in the target segments; qualify those whose fit looks good enough."""
@@ -105,7 +106,7 @@ class SalesRep(mesa.Agent):
         pr = market.prospects
         room = int(self.p.rep_capacity_deals * self.ramp()) - self.my_deals().size
         want = min(room, int(rng.poisson(self.p.leads_per_month * self.ramp())))
-        leads = market.leads_in(stance.segments)
+        leads = market.available_leads(stance.segments)
         if want <= 0 or leads.size == 0:
             return
         picked = rng.choice(leads, size=min(want, leads.size), replace=False)
@@ -116,8 +117,8 @@ class SalesRep(mesa.Agent):
         self.model.company.note_discovery(picked.size if stance.learning else 0)
 
     def _open_deals(self, idx: np.ndarray) -> None:
-        pr, seg = self.model.market.prospects, self.model.market.segments
-        cycle = np.array([seg[s].sales_cycle_months for s in pr.seg[idx]])
+        pr = self.model.market.prospects
+        cycle = self.model.market.cycle_months[pr.seg[idx]]
         months = self.model.rng.gamma(4.0, cycle / 4.0)
         pr.state[idx] = State.PIPELINE
         pr.owner[idx] = self.unique_id
@@ -200,8 +201,7 @@ class SalesRep(mesa.Agent):
 
     def _win(self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance) -> None:
         pr = self.model.market.prospects
-        seg = self.model.market.segments
-        list_price = np.array([seg[s].price_per_seat_usd for s in pr.seg[idx]])
+        list_price = self.model.market.list_price[pr.seg[idx]]
         self._record_promise(idx[k >= 0], k[k >= 0], eta[k >= 0])
         self.model.customers.start(idx, pr.seats_wanted[idx], list_price * (1.0 - discount))
         self._book(idx, stance)

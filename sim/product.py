@@ -22,7 +22,8 @@ PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
 SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
-NO_DUE = 10_000  # a due month that never comes
+SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
+# more sources (meetings, discovery, experiments) mean more and cleaner readings (share/month)
 
 
 @dataclass
@@ -200,9 +201,13 @@ class ProductTeam(mesa.Agent):
 
     # -- knowledge -------------------------------------------------------------------------------
     def _learn(self) -> None:
+        """Move the estimate toward a fresh reading of needs; more sources, faster and cleaner."""
         rate = min(MAX_LEARNING, self.learning_rate())
+        if rate <= 0:
+            return
         truth = self.model.market.needs.logit
-        observed = truth + self.model.rng.normal(0.0, self.p.knowledge_noise, truth.shape)
+        noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
+        observed = truth + self.model.rng.normal(0.0, noise, truth.shape)
         self.estimate += rate * (observed - self.estimate)
 
     def learning_rate(self) -> float:

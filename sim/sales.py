@@ -110,11 +110,15 @@ class SalesRep(mesa.Agent):
         if want <= 0 or leads.size == 0:
             return
         picked = rng.choice(leads, size=min(want, leads.size), replace=False)
-        seen = pr.fit[picked] + self.p.perception_noise * rng.standard_normal(picked.size)
+        seen = pr.fit[picked] + self._perception_noise() * rng.standard_normal(picked.size)
         qualified, turned_away = picked[seen >= stance.min_fit], picked[seen < stance.min_fit]
         pr.next_contact[turned_away] = self.model.month + DISQUALIFIED_COOLDOWN_MONTHS
         self._open_deals(qualified)
         self.model.company.note_discovery(picked.size if stance.learning else 0)
+
+    def _perception_noise(self) -> float:
+        policy = self.model.company.policy
+        return self.p.perception_noise * (policy.feedback_perception_factor if policy.feedback_meetings else 1.0)
 
     def _open_deals(self, idx: np.ndarray) -> None:
         pr = self.model.market.prospects

@@ -122,7 +122,7 @@ class MarketParams(_Section):
     referral_per_customer: float = Field(0.002, ge=0, le=1, description="extra awareness each customer adds (share/month per customer)")
     competitor_coverage: float = Field(0.4, ge=0, le=1, description="competitor coverage of the market's top needs at month 0 (0-1)")
     competitor_covered_capabilities: int = Field(8, ge=0, le=128, description="capabilities the competitor covers at month 0 (count)")
-    competitor_items_per_month: float = Field(0.6, ge=0, le=10, description="competitor roadmap items shipped (items/month)")
+    competitor_items_per_month: float = Field(1.0, ge=0, le=10, description="competitor roadmap items shipped (items/month)")
     competitor_item_step: float = Field(0.25, ge=0, le=1, description="coverage one competitor item adds (0-1)")
     leapfrog_prob: float = Field(0.03, ge=0, le=1, description="chance of a competitor leapfrog release (1/month) [002]")
     leapfrog_step: float = Field(0.3, ge=0, le=1, description="coverage a leapfrog adds to each of its capabilities (0-1)")
@@ -134,7 +134,7 @@ class MarketParams(_Section):
     win_discount_slope: float = Field(3.0, ge=0, le=50, description="win odds per unit of discount (logit per share)")
     win_complexity_slope: float = Field(1.5, ge=0, le=50, description="win odds lost per unit of complexity: harder to explain and consume [004]")
     churn_fit_slope: float = Field(4.0, ge=0, le=50, description="churn multiplier exponent per unit of satisfaction below 0.6 (per fit)")
-    expansion_monthly: float = Field(0.01, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)")
+    expansion_monthly: float = Field(0.006, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)")
     segments: dict[str, SegmentParams] = Field(default_factory=_default_segments, description="segments by name")
 
     @field_validator("segments")
@@ -158,7 +158,7 @@ class SalesParams(_Section):
     commission_rate: float = Field(0.10, ge=0, le=0.5, description="share of booked first-year value paid as commission (share)")
     commission_basis: Literal["booking", "cash", "clawback"] = Field("booking", description="commission paid on booking, on cash collected (first year), or on booking with clawback on early churn [002]")
     clawback_months: int = Field(6, ge=1, le=36, description="a customer lost within this many months claws back the commission (months)")
-    contingent_acceptance: float = Field(0.3, ge=0, le=1, description="share of 'buy if you build X' requests sales commits the company to (share) [001]")
+    contingent_acceptance: float = Field(0.1, ge=0, le=1, description="share of 'buy if you build X' requests sales commits the company to (share) [001]")
     promise_horizon_months: float = Field(3, ge=0, le=36, description="how far ahead reps may sell the roadmap (months) [002]")
     targeting: Literal["any", "focus"] = Field("any", description="prospect in every segment, or only in focus_segment [004]")
     focus_segment: str = Field("midmarket", description="segment to focus on when targeting is 'focus'")
@@ -175,7 +175,7 @@ class SalesParams(_Section):
     skill_sd: float = Field(0.3, ge=0, le=3, description="spread of rep skill (logit)")
     attrition_annual: float = Field(0.22, ge=0, le=1, description="yearly attrition of a rep at quota (share/year)")
     missed_quota_attrition: float = Field(1.5, ge=0, le=10, description="extra relative attrition of a rep far below quota (ratio)")
-    learning_mode_close_factor: float = Field(0.6, ge=0, le=1, description="relative close rate of a rep in learning mode: discovery, not pushing (ratio) [000]")
+    learning_mode_close_factor: float = Field(0.5, ge=0, le=1, description="relative close rate of a rep in learning mode: discovery, not pushing (ratio) [000]")
     wait_scale_months: float = Field(8, gt=0, le=60, description="prospects promised an item this far out are likely to wait for it (months) [002]")
     promise_grace_months: float = Field(1, ge=0, le=12, description="lateness tolerated before a promise counts as broken (months)")
 
@@ -190,7 +190,7 @@ class SalesParams(_Section):
 class ProductParams(_Section):
     """The product team: capacity, roadmap vs custom queue, complexity, knowledge, bets [000-003]."""
 
-    custom_capacity_cap: float = Field(1.0, ge=0, le=1, description="most of engineering capacity custom work may take (share) [001]")
+    custom_capacity_cap: float = Field(0.5, ge=0, le=1, description="most of engineering capacity custom work may take (share) [001]")
     customizable_architecture: bool = Field(False, description="UI, workflow and integration hooks: custom work is cheaper and adds no complexity [002]")
     architecture_overhead: float = Field(0.1, ge=0, le=0.9, description="share of capacity the customisable architecture costs to keep up (share)")
     customizable_effort_factor: float = Field(0.5, gt=0, le=1, description="effort of custom work on the customisable architecture, relative (ratio)")
@@ -218,7 +218,8 @@ class PolicyParams(_Section):
     """Governance: who decides custom work, how pressure bends sales, feedback [000, 001, 003]."""
 
     feedback_meetings: bool = Field(False, description="structured sales-product feedback every month [000, 002, 003]")
-    pressure_response: float = Field(1.0, ge=0, le=1, description="how strongly pressure bends sales policy: lower bar, wider targeting, longer promises (0-1) [000, 001]")
+    feedback_perception_factor: float = Field(0.5, ge=0, le=1, description="with feedback meetings, reps misjudge a prospect's fit this much less: they know what the product does today (ratio) [003]")
+    pressure_response: float = Field(0.5, ge=0, le=1, description="how strongly pressure bends sales policy: lower bar, wider targeting, longer promises (0-1) [000, 001]")
     custom_decider: Literal["sales", "product"] = Field("sales", description="sales commits contingent deals, or product judges each as a bet on market value [001]")
     pressure_promise_months: float = Field(6, ge=0, le=36, description="months full pressure adds to the promise horizon (months)")
     pressure_fit_drop: float = Field(0.15, ge=0, le=1, description="how far full pressure lowers the fit reps accept (0-1)")
@@ -228,7 +229,7 @@ class PolicyParams(_Section):
 
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "sales_led": {
-        "company": {"hiring": "on_pressure", "low_burn_until_pmf": False},
+        "company": {"hiring": "on_pressure", "low_burn_until_pmf": False, "initial_reps": 3},
         "sales": {"commission_timing": "immediate", "commission_basis": "booking",
                   "contingent_acceptance": 0.8, "promise_horizon_months": 12, "targeting": "any"},
         "product": {"custom_capacity_cap": 1.0, "bet_limit_usd": None},

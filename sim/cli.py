@@ -13,6 +13,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,7 +24,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim.io import MANIFEST_NAME, OutputError, prepare_directory, write_outputs
-from sim.scenario import PRESETS, Scenario, ScenarioError, json_schema, load_scenario, parse_set, preset
+from sim.scenario import (
+    PRESETS,
+    Scenario,
+    ScenarioError,
+    json_schema,
+    load_scenario,
+    parse_set,
+    preset,
+)
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
@@ -83,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `sim ... | head`: the reader has gone; stop quietly
         _silence_stdout()
         return EXIT_OK
-    except Exception as err:  # a bug, not bad input: one line, the traceback only on request
+    except Exception as err:  # noqa: BLE001 - a bug, not bad input: one line, traceback on request
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()
         return _fail(f"internal error: {type(err).__name__}: {_one_line(str(err))} "
@@ -502,10 +511,37 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(" ".join(command))
         return EXIT_OK
+    return run_forwarding_signals(command, REPO_ROOT)
+
+
+def run_forwarding_signals(command: list[str], cwd: Path) -> int:
+    """Run ``command`` to its end; a SIGTERM to us is passed on, so no server is left orphaned.
+
+    Ctrl-C reaches the child through the terminal's process group; we just wait for it to stop.
+    """
+    child = subprocess.Popen(command, cwd=cwd)
+
+    def forward(signum: int, frame: Any) -> None:
+        child.send_signal(signum)
+
+    previous = _install_handler(signal.SIGTERM, forward)
     try:
-        return subprocess.call(command, cwd=REPO_ROOT)
-    except KeyboardInterrupt:
-        return EXIT_OK
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_handler(signum: int, handler: Callable[[int, Any], None]) -> Any:
+    """Install a signal handler where allowed (main thread only); the previous one, or None."""
+    try:
+        return signal.signal(signum, handler)
+    except ValueError:
+        return None
 
 
 def dashboard_command(port: int, headless: bool) -> list[str]:

@@ -137,10 +137,15 @@ class Market(mesa.Agent):
         woke = unaware[self.model.rng.random(unaware.size) < rate]
         pr.state[woke] = State.LEAD
 
-    def update_fit(self) -> None:
-        """Recompute every live prospect's fit to our product and to the competitor's."""
+    def update_fit(self, only_committed: bool = False) -> None:
+        """Recompute live prospects' fit to our product and to the competitor's.
+
+        ``only_committed`` limits it to customers and waiting buyers: after the product ships,
+        they are the only ones who act on fit again this month.
+        """
         pr = self.prospects
-        live = np.flatnonzero(pr.state[: pr.n] <= State.CUSTOMER)
+        state = pr.state[: pr.n]
+        live = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER) if only_committed else state <= State.CUSTOMER)
         needs = needs_matrix(pr.u[live], pr.seg[live], self.needs.prob)
         both = fits(needs, np.stack([self.model.coverage, self.model.competitor.coverage]))
         pr.fit[live] = np.minimum(1.0, both[:, 0] + pr.custom_bonus[live])

@@ -98,7 +98,7 @@ class CompanyModel(mesa.Model):
         if agents is not None:
             agents.shuffle_do("step")
         self.product.step()
-        self.market.update_fit()
+        self.market.update_fit(only_committed=True)
         self.customers.step()
         flows = self.company.settle()
         self.company.reps_attrition()

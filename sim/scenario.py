@@ -51,7 +51,7 @@ def _default_segments() -> dict[str, SegmentParams]:
     return {
         "smb": SegmentParams(
             initial_prospects=500, arrivals_per_month=30, price_per_seat_usd=40, seats_mean=15,
-            budget_ratio=0.75, cost_to_serve_per_seat_usd=18, sales_cycle_months=1.5,
+            budget_ratio=0.7, cost_to_serve_per_seat_usd=24, sales_cycle_months=1.5,
             churn_monthly=0.035, custom_request_share=0.15, honesty=0.5, custom_effort_em=3,
             contingent_first_order=0.6, need_mix=0.3),
         "midmarket": SegmentParams(

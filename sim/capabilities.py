@@ -18,6 +18,8 @@ from scipy.special import expit
 
 from sim.scenario import MarketParams
 
+NO_NEEDS_FIT = 0.5  # fit of a prospect who needs nothing: indifferent (0-1)
+
 
 class NeedSpace:
     """Segment need profiles (logits) and their monthly drift."""
@@ -56,14 +58,14 @@ def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
     """Share of each prospect's needs a product covers (0-1); a prospect with no needs fits 0.5."""
     count = needs.sum(axis=1)
     covered = needs @ coverage
-    return np.where(count > 0, covered / np.maximum(count, 1), 0.5)
+    return np.where(count > 0, covered / np.maximum(count, 1), NO_NEEDS_FIT)
 
 
 def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
     """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, P)."""
     count = needs.sum(axis=1, dtype=np.float32)[:, None]
     covered = needs.astype(np.float32) @ coverages.T.astype(np.float32)
-    return np.where(count > 0, covered / np.maximum(count, 1.0), 0.5)
+    return np.where(count > 0, covered / np.maximum(count, 1.0), NO_NEEDS_FIT)
 
 
 def top_missing_need(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:

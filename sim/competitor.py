@@ -13,6 +13,9 @@ import numpy as np
 from sim.scenario import MarketParams
 
 
+LEAPFROG_REACH = 0.1  # a leapfrog also targets capabilities where it trails us by less than this (coverage)
+
+
 class Competitor(mesa.Agent):
     """One rival product with a coverage level per capability."""
 
@@ -43,7 +46,7 @@ class Competitor(mesa.Agent):
 
     def _leapfrog(self, demand: np.ndarray) -> None:
         """A big release on the needed capabilities where our product leads most."""
-        lead = demand * np.maximum(0.0, self.model.coverage - self.coverage + 0.1)
+        lead = demand * np.maximum(0.0, self.model.coverage - self.coverage + LEAPFROG_REACH)
         targets = np.argsort(-lead, kind="stable")[: self.params.leapfrog_capabilities]
         self.coverage[targets] = np.minimum(1.0, self.coverage[targets] + self.params.leapfrog_step)
         self.leapfrogs += 1

@@ -69,7 +69,7 @@ class CustomerBase(mesa.Agent):
         """Which of these promises were kept, and which are past due (broken)."""
         pr = self.model.market.prospects
         k = pr.promise_cap[idx]
-        kept = self.model.product.coverage[np.maximum(k, 0)] >= pr.promise_level[idx] - 1e-9
+        kept = self.model.product.last_shipped[np.maximum(k, 0)] >= pr.promise_since[idx]
         late = self.model.month > pr.promise_due[idx] + self.model.config.sales.promise_grace_months
         return kept, late & ~kept
 

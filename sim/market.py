@@ -34,6 +34,7 @@ NO_ONE = -1  # owner / promise / item id meaning "none"
 DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
 BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
+CAPACITY_HEADROOM = 1.3  # arrays start this much above the expected population; they grow if needed
 HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
 
 
@@ -59,13 +60,24 @@ class Prospects:
         self.closer = np.full(capacity, NO_ONE, dtype=np.int32)
         self.promise_cap = np.full(capacity, NO_ONE, dtype=np.int32)
         self.promise_due = np.zeros(capacity, dtype=np.int32)
-        self.promise_level = np.zeros(capacity)
+        self.promise_since = np.zeros(capacity, dtype=np.int32)
         self.custom_item = np.full(capacity, NO_ONE, dtype=np.int32)
         self.custom_bonus = np.zeros(capacity)
         self.commissioned = np.zeros(capacity, dtype=bool)
         self.commission_paid = np.zeros(capacity)
         self.fit = np.zeros(capacity)
         self.comp_fit = np.zeros(capacity)
+
+    def ensure_room(self, count: int) -> None:
+        """Grow every array (doubling) when the next arrivals would not fit."""
+        capacity = len(self.seg)
+        if self.n + count <= capacity:
+            return
+        fresh = Prospects(max(2 * capacity, self.n + count), self.u.shape[1])
+        for name, array in vars(fresh).items():
+            if isinstance(array, np.ndarray):
+                array[:capacity] = getattr(self, name)
+                setattr(self, name, array)
 
     def mrr(self) -> np.ndarray:
         """Monthly revenue of each customer (0 for everyone else)."""
@@ -101,14 +113,14 @@ class Market(mesa.Agent):
     def _capacity(scenario: Scenario) -> int:
         p = scenario.market
         mean = sum(s.initial_prospects + s.arrivals_per_month * scenario.months for s in p.segments.values())
-        return int(mean * p.size_scale * 1.3) + 64
+        return int(mean * p.size_scale * CAPACITY_HEADROOM) + 64
 
     def _add(self, segment: int, count: int) -> None:
         """New prospects of one segment enter as UNAWARE with their own needs, budget and seats."""
         pr, seg, rng = self.prospects, self.segments[segment], self.model.rng
-        count = min(count, len(pr.seg) - pr.n)
         if count <= 0:
             return
+        pr.ensure_room(count)
         idx = slice(pr.n, pr.n + count)
         pr.u[idx] = rng.random((count, self.params.capabilities), dtype=np.float32)
         pr.seg[idx] = segment

@@ -125,7 +125,7 @@ def run(scenario: Scenario, seed: int = 0, months: int | None = None) -> RunResu
     model = CompanyModel(scenario, rng=seed)
     while model.running:
         model.step()
-    series = model.recorder.frame(bool_columns=("pmf", "alive"))
+    series = model.recorder.frame(bool_columns=("pmf", "pmf_signal", "alive", "commission_on", "leapfrog"))
     summary = summarize_run(series, scenario.months)
     events = pd.DataFrame(model.events, columns=None) if model.events else pd.DataFrame(columns=["month", "event"])
     return RunResult(series=series, summary=summary, events=events, seed=seed)

@@ -17,7 +17,8 @@ MONTHS_PER_YEAR = 12
 def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
     """One row of the series: finance, sales, product, customers and policy state."""
     return {"month": model.month, **_finance(model, flows), **_sales(model), **_product(model),
-            **_customers(model), "pmf": model.company.pmf, "alive": not model.company.dead}
+            **_customers(model), "pmf": model.company.pmf_month is not None,
+            "pmf_signal": model.company.pmf, "alive": not model.company.dead}
 
 
 def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:

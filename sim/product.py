@@ -22,6 +22,8 @@ PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
 SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
+KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
+QUOTED_CUSTOM_SHARE = 0.5  # sales quote custom due dates as if at most this share of capacity went to custom work
 SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
 # more sources (meetings, discovery, experiments) mean more and cleaner readings (share/month)
 
@@ -48,6 +50,7 @@ class RoadmapItem:
     capability: int
     step: float
     effort_em: float
+    expected_demand: float = 0.0
     spent_em: float = 0.0
 
 
@@ -69,6 +72,8 @@ class ProductTeam(mesa.Agent):
         self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
         self.roadmap_em_total = 0.0
         self._eta_month = -1
+        self.last_shipped = np.full(len(self.coverage), -1, dtype=np.int32)
+        self.killed_until = np.zeros(len(self.coverage), dtype=np.int32)
         self._eta = np.full(len(self.coverage), np.inf)
 
     def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
@@ -149,28 +154,40 @@ class ProductTeam(mesa.Agent):
     def _next_item(self) -> RoadmapItem:
         step, effort = self._item_size()
         k = int(self.ranked_plan()[0])
-        return RoadmapItem(capability=k, step=step, effort_em=effort)
+        return RoadmapItem(capability=k, step=step, effort_em=effort, expected_demand=float(self._estimated_demand()[k]))
 
     def _ship(self, item: RoadmapItem) -> None:
         k = item.capability
         self.coverage[k] = min(1.0, self.coverage[k] + item.step)
+        self.last_shipped[k] = self.model.month
         self.current = None
         self.model.roadmap_shipped_this_month += 1
         if self.p.bet_style == "many_small":
-            self._measure(k)
+            self._measure(item)
 
-    def _measure(self, k: int) -> None:
-        """A shipped experiment shows what its capability is really worth to the market."""
+    def _measure(self, item: RoadmapItem) -> None:
+        """A shipped experiment shows what its capability is really worth; a poor one is killed."""
+        k = item.capability
         truth = self.model.market.needs.logit[:, k]
         self.estimate[:, k] += SMALL_BET_LEARNING * (truth - self.estimate[:, k])
+        weights = self.model.market.segment_weights(self.model.company.target_segments())
+        measured = float(weights @ expit(truth))
+        if measured < self.p.small_bet_kill_value * item.expected_demand:
+            self.killed_until[k] = self.model.month + KILLED_LINE_MONTHS
+            self.model.log("experiment_killed", capability=k, measured=round(measured, 1),
+                           expected=round(item.expected_demand, 1))
 
     # -- the plan, from the team's estimate of needs ---------------------------------------------
     def estimated_value(self) -> np.ndarray:
         """Estimated market value of one more item on each capability (prospects reached x gain)."""
         step, _ = self._item_size()
+        value = self._estimated_demand() * np.minimum(step, 1.0 - self.coverage)
+        return np.where(self.killed_until > self.model.month, 0.0, value)
+
+    def _estimated_demand(self) -> np.ndarray:
+        """Prospects in the target segments the team believes need each capability."""
         weights = self.model.market.segment_weights(self.model.company.target_segments())
-        demand = weights @ expit(self.estimate)
-        return demand * np.minimum(step, 1.0 - self.coverage)
+        return weights @ expit(self.estimate)
 
     def ranked_plan(self) -> np.ndarray:
         return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
@@ -248,7 +265,7 @@ class ProductTeam(mesa.Agent):
 
     def _promised_months(self, estimate_em: float) -> int:
         """What sales tells the customer: the estimate at the custom share we can spare, rounded up."""
-        custom_rate = max(self.capacity_em() * min(self.p.custom_capacity_cap, 0.5), 1e-6)
+        custom_rate = max(self.capacity_em() * min(self.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE), 1e-6)
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
         return int(np.ceil((backlog + estimate_em) / custom_rate))
 

@@ -25,6 +25,7 @@ PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budge
 LEARNING_MODE_MIN_FIT_ADD = 0.05  # reps in discovery only work prospects that fit a little better
 ATTAINMENT_WINDOW = 3  # months of bookings that count for quota attainment (months)
 MONTHS_PER_YEAR = 12
+CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean (dimensionless)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class SalesRep(mesa.Agent):
     # -- who the rep is this month ---------------------------------------------------------------
     def ramp(self) -> float:
         """Productivity share: linear from 0 to 1 over the ramp months."""
-        tenure = self.model.month - self.hired_month + 1
+        tenure = self.model.month - self.hired_month
         return 1.0 if self.p.ramp_months <= 0 else min(1.0, tenure / self.p.ramp_months)
 
     def is_ramping(self) -> bool:
@@ -78,7 +79,8 @@ class SalesRep(mesa.Agent):
         return Stance(
             commission_on=on, learning=learning,
             min_fit=min_fit + (LEARNING_MODE_MIN_FIT_ADD if learning else 0.0),
-            max_discount=min(0.9, p.max_discount + p.commission_discount_add * incentive + 0.1 * bend),
+            max_discount=min(0.9, p.max_discount + p.commission_discount_add * incentive
+                             + company.policy.pressure_discount_add * bend),
             contingent_acceptance=min(1.0, acceptance + company.policy.pressure_acceptance_add * bend),
             promise_horizon=p.promise_horizon_months + company.policy.pressure_promise_months * bend,
             segments=company.target_segments(),
@@ -123,7 +125,7 @@ class SalesRep(mesa.Agent):
     def _open_deals(self, idx: np.ndarray) -> None:
         pr = self.model.market.prospects
         cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.rng.gamma(4.0, cycle / 4.0)
+        months = self.model.rng.gamma(CYCLE_SHAPE, cycle / CYCLE_SHAPE)
         pr.state[idx] = State.PIPELINE
         pr.owner[idx] = self.unique_id
         pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
@@ -196,11 +198,10 @@ class SalesRep(mesa.Agent):
         self._record_promise(idx, k, eta)
 
     def _record_promise(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
-        pr, product = self.model.market.prospects, self.model.product
-        step, _ = product._item_size()
+        pr = self.model.market.prospects
         pr.promise_cap[idx] = k
         pr.promise_due[idx] = self.model.month + np.ceil(eta).astype(np.int32)
-        pr.promise_level[idx] = np.minimum(1.0, product.coverage[np.maximum(k, 0)] + 0.99 * step)
+        pr.promise_since[idx] = self.model.month
         self.model.company.note_promises(int(np.count_nonzero(k >= 0)))
 
     def _win(self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance) -> None:

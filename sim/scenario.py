@@ -62,7 +62,7 @@ def _default_segments() -> dict[str, SegmentParams]:
         "enterprise": SegmentParams(
             initial_prospects=50, arrivals_per_month=2, price_per_seat_usd=60, seats_mean=250,
             budget_ratio=0.9, cost_to_serve_per_seat_usd=10, sales_cycle_months=7.5,
-            churn_monthly=0.007, custom_request_share=0.7, honesty=0.25, custom_effort_em=14,
+            churn_monthly=0.005, custom_request_share=0.7, honesty=0.25, custom_effort_em=14,
             contingent_first_order=0.1, need_mix=0.5),
     }
 
@@ -87,7 +87,7 @@ class CompanyParams(_Section):
     min_runway_to_hire_months: float = Field(6, ge=0, le=60, description="no hiring when runway is below this (months)")
     plan_start_month: int = Field(6, ge=0, le=120, description="month the revenue plan starts (month)")
     plan_start_mrr_usd: float = Field(15_000, ge=0, le=1e8, description="planned MRR at plan start (USD/month)")
-    plan_growth_monthly: float = Field(0.08, ge=0, le=1, description="planned MRR growth (share/month)")
+    plan_growth_monthly: float = Field(0.07, ge=0, le=1, description="planned MRR growth (share/month)")
     pressure_runway_months: float = Field(12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]")
     pressure_gap_weight: float = Field(0.6, ge=0, le=1, description="weight of the revenue gap in pressure (0-1)")
     pressure_smoothing: float = Field(0.3, gt=0, le=1, description="share of the new pressure reading taken each month (share)")
@@ -100,7 +100,7 @@ class CompanyParams(_Section):
     funding_churn_bar: float = Field(0.03, gt=0, le=1, description="monthly revenue churn investors tolerate (share/month)")
     engineers_hired_per_round: int = Field(6, ge=0, le=500, description="engineers hired after a successful round (people)")
     pmf_fit_threshold: float = Field(0.55, gt=0, lt=1, description="PMF signal: a prospect 'loves' the product at this fit or above (0-1)")
-    pmf_share: float = Field(0.4, gt=0, le=1, description="PMF signal: share of target prospects at or above the fit threshold (share)")
+    pmf_share: float = Field(0.4, gt=0, le=1, description="PMF signal: share of live prospects in the best-fitting segment at or above the fit threshold (share)")
     pmf_months: int = Field(2, ge=1, le=24, description="PMF signal: consecutive months the share must hold (months)")
 
 
@@ -200,7 +200,7 @@ class ProductParams(_Section):
     item_effort_em: float = Field(8, gt=0, le=200, description="effort of one big roadmap item (engineer-months)")
     item_step: float = Field(0.4, gt=0, le=1, description="coverage one big roadmap item adds to its capability (0-1)")
     small_bet_fraction: float = Field(0.25, gt=0, le=1, description="size of one small experiment relative to a big item (ratio)")
-    small_bet_kill_value: float = Field(0.5, ge=0, le=5, description="a small-bet line stops when its measured value falls below this share of the expected (ratio)")
+    small_bet_kill_value: float = Field(0.6, ge=0, le=5, description="kill rule: a small experiment whose measured demand is below this share of the expected stops its line for a while (ratio) [001]")
     complexity_per_custom_em: float = Field(0.012, ge=0, le=1, description="complexity added per engineer-month of custom work (complexity/em) [004]")
     complexity_drag: float = Field(1.0, ge=0, le=10, description="productivity divides by 1 + drag x complexity (per complexity)")
     complexity_decay: float = Field(0.01, ge=0, le=1, description="complexity paid down each month by routine refactoring (share/month)")
@@ -224,6 +224,7 @@ class PolicyParams(_Section):
     pressure_promise_months: float = Field(6, ge=0, le=36, description="months full pressure adds to the promise horizon (months)")
     pressure_fit_drop: float = Field(0.15, ge=0, le=1, description="how far full pressure lowers the fit reps accept (0-1)")
     pressure_acceptance_add: float = Field(0.4, ge=0, le=1, description="contingent acceptance full pressure adds (share)")
+    pressure_discount_add: float = Field(0.1, ge=0, le=0.9, description="extra discount reps give under full pressure (share)")
     pressure_widen: float = Field(0.5, ge=0, le=1, description="pressure above which focused targeting widens to every segment (0-1)")
 
 

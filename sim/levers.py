@@ -98,7 +98,7 @@ class Lever:
         """Scenario value -> what the control shows."""
         if self.kind == "slider":
             shown = float(value) / self.scale
-            return int(round(shown)) if _is_int(self.step) and _is_int(shown) else round(shown, 6)
+            return round(shown) if _is_int(self.step) and _is_int(shown) else round(shown, 6)
         if self.kind == "steps":
             return NO_CAP if value is None else format_steps_value(self, value)
         return value
@@ -220,8 +220,13 @@ def apply(scenario: Scenario, settings: Mapping[str, Any]) -> Scenario:
 
     Only the keys whose value differs are overridden, so an unchanged scenario stays equal.
     """
-    changed = {k: v for k, v in settings.items() if not _same(get(scenario, k), v)}
-    return scenario.with_overrides(changed) if changed else scenario
+    diff = changed(scenario, settings)
+    return scenario.with_overrides(diff) if diff else scenario
+
+
+def changed(scenario: Scenario, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings whose value differs from the scenario's (dotted keys, scenario units)."""
+    return {k: v for k, v in settings.items() if not _same(get(scenario, k), v)}
 
 
 def _same(a: Any, b: Any) -> bool:

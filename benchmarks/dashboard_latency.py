@@ -1,0 +1,132 @@
+"""Slider-to-updated-chart time of the dashboard, measured in a real browser.
+
+Starts `streamlit run dashboard/app.py` on a free port, opens the compare page (default: 2 x 32
+seeds of 60 months, the scenario files sales_led and product_led), then drags side A's
+"'Buy if you build X' deals accepted" slider to values not seen before and times, from the mouse
+release:
+
+* first redraw: the cash chart shows the new comparison (the first, small ensemble: 2 seeds a side);
+* all runs: the status line says every seed of both sides is in (the refined, final charts).
+
+A last move back to the starting value shows the cached case. Prints a table and, with --json,
+the raw figures. The machine's load average is printed too: the figures are wall-clock times.
+
+    .venv/bin/python benchmarks/dashboard_latency.py [--seeds 32] [--months 60] [--moves 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from browser_driver import (
+    ARTIFACTS,
+    browser,
+    chart_data,
+    drag_slider,
+    find_chromium,
+    slider,
+    slider_value,
+    streamlit_server,
+    wait_chart_change,
+    wait_charts,
+    wait_done,
+)
+
+CASH_CHART = 1
+SLIDER = "deals accepted"
+
+
+def measure_move(page, box, fraction: float, old_comparison: str) -> dict:
+    before = chart_data(page)
+    started = time.perf_counter()
+    drag_slider(page, box, fraction)
+    value = slider_value(box)
+    wait_chart_change(page, before, CASH_CHART)
+    first = time.perf_counter() - started
+    shown_first = page.evaluate("() => document.querySelector('[data-status]').dataset.shown")
+    done = wait_done(page, other_than=old_comparison)
+    wait_charts(page, 9)
+    total = time.perf_counter() - started
+    return {"value": value, "first_redraw_s": round(first, 3), "first_redraw_runs_per_side": int(shown_first),
+            "all_runs_s": round(total, 3), "runs_per_side": int(done["shown"]), "comparison": done["comparison"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=32, help="runs per side (default 32)")
+    parser.add_argument("--months", type=int, default=60, help="months per run (default 60)")
+    parser.add_argument("--moves", type=int, default=3, help="slider moves to new values (default 3)")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    args = parser.parse_args(argv)
+
+    chromium = find_chromium()
+    if chromium is None:
+        print("chromium not found: install Debian's 'chromium' package", file=sys.stderr)
+        return 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    load_before = os.getloadavg()
+    moves = []
+    with streamlit_server() as url, browser(chromium) as page:
+        started = time.perf_counter()
+        page.goto(f"{url}/?seeds={args.seeds}&months={args.months}")
+        state = wait_done(page)
+        wait_charts(page, 9)
+        cold = time.perf_counter() - started
+        box = slider(page, SLIDER, 0)
+        start_value = slider_value(box)
+        fractions = [0.05 + 0.9 * (i + 1) / (args.moves + 1) for i in range(args.moves)]
+        for fraction in fractions:
+            result = measure_move(page, box, fraction, state["comparison"])
+            state = {"comparison": result["comparison"]}
+            moves.append(result)
+        cached = measure_move(page, box, start_value / 100, state["comparison"])
+        # Never frozen: move again while the page is still refining, and time that redraw.
+        before = chart_data(page)
+        drag_slider(page, box, 0.1)
+        wait_chart_change(page, before, CASH_CHART)
+        interrupted = measure_move(page, box, 0.95, "")
+        state = {"comparison": interrupted["comparison"]}
+        page.screenshot(path=str(ARTIFACTS / "dashboard_latency_last.png"))
+    load_after = os.getloadavg()
+
+    firsts = [m["first_redraw_s"] for m in moves]
+    totals = [m["all_runs_s"] for m in moves]
+    report = {
+        "seeds_per_side": args.seeds, "months": args.months, "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "cold_page_load_s": round(cold, 2), "moves": moves, "cached_move": cached,
+        "move_while_refining": interrupted,
+        "median_first_redraw_s": round(statistics.median(firsts), 2),
+        "median_all_runs_s": round(statistics.median(totals), 2),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"dashboard latency: 2 x {args.seeds} seeds x {args.months} months, {os.cpu_count()} CPUs, "
+          f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after")
+    print(f"  cold page load (server just started, workers warming up): {cold:.2f} s")
+    print(f"  {'move to':>8} {'first redraw':>13} {'(runs/side)':>11} {'all runs in':>12}")
+    for m in moves:
+        print(f"  {m['value']:>8.0f} {m['first_redraw_s']:>12.2f}s {m['first_redraw_runs_per_side']:>11} "
+              f"{m['all_runs_s']:>11.2f}s")
+    print(f"  {cached['value']:>8.0f} {cached['first_redraw_s']:>12.2f}s {cached['first_redraw_runs_per_side']:>11} "
+          f"{cached['all_runs_s']:>11.2f}s   (back to a value seen before: cached)")
+    print(f"  {interrupted['value']:>8.0f} {interrupted['first_redraw_s']:>12.2f}s "
+          f"{interrupted['first_redraw_runs_per_side']:>11} {interrupted['all_runs_s']:>11.2f}s   "
+          "(moved while the previous value was still refining)")
+    print(f"  median: first redraw {report['median_first_redraw_s']:.2f} s, "
+          f"all {args.seeds} runs per side {report['median_all_runs_s']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Shared pieces of the dashboard pages: the engine, cached results, the projector style."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+from engine import Engine, SideResult, aggregate, run_job
+
+from sim.charts import SIDE_COLORS
+
+WORKERS_ENV = "SIM_DASHBOARD_WORKERS"
+"""Worker processes for runs (default: one per CPU; 0 runs them inline, as the tests do)."""
+
+
+@st.cache_resource(show_spinner=False)
+def engine() -> Engine:
+    """One engine (worker pool and run store) per server process, shared by every session."""
+    raw = os.environ.get(WORKERS_ENV)
+    workers = int(raw) if raw not in (None, "") else max(1, os.cpu_count() or 1)
+    eng = Engine(workers=workers)
+    eng.warm_up(wait=False)
+    return eng
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def side_result(scenario_key: str, seeds: int, months: int) -> SideResult:
+    """Bands and summaries of the first ``seeds`` runs of a scenario, cached on its canonical JSON.
+
+    The runs themselves come from the engine's store (the refine loop has computed them).
+    """
+    return aggregate(engine().store.runs(scenario_key, seeds), months)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def one_run(scenario_key: str, scenario_json: str, seed: int) -> Any:
+    """One run, cached on the scenario's canonical JSON and the seed (reuses the ensemble's run)."""
+    run = engine().store.get(scenario_key, seed)
+    return run if run is not None else run_job(scenario_json, seed)
+
+
+PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "responsive": True}
+
+CSS = f"""
+<style>
+/* Projector legibility: big, bold, high contrast. */
+[data-testid="stSidebar"] {{ min-width: clamp(22rem, 40vw, 36rem); }}
+/* Charts two a row, one a row when the main area is narrow (projector at 1280 px, sidebar open). */
+.st-key-charts [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
+.st-key-charts [data-testid="stColumn"] {{ min-width: min(100%, 26rem); }}
+.kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0.6rem;
+             margin-bottom: 0.4rem; }}
+[data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650; line-height: 1.25; }}
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ font-size: 1.05rem; font-weight: 650; }}
+[data-testid="stSliderThumbValue"] {{ font-size: 1.05rem; font-weight: 750; }}
+[data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ font-size: 0.9rem; }}
+[data-testid="stMainBlockContainer"] {{ padding: 3.2rem 1.6rem 4rem 1.6rem; max-width: 100%; }}
+.side-head {{ font-size: 2.0rem; font-weight: 800; color: white; border-radius: 0.4rem;
+              padding: 0.1rem 0.8rem; margin-bottom: 0.4rem; text-align: left; }}
+.side-a {{ background: {SIDE_COLORS["A"]}; }}
+.side-b {{ background: {SIDE_COLORS["B"]}; }}
+.vs-title {{ font-size: 2.1rem; font-weight: 800; line-height: 1.2; margin: 0 0 0.4rem 0; }}
+.vs-title .a {{ color: {SIDE_COLORS["A"]}; }} .vs-title .b {{ color: {SIDE_COLORS["B"]}; }}
+.status {{ font-size: 1.05rem; color: #333; margin-bottom: 0.6rem; }}
+.kpi {{ border: 2px solid #C8CDD4; border-radius: 0.6rem; padding: 0.6rem 0.9rem; background: #FAFBFC; height: 100%; }}
+.kpi-label {{ font-size: 1.05rem; font-weight: 700; color: #222; margin-bottom: 0.3rem; }}
+.kpi-row {{ display: flex; align-items: baseline; gap: 0.5rem; line-height: 1.15; }}
+.kpi-side {{ font-weight: 800; font-size: 1.2rem; min-width: 1.2rem; }}
+.kpi-value {{ font-weight: 800; font-size: 2.0rem; }}
+.kpi-detail {{ font-size: 0.85rem; color: #444; }}
+.kpi .a {{ color: {SIDE_COLORS["A"]}; }} .kpi .b {{ color: {SIDE_COLORS["B"]}; }}
+.kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;
+             border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
+.legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
+.legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle; margin: 0 0.3rem 0 0.9rem; }}
+.story p {{ font-size: 1.05rem; margin: 0.1rem 0; }}
+</style>
+"""
+
+
+def apply_style() -> None:
+    st.markdown(CSS, unsafe_allow_html=True)
+
+
+def vs_title(sides: dict[str, Any]) -> None:
+    a, b = sides["A"], sides["B"]
+    st.markdown(f'<div class="vs-title"><span class="a">{_esc(a.label)}</span> &nbsp;vs&nbsp; '
+                f'<span class="b">{_esc(b.label)}</span></div>', unsafe_allow_html=True)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+esc = _esc

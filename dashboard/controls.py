@@ -1,0 +1,305 @@
+"""The two sides' controls (sidebar): starting scenario, every workshop lever, save and load.
+
+Every control is bound to a URL query parameter (``bind="query-params"``), keyed
+``a_<lever>`` / ``b_<lever>`` plus ``a_base`` / ``b_base`` (the starting scenario), ``seeds``
+and ``months``. A control at its default (the starting scenario's value) is left out of the URL, so
+``?a_base=...&a_contingent_acceptance=80`` is a complete description of side A. An uploaded
+scenario travels in the URL too, compressed (``a_upload``), so a bookmark restores it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from sim import levers as lv
+from sim.scenario import PRESETS, Scenario, ScenarioError, loads, preset
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SIDES = ("A", "B")
+DEFAULT_BASES = {"A": "sales_led", "B": "product_led"}
+UPLOADED = "uploaded"
+SEED_OPTIONS = (2, 4, 8, 16, 32, 64, 128)
+DEFAULT_SEEDS = 32
+MONTH_OPTIONS = (6, 12, 24, 36, 48, 60, 72, 96, 120)
+DEFAULT_MONTHS = 60
+RUN_KEYS = ("name", "description", "seeds", "expect")
+"""Scenario fields that do not change a run (left out of the cache key)."""
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side as the pages use it: its label, the scenario it runs and that scenario's cache key."""
+
+    side: str
+    scenario: Scenario
+    base_label: str
+    edited: bool
+
+    @property
+    def key(self) -> str:
+        return scenario_key(self.scenario)
+
+    @property
+    def json(self) -> str:
+        return self.scenario.model_dump_json()
+
+    @property
+    def label(self) -> str:
+        return f"{self.side}: {self.scenario.name}" + (" (edited)" if self.edited else "")
+
+
+def scenario_key(scenario: Scenario) -> str:
+    """The canonical JSON of everything that changes a run: the cache key of its results."""
+    data = scenario.model_dump(mode="json", exclude=set(RUN_KEYS))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def widget_key(side: str, name: str) -> str:
+    return f"{side.lower()}_{name}"
+
+
+# --------------------------------------------------------------------------------------------
+# Starting scenarios
+# --------------------------------------------------------------------------------------------
+
+def _load_file(path: Path) -> tuple[Scenario | None, str | None]:
+    """(scenario, None) or (None, the one-line error) for a scenario file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return None, f"{path.relative_to(SCENARIO_DIR.parent)}: cannot read ({err.__class__.__name__})"
+    try:
+        return loads(text, source=str(path.relative_to(SCENARIO_DIR.parent))), None
+    except ScenarioError as err:
+        return None, str(err)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _bases(stamp: tuple[tuple[str, float], ...]) -> tuple[dict[str, Scenario], list[str]]:
+    """The starting scenarios, cached on the files' names and modification times."""
+    out: dict[str, Scenario] = {}
+    errors: list[str] = []
+    for name, _mtime in stamp:
+        scenario, error = _load_file(SCENARIO_DIR / name)
+        if error:
+            errors.append(error)
+        elif scenario is not None:
+            out[Path(name).stem] = scenario
+    for name in PRESETS:  # the presets are always there to start from
+        if name not in out:
+            out[name] = preset(name)
+    ordered = {k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), k))}
+    return ordered, errors
+
+
+def base_scenarios() -> tuple[dict[str, Scenario], list[str]]:
+    """The starting scenarios by option name (file stem), and errors of files that do not load."""
+    files = sorted(SCENARIO_DIR.glob("*.y*ml")) if SCENARIO_DIR.is_dir() else []
+    return _bases(tuple((p.name, p.stat().st_mtime) for p in files))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _parse(text: str, source: str) -> Scenario:
+    return loads(text, source=source)
+
+
+def encode_upload(yaml_text: str) -> str:
+    return base64.urlsafe_b64encode(zlib.compress(yaml_text.encode("utf-8"), 9)).decode("ascii").rstrip("=")
+
+
+def decode_upload(token: str) -> str:
+    padded = token + "=" * (-len(token) % 4)
+    return zlib.decompress(base64.urlsafe_b64decode(padded.encode("ascii"))).decode("utf-8")
+
+
+def _uploaded(side: str) -> Scenario | None:
+    """The side's uploaded scenario: from this session, else from the URL (``a_upload``)."""
+    state_key = f"{side.lower()}_uploaded_yaml"
+    text = st.session_state.get(state_key)
+    if text is None:
+        token = st.query_params.get(f"{side.lower()}_upload")
+        if token:
+            try:
+                text = decode_upload(token)
+                st.session_state[state_key] = text
+            except (ValueError, zlib.error, UnicodeDecodeError):
+                return None
+    if text is None:
+        return None
+    try:
+        return _parse(text, f"uploaded scenario {side}")
+    except ScenarioError:
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Callbacks
+# --------------------------------------------------------------------------------------------
+
+def _reset_levers(side: str, scenario: Scenario) -> None:
+    """Put every lever of a side to the scenario's values (a new starting scenario was picked)."""
+    for lever in lv.LEVERS:
+        st.session_state[widget_key(side, lever.name)] = lever.to_display(lv.get(scenario, lever.key))
+
+
+def _on_base_change(side: str) -> None:
+    bases, _ = base_scenarios()
+    choice = st.session_state.get(widget_key(side, "base"))
+    scenario = _uploaded(side) if choice == UPLOADED else bases.get(choice)
+    if scenario is not None:
+        _reset_levers(side, scenario)
+
+
+def _on_upload(side: str, uploader_key: str) -> None:
+    file = st.session_state.get(uploader_key)
+    error_key = f"{side.lower()}_upload_error"
+    if file is None:
+        return
+    try:
+        text = file.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        st.session_state[error_key] = f"{file.name}: cannot read (not UTF-8 text)"
+        return
+    try:
+        scenario = loads(text, source=file.name)
+    except ScenarioError as err:
+        st.session_state[error_key] = str(err)
+        return
+    st.session_state.pop(error_key, None)
+    yaml_text = scenario.to_yaml()
+    st.session_state[f"{side.lower()}_uploaded_yaml"] = yaml_text
+    st.session_state[f"{side.lower()}_upload_name"] = file.name
+    st.query_params[f"{side.lower()}_upload"] = encode_upload(yaml_text)
+    st.session_state[widget_key(side, "base")] = UPLOADED
+    _reset_levers(side, scenario)
+    # A fresh uploader, so the same file can be loaded again after edits.
+    counter = f"{side.lower()}_upload_counter"
+    st.session_state[counter] = st.session_state.get(counter, 0) + 1
+
+
+# --------------------------------------------------------------------------------------------
+# Widgets
+# --------------------------------------------------------------------------------------------
+
+def _number(x: float, integer: bool) -> int | float:
+    return round(x) if integer else float(x)
+
+
+def lever_widget(side: str, lever: lv.Lever, scenario: Scenario) -> Any:
+    """One control, bound to the URL, defaulting to the starting scenario's value.
+
+    Returns the scenario value (scenario units) the control now shows.
+    """
+    key = widget_key(side, lever.name)
+    base_value = lv.get(scenario, lever.key)
+    shown = lever.to_display(base_value)
+    common = {"key": key, "help": lever.help, "bind": "query-params"}
+    if lever.kind == "slider":
+        low, high = lever.slider_range(base_value)
+        integer = all(float(v).is_integer() for v in (low, high, lever.step or 1, shown))
+        if key in st.session_state:  # keep a session value of the other number type valid
+            st.session_state[key] = _number(st.session_state[key], integer)
+        fmt = "%d" if integer else ("%.2f" if (lever.step or 1) < 0.1 else "%.1f" if (lever.step or 1) < 1 else "%g")
+        if lever.scale == 1e6:
+            fmt = "%.2f"
+        value = st.slider(lever.title, min_value=_number(low, integer), max_value=_number(high, integer),
+                          value=_number(float(shown), integer), step=_number(lever.step or 1, integer),
+                          format=fmt, **common)
+    elif lever.kind == "choice":
+        options = lever.choices(scenario)
+        if shown not in options:
+            options.append(shown)
+        value = st.selectbox(lever.title, options, index=options.index(shown),
+                             format_func=lever.choice_label, **common)
+    elif lever.kind == "toggle":
+        value = st.toggle(lever.title, value=bool(shown), **common)
+    else:  # steps
+        options = lever.step_options(base_value)
+        value = st.select_slider(lever.title, options=options, value=shown,
+                                 format_func=lambda s: s if s == lv.NO_CAP else f"${s}k", **common)
+    return lever.from_display(value)
+
+
+def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS) -> Side:
+    """Draw one side's controls in ``container`` and return the scenario they describe."""
+    lower = side.lower()
+    bases, errors = base_scenarios()
+    uploaded = _uploaded(side)
+    options = list(bases) + ([UPLOADED] if uploaded is not None else [])
+    default = DEFAULT_BASES[side] if DEFAULT_BASES[side] in options else options[min(SIDES.index(side), len(options) - 1)]
+
+    def label(option: str) -> str:
+        if option == UPLOADED and uploaded is not None:
+            return f"uploaded: {uploaded.name}"
+        return bases[option].name if option in bases else option
+
+    with container:
+        st.markdown(f'<div class="side-head side-{lower}">{side}</div>', unsafe_allow_html=True)
+        choice = st.selectbox("Start from", options, index=options.index(default), format_func=label,
+                              key=widget_key(side, "base"), bind="query-params",
+                              on_change=_on_base_change, args=(side,),
+                              help="a scenario file from scenarios/ (or one you uploaded); the controls below start at its values")
+        base = uploaded if choice == UPLOADED and uploaded is not None else bases[choice]
+        settings: dict[str, Any] = {}
+        for lever in lv.LEVERS:
+            if not lever.more:
+                settings[lever.key] = lever_widget(side, lever, base)
+        with st.expander("More levers"):
+            for lever in lv.LEVERS:
+                if lever.more:
+                    settings[lever.key] = lever_widget(side, lever, base)
+        try:
+            scenario = lv.apply(base, settings)
+        except ScenarioError as err:  # e.g. a focus segment the market lacks
+            st.error(str(err))
+            scenario = base
+        if scenario.months != months:
+            scenario = scenario.with_overrides({"months": int(months)})
+        edited = bool(lv.changed(base, settings))
+        with st.expander("Save or load this scenario"):
+            st.download_button(f"Download scenario {side} (YAML)", data=scenario.to_yaml(),
+                               file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml", mime="text/yaml",
+                               on_click="ignore", key=f"{lower}_download_yaml")
+            counter = st.session_state.get(f"{lower}_upload_counter", 0)
+            uploader_key = f"{lower}_uploader_{counter}"
+            st.file_uploader(f"Load a scenario file into {side}", type=["yaml", "yml"], key=uploader_key,
+                             on_change=_on_upload, args=(side, uploader_key),
+                             help="a YAML scenario file; it is checked like `sim run` checks it")
+        error = st.session_state.get(f"{lower}_upload_error")
+        if error:
+            st.error(error)
+        for message in errors:
+            st.warning(message)
+    return Side(side=side, scenario=scenario, base_label=label(choice), edited=edited)
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_") or "scenario"
+
+
+def global_controls(container: Any) -> tuple[int, int]:
+    """Runs per side and the horizon (shared by both sides: the charts share their axes)."""
+    with container:
+        left, right = st.columns(2)
+        seeds = left.selectbox("Companies simulated per side", SEED_OPTIONS,
+                               index=SEED_OPTIONS.index(DEFAULT_SEEDS), key="seeds", bind="query-params",
+                               help="each is the same company with different luck (a different random seed)")
+        months = right.selectbox("Months simulated", MONTH_OPTIONS, index=MONTH_OPTIONS.index(DEFAULT_MONTHS),
+                                 key="months", bind="query-params", help="the horizon of every run, both sides")
+    return int(seeds), int(months)
+
+
+def sidebar() -> tuple[dict[str, Side], int, int]:
+    """The whole sidebar: global controls, then A and B side by side."""
+    sb = st.sidebar
+    seeds, months = global_controls(sb)
+    col_a, col_b = sb.columns(2, gap="medium")
+    sides = {"A": side_controls("A", col_a, months), "B": side_controls("B", col_b, months)}
+    return sides, seeds, months

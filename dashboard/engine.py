@@ -1,0 +1,312 @@
+"""Runs for the dashboard: a worker pool, a store of finished runs, and progressive refinement.
+
+No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble statistics from
+``sim.metrics``; this module only schedules them so a slider never freezes the page.
+
+* ``RunStore``: finished runs by (scenario key, seed), least recently used dropped first. A run
+  is computed once per process, whichever page or session asked for it.
+* ``Engine.refine(jobs, seeds, stages)``: a generator. It submits every missing run of every side
+  (interleaved, seed 0 of A, seed 0 of B, seed 1 of A, ...) to a process pool, yields a
+  ``Tick`` each time a run finishes and a ``Stage`` each time every side has the first
+  ``stages[i]`` seeds, so the page can draw a small ensemble at once and refine it. Closing the
+  generator (Streamlit stops a script run when a slider moves) cancels the runs not yet started;
+  runs already started finish in the background and land in the store.
+* ``aggregate(runs, months)``: bands, summary and per-run table of one side.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import types
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+BAND_COLUMNS: tuple[str, ...] = (
+    "cash_usd", "runway_months", "arr_usd", "customers", "product_fit", "competitor_fit",
+    "custom_share", "reps", "pressure",
+)
+"""Series columns the compare page draws as bands."""
+
+DEFAULT_STAGES: tuple[int, ...] = (2, 8)
+"""Runs per side drawn first, then refined through these, then all seeds."""
+
+
+def stages_for(seeds: int, stages: Sequence[int] = DEFAULT_STAGES) -> list[int]:
+    """The refinement steps for an ensemble of ``seeds`` runs per side, ending at ``seeds``."""
+    return sorted({s for s in stages if 0 < s < seeds} | {seeds})
+
+
+# --------------------------------------------------------------------------------------------
+# The worker side
+# --------------------------------------------------------------------------------------------
+
+def run_job(scenario_json: str, seed: int) -> Any:
+    """One run (called in a worker process, or inline)."""
+    from sim.model import run
+    from sim.scenario import Scenario
+
+    return run(Scenario.model_validate_json(scenario_json), seed=seed)
+
+
+def _warm() -> int:
+    import sim.model  # noqa: F401  (import the model once per worker)
+
+    return os.getpid()
+
+
+_SPAWN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """Hide ``__main__`` while the pool may start a worker.
+
+    Streamlit runs the page script as ``__main__``; a new worker process (forkserver or spawn)
+    would import that script again and start the app inside the worker. A bare ``__main__``
+    without a file makes the worker import nothing but what the job needs.
+    """
+    with _SPAWN_LOCK:
+        saved = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if saved is not None:
+                sys.modules["__main__"] = saved
+
+
+# --------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------
+
+class RunStore:
+    """Finished runs by (scenario key, seed); thread-safe; least recently used dropped first."""
+
+    def __init__(self, capacity: int = 4000) -> None:
+        self.capacity = capacity
+        self._runs: OrderedDict[tuple[str, int], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, seed: int) -> Any | None:
+        with self._lock:
+            run = self._runs.get((key, seed))
+            if run is not None:
+                self._runs.move_to_end((key, seed))
+            return run
+
+    def put(self, key: str, seed: int, run: Any) -> None:
+        with self._lock:
+            self._runs[(key, seed)] = run
+            self._runs.move_to_end((key, seed))
+            while len(self._runs) > self.capacity:
+                self._runs.popitem(last=False)
+
+    def has(self, key: str, seeds: int) -> bool:
+        with self._lock:
+            return all((key, s) in self._runs for s in range(seeds))
+
+    def runs(self, key: str, seeds: int) -> list[Any]:
+        """The first ``seeds`` runs of a scenario (all must be present)."""
+        out = [self.get(key, s) for s in range(seeds)]
+        missing = [s for s, r in zip(range(seeds), out) if r is None]
+        if missing:
+            raise KeyError(f"runs not computed yet: seeds {missing[:5]}")
+        return out
+
+    def count(self, key: str, seeds: int) -> int:
+        """How many of the first ``seeds`` runs are present, counting from seed 0 without a gap."""
+        with self._lock:
+            n = 0
+            while n < seeds and (key, n) in self._runs:
+                n += 1
+            return n
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Job:
+    """One side to compute: a cache key (the scenario's canonical JSON) and the scenario JSON."""
+
+    side: str
+    key: str
+    scenario_json: str
+
+
+@dataclass(frozen=True)
+class Tick:
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Stage:
+    seeds: int          # runs per side now available (seeds 0 .. seeds-1)
+    final: bool
+    elapsed_s: float
+
+
+@dataclass
+class Engine:
+    """Computes runs in a pool of worker processes (``workers=0``: inline, one at a time)."""
+
+    workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    store: RunStore = field(default_factory=RunStore)
+    poll_s: float = 0.05
+
+    def __post_init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._inflight: dict[tuple[str, int], Future] = {}
+
+    # -- pool ---------------------------------------------------------------------------------
+    def pool(self) -> ProcessPoolExecutor | None:
+        if self.workers <= 0:
+            return None
+        with self._lock:
+            if self._pool is None:
+                # forkserver: never fork the threaded Streamlit server itself.
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["sim.model"])
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+            return self._pool
+
+    def warm_up(self, wait: bool = True) -> None:
+        """Start the workers and import the model in each (so the first slider move is fast)."""
+        pool = self.pool()
+        if pool is not None:
+            with _plain_main():
+                futures = [pool.submit(_warm) for _ in range(self.workers)]
+            if wait:
+                for f in futures:
+                    f.result()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    # -- scheduling ---------------------------------------------------------------------------
+    def _submit(self, job: Job, seed: int) -> Future | None:
+        pool = self.pool()
+        assert pool is not None
+        with self._lock:
+            existing = self._inflight.get((job.key, seed))
+            if existing is not None and not existing.cancelled():
+                return existing
+            with _plain_main():
+                future = pool.submit(run_job, job.scenario_json, seed)
+            self._inflight[(job.key, seed)] = future
+
+        def done(f: Future, key: str = job.key, s: int = seed) -> None:
+            with self._lock:
+                if self._inflight.get((key, s)) is f:
+                    del self._inflight[(key, s)]
+            if not f.cancelled() and f.exception() is None:
+                self.store.put(key, s, f.result())
+
+        future.add_done_callback(done)
+        return future
+
+    def refine(self, jobs: Sequence[Job], seeds: int,
+               stages: Sequence[int] = DEFAULT_STAGES) -> Iterator[Tick | Stage]:
+        """Compute the first ``seeds`` runs of every job, yielding ticks and stages (see module)."""
+        start = time.perf_counter()
+        targets = stages_for(seeds, stages)
+        # Skip stages already complete: a cached comparison shows in one go.
+        have = min(self.store.count(j.key, seeds) for j in jobs) if jobs else seeds
+        targets = [t for t in targets if t > have] or [seeds]
+        wanted = [(job, s) for s in range(seeds) for job in jobs if self.store.get(job.key, s) is None]
+        total = len(jobs) * seeds
+        if self.workers <= 0:
+            yield from self._refine_inline(jobs, wanted, targets, seeds, total, start)
+            return
+        futures = [f for f in (self._submit(job, s) for job, s in wanted) if f is not None]
+        try:
+            for target in targets:
+                while True:
+                    missing = [(j, s) for j in jobs for s in range(target) if self.store.get(j.key, s) is None]
+                    if not missing:
+                        break
+                    failed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
+                    if failed:
+                        raise failed[0].exception()  # type: ignore[misc]
+                    for job, s in missing:  # resubmit anything cancelled by an earlier, closed refine
+                        f = self._inflight.get((job.key, s))
+                        if f is None or f.cancelled():
+                            nf = self._submit(job, s)
+                            if nf is not None:
+                                futures.append(nf)
+                    time.sleep(self.poll_s)
+                    yield Tick(self._done(jobs, seeds), total)
+                yield Stage(target, target == seeds, time.perf_counter() - start)
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def _done(self, jobs: Sequence[Job], seeds: int) -> int:
+        return sum(self.store.count(j.key, seeds) for j in jobs)
+
+    def _refine_inline(self, jobs: Sequence[Job], wanted: list[tuple[Job, int]], targets: list[int],
+                       seeds: int, total: int, start: float) -> Iterator[Tick | Stage]:
+        todo = list(wanted)
+        for target in targets:
+            while todo and todo[0][1] < target:
+                job, s = todo.pop(0)
+                self.store.put(job.key, s, run_job(job.scenario_json, s))
+                yield Tick(self._done(jobs, seeds), total)
+            yield Stage(target, target == seeds, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation of one side
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class SideResult:
+    """What the compare page draws for one side."""
+
+    bands: pd.DataFrame
+    summary: dict[str, Any]
+    summaries: pd.DataFrame
+    deaths: list[int]
+    runs: int
+
+
+def aggregate(runs: Sequence[Any], months: int, columns: Sequence[str] = BAND_COLUMNS) -> SideResult:
+    """Bands (``sim.metrics.quantile_bands``), ensemble summary and per-run table of some runs."""
+    from sim.metrics import quantile_bands, summarize_ensemble
+
+    frames = [r.series for r in runs]
+    present = [c for c in columns if all(c in f.columns for f in frames)]
+    bands = quantile_bands(frames, present, months)
+    summaries = [dict(r.summary) for r in runs]
+    table = pd.DataFrame([{"seed": r.seed, **s} for r, s in zip(runs, summaries)])
+    deaths = [int(s["month_of_death"]) for s in summaries if s.get("month_of_death") is not None]
+    return SideResult(bands=bands, summary=summarize_ensemble(summaries), summaries=table,
+                      deaths=deaths, runs=len(runs))
+
+
+def aggregate_sides(results: Mapping[str, SideResult]) -> dict[str, Any]:
+    """Convenience: the per-side pieces the chart builders take."""
+    return {
+        "bands": {s: r.bands for s, r in results.items()},
+        "deaths": {s: r.deaths for s, r in results.items()},
+        "runs": {s: r.runs for s, r in results.items()},
+    }

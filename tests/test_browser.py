@@ -1,0 +1,122 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright.
+
+Starts `streamlit run dashboard/app.py` on a free localhost port, loads the compare page, drags a
+slider with the mouse, and checks that the chart redraws and the URL carries the new value; opens
+that URL in a fresh page and checks the slider comes back; visits the one-run page. Screenshots
+go to artifacts/ (look at them: they are what the room sees). Where chromium is missing the test
+is skipped, except in CI (env CI set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.parse
+
+import pytest
+from browser_driver import (
+    ARTIFACTS,
+    browser,
+    chart_data,
+    drag_slider,
+    find_chromium,
+    scroll_main,
+    slider,
+    slider_value,
+    streamlit_server,
+    wait_chart_change,
+    wait_charts,
+    wait_done,
+)
+
+pytestmark = pytest.mark.browser
+
+SMALL = "seeds=4&months=24"
+CASH_CHART = 1  # survival, cash, runway, ...
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = find_chromium()
+    if path is None:
+        message = "chromium not found (install Debian's 'chromium' package; `make test` tries to)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("playwright is not installed (pip install -e '.[dev]')")
+        pytest.skip("playwright is not installed")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(chromium):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server() as url:
+        yield url
+
+
+def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
+    with browser(chromium) as page:
+        page.goto(f"{server}/?{SMALL}")
+        first = wait_done(page)
+        assert first["shown"] == "4"
+        wait_charts(page, 9)
+        assert len(chart_data(page)) == 9
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare.png"))
+
+        box = slider(page, "deals accepted", 0)  # side A
+        assert slider_value(box) == 80
+        before = chart_data(page)
+        started = time.perf_counter()
+        drag_slider(page, box, 0.2)
+        assert slider_value(box) == 20
+        wait_chart_change(page, before, CASH_CHART)
+        first_redraw = time.perf_counter() - started
+        done = wait_done(page, other_than=first["comparison"])
+        all_runs = time.perf_counter() - started
+        assert done["shown"] == "4"
+        after = chart_data(page)
+        assert after[CASH_CHART] != before[CASH_CHART]
+
+        query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
+        assert query["a_contingent_acceptance"] == ["20"]
+        assert query["seeds"] == ["4"] and query["months"] == ["24"]
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_after_slider.png"))
+        scroll_main(page, 900)
+        time.sleep(0.5)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_charts.png"))
+        print(f"\nslider -> first redraw {first_redraw:.2f} s, -> all runs {all_runs:.2f} s "
+              f"(2 x 4 seeds x 24 months; see benchmarks/dashboard_latency.py for 2 x 32)")
+        url = page.url
+
+    # The URL alone brings the same comparison back, in a fresh browser.
+    with browser(chromium) as page:
+        page.goto(url)
+        again = wait_done(page)
+        assert again["comparison"] == done["comparison"]
+        wait_charts(page, 9)
+        assert slider_value(slider(page, "deals accepted", 0)) == 20
+        assert slider_value(slider(page, "deals accepted", 1)) == 20  # B's own value, untouched
+        assert chart_data(page)[CASH_CHART] == after[CASH_CHART]
+
+
+def test_one_run_page_and_projector_sized_screen(server, chromium):
+    with browser(chromium, width=1280, height=800) as page:
+        page.goto(f"{server}/?{SMALL}")
+        wait_done(page)
+        wait_charts(page, 9)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280.png"))
+    with browser(chromium) as page:
+        page.goto(f"{server}/one-run?{SMALL}&run_side=A&run_seed=2")
+        wait_charts(page, 8)
+        heading = page.locator(".vs-title").first.inner_text()
+        assert "company #2" in heading
+        time.sleep(0.5)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_one_run.png"))
+        scroll_main(page, 1000)
+        time.sleep(0.5)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_one_run_charts.png"))

@@ -1,0 +1,321 @@
+"""The dashboard, driven through Streamlit's AppTest (no browser): controls, upload, URL, pages.
+
+Runs are small here (2 seeds of 12 months per side) and computed inline
+(SIM_DASHBOARD_WORKERS=0); the run engine's worker pool is tested on its own below.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard" / "app.py"
+sys.path.insert(0, str(ROOT / "dashboard"))
+
+from streamlit.testing.v1 import AppTest
+
+from sim import levers as lv
+from sim.scenario import ScenarioError, load_scenario, loads
+
+SMALL = {"seeds": "2", "months": "12"}
+TIMEOUT = 180
+N_COMPARE_CHARTS = 9
+
+
+def _app(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params = {**SMALL, **params}
+    return at.run()
+
+
+def _sides(at: AppTest) -> dict:
+    return at.session_state["_context"]["sides"]
+
+
+def _charts(at: AppTest) -> list:
+    return at.get("plotly_chart")
+
+
+def _assert_page_ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(_charts(at)) == N_COMPARE_CHARTS
+    assert any('data-status="done"' in m.value for m in at.markdown)
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    return _app()
+
+
+def test_landing_page_is_the_comparison(app):
+    _assert_page_ok(app)
+    sides = _sides(app)
+    assert sides["A"].scenario == load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides({"months": 12})
+    assert sides["B"].scenario == load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
+    grid = [m.value for m in app.markdown if 'class="kpi-grid"' in m.value]
+    assert len(grid) == 1
+    assert grid[0].count('class="kpi"') == 4 and grid[0].count("A − B") == 4
+    for key in ("survival", "spiral", "death", "arr"):
+        assert f'data-kpi="{key}"' in grid[0]
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert "Download results (CSV)" in labels
+    assert "Download scenario A (YAML)" in labels and "Download scenario B (YAML)" in labels
+
+
+def test_every_control_is_labelled_with_help_and_bound_to_the_url(app):
+    for side in ("a", "b"):
+        for lever in lv.LEVERS:
+            widget = _widget(app, lever, side)
+            assert widget.proto.label == lever.title
+            assert widget.proto.help == lever.help
+            assert widget.proto.query_param_key == f"{side}_{lever.name}"
+
+
+def _widget(at: AppTest, lever: lv.Lever, side: str):
+    key = f"{side}_{lever.name}"
+    return {"slider": at.slider, "choice": at.selectbox, "toggle": at.toggle,
+            "steps": at.select_slider}[lever.kind](key=key)
+
+
+def _other_value(at: AppTest, lever: lv.Lever, side: str):
+    widget = _widget(at, lever, side)
+    current = widget.value
+    if lever.kind == "slider":
+        low, high = widget.proto.min, widget.proto.max
+        new = high if current != high else low
+        return int(new) if isinstance(current, int) else float(new)
+    if lever.kind == "toggle":
+        return not current
+    scenario = _sides(at)[side.upper()].scenario
+    if lever.kind == "choice":
+        return next(v for v in lever.choices(scenario) if v != current)
+    return next(o for o in lever.step_options(lv.get(scenario, lever.key)) if o != current)
+
+
+def test_every_control_changes_exactly_its_scenario_key():
+    at = _app()
+    for side in ("a", "b"):
+        for lever in lv.LEVERS:
+            before = {s: x.scenario for s, x in _sides(at).items()}
+            value = _other_value(at, lever, side)
+            _widget(at, lever, side).set_value(value).run()
+            assert not at.exception, (lever.key, [e.value for e in at.exception])
+            after = {s: x.scenario for s, x in _sides(at).items()}
+            me, other = side.upper(), "B" if side == "a" else "A"
+            changed = lv.changed(before[me], lv.values(after[me]))
+            assert set(changed) == {lever.key}, (side, lever.key, changed)
+            assert after[other] == before[other], f"moving {side}_{lever.name} changed the other side"
+            assert _sides(at)[me].edited
+    assert len(_charts(at)) == N_COMPARE_CHARTS
+
+
+def test_picking_another_starting_scenario_resets_the_side():
+    at = _app()
+    at.slider(key="a_contingent_acceptance").set_value(35).run()
+    assert _sides(at)["A"].scenario.sales.contingent_acceptance == 0.35
+    at.selectbox(key="a_base").set_value("product_led").run()
+    expected = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
+    assert _sides(at)["A"].scenario == expected
+    assert at.slider(key="a_contingent_acceptance").value == 20
+    assert not _sides(at)["A"].edited
+
+
+BAD_FILES = [
+    ("typo.yaml", b"preset: sales_led\nsales:\n  comission_rate: 0.1\n"),
+    ("range.yaml", b"sales:\n  contingent_acceptance: 1.5\n"),
+    ("broken.yaml", b"sales: [unclosed\n"),
+    ("list.yaml", b"- just\n- a list\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), BAD_FILES, ids=[f[0] for f in BAD_FILES])
+def test_invalid_upload_shows_the_cli_message_and_the_page_keeps_working(name, content, tmp_path, capsys):
+    at = _app()
+    before = _sides(at)["A"].scenario
+    at.file_uploader(key="a_uploader_0").set_value((name, content, "application/x-yaml")).run()
+    errors = [e.value for e in at.error]
+    # The same one-line message the CLI prints for this file (it names the path; the upload its name).
+    path = tmp_path / name
+    path.write_bytes(content)
+    from sim.cli import main
+
+    assert main(["run", str(path), "--months", "1"]) == 2
+    cli_line = capsys.readouterr().err.strip().splitlines()[-1]
+    expected = cli_line.removeprefix("sim: ").replace(str(path), name)
+    assert errors == [expected]
+    with pytest.raises(ScenarioError, match="^" + name):
+        loads(content.decode(), source=name)
+    _assert_page_ok(at)
+    assert _sides(at)["A"].scenario == before
+    # and the page still reacts to the controls
+    at.slider(key="a_promise_horizon_months").set_value(2).run()
+    assert _sides(at)["A"].scenario.sales.promise_horizon_months == 2
+    _assert_page_ok(at)
+
+
+def test_non_text_upload_is_refused_cleanly():
+    at = _app()
+    at.file_uploader(key="b_uploader_0").set_value(("blob.yaml", b"\xff\xfe\x00binary", "application/x-yaml")).run()
+    assert [e.value for e in at.error] == ["blob.yaml: cannot read (not UTF-8 text)"]
+    _assert_page_ok(at)
+
+
+GOOD = b"""name: Uploaded test
+preset: product_led
+sales:
+  commission_rate: 0.05
+  promise_horizon_months: 5
+market:
+  leapfrog_prob: 0.1
+"""
+
+
+def test_valid_upload_loads_into_the_side_and_travels_in_the_url():
+    at = _app()
+    at.file_uploader(key="b_uploader_0").set_value(("mine.yaml", GOOD, "application/x-yaml")).run()
+    assert not at.error
+    side = _sides(at)["B"]
+    expected = loads(GOOD.decode(), source="mine.yaml").with_overrides({"months": 12})
+    assert side.scenario == expected
+    assert side.base_label == "uploaded: Uploaded test"
+    assert at.slider(key="b_commission_rate").value == 5
+    token = at.query_params.get("b_upload")
+    assert token
+    # A fresh session with that URL gets the same side B back.
+    again = _app(b_upload=token, b_base="uploaded: Uploaded test")
+    assert _sides(again)["B"].scenario == expected
+    _assert_page_ok(again)
+
+
+def test_url_restores_both_sides():
+    params = {
+        "a_base": "Product-led", "a_contingent_acceptance": "55", "a_hiring": "on the hiring plan",
+        "a_initial_cash": "5.5", "a_customizable_architecture": "true",
+        "b_base": "Sales-led", "b_promise_horizon_months": "7", "b_feedback_meetings": "true",
+        "b_bet_limit_usd": "$200k", "b_targeting": "one focus segment", "b_focus_segment": "enterprise",
+        "b_pressure_response": "40",
+    }
+    at = _app(**params)
+    _assert_page_ok(at)
+    a, b = _sides(at)["A"].scenario, _sides(at)["B"].scenario
+    base_a = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
+    base_b = load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides({"months": 12})
+    assert lv.changed(base_a, lv.values(a)) == {
+        "sales.contingent_acceptance": 0.55, "company.hiring": "plan", "company.initial_cash": 5_500_000,
+        "product.customizable_architecture": True}
+    assert lv.changed(base_b, lv.values(b)) == {
+        "sales.promise_horizon_months": 7, "policy.feedback_meetings": True, "product.bet_limit_usd": 200_000,
+        "sales.targeting": "focus", "sales.focus_segment": "enterprise", "policy.pressure_response": 0.4}
+    # the scenario is the base plus exactly those levers: nothing else travels or leaks
+    assert a == lv.apply(base_a, lv.values(a)) and b == lv.apply(base_b, lv.values(b))
+
+
+def test_bad_url_values_are_ignored_not_fatal():
+    at = _app(a_contingent_acceptance="lots", b_base="no such file", a_upload="%%%", a_promise_horizon_months="999")
+    _assert_page_ok(at)
+    assert _sides(at)["B"].scenario.name == "Product-led"
+
+
+def test_one_run_page_tells_one_company_story():
+    at = _app()
+    at.switch_page("views/one_run.py")
+    at.query_params.update({"run_side": "B", "run_seed": "1"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    heads = [m.value for m in at.markdown if "company #1" in m.value]
+    assert heads and "B: Product-led" in heads[0]
+    assert len(_charts(at)) == 8
+    assert any("What happened" in h.value for h in at.subheader)
+    at.number_input(key="run_seed").set_value(0).run()
+    assert any("company #0" in m.value for m in at.markdown)
+
+
+# --------------------------------------------------------------------------------------------
+# The run engine on its own
+# --------------------------------------------------------------------------------------------
+
+def test_stages_refine_towards_all_seeds():
+    from engine import stages_for
+
+    assert stages_for(32) == [2, 8, 32]
+    assert stages_for(4) == [2, 4]
+    assert stages_for(2) == [2]
+
+
+def test_run_store_drops_least_recently_used():
+    from engine import RunStore
+
+    store = RunStore(capacity=2)
+    store.put("k", 0, "r0")
+    store.put("k", 1, "r1")
+    assert store.get("k", 0) == "r0"  # touch 0: 1 is now the oldest
+    store.put("k", 2, "r2")
+    assert store.get("k", 1) is None and store.get("k", 0) == "r0"
+    assert store.count("k", 3) == 1
+
+
+def _jobs(months: int = 12):
+    from controls import scenario_key
+    from engine import Job
+
+    from sim.scenario import preset
+
+    out = []
+    for side, name in (("A", "sales_led"), ("B", "product_led")):
+        scenario = preset(name).with_overrides({"months": months})
+        out.append(Job(side, scenario_key(scenario), scenario.model_dump_json()))
+    return out
+
+
+def test_pool_and_inline_give_the_same_runs():
+    from engine import Engine, Stage
+
+    jobs = _jobs()
+    inline, pool = Engine(workers=0), Engine(workers=1)
+    try:
+        stages_inline = [s.seeds for s in inline.refine(jobs, 3) if isinstance(s, Stage)]
+        stages_pool = [s.seeds for s in pool.refine(jobs, 3) if isinstance(s, Stage)]
+        assert stages_inline == stages_pool == [2, 3]
+        for job in jobs:
+            for seed in range(3):
+                assert inline.store.get(job.key, seed).summary == pool.store.get(job.key, seed).summary
+        # everything cached: one stage, straight to the end
+        assert [s.seeds for s in pool.refine(jobs, 3) if isinstance(s, Stage)] == [3]
+    finally:
+        pool.shutdown()
+
+
+def test_closing_a_refinement_cancels_what_has_not_started():
+    from engine import Engine, Stage
+
+    eng = Engine(workers=1)
+    try:
+        gen = eng.refine(_jobs(months=10), 12)
+        first = next(item for item in gen if isinstance(item, Stage))
+        assert first.seeds == 2
+        gen.close()  # what Streamlit does when a slider moves mid-refinement
+        assert not any(f.running() or not f.done() for f in list(eng._inflight.values())[3:])
+        # a new refinement of the same comparison still completes
+        assert [s.seeds for s in eng.refine(_jobs(months=10), 4) if isinstance(s, Stage)][-1] == 4
+    finally:
+        eng.shutdown()
+
+
+def test_aggregate_matches_the_metrics_module():
+    from engine import Engine, aggregate
+
+    from sim.metrics import summarize_ensemble
+
+    eng = Engine(workers=0)
+    jobs = _jobs()
+    list(eng.refine(jobs, 3))
+    runs = eng.store.runs(jobs[0].key, 3)
+    result = aggregate(runs, 12)
+    assert result.summary == summarize_ensemble([r.summary for r in runs])
+    assert len(result.bands) == 12 and {"alive_share", "cash_usd_p10", "pressure_p90"} <= set(result.bands.columns)
+    assert list(result.summaries["seed"]) == [0, 1, 2]

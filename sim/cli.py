@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.io import MANIFEST_NAME, OutputError, prepare_directory, write_outputs
+from sim.io import MANIFEST_NAME, OutputError, check_outputs, write_outputs
 from sim.scenario import (
     PRESETS,
     Scenario,
@@ -83,7 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
         return int(args.handler(args))
-    except (UsageError, ScenarioError, OutputError) as err:
+    except UsageError as err:  # already starts with the command's name
+        return _fail(str(err), EXIT_BAD_INPUT, prefix="")
+    except (ScenarioError, OutputError) as err:
         return _fail(str(err), EXIT_BAD_INPUT)
     except SystemExit as exc:  # --help and --version print and exit 0
         return exc.code if isinstance(exc.code, int) else EXIT_OK
@@ -108,9 +110,9 @@ def _silence_stdout() -> None:
         pass
 
 
-def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: {_one_line(message)}" if not message.startswith(PROG) else _one_line(message),
-          file=sys.stderr)
+def _fail(message: str, code: int, prefix: str = f"{PROG}: ") -> int:
+    """Print ``message`` as one line on stderr and return ``code``."""
+    print(prefix + _one_line(message), file=sys.stderr)
     return code
 
 
@@ -174,11 +176,11 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
                        "assertions over an ensemble of the file's `seeds`. One line per assertion; "
                        "exit 1 if any fails.", epilog=EXIT_CODES_HELP)
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                   help="scenario files or directories of *.yaml (default: scenarios/)")
+                   help="scenario files, or directories searched recursively for *.yaml (default: scenarios/)")
     p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
                    help="override every file's `seeds` (quicker, wider intervals)")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="W",
-                   help="parallel worker processes (default: the ensemble's choice)")
+                   help="parallel worker processes (default: 1; same results whatever W)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(handler=cmd_check)
 
@@ -211,7 +213,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
                    help="override a lever by dotted key, value as YAML (repeatable), "
                    "e.g. --set sales.commission_rate=0.05")
     p.add_argument("--workers", type=_positive_int, default=None, metavar="W",
-                   help="parallel worker processes for an ensemble (default: the ensemble's choice)")
+                   help="parallel worker processes for an ensemble (default: 1; same results whatever W)")
     p.add_argument("--json", action="store_true",
                    help="print the summary as JSON (sorted keys; the same seed gives identical output)")
 
@@ -274,7 +276,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`sim run`: one seed (summary table or JSON) or an ensemble with --seeds."""
     scenario = resolve_scenario(args.scenario, args.sets, args.months)
     if args.out is not None:  # fail on a bad --out before spending time on the model
-        prepare_directory(args.out)
+        names = ENSEMBLE_FILES if args.seeds is not None else RUN_FILES
+        check_outputs(args.out, list(names), force=args.force)
     if args.seeds is not None:
         return _run_ensemble(scenario, args)
     return _run_one(scenario, args)
@@ -316,29 +319,33 @@ def seed_list(first: int, count: int) -> list[int]:
 
 
 def ensemble_for(scenario: Scenario, seeds: list[int], workers: int | None, quiet: bool) -> Any:
-    """Run the ensemble (progress on stderr when it is a terminal and output is not JSON)."""
+    """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json)."""
     from sim.ensemble import run_ensemble
 
-    progress = not quiet and sys.stderr.isatty()
-    return run_ensemble(scenario, seeds=seeds, workers=workers, progress=progress)
+    return run_ensemble(scenario, seeds=seeds, workers=workers, progress=False if quiet else None)
+
+
+RUN_FILES = ("series.csv", "events.csv", "summary.json", "scenario.yaml")
+ENSEMBLE_FILES = ("summaries.csv", "bands.csv", "summary.json", "scenario.yaml")
 
 
 def _run_files(scenario: Scenario, result: Any) -> dict[str, bytes]:
-    return {
-        "series.csv": _csv(result.series),
-        "events.csv": _csv(result.events),
-        "summary.json": (to_json(result.summary) + "\n").encode("utf-8"),
-        "scenario.yaml": scenario.to_yaml().encode("utf-8"),
-    }
+    contents = (_csv(result.series), _csv(result.events), _json_bytes(result.summary), _yaml_bytes(scenario))
+    return dict(zip(RUN_FILES, contents, strict=True))
 
 
 def _ensemble_files(scenario: Scenario, ensemble: Any) -> dict[str, bytes]:
-    return {
-        "summaries.csv": _csv(ensemble.summaries),
-        "bands.csv": _csv(ensemble.bands),
-        "summary.json": (to_json(ensemble.summary) + "\n").encode("utf-8"),
-        "scenario.yaml": scenario.to_yaml().encode("utf-8"),
-    }
+    contents = (_csv(ensemble.summaries), _csv(ensemble.bands), _json_bytes(ensemble.summary),
+                _yaml_bytes(scenario))
+    return dict(zip(ENSEMBLE_FILES, contents, strict=True))
+
+
+def _json_bytes(data: Any) -> bytes:
+    return (to_json(data) + "\n").encode("utf-8")
+
+
+def _yaml_bytes(scenario: Scenario) -> bytes:
+    return scenario.to_yaml().encode("utf-8")
 
 
 def _csv(frame: Any) -> bytes:
@@ -411,15 +418,20 @@ def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
 
 @dataclass
 class CheckFile:
-    """One scenario file to check: its path, scenario and parsed expectations."""
+    """One scenario file to check: its scenario, parsed expectations and baseline scenarios."""
 
     path: Path
     scenario: Scenario
     expectations: list[Any]
+    baselines: dict[Any, Scenario]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """`sim check [PATH ...]`: every file's expect: block; exit 1 if any assertion fails."""
+    """`sim check [PATH ...]`: every file's expect: block; exit 1 if any assertion fails.
+
+    Every file, expectation and baseline is validated before any ensemble runs, so bad input
+    costs nothing and exits 2 with one line.
+    """
     started = time.perf_counter()
     files = [_load_check_file(path) for path in scenario_files(args.paths or [DEFAULT_SCENARIO_DIR])]
     reports = [_check_one(item, args) for item in files]
@@ -436,11 +448,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def scenario_files(paths: Sequence[Path]) -> list[Path]:
-    """The scenario files named by ``paths`` (directories expand to their *.yaml, sorted)."""
+    """The scenario files named by ``paths``; directories expand to every *.yaml/*.yml below them
+    (sub-folders included, hidden ones skipped), sorted by path."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.iterdir() if p.suffix in SCENARIO_SUFFIXES and p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if _is_scenario_file(p, path)))
         elif path.exists():
             found.append(path)
         else:
@@ -448,22 +461,27 @@ def scenario_files(paths: Sequence[Path]) -> list[Path]:
     return found
 
 
+def _is_scenario_file(path: Path, root: Path) -> bool:
+    hidden = any(part.startswith(".") for part in path.relative_to(root).parts)
+    return path.suffix in SCENARIO_SUFFIXES and path.is_file() and not hidden
+
+
 def _load_check_file(path: Path) -> CheckFile:
     scenario = load_scenario(path)
     if not scenario.expect:
-        return CheckFile(path, scenario, [])
-    from sim.expectations import parse_expectations
+        return CheckFile(path, scenario, [], {})
+    from sim.expectations import baseline_scenario, parse_expectations
 
-    try:
-        expectations = list(parse_expectations(scenario.expect, str(path)))
-    except ScenarioError:
-        raise
-    except ValueError as err:
-        raise ScenarioError(f"{path}: expect: {_one_line(str(err))}") from None
-    return CheckFile(path, scenario, expectations)
+    expectations = parse_expectations(list(scenario.expect), str(path))
+    baselines: dict[Any, Scenario] = {}
+    for expectation in expectations:
+        if expectation.baseline is not None and expectation.baseline.key not in baselines:
+            baselines[expectation.baseline.key] = baseline_scenario(expectation, scenario)
+    return CheckFile(path, scenario, expectations, baselines)
 
 
 def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
+    """Run the file's ensemble (and each baseline's, over the same seeds) and evaluate."""
     report: dict[str, Any] = {"file": str(item.path), "name": item.scenario.name, "results": []}
     if not item.expectations:
         if not args.json:
@@ -472,25 +490,17 @@ def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
     seeds = seed_list(DEFAULT_SEED, args.seeds or item.scenario.seeds)
     report["seeds"] = len(seeds)
     if not args.json:
-        print(f"{item.path} ({item.scenario.name}, {len(seeds)} seeds)")
+        print(f"{item.path} ({item.scenario.name}, {len(seeds)} seeds)", flush=True)
     from sim.expectations import evaluate
 
-    results = evaluate(item.expectations, item.scenario, seeds=seeds, workers=args.workers,
-                       base_path=item.path)
-    for result in results:
-        entry = _result_dict(result)
-        report["results"].append(entry)
+    summary = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json).summary
+    baselines = {key: ensemble_for(scenario, seeds, args.workers, quiet=args.json).summary
+                 for key, scenario in item.baselines.items()}
+    for result in evaluate(item.expectations, summary, baselines):
+        report["results"].append(result.to_dict())
         if not args.json:
-            print(f"  {'holds' if entry['holds'] else 'FAILS'}  {entry['line']}")
+            print(f"  {result.describe()}", flush=True)
     return report
-
-
-def _result_dict(result: Any) -> dict[str, Any]:
-    """A plain dict of one evaluated assertion (holds, text, measured value, CI, one-line text)."""
-    data = result.to_dict() if hasattr(result, "to_dict") else dict(vars(result))
-    data["holds"] = bool(data.get("holds", data.get("passed", False)))
-    data.setdefault("line", str(result))
-    return data
 
 
 # ============================================================================================

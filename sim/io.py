@@ -133,18 +133,28 @@ def prepare_directory(directory: Path) -> Path:
     return directory
 
 
+def check_outputs(directory: Path, names: list[str], force: bool = False) -> Path:
+    """Make sure ``names`` may be written into ``directory`` (created if missing); OutputError if not.
+
+    Cheap: call it before a long computation, so a bad --out fails at once. ``write_outputs``
+    checks again just before writing.
+    """
+    directory = prepare_directory(directory)
+    _check_names(directory, names)
+    foreign = foreign_files(directory, names)
+    if foreign and not force:
+        listed = ", ".join(foreign)
+        raise OutputError(f"--out {directory}: would overwrite {listed}, not written by sim (use --force)")
+    return directory
+
+
 def write_outputs(directory: Path, files: dict[str, bytes], force: bool = False) -> list[Path]:
     """Write ``files`` (name -> bytes) into ``directory`` atomically and record them in the manifest.
 
     Refuses (OutputError, nothing written) when any target exists and is not `sim`'s own, unless
     ``force``. Returns the paths written, manifest last.
     """
-    directory = prepare_directory(directory)
-    _check_names(directory, files)
-    foreign = foreign_files(directory, list(files))
-    if foreign and not force:
-        listed = ", ".join(foreign)
-        raise OutputError(f"--out {directory}: would overwrite {listed}, not written by sim (use --force)")
+    directory = check_outputs(directory, list(files), force)
     manifest = read_manifest(directory) or {}
     manifest.update({name: sha256(data) for name, data in files.items()})
     try:
@@ -158,8 +168,8 @@ def write_outputs(directory: Path, files: dict[str, bytes], force: bool = False)
     return [*written, directory / MANIFEST_NAME]
 
 
-def _check_names(directory: Path, files: dict[str, bytes]) -> None:
-    for name in files:
+def _check_names(directory: Path, names: list[str]) -> None:
+    for name in names:
         if name == MANIFEST_NAME or Path(name).name != name:
             raise OutputError(f"--out {directory}: refusing to write '{name}' (not a plain file name)")
         if (directory / name).is_dir():

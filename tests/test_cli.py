@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 SIM_SCRIPT = Path(sys.executable).parent / "sim"
 QUICK = ["--months", "24"]
 TINY = ["--months", "6"]
-RUN_FILES = ("series.csv", "events.csv", "summary.json", "scenario.yaml")
+RUN_FILES = cli.RUN_FILES
 SUBPROCESS_TIMEOUT_S = 300
 
 
@@ -129,6 +129,19 @@ def test_out_refuses_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert_bad_input(code, err, "series.csv", "--force", str(tmp_path))
     assert mine.read_text() == "my precious data\n"
     assert not (tmp_path / "summary.json").exists() and not (tmp_path / MANIFEST_NAME).exists()
+
+
+def test_out_refuses_before_running_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    import sim.model
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the model ran although --out was refused")
+
+    monkeypatch.setattr(sim.model, "run", must_not_run)
+    write(tmp_path / "summary.json", "{}")
+    code, _, err = run_cli(["run", "sales_led", "--out", str(tmp_path)], capsys)
+    assert_bad_input(code, err, "summary.json")
 
 
 def test_out_force_overwrites_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -297,6 +310,102 @@ def test_check_validates_every_file_in_a_directory(tmp_path: Path, capsys: pytes
     write(tmp_path / "b.yaml", "preset: product_led\nsales: {targetting: focus}\n")
     code, _, err = run_cli(["check", str(tmp_path)], capsys)
     assert_bad_input(code, err, "b.yaml", "did you mean 'targeting'")
+
+
+# ============================================================================================
+# Ensembles: run --seeds, compare, check
+# ============================================================================================
+
+ENSEMBLE = ["--seeds", "2", "--months", "12"]
+CHECK_HEADER = "name: quick\npreset: sales_led\nmonths: 12\nseeds: 2\n"
+
+
+def test_run_seeds_prints_ensemble_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["run", "sales_led", *ENSEMBLE, "--json"], capsys)
+    summary = json.loads(out)
+    assert code == EXIT_OK, err
+    assert summary["runs"] == 2
+    assert summary["survival_ci_low"] <= summary["survival_rate"] <= summary["survival_ci_high"]
+    code, out, _ = run_cli(["run", "sales_led", *ENSEMBLE], capsys)
+    assert "survival (95% CI)" in out and "2 seeds (0-1)" in out
+
+
+def test_run_seeds_out_writes_ensemble_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(["run", "product_led", *ENSEMBLE, "--seed", "5", "--out", str(tmp_path)], capsys)
+    assert code == EXIT_OK, err
+    assert {"summaries.csv", "bands.csv", "summary.json", "scenario.yaml"} <= set(read_manifest(tmp_path) or {})
+    seeds = [line.split(",")[0] for line in (tmp_path / "summaries.csv").read_text().splitlines()[1:]]
+    assert seeds == ["5", "6"]
+
+
+def test_compare_json_difference_is_a_minus_b(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["compare", "sales_led", "product_led", *ENSEMBLE, "--json"], capsys)
+    data = json.loads(out)
+    assert code == EXIT_OK, err
+    a, b = data["a"]["summary"], data["b"]["summary"]
+    assert data["seeds"] == [0, 1]
+    assert data["difference"]["survival_rate"] == pytest.approx(a["survival_rate"] - b["survival_rate"])
+    assert data["difference"]["median_final_arr_usd"] == pytest.approx(
+        a["median_final_arr_usd"] - b["median_final_arr_usd"])
+
+
+def test_compare_table(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(["compare", "sales_led", "product_led", *ENSEMBLE,
+                              "--set", "company.initial_cash=2000000"], capsys)
+    assert code == EXIT_OK, err
+    for label in ("A - B", "survival (95% CI)", "death spiral", "median month of death",
+                  "median final ARR", "median cumulative revenue", "median peak monthly burn",
+                  "mean custom share"):
+        assert label in out
+
+
+def test_check_holds_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "good.yaml", CHECK_HEADER + "expect:\n  - runs == 2\n  - survival_rate >= 0\n"
+          "  - {vs: {sales.commission_rate: 0.05}, check: survival_rate diff >= -1}\n")
+    code, out, err = run_cli(["check", str(tmp_path / "good.yaml")], capsys)
+    assert code == EXIT_OK, err
+    assert out.count("holds") >= 3 and "3 assertion(s): 3 hold, 0 fail" in out and " s)" in out
+    write(tmp_path / "bad.yaml", CHECK_HEADER + "expect: [survival_rate > 1]\n")
+    code, out, _ = run_cli(["check", str(tmp_path)], capsys)
+    assert code == EXIT_EXPECTATION_FAILED
+    assert "FAILS" in out and "4 assertion(s): 3 hold, 1 fail" in out
+
+
+def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path / "a.yaml", CHECK_HEADER + "expect: [runs == 2]\n")
+    code, out, _ = run_cli(["check", str(tmp_path), "--json"], capsys)
+    data = json.loads(out)
+    assert code == EXIT_OK
+    assert data["failed"] == 0 and data["files"][0]["results"][0]["holds"] is True
+
+
+def test_check_defaults_to_scenarios_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "scenarios" / "lessons").mkdir(parents=True)
+    (tmp_path / "scenarios" / ".hidden").mkdir()
+    write(tmp_path / "scenarios" / "x.yaml", "name: x\n")
+    write(tmp_path / "scenarios" / "lessons" / "y.yml", "name: y\n")
+    write(tmp_path / "scenarios" / ".hidden" / "z.yaml", "not: valid\n")
+    write(tmp_path / "scenarios" / "notes.txt", "not a scenario\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["check"], capsys)
+    assert code == EXIT_OK, err
+    assert "x.yaml: no expectations" in out and "y.yml: no expectations" in out
+    assert "2 file(s)" in out
+
+
+@pytest.mark.parametrize("expect,fragments", [
+    ("[survival_rat < 0.3]", ["expect[0]", "did you mean 'survival_rate'"]),
+    ("[survival_rate < lots]", ["expect[0]", "expected a number"]),
+    ("[{vs: missing.yaml, check: survival_rate diff > 0}]", ["expect[0]", "missing.yaml", "file not found"]),
+    ("[{vs: {sales.comission_rate: 0.1}, check: survival_rate diff > 0}]", ["expect[0]", "comission_rate"]),
+])
+def test_check_bad_expectations_exit_2_before_running(expect: str, fragments: list[str], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path / "e.yaml", CHECK_HEADER + f"expect: {expect}\n")
+    code, out, err = run_cli(["check", str(path)], capsys)
+    assert_bad_input(code, err, str(path), *fragments)
+    assert out == ""
 
 
 def test_exit_codes_are_distinct() -> None:

@@ -81,7 +81,7 @@ def _file_name(path: Path) -> str:
     return path.name
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.yaml")), ids=_file_name)
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.rglob("*.yaml")), ids=_file_name)
 def test_library_scenarios_load(path: Path) -> None:
     scenario = load_scenario(path)
     assert scenario.name and scenario.description.strip()
@@ -504,3 +504,6 @@ def test_readme_example_scenario_loads() -> None:
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     scenario = loads(example, source="README.md")
     assert scenario.preset == "sales_led" and scenario.expect
+    from sim.expectations import parse_expectations
+
+    assert len(parse_expectations(list(scenario.expect), "README.md")) == len(scenario.expect)

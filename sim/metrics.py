@@ -18,7 +18,8 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import itertools
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -42,20 +43,25 @@ ZERO_AFTER_DEATH_PREFIXES: tuple[str, ...] = ("customers_",)
 # --- death-spiral detection -----------------------------------------------------------------
 # The reinforcing loop: custom share of engineering up -> relative fit (product_fit -
 # competitor_fit) down -> win rate down -> pressure up -> custom share up. Each link is read from
-# smoothed series as a sustained move over LINK_WINDOW_MONTHS; the spiral is the whole chain
-# holding for SUSTAIN_MONTHS consecutive months. Thresholds are magnitudes over one link window.
+# smoothed series as a move across a window of LINK_WINDOW_MONTHS centred on the month; the spiral
+# is the whole chain holding for SUSTAIN_MONTHS consecutive months. Every rise/fall threshold
+# below is a move across one link window. Tuned on synthetic series (tests/test_metrics.py):
+# recalibrate against model output if its noise levels differ a lot.
 
-SMOOTH_MONTHS = 5                # centred rolling mean applied to every signal first (months)
-LINK_WINDOW_MONTHS = 6           # a link's move is its change over this many trailing months (months)
-SUSTAIN_MONTHS = 4               # the whole chain must hold this many consecutive months (months)
-MIN_CUSTOM_SHARE = 0.25          # custom work must take at least this share of engineering for the loop to have taken over (share)
-MIN_CUSTOM_SHARE_RISE = 0.10     # rise of custom share over a link window that counts as "up" (share of engineering)
-HIGH_CUSTOM_SHARE = 0.5          # a custom share this high that is not falling still counts as "up": pinned at its cap (share)
-MIN_RELATIVE_FIT_DROP = 0.03     # fall of product_fit - competitor_fit over a link window that counts as "down" (fit units, 0-1)
-MIN_WIN_RATE_DROP = 0.05         # fall of the win rate over a link window that counts as "down" (share of decided deals)
-MIN_PRESSURE_RISE = 0.05         # rise of pressure over a link window that counts as "up" (pressure units, 0-1)
-HIGH_PRESSURE = 0.7              # a pressure this high that is not easing still counts as "up": pinned near its ceiling (0-1)
+SMOOTH_MONTHS = 3                # centred rolling mean applied to every signal first (months, odd)
+SMOOTH_WIN_RATE_MONTHS = 9       # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
+LINK_WINDOW_MONTHS = 8           # a link's move: change across this many months centred on the month
+SUSTAIN_MONTHS = 6               # the whole chain must hold this many consecutive months (months)
+MAX_GAP_MONTHS = 1               # a break this short (one noisy month) does not end a stretch (months)
+MIN_CUSTOM_SHARE = 0.25          # least custom share of engineering for the loop to have taken over (share)
+MIN_CUSTOM_SHARE_RISE = 0.10     # rise of custom share that counts as "up" (share of engineering)
+HIGH_CUSTOM_SHARE = 0.5          # at least this and not falling by the rise still counts as "up" (share)
+MIN_RELATIVE_FIT_DROP = 0.03     # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
+MIN_WIN_RATE_DROP = 0.05         # fall of the win rate that counts as "down" (share of decided deals)
+MIN_PRESSURE_RISE = 0.05         # rise of pressure that counts as "up" (pressure, 0-1)
+HIGH_PRESSURE = 0.7              # at least this and not easing by the rise still counts as "up" (0-1)
 SPIRAL_COLUMNS: tuple[str, ...] = ("month", "custom_share", "product_fit", "competitor_fit", "win_rate", "pressure")
+DEALS_COLUMN = "deals_decided"  # optional: weights each month's win rate by its decided deals
 
 # --- summaries ------------------------------------------------------------------------------
 
@@ -117,8 +123,9 @@ def quantile_bands(frames: list[pd.DataFrame], columns: Sequence[str], months: i
     The month grid has ``months`` rows starting at the earliest first month of any run. A run
     contributes its recorded rows as they are (including its death-month row); after its last row
     it counts as 0 in ``zero_after_death`` columns (default: ``ZERO_AFTER_DEATH`` and
-    ``customers_*``) and is left out of every other column. Output columns: ``month``,
-    ``alive_share`` (share of runs alive at that month) and ``<column>_p10`` etc.
+    ``customers_*``) and is left out of every other column. Quantiles interpolate linearly
+    between runs (numpy's and pandas' default). Output columns: ``month``, ``alive_share`` (share
+    of runs alive at that month) and ``<column>_p10`` etc.
     """
     if not frames:
         raise ValueError("quantile_bands needs at least one run")
@@ -127,10 +134,10 @@ def quantile_bands(frames: list[pd.DataFrame], columns: Sequence[str], months: i
     out: dict[str, Any] = {"month": grid, "alive_share": _alive_share(frames, grid)}
     for column in columns:
         fill = 0.0 if _zero_after_death(column, zero_after_death) else np.nan
-        wide = pd.concat([_on_grid(frame, column, grid, fill) for frame in frames], axis=1)
-        table = wide.quantile(list(quantiles), axis=1)
-        for q in quantiles:
-            out[f"{column}_{_quantile_name(q)}"] = table.loc[q].to_numpy(dtype=float)
+        table = np.vstack([_on_grid(frame, column, grid, fill) for frame in frames])
+        values = _nan_quantiles(table, quantiles)
+        for q, row in zip(quantiles, values, strict=True):
+            out[f"{column}_{_quantile_name(q)}"] = row
     return pd.DataFrame(out)
 
 
@@ -152,20 +159,35 @@ def _zero_after_death(column: str, names: Collection[str] | None) -> bool:
     return column in ZERO_AFTER_DEATH or column.startswith(ZERO_AFTER_DEATH_PREFIXES)
 
 
-def _on_grid(frame: pd.DataFrame, column: str, grid: np.ndarray, fill_after: float) -> pd.Series:
-    values = pd.Series(frame[column].to_numpy(dtype=float), index=frame["month"].to_numpy())
-    values = values.reindex(grid)
-    last = frame["month"].max() if len(frame) else grid[0] - 1
-    values[grid > last] = fill_after
-    return values.reset_index(drop=True)
+def _on_grid(frame: pd.DataFrame, column: str, grid: np.ndarray, fill_after: float) -> np.ndarray:
+    """The column on the month grid: NaN where unrecorded, `fill_after` after the run's last month."""
+    out = np.full(len(grid), np.nan)
+    if not len(frame):
+        out[:] = fill_after
+        return out
+    month = frame["month"].to_numpy(dtype=int)
+    inside = (month >= grid[0]) & (month <= grid[-1])
+    out[month[inside] - grid[0]] = frame[column].to_numpy(dtype=float)[inside]
+    out[grid > month.max()] = fill_after
+    return out
+
+
+def _nan_quantiles(table: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
+    """Quantiles over runs (axis 0) ignoring NaN; NaN where no run has a value."""
+    out = np.full((len(quantiles), table.shape[1]), np.nan)
+    has_value = ~np.isnan(table).all(axis=0)
+    if has_value.any():
+        out[:, has_value] = np.nanquantile(table[:, has_value], list(quantiles), axis=0)
+    return out
 
 
 def _alive_share(frames: list[pd.DataFrame], grid: np.ndarray) -> np.ndarray:
     alive = np.zeros(len(grid))
     for frame in frames:
-        flags = frame["alive"].astype(bool) if "alive" in frame.columns else pd.Series(True, index=frame.index)
-        by_month = pd.Series(flags.to_numpy(), index=frame["month"].to_numpy())
-        alive += by_month.reindex(grid, fill_value=False).to_numpy(dtype=float)
+        flags = frame["alive"].to_numpy(dtype=bool) if "alive" in frame.columns else np.ones(len(frame), dtype=bool)
+        month = frame["month"].to_numpy(dtype=int)
+        inside = (month >= grid[0]) & (month <= grid[-1])
+        np.add.at(alive, month[inside & flags] - grid[0], 1.0)
     return alive / len(frames)
 
 
@@ -180,81 +202,148 @@ def _quantile_name(q: float) -> str:
 def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
     """Whether the death-spiral loop took over in this run, and its onset month.
 
-    Read from the series alone. Each signal is gap-filled and smoothed (centred rolling mean of
-    SMOOTH_MONTHS); a link holds in month t when its smoothed signal moved the damaging way over
-    the trailing LINK_WINDOW_MONTHS by at least its threshold:
+    Read from the series alone (columns ``SPIRAL_COLUMNS``). Custom share, relative fit and
+    pressure are gap-filled and smoothed by a centred rolling mean of SMOOTH_MONTHS. The win
+    rate, a ratio of few deals, is pooled over SMOOTH_WIN_RATE_MONTHS centred months: wins /
+    decided deals when the series has ``deals_decided``, else the mean of the months that have a
+    win rate (a month with no decided deal has none); windows without a deal are interpolated.
+    A link holds in month t when its smoothed signal moved the damaging way across the
+    LINK_WINDOW_MONTHS centred on t (clamped to the series at either end) by at least:
 
-    * custom share up by MIN_CUSTOM_SHARE_RISE (or pinned at >= HIGH_CUSTOM_SHARE and not falling
-      by that much), and at least MIN_CUSTOM_SHARE of engineering;
+    * custom share up by MIN_CUSTOM_SHARE_RISE, or pinned at >= HIGH_CUSTOM_SHARE and not falling
+      by that much; and at least MIN_CUSTOM_SHARE of engineering;
     * relative fit (product_fit - competitor_fit) down by MIN_RELATIVE_FIT_DROP;
     * win rate down by MIN_WIN_RATE_DROP;
-    * pressure up by MIN_PRESSURE_RISE (or pinned at >= HIGH_PRESSURE and not easing by that much).
+    * pressure up by MIN_PRESSURE_RISE, or pinned at >= HIGH_PRESSURE and not easing by that much.
 
-    The spiral took over when all four links hold for SUSTAIN_MONTHS consecutive months; the onset
-    is the first month of the first such stretch (the first month the whole chain holds).
+    The loop took over when all four links hold for SUSTAIN_MONTHS consecutive months (a break of
+    at most MAX_GAP_MONTHS inside a stretch is bridged); the onset is the first month of the first
+    such stretch: the first month the whole chain holds. Near the start the window is clamped,
+    so a loop running from the first months (start-up moves included) dates from there. Series
+    too short to show a link window plus a sustained stretch, or with a signal (or every win
+    rate) missing throughout, give (False, None).
     """
     signals = _spiral_signals(series)
-    if signals is None or len(signals) < LINK_WINDOW_MONTHS + SUSTAIN_MONTHS:
+    if signals is None or len(signals[0]) < LINK_WINDOW_MONTHS + SUSTAIN_MONTHS:
         return False, None
-    chain = _chain_holds(signals)
-    held = chain.astype(int).rolling(SUSTAIN_MONTHS).sum() >= SUSTAIN_MONTHS
-    if not held.any():
+    months, values = signals
+    chain = _bridge_gaps(_chain_holds(values))
+    held = np.convolve(chain.astype(int), np.ones(SUSTAIN_MONTHS, dtype=int), mode="valid")
+    stretch = held >= SUSTAIN_MONTHS
+    if not stretch.any():
         return False, None
-    end = int(np.argmax(held.to_numpy()))
-    return True, int(signals.index[end - SUSTAIN_MONTHS + 1])
+    return True, int(months[int(np.argmax(stretch))])
 
 
-def _spiral_signals(series: pd.DataFrame) -> pd.DataFrame | None:
-    """The four loop signals on a regular monthly index, gap-filled and smoothed (None if unusable)."""
+# Column order of the signal matrix detect_spiral works on.
+_CUSTOM, _FIT, _WIN, _PRESSURE = range(4)
+
+
+def _spiral_signals(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Months and the four loop signals (months x 4) on a regular monthly grid, gap-filled and
+    smoothed; None if the series is empty or a signal is missing throughout."""
     missing = [c for c in SPIRAL_COLUMNS if c not in series.columns]
     if missing:
         raise KeyError(f"detect_spiral: series lacks column(s): {', '.join(missing)}")
-    if series.empty:
+    raw = series[list(SPIRAL_COLUMNS)].to_numpy(dtype=float)
+    deals = _deals_decided(series)
+    known_month = ~np.isnan(raw[:, 0])
+    raw, deals = raw[known_month], deals[known_month]
+    if not len(raw):
         return None
-    frame = series[list(SPIRAL_COLUMNS)].astype(float).dropna(subset=["month"])
-    frame = frame.groupby("month").mean().sort_index()
-    months = np.arange(int(frame.index.min()), int(frame.index.max()) + 1)
-    frame = frame.reindex(months)
-    raw = pd.DataFrame({
-        "custom_share": frame["custom_share"],
-        "relative_fit": frame["product_fit"] - frame["competitor_fit"],
-        "win_rate": frame["win_rate"],
-        "pressure": frame["pressure"],
-    })
-    if raw.isna().all().any():
+    start = int(raw[:, 0].min())
+    months = np.arange(start, int(raw[:, 0].max()) + 1)
+    grid = np.full((len(months), 4), np.nan)
+    weight = np.zeros(len(months))
+    rows = raw[:, 0].astype(int) - start
+    grid[rows, _CUSTOM] = raw[:, 1]
+    grid[rows, _FIT] = raw[:, 2] - raw[:, 3]
+    grid[rows, _WIN] = raw[:, 4]
+    grid[rows, _PRESSURE] = raw[:, 5]
+    weight[rows] = np.where(np.isnan(raw[:, 4]), 0.0, deals)
+    if np.isnan(grid).all(axis=0).any() or not weight.any():
         return None
-    filled = raw.interpolate(limit_area="inside").ffill().bfill()
-    return filled.rolling(SMOOTH_MONTHS, center=True, min_periods=1).mean()
+    smooth = np.empty_like(grid)
+    for k in (_CUSTOM, _FIT, _PRESSURE):
+        smooth[:, k] = _centred_mean(_fill_gaps(grid[:, k]), SMOOTH_MONTHS)
+    smooth[:, _WIN] = _fill_gaps(_pooled_win_rate(grid[:, _WIN], weight))
+    return months, smooth
 
 
-def _chain_holds(signals: pd.DataFrame) -> pd.Series:
+def _deals_decided(series: pd.DataFrame) -> np.ndarray:
+    """Weight of each month's win rate: its decided deals when recorded, else 1."""
+    if DEALS_COLUMN not in series.columns:
+        return np.ones(len(series))
+    return np.nan_to_num(series[DEALS_COLUMN].to_numpy(dtype=float), nan=0.0)
+
+
+def _pooled_win_rate(rate: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Win rate over the SMOOTH_WIN_RATE_MONTHS centred on each month: wins / decided deals
+    (NaN where the window decided none)."""
+    wins = _centred_sum(np.nan_to_num(rate, nan=0.0) * weight, SMOOTH_WIN_RATE_MONTHS)
+    decided = _centred_sum(weight, SMOOTH_WIN_RATE_MONTHS)
+    return np.divide(wins, decided, out=np.full(len(rate), np.nan), where=decided > 0)
+
+
+def _fill_gaps(values: np.ndarray) -> np.ndarray:
+    """Linear interpolation over NaN; before the first and after the last value, that value."""
+    known = ~np.isnan(values)
+    index = np.arange(len(values))
+    return np.interp(index, index[known], values[known])
+
+
+def _centred_sum(values: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the `window` (odd) months centred on each month, fewer near either end."""
+    half = window // 2
+    index = np.arange(len(values))
+    low, high = np.maximum(index - half, 0), np.minimum(index + half + 1, len(values))
+    sums = np.concatenate(([0.0], np.cumsum(values)))
+    return sums[high] - sums[low]
+
+
+def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling mean over `window` (odd) months, over fewer months near either end."""
+    return _centred_sum(values, window) / _centred_sum(np.ones(len(values)), window)
+
+
+def _chain_holds(signals: np.ndarray) -> np.ndarray:
     """Per month: do all four links of the loop hold?"""
     change = _centred_change(signals)
-    custom_up = _pushing(signals["custom_share"], change["custom_share"], MIN_CUSTOM_SHARE_RISE, HIGH_CUSTOM_SHARE)
-    custom_up &= signals["custom_share"] >= MIN_CUSTOM_SHARE
-    fit_down = change["relative_fit"] <= -MIN_RELATIVE_FIT_DROP
-    win_down = change["win_rate"] <= -MIN_WIN_RATE_DROP
-    pressure_up = _pushing(signals["pressure"], change["pressure"], MIN_PRESSURE_RISE, HIGH_PRESSURE)
+    custom = signals[:, _CUSTOM]
+    custom_up = _pushing(custom, change[:, _CUSTOM], MIN_CUSTOM_SHARE_RISE, HIGH_CUSTOM_SHARE)
+    custom_up &= custom >= MIN_CUSTOM_SHARE
+    fit_down = change[:, _FIT] <= -MIN_RELATIVE_FIT_DROP
+    win_down = change[:, _WIN] <= -MIN_WIN_RATE_DROP
+    pressure_up = _pushing(signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE)
     return custom_up & fit_down & win_down & pressure_up
 
 
-def _centred_change(signals: pd.DataFrame) -> pd.DataFrame:
+def _centred_change(signals: np.ndarray) -> np.ndarray:
     """Change of each signal across the LINK_WINDOW_MONTHS centred on each month.
 
-    Past either end of the series the nearest value stands in (a flat edge: moves there are
+    Past either end of the series the end value stands in (a flat edge: moves there are
     under- rather than over-stated), so a spiral that ends in death is still seen up to its end.
     """
+    index = np.arange(len(signals))
     half = LINK_WINDOW_MONTHS // 2
-    ahead = signals.shift(-(LINK_WINDOW_MONTHS - half)).ffill()
-    behind = signals.shift(half).bfill()
-    return ahead - behind
+    ahead = np.minimum(index + LINK_WINDOW_MONTHS - half, len(signals) - 1)
+    behind = np.maximum(index - half, 0)
+    return signals[ahead] - signals[behind]
 
 
-def _pushing(level: pd.Series, change: pd.Series, min_rise: float, high: float) -> pd.Series:
+def _bridge_gaps(chain: np.ndarray) -> np.ndarray:
+    """Breaks of at most MAX_GAP_MONTHS between months where the chain holds count as holding."""
+    bridged = chain.copy()
+    held = np.flatnonzero(chain)
+    for before, after in itertools.pairwise(held):
+        if 1 < after - before <= MAX_GAP_MONTHS + 1:
+            bridged[before + 1:after] = True
+    return bridged
+
+
+def _pushing(level: np.ndarray, change: np.ndarray, min_rise: float, high: float) -> np.ndarray:
     """A driver is 'up': it rose by min_rise, or it sits at/above `high` and did not fall by min_rise."""
-    rose = change >= min_rise
-    pinned = (level >= high) & (change > -min_rise)
-    return rose | pinned
+    return (change >= min_rise) | ((level >= high) & (change > -min_rise))
 
 
 # ============================================================================================
@@ -279,7 +368,7 @@ def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
     return {
         "survived": survived,
         "month_of_death": None if survived else int(series["month"].iloc[-1]),
-        "months_run": int(len(series)),
+        "months_run": len(series),
         "final_arr_usd": final_arr,
         "final_mrr_usd": _last(series, "mrr_usd") if survived else 0.0,
         "peak_arr_usd": _float(series["arr_usd"].max()),
@@ -385,7 +474,7 @@ def _values(summaries: list[dict[str, Any]], key: str) -> list[float]:
     return [float(v) for v in values if v is not None and not np.isnan(float(v))]
 
 
-def _stat(func: Any, values: list[float]) -> float | None:
+def _stat(func: Callable[[list[float]], Any], values: list[float]) -> float | None:
     return float(func(values)) if values else None
 
 

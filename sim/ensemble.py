@@ -1,0 +1,146 @@
+"""Ensembles: one scenario run over many seeds, summarised.
+
+``run_ensemble`` runs ``sim.model.run(scenario, seed=s)`` for each seed, serially or on joblib's
+loky process pool, and gathers per-run summaries, per-month quantile bands and the ensemble
+summary (survival rate with its Wilson interval, spiral rate, medians).
+
+Determinism: a run is a function of (scenario, seed) only and results are kept in seed order, so
+the same seeds give the same ensemble whatever the number of workers.
+
+Run summaries are recomputed from each run's series with ``sim.metrics.summarize_run`` (one
+definition of survival, death and spiral for every caller); keys the model's own summary adds
+beyond those are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm import tqdm
+
+from sim.metrics import quantile_bands, summarize_ensemble, summarize_run
+from sim.scenario import Scenario
+
+BAND_COLUMNS: tuple[str, ...] = (
+    "cash_usd", "runway_months", "arr_usd", "mrr_usd", "customers", "product_fit",
+    "competitor_fit", "custom_share", "reps", "pressure", "win_rate", "bookings_usd", "complexity",
+)
+PARALLEL_BACKEND = "loky"  # joblib backend for workers > 1: separate processes, no shared state
+CI_ENV_VAR = "CI"          # set (to anything non-empty) by CI services: no progress bar there
+
+
+class RunResult(Protocol):
+    """What ``sim.model.run`` returns: the series, the model's summary and the event log."""
+
+    series: pd.DataFrame
+    summary: dict[str, Any]
+    events: pd.DataFrame
+
+
+Runner = Callable[..., RunResult]
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Runs of one scenario over many seeds, with their summaries and bands.
+
+    ``summaries`` has one row per run (column ``seed`` first, then ``sim.metrics.RUN_METRICS``);
+    ``bands`` comes from ``quantile_bands`` over ``BAND_COLUMNS``; ``summary`` from
+    ``summarize_ensemble``; ``death_months`` lists the month of death of each run that died, in
+    seed order.
+    """
+
+    scenario: Scenario
+    seeds: list[int]
+    runs: list[Any] = field(repr=False)
+    summaries: pd.DataFrame = field(repr=False)
+    bands: pd.DataFrame = field(repr=False)
+    summary: dict[str, Any]
+    death_months: list[int]
+
+    @property
+    def series(self) -> list[pd.DataFrame]:
+        """Each run's per-month series, in seed order."""
+        return [run.series for run in self.runs]
+
+
+def run_ensemble(scenario: Scenario, seeds: int | Iterable[int] = 32, workers: int | None = None,
+                 progress: bool | None = None, *, runner: Runner | None = None) -> Ensemble:
+    """Run ``scenario`` once per seed and summarise.
+
+    ``seeds``: N means seeds 0..N-1, or an explicit list. ``workers``: None or 1 runs serially;
+    more uses that many loky processes (-1: one per CPU, as joblib counts). ``progress``: show a
+    tqdm bar on stderr; None shows it only on an interactive terminal outside CI. ``runner``
+    replaces ``sim.model.run`` (tests); it must be picklable (a module-level function) when
+    ``workers`` > 1.
+    """
+    seed_list = _seed_list(seeds)
+    run = runner if runner is not None else _model_run()
+    results = list(tqdm(_execute(run, scenario, seed_list, workers), total=len(seed_list),
+                        desc=scenario.name, unit="run", file=sys.stderr,
+                        disable=not _show_progress(progress)))
+    return _assemble(scenario, seed_list, results)
+
+
+def _model_run() -> Runner:
+    from sim.model import run  # imported late: the model imports this package's modules too
+
+    return run
+
+
+def _seed_list(seeds: int | Iterable[int]) -> list[int]:
+    if isinstance(seeds, bool):
+        raise TypeError("seeds must be a count or a list of seeds, got a bool")
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds must be at least 1, got {seeds}")
+        return list(range(seeds))
+    seed_list = [int(seed) for seed in seeds]
+    if not seed_list:
+        raise ValueError("seeds must not be empty")
+    if len(set(seed_list)) != len(seed_list):
+        raise ValueError("seeds must not repeat")
+    return seed_list
+
+
+def _execute(run: Runner, scenario: Scenario, seeds: list[int], workers: int | None) -> Iterator[RunResult]:
+    """Results in seed order, serially or from a loky pool."""
+    if workers is None or workers == 1:
+        return (run(scenario, seed=seed) for seed in seeds)
+    if workers == 0:
+        raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
+    pool = Parallel(n_jobs=workers, backend=PARALLEL_BACKEND, return_as="generator")
+    return iter(pool(delayed(run)(scenario, seed=seed) for seed in seeds))
+
+
+def _show_progress(progress: bool | None) -> bool:
+    if progress is not None:
+        return bool(progress)
+    return sys.stderr.isatty() and not os.environ.get(CI_ENV_VAR)
+
+
+def _assemble(scenario: Scenario, seeds: list[int], results: list[RunResult]) -> Ensemble:
+    summaries = [_run_summary(result, scenario.months) for result in results]
+    table = pd.DataFrame([{"seed": seed, **summary} for seed, summary in zip(seeds, summaries, strict=True)])
+    return Ensemble(
+        scenario=scenario,
+        seeds=seeds,
+        runs=results,
+        summaries=table,
+        bands=quantile_bands([result.series for result in results], BAND_COLUMNS, scenario.months),
+        summary=summarize_ensemble(summaries),
+        death_months=[s["month_of_death"] for s in summaries if s["month_of_death"] is not None],
+    )
+
+
+def _run_summary(result: RunResult, months: int) -> dict[str, Any]:
+    """summarize_run of the series, plus any extra keys the model's own summary carries."""
+    summary = summarize_run(result.series, months)
+    extra = {k: v for k, v in (getattr(result, "summary", None) or {}).items() if k not in summary}
+    return summary | extra

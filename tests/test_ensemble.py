@@ -1,0 +1,121 @@
+"""Ensembles with a fake model run: determinism across executors, bands, summaries, progress."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import ensemble as ensemble_module
+from sim.ensemble import BAND_COLUMNS, Ensemble, run_ensemble
+from sim.metrics import DEFAULT_QUANTILES, ENSEMBLE_METRICS, RUN_METRICS
+from sim.scenario import Scenario
+
+MONTHS = 24
+DEATH_SHARE = 0.4  # share of fake runs that die before the horizon
+
+
+@dataclass
+class FakeResult:
+    """Stands in for sim.model's RunResult."""
+
+    series: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def fake_run(scenario: Scenario, seed: int = 0) -> FakeResult:
+    """A synthetic series that depends only on (scenario.months, seed); some runs die early."""
+    rng = np.random.default_rng(seed)
+    months = scenario.months
+    length = int(rng.integers(months // 2, months)) if rng.random() < DEATH_SHARE else months
+    m = np.arange(1, length + 1)
+    mrr = np.cumsum(rng.uniform(0, 2_000, length))
+    frame = pd.DataFrame({
+        "month": m, "cash_usd": 2e6 - 50_000 * m, "runway_months": 40.0 - m, "mrr_usd": mrr,
+        "arr_usd": 12 * mrr, "customers": np.arange(length), "product_fit": rng.uniform(0.3, 0.7, length),
+        "competitor_fit": rng.uniform(0.3, 0.7, length), "custom_share": rng.uniform(0, 0.5, length),
+        "reps": 2, "pressure": rng.uniform(0, 1, length), "win_rate": rng.uniform(0, 0.6, length),
+        "bookings_usd": rng.uniform(0, 10_000, length), "complexity": np.linspace(0, 1, length),
+        "revenue_usd": mrr, "costs_usd": 120_000.0, "burn_usd": 120_000.0 - mrr, "pmf": m > 6,
+        "alive": True,
+    })
+    frame.loc[frame.index[-1], "alive"] = length == months
+    return FakeResult(frame, summary={"survived": "from the model", "model_only_key": seed})
+
+
+@pytest.fixture
+def scenario() -> Scenario:
+    return Scenario(months=MONTHS, name="fake")
+
+
+def test_seed_count_means_seeds_from_zero(scenario: Scenario) -> None:
+    result = run_ensemble(scenario, seeds=5, runner=fake_run, progress=False)
+    assert isinstance(result, Ensemble)
+    assert result.seeds == [0, 1, 2, 3, 4]
+    assert result.summaries["seed"].tolist() == [0, 1, 2, 3, 4]
+    assert len(result.runs) == len(result.series) == 5
+
+
+def test_serial_equals_parallel(scenario: Scenario) -> None:
+    serial = run_ensemble(scenario, seeds=8, runner=fake_run, progress=False)
+    parallel = run_ensemble(scenario, seeds=8, workers=2, runner=fake_run, progress=False)
+    pd.testing.assert_frame_equal(serial.summaries, parallel.summaries)
+    pd.testing.assert_frame_equal(serial.bands, parallel.bands)
+    assert serial.summary == parallel.summary
+    assert serial.death_months == parallel.death_months
+
+
+def test_same_seeds_same_result_and_explicit_seed_lists(scenario: Scenario) -> None:
+    first = run_ensemble(scenario, seeds=[3, 7, 11], runner=fake_run, progress=False)
+    again = run_ensemble(scenario, seeds=[3, 7, 11], runner=fake_run, progress=False)
+    pd.testing.assert_frame_equal(first.summaries, again.summaries)
+    assert first.seeds == [3, 7, 11]
+
+
+def test_bands_shape_and_columns(scenario: Scenario) -> None:
+    result = run_ensemble(scenario, seeds=6, runner=fake_run, progress=False)
+    assert len(result.bands) == MONTHS
+    assert result.bands["month"].tolist() == list(range(1, MONTHS + 1))
+    expected = {"month", "alive_share"} | {f"{c}_p{int(q * 100)}" for c in BAND_COLUMNS for q in DEFAULT_QUANTILES}
+    assert set(result.bands.columns) == expected
+    assert result.bands["alive_share"].between(0, 1).all()
+
+
+def test_summaries_and_summary_keys(scenario: Scenario) -> None:
+    result = run_ensemble(scenario, seeds=10, runner=fake_run, progress=False)
+    assert set(RUN_METRICS) <= set(result.summaries.columns)
+    assert "model_only_key" in result.summaries.columns            # extra model keys are kept
+    assert result.summaries["survived"].map(type).eq(bool).all()   # shared keys come from the series
+    assert set(result.summary) == set(ENSEMBLE_METRICS)
+    died = result.summaries[~result.summaries["survived"]]
+    assert result.death_months == died["month_of_death"].astype(int).tolist()
+    assert result.summary["survival_rate"] == pytest.approx(result.summaries["survived"].mean())
+    json.dumps(result.summary, allow_nan=False)
+
+
+def test_bad_seeds_and_workers(scenario: Scenario) -> None:
+    for seeds in (0, [], [1, 1]):
+        with pytest.raises(ValueError):
+            run_ensemble(scenario, seeds=seeds, runner=fake_run, progress=False)
+    with pytest.raises(ValueError):
+        run_ensemble(scenario, seeds=2, workers=0, runner=fake_run, progress=False)
+
+
+def test_progress_shown_only_when_asked_or_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch,
+                                                                    scenario: Scenario) -> None:
+    stderr = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stderr)
+    run_ensemble(scenario, seeds=3, runner=fake_run)
+    assert stderr.getvalue() == ""                  # not a terminal: silent
+    run_ensemble(scenario, seeds=3, runner=fake_run, progress=True)
+    assert "3/3" in stderr.getvalue()
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(stderr, "isatty", lambda: True, raising=False)
+    assert ensemble_module._show_progress(None) is False
+    monkeypatch.delenv("CI")
+    assert ensemble_module._show_progress(None) is True

@@ -145,6 +145,13 @@ class MarketParams(_Section):
         return value
 
     @model_validator(mode="after")
+    def _counts_fit_capabilities(self) -> MarketParams:
+        for name in ("initial_covered_capabilities", "competitor_covered_capabilities", "leapfrog_capabilities"):
+            if getattr(self, name) > self.capabilities:
+                raise ValueError(f"{name} ({getattr(self, name)}) exceeds capabilities ({self.capabilities})")
+        return self
+
+    @model_validator(mode="after")
     def _fit_segment_exists(self) -> MarketParams:
         if self.initial_fit_segment not in self.segments:
             raise ValueError(f"initial_fit_segment '{self.initial_fit_segment}' is not a segment ({', '.join(self.segments)})")
@@ -170,12 +177,12 @@ class SalesParams(_Section):
     commission_fit_drop: float = Field(0.12, ge=0, le=1, description="how far a 10% commission lowers the fit a rep accepts (0-1)")
     max_discount: float = Field(0.15, ge=0, le=0.9, description="deepest discount a rep gives with no incentive or pressure (share)")
     commission_discount_add: float = Field(0.15, ge=0, le=0.9, description="extra discount a 10% commission makes a rep give (share)")
-    commission_contingent_boost: float = Field(0.5, ge=0, le=5, description="relative increase in contingent deals a 10% commission causes (ratio)")
+    commission_contingent_boost: float = Field(1.0, ge=0, le=5, description="relative increase in contingent deals a 10% commission causes (ratio)")
     perception_noise: float = Field(0.1, ge=0, le=1, description="noise in a rep's read of a prospect's fit (fit units)")
     skill_sd: float = Field(0.3, ge=0, le=3, description="spread of rep skill (logit)")
     attrition_annual: float = Field(0.22, ge=0, le=1, description="yearly attrition of a rep at quota (share/year)")
     missed_quota_attrition: float = Field(1.5, ge=0, le=10, description="extra relative attrition of a rep far below quota (ratio)")
-    learning_mode_close_factor: float = Field(0.5, ge=0, le=1, description="relative close rate of a rep in learning mode: discovery, not pushing (ratio) [000]")
+    learning_mode_close_factor: float = Field(0.7, ge=0, le=1, description="relative close rate of a rep in learning mode: discovery, not pushing (ratio) [000]")
     wait_scale_months: float = Field(8, gt=0, le=60, description="prospects promised an item this far out are likely to wait for it (months) [002]")
     promise_grace_months: float = Field(1, ge=0, le=12, description="lateness tolerated before a promise counts as broken (months)")
 
@@ -211,7 +218,7 @@ class ProductParams(_Section):
     knowledge_noise: float = Field(0.8, ge=0, le=5, description="noise of one observation of market needs (logit)")
     base_learning: float = Field(0.04, ge=0, le=1, description="share of the gap to true needs the team closes each month on its own (share/month)")
     feedback_learning: float = Field(0.2, ge=0, le=1, description="extra monthly learning from structured sales-product meetings (share/month) [000, 002, 003]")
-    discovery_learning_per_rep: float = Field(0.04, ge=0, le=1, description="extra monthly learning per rep in learning mode (share/month) [000]")
+    discovery_learning_per_rep: float = Field(0.08, ge=0, le=1, description="extra monthly learning per rep in learning mode (share/month) [000]")
 
 
 class PolicyParams(_Section):
@@ -268,13 +275,16 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _focus_segment_exists(self) -> Scenario:
         if self.sales.focus_segment not in self.market.segments:
-            raise ValueError(f"sales.focus_segment '{self.sales.focus_segment}' is not a segment ({', '.join(self.market.segments)})")
+            raise ValueError(f"sales.focus_segment: '{self.sales.focus_segment}' is not a segment ({', '.join(self.market.segments)})")
         return self
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted keys (``"sales.commission_rate": 0.1``) replaced, validated."""
         data = self.model_dump(mode="python")
-        for key, value in overrides.items():
+        for raw_key, value in overrides.items():
+            key = _one_line(raw_key)
+            if key == "preset":
+                raise ScenarioError("--set preset: a preset cannot be swapped by an override; name it in the scenario file")
             _set_dotted(data, key, value)
         return _validate(data, source="--set")
 
@@ -322,20 +332,30 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
     return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def _format_error(err: ValidationError, source: str) -> str:
-    first = err.errors()[0]
+    errors = sorted(err.errors(), key=_error_rank)
+    first = errors[0]
     loc = tuple(first["loc"])
-    key = ".".join(str(p) for p in loc) or "(top level)"
+    key = _one_line(".".join(str(p) for p in loc))
     if first["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), _field_names(loc), n=1, cutoff=0.6)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         msg = f"unknown key{hint}"
     else:
         msg = first["msg"].removeprefix("Value error, ")
-        if "input" in first and first["type"] not in ("missing",):
+        if "input" in first and first["type"] not in ("missing", "value_error"):
             msg += f" (got {json.dumps(first['input'], default=str)[:60]})"
     more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
-    return f"{source}: {key}: {msg}{more}"
+    return _one_line(f"{source}: {key + ': ' if key else ''}{msg}{more}")
+
+
+def _error_rank(error: dict[str, Any]) -> int:
+    """Unknown keys first: a typo explains the 'missing' errors that follow it."""
+    return 0 if error["type"] == "extra_forbidden" else 1
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -365,7 +385,7 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
     preset = data.get("preset")
-    if preset is not None and preset not in PRESETS:
+    if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
         close = difflib.get_close_matches(str(preset), list(PRESETS), n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else f" (choose one of {', '.join(PRESETS)})"
         raise ScenarioError(f"{source}: preset: unknown preset '{preset}'{hint}")
@@ -393,12 +413,28 @@ def load_scenario(path: str | Path) -> Scenario:
 def loads(text: str, source: str = "<scenario>") -> Scenario:
     """Parse YAML text into a validated scenario (used for uploads and files alike)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{source}: (yaml): not valid YAML{where}") from None
+        problem = getattr(err, "problem", "") or ""
+        detail = f" ({problem})" if problem.startswith("duplicate key") else ""
+        raise ScenarioError(f"{source}: (yaml): not valid YAML{where}{detail}") from None
     return from_dict(data, source=source)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping (the last would silently win)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}'", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:

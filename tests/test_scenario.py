@@ -272,9 +272,6 @@ def test_unknown_preset_far_from_any_lists_them() -> None:
     assert all(name in message for name in PRESETS)
 
 
-@pytest.mark.xfail(strict=True, reason="scenario.from_dict checks `preset not in PRESETS` before "
-                   "validation, so a list/dict preset raises TypeError (unhashable) instead of "
-                   "ScenarioError; reported, scenario.py is not ours to change")
 @pytest.mark.parametrize("text", ["preset: [sales_led]", "preset: {a: 1}"])
 def test_unhashable_preset_is_a_scenario_error(text: str) -> None:
     assert_one_line(error_of(text))
@@ -479,9 +476,6 @@ def test_from_dict_rejects_non_mappings() -> None:
             from_dict(data, source="x")
 
 
-@pytest.mark.xfail(strict=True, reason="scenario.py puts keys into messages verbatim, so a key with "
-                   "a line break gives a multi-line ScenarioError (the CLI collapses it to one line); "
-                   "reported, scenario.py is not ours to change")
 @pytest.mark.parametrize("make_error", ["yaml", "set"])
 def test_key_with_line_break_gives_one_line_error(make_error: str) -> None:
     with pytest.raises(ScenarioError) as info:

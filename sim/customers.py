@@ -32,6 +32,7 @@ class CustomerBase(mesa.Agent):
         self.month_revenue = self.month_cost_to_serve = self.month_churned_mrr = 0.0
         self.promises_kept = self.promises_broken = 0
         self.contingent_delivered = self.contingent_converted = 0
+        self.custom_estimate_em_delivered = self.custom_actual_em_delivered = 0.0
         seg = model.market.segments
         self.cost_per_seat = np.array([s.cost_to_serve_per_seat_usd for s in seg])
         self.churn_base = np.array([s.churn_monthly for s in seg])
@@ -51,6 +52,7 @@ class CustomerBase(mesa.Agent):
     def new_month(self) -> None:
         self.promises_kept = self.promises_broken = 0
         self.contingent_delivered = self.contingent_converted = 0
+        self.custom_estimate_em_delivered = self.custom_actual_em_delivered = 0.0
 
     def step(self) -> None:
         """Waiters decide, promises settle, satisfaction moves, some churn, the rest pay."""
@@ -143,6 +145,8 @@ class CustomerBase(mesa.Agent):
         i = item.customer
         pr.custom_item[i] = NO_ONE
         self.contingent_delivered += 1
+        self.custom_estimate_em_delivered += item.estimate_em
+        self.custom_actual_em_delivered += item.actual_em
         if pr.state[i] != State.CUSTOMER:
             return
         needs = market.needs_of(np.array([i]))[0]

@@ -73,7 +73,10 @@ RUN_METRICS: tuple[str, ...] = (
     "profit_usd", "profit_margin", "peak_burn_usd", "mean_custom_share", "arr_growth_12m",
     "pmf_month", "spiral", "spiral_onset_month", "total_contingent_accepted",
     "total_contingent_converted", "total_commissions_usd",
+    "bookings_12m_usd", "revenue_12m_usd", "contingent_conversion_rate", "custom_overrun_ratio",
+    "mean_product_fit", "mean_relative_fit", "gross_margin", "total_promises_broken",
 )
+FIRST_YEAR_MONTHS = 12  # bookings_12m_usd / revenue_12m_usd sum the first this many months (months)
 
 # Rate metrics of an ensemble summary -> the stem of their Wilson interval keys (``<stem>_ci_low``).
 RATE_CI_STEMS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf"}
@@ -87,6 +90,10 @@ ENSEMBLE_METRICS: tuple[str, ...] = (
     "median_month_of_death", "median_spiral_onset_month", "median_pmf_month",
     "median_cumulative_revenue_usd", "median_peak_burn_usd", "mean_custom_share",
     "median_profit_usd", "median_profit_margin", "median_arr_growth_12m",
+    "mean_bookings_12m_usd", "mean_revenue_12m_usd", "mean_cumulative_revenue_usd",
+    "mean_contingent_conversion_rate", "mean_custom_overrun_ratio", "mean_product_fit",
+    "sd_product_fit", "mean_relative_fit", "median_gross_margin", "mean_profit_margin",
+    "mean_promises_broken",
 )
 
 CI_Z = 1.96  # normal quantile of the 95% intervals reported in ensemble summaries
@@ -387,7 +394,40 @@ def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
         "total_contingent_accepted": _optional_total(series, "contingent_accepted"),
         "total_contingent_converted": _optional_total(series, "contingent_converted"),
         "total_commissions_usd": _optional_total(series, "commissions_usd"),
+        **_pattern_metrics(series),
     }
+
+
+def _pattern_metrics(series: pd.DataFrame) -> dict[str, Any]:
+    """Per-run quantities the MODEL.md patterns are pinned on (first year, contingent deals, fit)."""
+    first_year = series[series["month"] <= FIRST_YEAR_MONTHS]
+    accepted = _optional_total(series, "contingent_accepted")
+    converted = _optional_total(series, "contingent_converted")
+    return {
+        "bookings_12m_usd": _total(first_year, "bookings_usd"),
+        "revenue_12m_usd": _total(first_year, "revenue_usd"),
+        "contingent_conversion_rate": converted / accepted if accepted and converted is not None else None,
+        "custom_overrun_ratio": _ratio_of_totals(series, "custom_actual_em_delivered", "custom_estimate_em_delivered"),
+        "mean_product_fit": _float(series["product_fit"].mean()),
+        "mean_relative_fit": _float((series["product_fit"] - series["competitor_fit"]).mean()),
+        "gross_margin": _gross_margin(series),
+        "total_promises_broken": _optional_total(series, "promises_broken"),
+    }
+
+
+def _ratio_of_totals(series: pd.DataFrame, top: str, bottom: str) -> float | None:
+    if top not in series.columns or bottom not in series.columns:
+        return None
+    denominator = _total(series, bottom)
+    return _total(series, top) / denominator if denominator > 0 else None
+
+
+def _gross_margin(series: pd.DataFrame) -> float | None:
+    """Revenue less cost to serve, over revenue (None without revenue or the column)."""
+    revenue = _total(series, "revenue_usd")
+    if revenue <= 0 or "cost_to_serve_usd" not in series.columns:
+        return None
+    return (revenue - _total(series, "cost_to_serve_usd")) / revenue
 
 
 def _survived(series: pd.DataFrame, months: int) -> bool:
@@ -458,6 +498,17 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "median_profit_usd": _stat(np.median, _values(summaries, "profit_usd")),
         "median_profit_margin": _stat(np.median, _values(summaries, "profit_margin")),
         "median_arr_growth_12m": _stat(np.median, _values(summaries, "arr_growth_12m")),
+        "mean_bookings_12m_usd": _stat(np.mean, _values(summaries, "bookings_12m_usd")),
+        "mean_revenue_12m_usd": _stat(np.mean, _values(summaries, "revenue_12m_usd")),
+        "mean_cumulative_revenue_usd": _stat(np.mean, _values(summaries, "cumulative_revenue_usd")),
+        "mean_contingent_conversion_rate": _stat(np.mean, _values(summaries, "contingent_conversion_rate")),
+        "mean_custom_overrun_ratio": _stat(np.mean, _values(summaries, "custom_overrun_ratio")),
+        "mean_product_fit": _stat(np.mean, _values(summaries, "mean_product_fit")),
+        "sd_product_fit": _stat(np.std, _values(summaries, "mean_product_fit")),
+        "mean_relative_fit": _stat(np.mean, _values(summaries, "mean_relative_fit")),
+        "median_gross_margin": _stat(np.median, _values(summaries, "gross_margin")),
+        "mean_profit_margin": _stat(np.mean, _values(summaries, "profit_margin")),
+        "mean_promises_broken": _stat(np.mean, _values(summaries, "total_promises_broken")),
     }
     return out
 

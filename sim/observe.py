@@ -91,6 +91,8 @@ def _customers(model: CompanyModel) -> dict[str, float | int]:
         "promises_outstanding": int(np.count_nonzero(pr.promise_cap[: pr.n] >= 0)),
         "promises_kept": customers.promises_kept, "promises_broken": customers.promises_broken,
         "contingent_delivered": customers.contingent_delivered, "contingent_converted": customers.contingent_converted,
+        "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
+        "custom_actual_em_delivered": customers.custom_actual_em_delivered,
         "satisfaction": float(pr.satisfaction[: pr.n][is_customer].mean()) if is_customer.any() else np.nan,
     })
     return row

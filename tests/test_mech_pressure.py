@@ -14,9 +14,9 @@ from mechanisms_helpers import paired, run_arms, total
 from sim.scenario import from_dict, preset
 
 SEEDS_PRESSURE = tuple(range(20))  # the pressure response effect is noisier: 20 seeds
-CONTINGENT_MARGIN = 2.0  # contingent deals accepted: more with pressure_response 1 than 0 by at least this (deals/run); measured 4.0
+CONTINGENT_MARGIN = 2.0  # contingent deals accepted: more with pressure_response 1 than 0 by at least this (deals/run); measured 4.15
 REPS_MARGIN = 1.5  # reps hired before PMF: more with hiring on_pressure than after_pmf by at least this (reps/run); measured 2.9
-BURN_MARGIN = 10_000.0  # mean monthly costs before PMF: lower with low_burn_until_pmf by at least this (USD/month); measured 21.8k
+BURN_MARGIN = 10_000.0  # mean monthly costs before PMF: lower with low_burn_until_pmf by at least this (USD/month); measured 20.8k
 
 
 def before_pmf(column, agg="sum", last=10_000):
@@ -32,8 +32,9 @@ def before_pmf(column, agg="sum", last=10_000):
 @pytest.fixture(scope="module")
 def response_arms():
     # A short fuse with no round to relieve it: $3M and no funding, so pressure builds and stays.
+    # Default acceptance (0.1) leaves room for pressure to add to it.
     base = from_dict({}).with_overrides({"market.size_scale": 0.5, "company.initial_cash": 3_000_000,
-                                         "company.max_rounds": 0, "sales.contingent_acceptance": 0.3})
+                                         "company.max_rounds": 0})
     return run_arms(base, {"bent": {"policy.pressure_response": 1.0}, "unbent": {"policy.pressure_response": 0.0}},
                     seeds=SEEDS_PRESSURE, months=24)
 

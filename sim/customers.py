@@ -18,7 +18,7 @@ from sim.product import CustomItem
 SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
 SATISFACTION_ADJUST = 0.3  # share of the gap to current fit satisfaction closes each month (share/month)
 COMPLEXITY_CONSUME_PENALTY = 0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
-PROMISE_DISAPPOINTMENT = 0.25  # satisfaction lost when a promised item slips past its date (0-1)
+PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
 ABANDONED_DISAPPOINTMENT = 0.4  # satisfaction lost when a contingent feature is killed (0-1)
 LATE_CONVERSION_FACTOR = 0.5  # relative chance a contingent buyer still expands after a late delivery
 WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
@@ -88,6 +88,7 @@ class CustomerBase(mesa.Agent):
         pr.promise_cap[waiting[kept | broken]] = NO_ONE
         rival = pr.comp_fit[walkers] > pr.fit[walkers]
         pr.state[walkers] = np.where(rival, State.LOST_TO_COMPETITOR, State.LOST)
+        pr.owner[walkers] = NO_ONE
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
         self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
 
@@ -115,7 +116,7 @@ class CustomerBase(mesa.Agent):
         pr, p = market.prospects, market.params
         idx = self._customers()
         shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
-        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx])
+        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
         hazard = self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall) + p.competitor_steal_rate * pull
         gone = idx[self.model.rng.random(idx.size) < np.minimum(hazard, 1.0)]
         self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))

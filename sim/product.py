@@ -22,6 +22,7 @@ PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
 SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
+STAGNATION_WINDOW_MONTHS = 6  # months of roadmap share customers judge our progress by (months)
 KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
 QUOTED_CUSTOM_SHARE = 0.5  # sales quote custom due dates as if at most this share of capacity went to custom work
 SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
@@ -71,6 +72,7 @@ class ProductTeam(mesa.Agent):
         self.next_item_id = 0
         self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
         self.roadmap_em_total = 0.0
+        self.roadmap_share_history: list[float] = []
         self._eta_month = -1
         self.last_shipped = np.full(len(self.coverage), -1, dtype=np.int32)
         self.killed_until = np.zeros(len(self.coverage), dtype=np.int32)
@@ -90,6 +92,16 @@ class ProductTeam(mesa.Agent):
         raw = self.engineers * self.p.engineer_productivity / (1.0 + self.p.complexity_drag * self.complexity)
         return raw * (1.0 - self.p.architecture_overhead) if self.p.customizable_architecture else raw
 
+    def stagnation_factor(self) -> float:
+        """How much faster customers switch to a better-fitting rival while our roadmap stalls [002].
+
+        1 when the recent months all went to the roadmap, up to 1 + stagnation_switch_boost when
+        none did.
+        """
+        recent = self.roadmap_share_history[-STAGNATION_WINDOW_MONTHS:]
+        share = sum(recent) / len(recent) if recent else 1.0
+        return 1.0 + self.p.stagnation_switch_boost * (1.0 - share)
+
     def custom_backlog_em(self) -> float:
         return sum(item.actual_em - item.spent_em for item in self.queue)
 
@@ -101,6 +113,7 @@ class ProductTeam(mesa.Agent):
         self._work_custom(custom)
         self._work_roadmap(capacity - custom)
         self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = capacity, custom, capacity - custom
+        self.roadmap_share_history.append((capacity - custom) / capacity if capacity > 0 else 0.0)
         self._learn()
         self.complexity *= 1.0 - self.p.complexity_decay
 
@@ -108,17 +121,20 @@ class ProductTeam(mesa.Agent):
         for item in list(self.queue):
             if effort <= 0:
                 break
-            used = min(effort, item.actual_em - item.spent_em)
+            used = min(effort, item.actual_em - item.spent_em, self._budget_left_em(item))
             item.spent_em += used
             effort -= used
-            if self._over_bet_limit(item):
-                self._kill(item)
-            elif item.spent_em >= item.actual_em - 1e-9:
+            if item.spent_em >= item.actual_em - 1e-9:
                 self._deliver(item)
+            elif self._budget_left_em(item) <= 1e-9:
+                self._kill(item)
 
-    def _over_bet_limit(self, item: CustomItem) -> bool:
+    def _budget_left_em(self, item: CustomItem) -> float:
+        """Engineer-months this bet may still take under its spend cap (inf without a cap)."""
         limit = self.p.bet_limit_usd
-        return limit is not None and item.spent_em * self.engineer_cost > limit and item.spent_em < item.actual_em
+        if limit is None:
+            return float("inf")
+        return max(0.0, limit / max(self.engineer_cost, 1e-9) - item.spent_em)
 
     def _kill(self, item: CustomItem) -> None:
         """Kill rule: the bet cost more than its cap; stop and tell the customer."""

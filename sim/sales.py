@@ -182,7 +182,8 @@ class SalesRep(mesa.Agent):
         eta = product.planned_eta()[np.maximum(k, 0)]
         ok = (k >= 0) & (eta <= stance.promise_horizon)
         step, _ = product._item_size()
-        gain = np.where(ok, step / np.maximum(needs.sum(axis=1), 1), 0.0)
+        # A promise persuades less the further out it is: buyers discount distant features.
+        gain = np.where(ok, step / np.maximum(needs.sum(axis=1), 1) * np.exp(-eta / self.p.wait_scale_months), 0.0)
         return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
 
     def _lose(self, idx: np.ndarray) -> None:
@@ -262,6 +263,7 @@ class SalesRep(mesa.Agent):
     def hand_back_deals(self) -> None:
         """A leaving rep's open deals go back to the lead pool."""
         pr = self.model.market.prospects
-        mine = self.my_deals()
+        n = pr.n
+        mine = np.flatnonzero((pr.state[:n] == State.PIPELINE) & (pr.owner[:n] == self.unique_id))
         pr.state[mine] = State.LEAD
         pr.owner[mine] = NO_ONE

@@ -63,9 +63,11 @@ def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 
 def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
     """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, P)."""
-    count = needs.sum(axis=1, dtype=np.float32)[:, None]
-    covered = needs.astype(np.float32) @ coverages.T.astype(np.float32)
-    return np.where(count > 0, covered / np.maximum(count, 1.0), NO_NEEDS_FIT)
+    weights = np.ones((coverages.shape[1], coverages.shape[0] + 1), dtype=np.float32)
+    weights[:, :-1] = coverages.T
+    product = needs.astype(np.float32, copy=False) @ weights  # one matmul: covered per product and count
+    count = product[:, -1:]
+    return np.where(count > 0, product[:, :-1] / np.maximum(count, 1.0), NO_NEEDS_FIT)
 
 
 def top_missing_need(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:

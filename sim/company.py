@@ -50,6 +50,8 @@ class Company(mesa.Agent):
         self.runway = RUNWAY_CAP_MONTHS
         self.dead = False
         self.last_hire_month = 0
+        self.stance, self.stance_month = None, -1
+        self._quota, self._quota_month = 0.0, -1
         self.reset_month()
 
     def reset_month(self) -> None:
@@ -86,9 +88,11 @@ class Company(mesa.Agent):
     def quota_per_rep(self) -> float:
         """Monthly new-MRR quota of one rep: plan's new MRR, marked up, shared by ramped reps."""
         month = self.model.month
-        planned_new = self.plan_mrr(month) - self.plan_mrr(month - 1) + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
-        capacity = sum(rep.ramp() for rep in self.model.reps())
-        return self.sales.quota_multiplier * planned_new / max(capacity, 1.0)
+        if self._quota_month != month:
+            planned_new = self.plan_mrr(month) - self.plan_mrr(month - 1) + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
+            capacity = sum(rep.ramp() for rep in self.model.reps())
+            self._quota, self._quota_month = self.sales.quota_multiplier * planned_new / max(capacity, 1.0), month
+        return self._quota
 
     # -- phase 2: steer ----------------------------------------------------------------------------
     def steer(self) -> None:

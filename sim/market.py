@@ -103,6 +103,7 @@ class Market(mesa.Agent):
         self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
         self._leads = np.zeros(0, dtype=np.int64)
+        self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
         self._pipeline = np.zeros(0, dtype=np.int64)
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
@@ -155,13 +156,18 @@ class Market(mesa.Agent):
         ``only_committed`` limits it to customers and waiting buyers: after the product ships,
         they are the only ones who act on fit again this month.
         """
-        pr = self.prospects
-        state = pr.state[: pr.n]
-        live = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER) if only_committed else state <= State.CUSTOMER)
-        needs = needs_matrix(pr.u[live], pr.seg[live], self.needs.prob)
+        pr, n = self.prospects, self.prospects.n
+        if not only_committed or self._needs.shape[0] != n:
+            self._needs = needs_matrix(pr.u[:n], pr.seg[:n], self.needs.prob.astype(np.float32)).astype(np.float32)
+        state = pr.state[:n]
+        if only_committed:
+            rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
+            needs = self._needs[rows]
+        else:
+            rows, needs = slice(0, n), self._needs
         both = fits(needs, np.stack([self.model.coverage, self.model.competitor.coverage]))
-        pr.fit[live] = np.minimum(1.0, both[:, 0] + pr.custom_bonus[live])
-        pr.comp_fit[live] = both[:, 1]
+        pr.fit[rows] = np.minimum(1.0, both[:, 0] + pr.custom_bonus[rows])
+        pr.comp_fit[rows] = both[:, 1]
 
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
@@ -187,8 +193,8 @@ class Market(mesa.Agent):
 
     # -- queries used by the other agents -----------------------------------------------------
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
-        pr = self.prospects
-        return needs_matrix(pr.u[idx], pr.seg[idx], self.needs.prob)
+        """Which capabilities these prospects need this month (from the monthly needs matrix)."""
+        return self._needs[idx] > 0.5
 
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""

@@ -37,11 +37,12 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
 
 def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     company, pr = model.company, model.market.prospects
+    states = np.bincount(pr.state[: pr.n], minlength=len(State))
     reps = model.reps()
     attained = [a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None]
     return {
-        "bookings_usd": company.bookings, "leads": pr.count(State.LEAD),
-        "pipeline_deals": pr.count(State.PIPELINE), "waiting_prospects": pr.count(State.WAITING),
+        "bookings_usd": company.bookings, "leads": int(states[State.LEAD]),
+        "pipeline_deals": int(states[State.PIPELINE]), "waiting_prospects": int(states[State.WAITING]),
         "deals_decided": company.decisions,
         "win_rate": company.wins / company.decisions if company.decisions else np.nan,
         "reps": len(reps), "reps_ramping": sum(rep.is_ramping() for rep in reps),

@@ -68,7 +68,13 @@ class SalesRep(mesa.Agent):
         return None if quota <= 0 else sum(self.booked_mrr[-ATTAINMENT_WINDOW:]) / quota
 
     def stance(self) -> Stance:
-        """Commission, pressure and governance set this month's selling behaviour."""
+        """Commission, pressure and governance set this month's selling behaviour (same for all reps)."""
+        company = self.model.company
+        if company.stance_month != self.model.month:
+            company.stance, company.stance_month = self._read_stance(), self.model.month
+        return company.stance
+
+    def _read_stance(self) -> Stance:
         company, p = self.model.company, self.p
         on = company.commission_on()
         incentive = p.commission_rate / REFERENCE_COMMISSION if on else 0.0
@@ -123,9 +129,11 @@ class SalesRep(mesa.Agent):
         return self.p.perception_noise * (policy.feedback_perception_factor if policy.feedback_meetings else 1.0)
 
     def _open_deals(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
         pr = self.model.market.prospects
         cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.rng.gamma(CYCLE_SHAPE, cycle / CYCLE_SHAPE)
+        months = self.model.rng.standard_gamma(CYCLE_SHAPE, idx.size) * (cycle / CYCLE_SHAPE)
         pr.state[idx] = State.PIPELINE
         pr.owner[idx] = self.unique_id
         pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
@@ -136,14 +144,14 @@ class SalesRep(mesa.Agent):
         due = deals[pr.decide_month[deals] <= self.model.month]
         if due.size == 0:
             return
-        contingent = self._contingent_requests(due, stance)
-        self._handle_contingent(contingent, stance)
-        self._decide(due[~np.isin(due, contingent)], stance)
+        asks = self._asks_contingent(due)
+        self._handle_contingent(due[asks], stance)
+        self._decide(due[~asks], stance)
 
-    def _contingent_requests(self, due: np.ndarray, stance: Stance) -> np.ndarray:
-        """Poor-fit prospects that ask 'buy if you build X' instead of saying no."""
+    def _asks_contingent(self, due: np.ndarray) -> np.ndarray:
+        """Poor-fit prospects that ask 'buy if you build X' instead of saying no (a mask of due)."""
         pr = self.model.market.prospects
-        return due[pr.asks_custom[due] & (pr.fit[due] < self.p.min_fit)]
+        return pr.asks_custom[due] & (pr.fit[due] < self.p.min_fit)
 
     # -- ordinary deals ----------------------------------------------------------------------------
     def _decide(self, idx: np.ndarray, stance: Stance) -> None:
@@ -187,6 +195,8 @@ class SalesRep(mesa.Agent):
         return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
 
     def _lose(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
         pr = self.model.market.prospects
         to_rival = pr.comp_fit[idx] > pr.fit[idx]
         pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
@@ -194,11 +204,15 @@ class SalesRep(mesa.Agent):
 
     def _wait(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
         """The buyer keeps its money in its pocket until the promised item ships."""
+        if idx.size == 0:
+            return
         pr = self.model.market.prospects
         pr.state[idx] = State.WAITING
         self._record_promise(idx, k, eta)
 
     def _record_promise(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
+        if idx.size == 0:
+            return
         pr = self.model.market.prospects
         pr.promise_cap[idx] = k
         pr.promise_due[idx] = self.model.month + np.ceil(eta).astype(np.int32)
@@ -206,6 +220,8 @@ class SalesRep(mesa.Agent):
         self.model.company.note_promises(int(np.count_nonzero(k >= 0)))
 
     def _win(self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance) -> None:
+        if idx.size == 0:
+            return
         pr = self.model.market.prospects
         list_price = self.model.market.list_price[pr.seg[idx]]
         self._record_promise(idx[k >= 0], k[k >= 0], eta[k >= 0])

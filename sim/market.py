@@ -105,6 +105,7 @@ class Market(mesa.Agent):
         self._leads = np.zeros(0, dtype=np.int64)
         self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
         self._pipeline = np.zeros(0, dtype=np.int64)
+        self._pipeline_owner = np.zeros(0, dtype=np.int32)
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
         for s, seg in enumerate(self.segments):
@@ -176,9 +177,13 @@ class Market(mesa.Agent):
         self._pipeline = np.flatnonzero(pr.state[:n] == State.PIPELINE)
         self._pipeline_owner = pr.owner[self._pipeline]
 
-    def deals_of(self, rep_id: int) -> np.ndarray:
+    def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
-        return self._pipeline[self._pipeline_owner == rep_id]
+        return int(np.count_nonzero(self._pipeline_owner == rep_id))
+
+    def pipeline_snapshot(self) -> np.ndarray:
+        """Deals in the pipeline at the start of this month's sales phase."""
+        return self._pipeline
 
     def available_leads(self, segments: list[int]) -> np.ndarray:
         """Leads in the given segments not yet taken this month."""

@@ -5,7 +5,7 @@ description and the trace of each mechanism to its essay). One step is one month
 
 1. market: needs drift, prospects arrive, the competitor builds;
 2. company: PMF signal, pressure, hiring;
-3. sales reps (shuffled): prospect, work deals, close or lose;
+3. sales reps (shuffled) plan their month; the sales floor prospects and closes for all of them;
 4. product team: custom queue vs roadmap, ship, learn;
 5. customers: promises, satisfaction, churn, expansion, payments;
 6. finance: ledger, commissions, funding, rep attrition, death check;
@@ -30,6 +30,7 @@ from sim.observe import observe
 from sim.product import ProductTeam
 from sim.recorder import Recorder
 from sim.sales import SalesRep
+from sim.sales_floor import SalesFloor
 from sim.scenario import Scenario
 
 
@@ -47,6 +48,7 @@ class CompanyModel(mesa.Model):
         self.competitor = Competitor(self, scenario.market, self.market.needs.prob, self._all_segment_weights())
         self.company = Company(self, scenario)
         self.customers = CustomerBase(self)
+        self.sales_floor = SalesFloor(self)
         for _ in range(scenario.company.initial_reps):
             self.hire_rep()
         self.market.update_fit()
@@ -97,6 +99,7 @@ class CompanyModel(mesa.Model):
         agents = self.agents_by_type.get(SalesRep)
         if agents is not None:
             agents.shuffle_do("step")
+        self.sales_floor.work()
         self.product.step()
         self.market.update_fit(only_committed=True)
         self.customers.step()

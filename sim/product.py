@@ -163,12 +163,12 @@ class ProductTeam(mesa.Agent):
             if item.spent_em >= item.effort_em - 1e-9:
                 self._ship(item)
 
-    def _item_size(self) -> tuple[float, float]:
+    def item_size(self) -> tuple[float, float]:
         small = self.p.small_bet_fraction if self.p.bet_style == "many_small" else 1.0
         return self.p.item_step * small, self.p.item_effort_em * small
 
     def _next_item(self) -> RoadmapItem:
-        step, effort = self._item_size()
+        step, effort = self.item_size()
         k = int(self.ranked_plan()[0])
         return RoadmapItem(capability=k, step=step, effort_em=effort, expected_demand=float(self._estimated_demand()[k]))
 
@@ -196,7 +196,7 @@ class ProductTeam(mesa.Agent):
     # -- the plan, from the team's estimate of needs ---------------------------------------------
     def estimated_value(self) -> np.ndarray:
         """Estimated market value of one more item on each capability (prospects reached x gain)."""
-        step, _ = self._item_size()
+        step, _ = self.item_size()
         value = self._estimated_demand() * np.minimum(step, 1.0 - self.coverage)
         return np.where(self.killed_until > self.model.month, 0.0, value)
 
@@ -219,7 +219,7 @@ class ProductTeam(mesa.Agent):
         return self._eta
 
     def _plan_eta(self) -> np.ndarray:
-        _, effort = self._item_size()
+        _, effort = self.item_size()
         rate = max(self.capacity_em(), 1e-6)
         eta = np.full(len(self.coverage), np.inf)
         ahead = 0.0

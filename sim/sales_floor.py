@@ -1,0 +1,221 @@
+"""The sales floor: this month's prospecting and deal decisions, for every rep in one pass.
+
+Reps are Mesa agents that decide their own month (how many leads to chase, from their ramp and
+open deals; their skill; quota and careers, in sim/sales.py). The floor then works all of their
+leads and deals together, in vectorised code, while each prospect still decides individually on
+its fit, the competitor's fit, the price and the rep's pitch. Deal-contingent requests
+('buy if you build X', 001_c4a0b04a5eb93e2d.txt) are handled one by one, in the reps' shuffled
+order, because each commits engineering. Selling the roadmap and customers who wait for a
+promised feature come from 002_23429537579b20f1.txt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.special import expit
+
+from sim.capabilities import top_missing_need
+from sim.market import DISQUALIFIED_COOLDOWN_MONTHS, NO_ONE, State
+
+if TYPE_CHECKING:
+    from sim.model import CompanyModel
+    from sim.sales import SalesRep, Stance
+
+PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
+CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
+MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
+
+
+class SalesFloor:
+    """Collects the reps' monthly plans, then prospects, pitches and closes for all of them."""
+
+    def __init__(self, model: CompanyModel) -> None:
+        self.model = model
+        self.reps: list[SalesRep] = []
+        self.wants: list[int] = []
+
+    def enlist(self, rep: SalesRep, want: int) -> None:
+        """A rep's plan for the month (called in the reps' shuffled order)."""
+        self.reps.append(rep)
+        self.wants.append(want)
+
+    def work(self) -> None:
+        """Prospect, then decide every deal due this month, then let reps record their month."""
+        if self.reps:
+            stance = self.reps[0].stance()
+            self._prospect(stance)
+            self._close(stance)
+            for rep in self.reps:
+                rep.close_month()
+        self.reps, self.wants = [], []
+
+    # -- prospecting ---------------------------------------------------------------------------------
+    def _prospect(self, stance: Stance) -> None:
+        """Each rep contacts its share of a random draw of leads; it qualifies those that look good."""
+        market, rng, pr = self.model.market, self.model.rng, self.model.market.prospects
+        leads = market.available_leads(stance.segments)
+        total = min(sum(self.wants), leads.size)
+        if total <= 0:
+            return
+        picked = rng.choice(leads, size=total, replace=False)
+        owner = np.repeat(np.arange(len(self.reps)), self.wants)[:total]
+        noise = np.array([rep.perception_noise() for rep in self.reps])[owner]
+        seen = pr.fit[picked] + noise * rng.standard_normal(total)
+        ok = seen >= stance.min_fit
+        pr.next_contact[picked[~ok]] = self.model.month + DISQUALIFIED_COOLDOWN_MONTHS
+        self._open_deals(picked[ok], np.array([r.unique_id for r in self.reps])[owner[ok]])
+        self.model.company.note_discovery(total if stance.learning else 0)
+
+    def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
+        if idx.size == 0:
+            return
+        pr = self.model.market.prospects
+        cycle = self.model.market.cycle_months[pr.seg[idx]]
+        months = self.model.rng.standard_gamma(CYCLE_SHAPE, idx.size) * (cycle / CYCLE_SHAPE)
+        pr.state[idx] = State.PIPELINE
+        pr.owner[idx] = rep_ids
+        pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
+
+    # -- closing -------------------------------------------------------------------------------------
+    def _close(self, stance: Stance) -> None:
+        """Deals due this month: contingent requests one by one, every other buyer decides at once."""
+        pr, month = self.model.market.prospects, self.model.month
+        deals = self.model.market.pipeline_snapshot()
+        due = deals[(pr.state[deals] == State.PIPELINE) & (pr.decide_month[deals] <= month)]
+        if due.size == 0:
+            return
+        asks = pr.asks_custom[due] & (pr.fit[due] < self.model.config.sales.min_fit)
+        self._contingent(self._in_rep_order(due[asks]), stance)
+        self._decide(due[~asks], stance)
+
+    def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
+        """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
+        order = {rep.unique_id: i for i, rep in enumerate(self.reps)}
+        rank = np.array([order.get(int(o), len(order)) for o in self.model.market.prospects.owner[idx]])
+        return idx[np.argsort(rank, kind="stable")]
+
+    def _skill_of(self, idx: np.ndarray) -> np.ndarray:
+        """Each deal's rep skill (0 for a rep no longer here)."""
+        skill = {rep.unique_id: rep.skill for rep in self.reps}
+        return np.array([skill.get(int(o), 0.0) for o in self.model.market.prospects.owner[idx]])
+
+    def _decide(self, idx: np.ndarray, stance: Stance) -> None:
+        """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""
+        if idx.size == 0:
+            return
+        market, rng = self.model.market, self.model.rng
+        pr, mp = market.prospects, market.params
+        promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
+        need_discount = np.clip(1.0 - pr.budget[idx], 0.0, MAX_NEEDED_DISCOUNT)
+        discount = np.minimum(need_discount, stance.max_discount)
+        seen_fit = pr.fit[idx] + promise_gain
+        logit = (mp.win_base_logit + self._skill_of(idx)
+                 + mp.win_relative_fit_slope * (seen_fit - pr.comp_fit[idx])
+                 + mp.win_absolute_fit_slope * (seen_fit - 0.5)
+                 + mp.win_discount_slope * discount
+                 - PRICE_GAP_SLOPE * (need_discount - discount)
+                 - mp.win_complexity_slope * self.model.product.complexity)
+        close_factor = self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
+        won = rng.random(idx.size) < expit(logit) * close_factor
+        self.model.company.note_decisions(idx.size, int(won.sum()))
+        self._lose(idx[~won])
+        wait_chance = 1.0 - np.exp(-promise_eta / self.model.config.sales.wait_scale_months)
+        waits = won & (promise_k >= 0) & (rng.random(idx.size) < wait_chance)
+        self._wait(idx[waits], promise_k[waits], promise_eta[waits])
+        buy = won & ~waits
+        self._win(idx[buy], discount[buy], promise_k[buy], promise_eta[buy], stance)
+
+    def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Promise each buyer's biggest missing need when the plan ships it within the horizon."""
+        if stance.promise_horizon <= 0:
+            return np.full(idx.size, NO_ONE), np.zeros(idx.size), np.zeros(idx.size)
+        product = self.model.product
+        needs = self.model.market.needs_of(idx)
+        k = top_missing_need(needs, product.coverage)
+        eta = product.planned_eta()[np.maximum(k, 0)]
+        ok = (k >= 0) & (eta <= stance.promise_horizon)
+        step, _ = product.item_size()
+        # A promise persuades less the further out it is: buyers discount distant features.
+        decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
+        gain = np.where(ok, step / np.maximum(needs.sum(axis=1), 1) * decay, 0.0)
+        return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
+
+    def _lose(self, idx: np.ndarray) -> None:
+        if idx.size == 0:
+            return
+        pr = self.model.market.prospects
+        to_rival = pr.comp_fit[idx] > pr.fit[idx]
+        pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
+        pr.owner[idx] = NO_ONE
+
+    def _wait(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
+        """The buyer keeps its money in its pocket until the promised item ships."""
+        if idx.size == 0:
+            return
+        self.model.market.prospects.state[idx] = State.WAITING
+        self._record_promise(idx, k, eta)
+
+    def _record_promise(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
+        if idx.size == 0:
+            return
+        pr = self.model.market.prospects
+        pr.promise_cap[idx] = k
+        pr.promise_due[idx] = self.model.month + np.ceil(eta).astype(np.int32)
+        pr.promise_since[idx] = self.model.month
+        self.model.company.note_promises(idx.size)
+
+    def _win(self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance) -> None:
+        if idx.size == 0:
+            return
+        pr = self.model.market.prospects
+        list_price = self.model.market.list_price[pr.seg[idx]]
+        promised = k >= 0
+        self._record_promise(idx[promised], k[promised], eta[promised])
+        reps = pr.owner[idx].copy()
+        self.model.customers.start(idx, pr.seats_wanted[idx], list_price * (1.0 - discount))
+        self._book(idx, reps, stance)
+
+    def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
+        """Bookings and commission, credited to each deal's rep toward quota."""
+        pr = self.model.market.prospects
+        mrr = pr.seats[idx] * pr.price[idx]
+        self.model.company.book(idx, reps, stance.commission_on)
+        for rep in self.reps:
+            rep.month_booked += float(mrr[reps == rep.unique_id].sum())
+
+    # -- deal-contingent requests ----------------------------------------------------------------------
+    def _contingent(self, idx: np.ndarray, stance: Stance) -> None:
+        """'Buy if you build X': commit (a small first order now) or let the deal go."""
+        if idx.size == 0:
+            return
+        market, product, rng = self.model.market, self.model.product, self.model.rng
+        pr = market.prospects
+        wanted = top_missing_need(market.needs_of(idx), product.coverage)
+        for i, k in zip(idx.tolist(), wanted.tolist()):
+            seg = market.segments[pr.seg[i]]
+            item = product.draft_request(i, max(k, 0), seg.custom_effort_em)
+            sales_yes = rng.random() < stance.contingent_acceptance
+            product_yes = self.model.company.policy.custom_decider == "sales" or product.judge_bet(item)
+            self.model.company.note_decisions(1, int(sales_yes and product_yes))
+            if k >= 0 and sales_yes and product_yes:
+                self._commit_contingent(i, item, seg, stance)
+            else:
+                self._lose(np.array([i]))
+
+    def _commit_contingent(self, i: int, item, seg, stance: Stance) -> None:
+        """A small first order now, the rest promised once the custom item ships."""
+        pr = self.model.market.prospects
+        self.model.product.commit(item)
+        pr.custom_item[i] = item.id
+        seats = max(1.0, np.round(pr.seats_wanted[i] * seg.contingent_first_order))
+        price = seg.price_per_seat_usd * (1.0 - stance.max_discount)
+        rep = int(pr.owner[i])
+        self.model.customers.start(np.array([i]), np.array([seats]), np.array([price]))
+        self._book(np.array([i]), np.array([rep]), stance)
+        self.model.company.note_contingent_accepted()
+        self.model.log("contingent_accepted", customer=i, rep=rep,
+                       segment=self.model.market.segment_names[pr.seg[i]], seats_now=int(seats),
+                       seats_promised=int(pr.seats_wanted[i]), estimate_em=round(item.estimate_em, 1),
+                       due_month=item.due_month)

@@ -25,8 +25,10 @@ $(STAMP): $(PY) pyproject.toml
 dashboard: $(STAMP)
 	$(VENV)/bin/sim dashboard
 
+# The tests, then every scenario file's expectations (the patterns the model must keep showing).
 test: $(STAMP) browser
 	$(PY) -m pytest
+	$(VENV)/bin/sim check scenarios/ --workers 2
 
 # Debian's chromium for the real-browser test (Playwright cannot download its own here).
 browser:

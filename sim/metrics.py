@@ -404,15 +404,20 @@ def _pattern_metrics(series: pd.DataFrame) -> dict[str, Any]:
     accepted = _optional_total(series, "contingent_accepted")
     converted = _optional_total(series, "contingent_converted")
     return {
-        "bookings_12m_usd": _total(first_year, "bookings_usd"),
-        "revenue_12m_usd": _total(first_year, "revenue_usd"),
+        "bookings_12m_usd": _optional_total(first_year, "bookings_usd"),
+        "revenue_12m_usd": _optional_total(first_year, "revenue_usd"),
         "contingent_conversion_rate": converted / accepted if accepted and converted is not None else None,
         "custom_overrun_ratio": _ratio_of_totals(series, "custom_actual_em_delivered", "custom_estimate_em_delivered"),
-        "mean_product_fit": _float(series["product_fit"].mean()),
-        "mean_relative_fit": _float((series["product_fit"] - series["competitor_fit"]).mean()),
+        "mean_product_fit": _optional_mean(series, "product_fit"),
+        "mean_relative_fit": _float((series["product_fit"] - series["competitor_fit"]).mean())
+        if {"product_fit", "competitor_fit"} <= set(series.columns) else None,
         "gross_margin": _gross_margin(series),
         "total_promises_broken": _optional_total(series, "promises_broken"),
     }
+
+
+def _optional_mean(series: pd.DataFrame, column: str) -> float | None:
+    return _float(series[column].mean()) if column in series.columns else None
 
 
 def _ratio_of_totals(series: pd.DataFrame, top: str, bottom: str) -> float | None:

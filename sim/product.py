@@ -174,12 +174,17 @@ class ProductTeam(mesa.Agent):
 
     def _ship(self, item: RoadmapItem) -> None:
         k = item.capability
-        self.coverage[k] = min(1.0, self.coverage[k] + item.step)
+        self.coverage[k] = min(1.0, self.coverage[k] + item.step * self._outcome())
         self.last_shipped[k] = self.model.month
         self.current = None
         self.model.roadmap_shipped_this_month += 1
         if self.p.bet_style == "many_small":
             self._measure(item)
+
+    def _outcome(self) -> float:
+        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones average out [001]."""
+        sd = self.p.item_outcome_sd
+        return float(np.exp(sd * self.model.rng.standard_normal() - sd * sd / 2.0))
 
     def _measure(self, item: RoadmapItem) -> None:
         """A shipped experiment shows what its capability is really worth; a poor one is killed."""

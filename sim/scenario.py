@@ -207,6 +207,7 @@ class ProductParams(_Section):
     item_effort_em: float = Field(8, gt=0, le=200, description="effort of one big roadmap item (engineer-months)")
     item_step: float = Field(0.4, gt=0, le=1, description="coverage one big roadmap item adds to its capability (0-1)")
     stagnation_switch_boost: float = Field(2.0, ge=0, le=20, description="extra relative speed at which customers switch to a better-fitting rival when none of recent engineering went to the roadmap (ratio) [002]")
+    item_outcome_sd: float = Field(0.5, ge=0, le=3, description="spread of how well a shipped roadmap item lands: realised coverage = step x lognormal with mean 1 (log units) [001]")
     small_bet_fraction: float = Field(0.25, gt=0, le=1, description="size of one small experiment relative to a big item (ratio)")
     small_bet_kill_value: float = Field(0.6, ge=0, le=5, description="kill rule: a small experiment whose measured demand is below this share of the expected stops its line for a while (ratio) [001]")
     complexity_per_custom_em: float = Field(0.012, ge=0, le=1, description="complexity added per engineer-month of custom work (complexity/em) [004]")

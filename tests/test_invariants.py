@@ -147,19 +147,11 @@ def test_every_month_ledger_states_and_headcount(name, seed):
     run_checked(name, seed, [check_ledger, check_states, check_headcount])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model: a rep who leaves hands back only the deals in the month's pipeline snapshot "
-    "(sales.py hand_back_deals -> my_deals -> market.deals_of, taken in open_sales_month), so deals the rep "
-    "opened that same month stay PIPELINE forever, owned by nobody who works them (e.g. sales_led seed 0: "
-    "6 of 44 pipeline deals at month 36)."))
 def test_pipeline_deals_belong_to_current_reps():
     for seed in SEEDS:
         run_checked("sales_led", seed, [check_owner_is_a_current_rep])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "model: a waiting prospect whose promise is broken walks (customers.py _settle_waiters sets LOST / "
-    "LOST_TO_COMPETITOR) but keeps its owner; every other exit from PIPELINE/WAITING clears it."))
 def test_owner_is_cleared_when_a_deal_ends():
     for seed in SEEDS:
         run_checked("sales_led", seed, [check_owner_only_while_owned])

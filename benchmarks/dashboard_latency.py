@@ -30,6 +30,7 @@ from browser_driver import (
     ARTIFACTS,
     browser,
     chart_data,
+    chart_runs,
     drag_slider,
     find_chromium,
     slider,
@@ -40,18 +41,16 @@ from browser_driver import (
     wait_done,
 )
 
-CASH_CHART = 1
 SLIDER = "deals accepted"
 
 
 def measure_move(page, box, fraction: float, old_comparison: str) -> dict:
-    before = chart_data(page)
-    started = time.perf_counter()
-    drag_slider(page, box, fraction)
+    before = chart_data(page, "cash")
+    started = drag_slider(page, box, fraction)  # timed from the mouse release
     value = slider_value(box)
-    wait_chart_change(page, before, CASH_CHART)
+    wait_chart_change(page, "cash", before)
     first = time.perf_counter() - started
-    shown_first = page.evaluate("() => document.querySelector('[data-status]').dataset.shown")
+    shown_first = chart_runs(page, "cash") or 0
     done = wait_done(page, other_than=old_comparison)
     wait_charts(page, 9)
     total = time.perf_counter() - started
@@ -89,9 +88,9 @@ def main(argv: list[str] | None = None) -> int:
             moves.append(result)
         cached = measure_move(page, box, start_value / 100, state["comparison"])
         # Never frozen: move again while the page is still refining, and time that redraw.
-        before = chart_data(page)
+        before = chart_data(page, "cash")
         drag_slider(page, box, 0.1)
-        wait_chart_change(page, before, CASH_CHART)
+        wait_chart_change(page, "cash", before)
         interrupted = measure_move(page, box, 0.95, "")
         state = {"comparison": interrupted["comparison"]}
         page.screenshot(path=str(ARTIFACTS / "dashboard_latency_last.png"))

@@ -98,6 +98,11 @@ def browser(chromium: str, width: int = 1920, height: int = 1080) -> Iterator[An
 # ---------------------------------------------------------------------------------------------
 
 STATUS = '[data-testid="stMain"] [data-status]'
+_TRACES = "(e.data || []).map(t => [t.name, t.y])"  # y may be a typed-array spec {dtype, bdata}
+# While a script run replaces a chart, Streamlit keeps the stale one (collapsed) next to it: take
+# the one on screen.
+_VISIBLE = ("Array.from(document.querySelectorAll('.st-key-chart-{name} .js-plotly-plot'))"
+            ".find(p => p.getBoundingClientRect().height > 0)")
 
 
 def status(page: Any) -> dict[str, str]:
@@ -109,12 +114,23 @@ def status(page: Any) -> dict[str, str]:
 
 
 def wait_done(page: Any, other_than: str | None = None, timeout: float = 240.0) -> dict[str, str]:
-    """Wait until the status line says done (for a comparison other than ``other_than``)."""
+    """Wait until the status line says done (for a comparison other than ``other_than``) and the
+    cash chart on screen shows that many runs per side."""
     page.wait_for_function(
-        """(old) => { const e = document.querySelector('[data-status]');
-                      return e && e.dataset.status === 'done' && e.dataset.comparison !== old; }""",
+        f"""(old) => {{ const e = document.querySelector('[data-status]');
+                       if (!(e && e.dataset.status === 'done' && e.dataset.comparison !== old)) return false;
+                       const c = {_VISIBLE.format(name="cash")};
+                       return !!(c && c.layout && c.layout.meta)
+                              && String(c.layout.meta.runs_per_side) === e.dataset.shown; }}""",
         arg=other_than or "", timeout=timeout * 1000, polling=50)
     return status(page)
+
+
+def chart_runs(page: Any, name: str) -> int | None:
+    """Runs per side behind the compare page's chart ``name`` on screen (None: previous result)."""
+    return page.evaluate(
+        f"""() => {{ const e = {_VISIBLE.format(name=name)};
+                     return e && e.layout && e.layout.meta ? (e.layout.meta.runs_per_side ?? null) : null; }}""")
 
 
 def wait_charts(page: Any, count: int, timeout: float = 120.0) -> None:
@@ -124,21 +140,25 @@ def wait_charts(page: Any, count: int, timeout: float = 120.0) -> None:
         arg=count, timeout=timeout * 1000, polling=50)
 
 
-def chart_data(page: Any) -> list[str]:
-    """Every plotly chart's traces as JSON (x and y only), in page order."""
+
+
+def chart_data(page: Any, name: str) -> str:
+    """The traces (name and y values, as JSON) the compare page's chart ``name`` draws now."""
     return page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
-               e => JSON.stringify((e.data || []).map(t => [t.name, Array.from(t.y || [])])))""")
+        f"""() => {{ const e = {_VISIBLE.format(name=name)};
+                     return e && e.data ? JSON.stringify({_TRACES}) : null; }}""")
 
 
-def wait_chart_change(page: Any, before: list[str], index: int, timeout: float = 240.0) -> None:
-    """Wait until chart ``index`` draws something other than ``before[index]``."""
+def wait_chart_change(page: Any, name: str, before: str | None, timeout: float = 240.0) -> None:
+    """Wait until the compare page's chart ``name`` draws a new result other than ``before``.
+
+    The faded copy of the previous result that the page shows while computing does not count.
+    """
     page.wait_for_function(
-        """([old, i]) => { const e = document.querySelectorAll('.js-plotly-plot')[i];
-                           if (!e || !e.data) return false;
-                           const now = JSON.stringify(e.data.map(t => [t.name, Array.from(t.y || [])]));
-                           return now !== old; }""",
-        arg=[before[index], index], timeout=timeout * 1000, polling=20)
+        f"""(old) => {{ const e = {_VISIBLE.format(name=name)};
+                        const previous = !!(e && e.layout && e.layout.meta && e.layout.meta.previous);
+                        return !!(e && e.data) && !previous && JSON.stringify({_TRACES}) !== old; }}""",
+        arg=before, timeout=timeout * 1000, polling=20)
 
 
 def slider(page: Any, label: str, nth: int = 0) -> Any:
@@ -150,8 +170,11 @@ def slider_value(box: Any) -> float:
     return float(box.locator('input[type="range"]').evaluate("e => e.value"))
 
 
-def drag_slider(page: Any, box: Any, fraction: float) -> None:
-    """Drag a slider's thumb to ``fraction`` (0-1) of its track with the mouse, as a person would."""
+def drag_slider(page: Any, box: Any, fraction: float) -> float:
+    """Drag a slider's thumb to ``fraction`` (0-1) of its track with the mouse, as a person would.
+
+    Returns the moment (``time.perf_counter()``) the mouse button was released.
+    """
     box.scroll_into_view_if_needed()
     track = box.locator('[role="group"] > div').first.bounding_box()
     thumb = box.locator('input[type="range"]').locator("xpath=../..").bounding_box()
@@ -161,6 +184,7 @@ def drag_slider(page: Any, box: Any, fraction: float) -> None:
     page.mouse.down()
     page.mouse.move(track["x"] + track["width"] * fraction, y, steps=10)
     page.mouse.up()
+    return time.perf_counter()
 
 
 def scroll_main(page: Any, y: float) -> None:

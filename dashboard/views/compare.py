@@ -36,11 +36,15 @@ with st.container(key="charts"):  # two charts a row; one a row on a narrow scre
     for i in range(0, len(CHART_ORDER), 2):
         cols = st.columns(2, gap="medium")
         for col, name in zip(cols, CHART_ORDER[i:i + 2]):
-            slots[name] = col.empty()
+            slots[name] = col.container(key=f"chart-{name}").empty()  # stable: .st-key-chart-<name>
 downloads = st.container()
 
 
-def render_kpis(results: dict) -> None:
+PREVIOUS = "_compare_previous"
+"""Session key of what the page drew last (figures and KPI html), redrawn at once on the next run."""
+
+
+def render_kpis(results: dict) -> str:
     cards = kpis(results["A"].summary, results["B"].summary)
     html = []
     for card in cards:
@@ -51,17 +55,43 @@ def render_kpis(results: dict) -> None:
             f'<div class="kpi-row"><span class="kpi-side b">B</span><span class="kpi-value b">{esc(card.b)}</span>'
             f'<span class="kpi-detail">{esc(card.b_detail)}</span></div>'
             f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>')
-    kpi_slot.markdown('<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True)
+    grid = '<div class="kpi-grid">' + "".join(html) + "</div>"
+    kpi_slot.markdown(grid, unsafe_allow_html=True)
+    return grid
 
 
 def render(results: dict, stage: Stage) -> None:
     labels = {s: sides[s].label for s in sides}
     figs = compare_figures({s: r.bands for s, r in results.items()}, {s: r.deaths for s, r in results.items()},
                            labels=labels, runs={s: r.runs for s, r in results.items()})
-    render_kpis(results)
+    grid = render_kpis(results)
     for name in CHART_ORDER:
-        slots[name].plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, key=f"chart-{name}-{stage.seeds}",
-                                 width="stretch")
+        # No widget key: a keyed chart would be a new element at every stage and the stale one would
+        # linger next to it until the run ends. The stage in layout.meta keeps each stage's chart
+        # distinct (Streamlit ids unkeyed elements by their content).
+        figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
+        slots[name].plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
+    st.session_state[PREVIOUS] = {"figs": figs, "kpis": grid}
+
+
+def render_previous() -> None:
+    """Keep what was on screen while the new comparison computes (the slots would be blank)."""
+    previous = st.session_state.get(PREVIOUS)
+    if not previous:
+        return
+    kpi_slot.markdown(previous["kpis"].replace('class="kpi-grid"', 'class="kpi-grid updating"'),
+                      unsafe_allow_html=True)
+    for name in CHART_ORDER:
+        fig = previous["figs"].get(name)
+        if fig is None:
+            continue
+        fig.layout.meta = {"chart": name, "previous": True}
+        fig.update_traces(opacity=0.4)
+        if not any(a.name == "updating" for a in fig.layout.annotations):
+            fig.add_annotation(name="updating", text="updating…", xref="paper", yref="paper", x=1, y=1,
+                               xanchor="right", yanchor="bottom", showarrow=False,
+                               font={"size": 18, "color": "#555555"})
+        slots[name].plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
 
 
 COMPARISON = hashlib.sha1((sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()).hexdigest()[:12]
@@ -77,6 +107,8 @@ def status_line(text: str, final: bool, shown: int = 0) -> None:
 jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
 results: dict = {}
 started = time.perf_counter()
+if not all(engine().store.has(job.key, seeds) for job in jobs):
+    render_previous()
 try:
     last_done = -1
     for item in engine().refine(jobs, seeds):
@@ -84,9 +116,12 @@ try:
             if item.done == last_done:
                 continue
             last_done = item.done
-            shown = f"{min(r.runs for r in results.values())} " if results else "no "
-            status_line(f"Simulating: {item.done} of {item.total} companies done; showing {shown}per side so far…",
-                        False, min((r.runs for r in results.values()), default=0))
+            if results:
+                note = f"the charts show {min(r.runs for r in results.values())} per side so far"
+            else:
+                note = "the faded charts still show the previous settings"
+            status_line(f"Simulating… {item.done} of {item.total} companies ready; {note}.", False,
+                        min((r.runs for r in results.values()), default=0))
         elif isinstance(item, Stage):
             results = {s: side_result(sides[s].key, item.seeds, months) for s in ("A", "B")}
             if item.final:

@@ -179,6 +179,21 @@ def _on_upload(side: str, uploader_key: str) -> None:
     st.query_params[f"{side.lower()}_upload"] = encode_upload(yaml_text)
     st.session_state[widget_key(side, "base")] = UPLOADED
     _reset_levers(side, scenario)
+    # The horizon and ensemble size are shared by both sides (the charts share their axes): take
+    # the file's when the controls offer them, and say so when they do not.
+    notes = []
+    for key, value, options in (("months", scenario.months, MONTH_OPTIONS), ("seeds", scenario.seeds, SEED_OPTIONS)):
+        if value in options:
+            st.session_state[key] = value
+        else:
+            notes.append(f"{key}: {value}")
+    note_key = f"{side.lower()}_upload_note"
+    if notes:
+        st.session_state[note_key] = (f"{file.name} asks for {', '.join(notes)}; the dashboard offers "
+                                      f"{', '.join(map(str, MONTH_OPTIONS))} months and "
+                                      f"{', '.join(map(str, SEED_OPTIONS))} runs per side.")
+    else:
+        st.session_state.pop(note_key, None)
     # A fresh uploader, so the same file can be loaded again after edits.
     counter = f"{side.lower()}_upload_counter"
     st.session_state[counter] = st.session_state.get(counter, 0) + 1
@@ -227,7 +242,7 @@ def lever_widget(side: str, lever: lv.Lever, scenario: Scenario) -> Any:
     return lever.from_display(value)
 
 
-def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS) -> Side:
+def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS, seeds: int = DEFAULT_SEEDS) -> Side:
     """Draw one side's controls in ``container`` and return the scenario they describe."""
     lower = side.lower()
     bases, errors = base_scenarios()
@@ -247,6 +262,9 @@ def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS) -> Si
                               on_change=_on_base_change, args=(side,),
                               help="a scenario file from scenarios/ (or one you uploaded); the controls below start at its values")
         base = uploaded if choice == UPLOADED and uploaded is not None else bases[choice]
+        if base.description:
+            with st.expander("What this scenario is"):
+                st.markdown(base.description)
         settings: dict[str, Any] = {}
         for lever in lv.LEVERS:
             if not lever.more:
@@ -260,8 +278,8 @@ def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS) -> Si
         except ScenarioError as err:  # e.g. a focus segment the market lacks
             st.error(str(err))
             scenario = base
-        if scenario.months != months:
-            scenario = scenario.with_overrides({"months": int(months)})
+        if (scenario.months, scenario.seeds) != (months, seeds):  # the downloaded YAML reproduces the page
+            scenario = scenario.with_overrides({"months": int(months), "seeds": int(seeds)})
         edited = bool(lv.changed(base, settings))
         with st.expander("Save or load this scenario"):
             st.download_button(f"Download scenario {side} (YAML)", data=scenario.to_yaml(),
@@ -275,6 +293,9 @@ def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS) -> Si
         error = st.session_state.get(f"{lower}_upload_error")
         if error:
             st.error(error)
+        note = st.session_state.get(f"{lower}_upload_note")
+        if note and choice == UPLOADED:
+            st.info(note)
         for message in errors:
             st.warning(message)
     return Side(side=side, scenario=scenario, base_label=label(choice), edited=edited)
@@ -301,5 +322,5 @@ def sidebar() -> tuple[dict[str, Side], int, int]:
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")
-    sides = {"A": side_controls("A", col_a, months), "B": side_controls("B", col_b, months)}
+    sides = {"A": side_controls("A", col_a, months, seeds), "B": side_controls("B", col_b, months, seeds)}
     return sides, seeds, months

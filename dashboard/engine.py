@@ -92,7 +92,7 @@ def _plain_main() -> Iterator[None]:
 class RunStore:
     """Finished runs by (scenario key, seed); thread-safe; least recently used dropped first."""
 
-    def __init__(self, capacity: int = 4000) -> None:
+    def __init__(self, capacity: int = 3000) -> None:
         self.capacity = capacity
         self._runs: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._lock = threading.Lock()

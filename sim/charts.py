@@ -644,6 +644,7 @@ _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
                                        + ("; the customer bought the full order" if e.get("converted") is True
                                           else "; the full order never came")),
     "bet_killed": lambda e: f"a custom bet was stopped at its spend cap ({_num1(e.get('spent_em'))} engineer-months spent)",
+    "experiment_killed": lambda e: "a small product experiment was stopped: it showed too little value",
     "leapfrog": lambda e: "the competitor shipped a leapfrog release",
     "funding": lambda e: f"raised a round of {_money(e.get('amount_usd'))}",
     "funding_refused": lambda e: "investors said no",

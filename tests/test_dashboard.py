@@ -23,6 +23,7 @@ from sim import levers as lv
 from sim.scenario import ScenarioError, load_scenario, loads
 
 SMALL = {"seeds": "2", "months": "12"}
+SMALL_OVERRIDES = {"seeds": 2, "months": 12}  # the page's horizon and ensemble size land in each side's scenario
 TIMEOUT = 180
 N_COMPARE_CHARTS = 9
 
@@ -55,8 +56,8 @@ def app() -> AppTest:
 def test_landing_page_is_the_comparison(app):
     _assert_page_ok(app)
     sides = _sides(app)
-    assert sides["A"].scenario == load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides({"months": 12})
-    assert sides["B"].scenario == load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
+    assert sides["A"].scenario == load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides(SMALL_OVERRIDES)
+    assert sides["B"].scenario == load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
     grid = [m.value for m in app.markdown if 'class="kpi-grid"' in m.value]
     assert len(grid) == 1
     assert grid[0].count('class="kpi"') == 4 and grid[0].count("A − B") == 4
@@ -119,7 +120,7 @@ def test_picking_another_starting_scenario_resets_the_side():
     at.slider(key="a_contingent_acceptance").set_value(35).run()
     assert _sides(at)["A"].scenario.sales.contingent_acceptance == 0.35
     at.selectbox(key="a_base").set_value("product_led").run()
-    expected = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
+    expected = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
     assert _sides(at)["A"].scenario == expected
     assert at.slider(key="a_contingent_acceptance").value == 20
     assert not _sides(at)["A"].edited
@@ -167,6 +168,8 @@ def test_non_text_upload_is_refused_cleanly():
 
 GOOD = b"""name: Uploaded test
 preset: product_led
+months: 12
+seeds: 2
 sales:
   commission_rate: 0.05
   promise_horizon_months: 5
@@ -180,7 +183,7 @@ def test_valid_upload_loads_into_the_side_and_travels_in_the_url():
     at.file_uploader(key="b_uploader_0").set_value(("mine.yaml", GOOD, "application/x-yaml")).run()
     assert not at.error
     side = _sides(at)["B"]
-    expected = loads(GOOD.decode(), source="mine.yaml").with_overrides({"months": 12})
+    expected = loads(GOOD.decode(), source="mine.yaml")
     assert side.scenario == expected
     assert side.base_label == "uploaded: Uploaded test"
     assert at.slider(key="b_commission_rate").value == 5
@@ -190,6 +193,26 @@ def test_valid_upload_loads_into_the_side_and_travels_in_the_url():
     again = _app(b_upload=token, b_base="uploaded: Uploaded test")
     assert _sides(again)["B"].scenario == expected
     _assert_page_ok(again)
+
+
+def test_upload_sets_the_shared_horizon_or_says_why_not():
+    at = _app(months="24")
+    content = GOOD.replace(b"months: 12\nseeds: 2", b"months: 12\nseeds: 3")
+    at.file_uploader(key="a_uploader_0").set_value(("odd.yaml", content, "application/x-yaml")).run()
+    assert at.selectbox(key="months").value == 12
+    assert at.selectbox(key="seeds").value == 2  # 3 is not offered: unchanged, and the page says so
+    assert any("odd.yaml asks for seeds: 3" in i.value for i in at.info)
+    assert _sides(at)["A"].scenario.months == 12 and _sides(at)["A"].scenario.seeds == 2
+    _assert_page_ok(at)
+
+
+def test_downloaded_yaml_is_the_side_exactly():
+    at = _app()
+    at.slider(key="b_commission_rate").set_value(7).run()
+    side = _sides(at)["B"]
+    again = loads(side.scenario.to_yaml(), source="download.yaml")
+    assert again == side.scenario
+    assert again.sales.commission_rate == 0.07 and again.months == 12 and again.seeds == 2
 
 
 def test_url_restores_both_sides():
@@ -203,8 +226,8 @@ def test_url_restores_both_sides():
     at = _app(**params)
     _assert_page_ok(at)
     a, b = _sides(at)["A"].scenario, _sides(at)["B"].scenario
-    base_a = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides({"months": 12})
-    base_b = load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides({"months": 12})
+    base_a = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
+    base_b = load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides(SMALL_OVERRIDES)
     assert lv.changed(base_a, lv.values(a)) == {
         "sales.contingent_acceptance": 0.55, "company.hiring": "plan", "company.initial_cash": 5_500_000,
         "product.customizable_architecture": True}

@@ -28,8 +28,12 @@ seed = right.number_input("Which of the simulated companies (seed)", min_value=0
                           help="the same company with different luck; seeds 0, 1, 2... are the runs on the Compare page")
 
 chosen = sides[side]
-with st.spinner("Simulating this company…"):
-    result = one_run(chosen.key, chosen.json, int(seed))
+try:
+    with st.spinner("Simulating this company…"):
+        result = one_run(chosen.key, chosen.json, int(seed))
+except Exception as err:  # noqa: BLE001 (a failing run must not take the page down)
+    st.error(f"The simulation failed: {err.__class__.__name__}: {err}")
+    st.stop()
 series, events, summary = result.series, result.events, result.summary
 color = SIDE_COLORS[side]
 
@@ -74,12 +78,14 @@ with st.container(key="charts"):
 
 st.subheader("What happened, month by month")
 kinds = {"contingent_accepted": "'buy if you build X' deals", "contingent_delivered": "custom features shipped",
-         "bet_killed": "bets stopped", "rep_hired": "reps hired", "rep_left": "reps who left",
+         "bet_killed": "custom bets stopped", "experiment_killed": "experiments stopped",
+         "rep_hired": "reps hired", "rep_left": "reps who left",
          "funding": "funding", "funding_refused": "investors said no", "leapfrog": "competitor leapfrogs",
          "pmf": "product-market fit", "death": "death"}
-present = [k for k in kinds if "event" in events and (events["event"] == k).any()]
-chosen_kinds = st.pills("Show", present, default=present, selection_mode="multi", format_func=kinds.get,
-                        key="story_kinds")
+happened = list(dict.fromkeys(events["event"])) if "event" in events else []
+present = [k for k in kinds if k in happened] + [k for k in happened if k not in kinds]
+chosen_kinds = st.pills("Show", present, default=present, selection_mode="multi",
+                        format_func=lambda k: kinds.get(k, str(k).replace("_", " ")), key="story_kinds")
 lines = story(events, kinds=chosen_kinds or [])
 with st.container(height=480, border=True):
     if lines.empty:

@@ -9,6 +9,7 @@ import streamlit as st
 from engine import Engine, SideResult, aggregate, run_job
 
 from sim.charts import SIDE_COLORS
+from sim.scenario import Scenario
 
 WORKERS_ENV = "SIM_DASHBOARD_WORKERS"
 """Worker processes for runs (default: one per CPU; 0 runs them inline, as the tests do)."""
@@ -25,12 +26,12 @@ def engine() -> Engine:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def side_result(scenario_key: str, seeds: int, months: int) -> SideResult:
+def side_result(scenario_key: str, scenario_json: str, seeds: int) -> SideResult:
     """Bands and summaries of the first ``seeds`` runs of a scenario, cached on its canonical JSON.
 
     The runs themselves come from the engine's store (the refine loop has computed them).
     """
-    return aggregate(engine().store.runs(scenario_key, seeds), months)
+    return aggregate(Scenario.model_validate_json(scenario_json), engine().store.runs(scenario_key, seeds))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -1,7 +1,7 @@
 """Runs for the dashboard: a worker pool, a store of finished runs, and progressive refinement.
 
 No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble statistics from
-``sim.metrics``; this module only schedules them so a slider never freezes the page.
+``sim.ensemble``; this module only schedules them so a slider never freezes the page.
 
 * ``RunStore``: finished runs by (scenario key, seed), least recently used dropped first. A run
   is computed once per process, whichever page or session asked for it.
@@ -11,7 +11,8 @@ No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble st
   ``stages[i]`` seeds, so the page can draw a small ensemble at once and refine it. Closing the
   generator (Streamlit stops a script run when a slider moves) cancels the runs not yet started;
   runs already started finish in the background and land in the store.
-* ``aggregate(runs, months)``: bands, summary and per-run table of one side.
+* ``aggregate(scenario, runs)``: bands, summary and per-run table of one side, assembled by
+  ``sim.ensemble.run_ensemble`` from the runs already computed.
 """
 
 from __future__ import annotations
@@ -30,12 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-
-BAND_COLUMNS: tuple[str, ...] = (
-    "cash_usd", "runway_months", "arr_usd", "customers", "product_fit", "competitor_fit",
-    "custom_share", "reps", "pressure",
-)
-"""Series columns the compare page draws as bands."""
 
 DEFAULT_STAGES: tuple[int, ...] = (2, 8)
 """Runs per side drawn first, then refined through these, then all seeds."""
@@ -289,18 +284,18 @@ class SideResult:
     runs: int
 
 
-def aggregate(runs: Sequence[Any], months: int, columns: Sequence[str] = BAND_COLUMNS) -> SideResult:
-    """Bands (``sim.metrics.quantile_bands``), ensemble summary and per-run table of some runs."""
-    from sim.metrics import quantile_bands, summarize_ensemble
+def aggregate(scenario: Any, runs: Sequence[Any]) -> SideResult:
+    """Bands, ensemble summary and per-run table of some finished runs (seeds 0..len-1).
 
-    frames = [r.series for r in runs]
-    present = [c for c in columns if all(c in f.columns for f in frames)]
-    bands = quantile_bands(frames, present, months)
-    summaries = [dict(r.summary) for r in runs]
-    table = pd.DataFrame([{"seed": r.seed, **s} for r, s in zip(runs, summaries)])
-    deaths = [int(s["month_of_death"]) for s in summaries if s.get("month_of_death") is not None]
-    return SideResult(bands=bands, summary=summarize_ensemble(summaries), summaries=table,
-                      deaths=deaths, runs=len(runs))
+    Assembled by ``sim.ensemble.run_ensemble`` itself, handed the runs already computed, so the
+    page shows exactly what `sim compare` reports for the same scenario and seeds.
+    """
+    from sim.ensemble import run_ensemble
+
+    ensemble = run_ensemble(scenario, seeds=len(runs), workers=None, progress=False,
+                            runner=lambda _scenario, seed: runs[seed])
+    return SideResult(bands=ensemble.bands, summary=ensemble.summary, summaries=ensemble.summaries,
+                      deaths=[int(m) for m in ensemble.death_months], runs=len(runs))
 
 
 def aggregate_sides(results: Mapping[str, SideResult]) -> dict[str, Any]:

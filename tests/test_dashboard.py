@@ -329,16 +329,20 @@ def test_closing_a_refinement_cancels_what_has_not_started():
         eng.shutdown()
 
 
-def test_aggregate_matches_the_metrics_module():
+def test_aggregate_is_what_the_ensemble_api_reports():
     from engine import Engine, aggregate
 
-    from sim.metrics import summarize_ensemble
+    from sim.ensemble import run_ensemble
+    from sim.scenario import Scenario
 
     eng = Engine(workers=0)
     jobs = _jobs()
     list(eng.refine(jobs, 3))
-    runs = eng.store.runs(jobs[0].key, 3)
-    result = aggregate(runs, 12)
-    assert result.summary == summarize_ensemble([r.summary for r in runs])
-    assert len(result.bands) == 12 and {"alive_share", "cash_usd_p10", "pressure_p90"} <= set(result.bands.columns)
+    scenario = Scenario.model_validate_json(jobs[0].scenario_json)
+    result = aggregate(scenario, eng.store.runs(jobs[0].key, 3))
+    direct = run_ensemble(scenario, seeds=3)  # the model run afresh, as `sim compare` does
+    assert result.summary == direct.summary
+    assert result.deaths == direct.death_months
+    assert result.bands.equals(direct.bands)
     assert list(result.summaries["seed"]) == [0, 1, 2]
+    assert {"alive_share", "cash_usd_p10", "pressure_p90"} <= set(result.bands.columns)

@@ -123,7 +123,7 @@ try:
             status_line(f"Simulating… {item.done} of {item.total} companies ready; {note}.", False,
                         min((r.runs for r in results.values()), default=0))
         elif isinstance(item, Stage):
-            results = {s: side_result(sides[s].key, item.seeds, months) for s in ("A", "B")}
+            results = {s: side_result(sides[s].key, sides[s].json, item.seeds) for s in ("A", "B")}
             if item.final:
                 took = time.perf_counter() - started
                 status_line(f"{item.seeds} simulated companies per side, {months} months each "

@@ -21,6 +21,7 @@ COMPLEXITY_CONSUME_PENALTY = 0.15  # satisfaction lost per unit of complexity: h
 PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
 ABANDONED_DISAPPOINTMENT = 0.4  # satisfaction lost when a contingent feature is killed (0-1)
 LATE_CONVERSION_FACTOR = 0.5  # relative chance a contingent buyer still expands after a late delivery
+WAITER_IMPATIENCE = 3.0  # a waiting buyer, with no product yet, switches this much more readily than a customer (ratio)
 WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
 
 
@@ -82,6 +83,7 @@ class CustomerBase(mesa.Agent):
         if waiting.size == 0:
             return
         kept, broken = self._promise_status(waiting)
+        broken |= ~kept & self._defects(waiting)
         buyers, walkers = waiting[kept], waiting[broken]
         self.promises_kept += buyers.size
         self.promises_broken += walkers.size
@@ -91,6 +93,12 @@ class CustomerBase(mesa.Agent):
         pr.owner[walkers] = NO_ONE
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
         self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
+
+    def _defects(self, idx: np.ndarray) -> np.ndarray:
+        """A waiting buyer may take the rival's product rather than wait any longer [001, 002]."""
+        pr, p = self.model.market.prospects, self.model.market.params
+        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
+        return self.model.rng.random(idx.size) < np.minimum(1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE)
 
     def _settle_promises(self) -> None:
         pr = self.model.market.prospects

@@ -51,7 +51,8 @@ ZERO_AFTER_DEATH_PREFIXES: tuple[str, ...] = ("customers_",)
 SMOOTH_MONTHS = 3                # centred rolling mean applied to every signal first (months, odd)
 SMOOTH_WIN_RATE_MONTHS = 9       # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
 LINK_WINDOW_MONTHS = 8           # a link's move: change across this many months centred on the month
-SUSTAIN_MONTHS = 6               # the whole chain must hold this many consecutive months (months)
+SUSTAIN_MONTHS = 4               # the whole chain must hold this many consecutive months (months)
+EARLIEST_ONSET_MONTH = 6         # start-up months (few deals, no plan yet) cannot date an onset (month)
 MAX_GAP_MONTHS = 1               # a break this short (one noisy month) does not end a stretch (months)
 MIN_CUSTOM_SHARE = 0.25          # least custom share of engineering for the loop to have taken over (share)
 MIN_CUSTOM_SHARE_RISE = 0.10     # rise of custom share that counts as "up" (share of engineering)
@@ -59,7 +60,7 @@ HIGH_CUSTOM_SHARE = 0.5          # at least this and not falling by the rise sti
 MIN_RELATIVE_FIT_DROP = 0.03     # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
 MIN_WIN_RATE_DROP = 0.05         # fall of the win rate that counts as "down" (share of decided deals)
 MIN_PRESSURE_RISE = 0.05         # rise of pressure that counts as "up" (pressure, 0-1)
-HIGH_PRESSURE = 0.7              # at least this and not easing by the rise still counts as "up" (0-1)
+HIGH_PRESSURE = 0.5              # at least this and not easing by the rise still counts as "up" (0-1)
 SPIRAL_COLUMNS: tuple[str, ...] = ("month", "custom_share", "product_fit", "competitor_fit", "win_rate", "pressure")
 DEALS_COLUMN = "deals_decided"  # optional: weights each month's win rate by its decided deals
 
@@ -234,7 +235,7 @@ def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
     if signals is None or len(signals[0]) < LINK_WINDOW_MONTHS + SUSTAIN_MONTHS:
         return False, None
     months, values = signals
-    chain = _bridge_gaps(_chain_holds(values))
+    chain = _bridge_gaps(_chain_holds(values)) & (months >= EARLIEST_ONSET_MONTH)
     held = np.convolve(chain.astype(int), np.ones(SUSTAIN_MONTHS, dtype=int), mode="valid")
     stretch = held >= SUSTAIN_MONTHS
     if not stretch.any():

@@ -109,15 +109,16 @@ class ProductTeam(mesa.Agent):
     def step(self) -> None:
         """Split capacity between the custom queue and the roadmap, ship, and learn."""
         capacity = self.capacity_em()
-        custom = min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em())
-        self._work_custom(custom)
+        custom = self._work_custom(min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em()))
         self._work_roadmap(capacity - custom)
         self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = capacity, custom, capacity - custom
         self.roadmap_share_history.append((capacity - custom) / capacity if capacity > 0 else 0.0)
         self._learn()
         self.complexity *= 1.0 - self.p.complexity_decay
 
-    def _work_custom(self, effort: float) -> None:
+    def _work_custom(self, effort: float) -> float:
+        """Spend up to ``effort`` on the custom queue, first come first served; return what was spent."""
+        budget = effort
         for item in list(self.queue):
             if effort <= 0:
                 break
@@ -128,6 +129,7 @@ class ProductTeam(mesa.Agent):
                 self._deliver(item)
             elif self._budget_left_em(item) <= 1e-9:
                 self._kill(item)
+        return budget - effort
 
     def _budget_left_em(self, item: CustomItem) -> float:
         """Engineer-months this bet may still take under its spend cap (inf without a cap)."""

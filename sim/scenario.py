@@ -85,8 +85,8 @@ class CompanyParams(_Section):
     plan_hire_every_months: int = Field(4, ge=1, le=60, description="hiring: plan adds one rep this often (months)")
     pressure_hire_threshold: float = Field(0.35, ge=0, le=1, description="hiring: on_pressure hires a rep when pressure exceeds this (0-1)")
     min_runway_to_hire_months: float = Field(6, ge=0, le=60, description="no hiring when runway is below this (months)")
-    plan_start_month: int = Field(6, ge=0, le=120, description="month the revenue plan starts (month)")
-    plan_start_mrr_usd: float = Field(15_000, ge=0, le=1e8, description="planned MRR at plan start (USD/month)")
+    plan_start_month: int = Field(3, ge=0, le=120, description="month the revenue plan starts (month)")
+    plan_start_mrr_usd: float = Field(10_000, ge=0, le=1e8, description="planned MRR at plan start (USD/month)")
     plan_growth_monthly: float = Field(0.07, ge=0, le=1, description="planned MRR growth (share/month)")
     pressure_runway_months: float = Field(12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]")
     pressure_gap_weight: float = Field(0.6, ge=0, le=1, description="weight of the revenue gap in pressure (0-1)")
@@ -227,7 +227,7 @@ class PolicyParams(_Section):
     """Governance: who decides custom work, how pressure bends sales, feedback [000, 001, 003]."""
 
     feedback_meetings: bool = Field(False, description="structured sales-product feedback every month [000, 002, 003]")
-    feedback_perception_factor: float = Field(0.5, ge=0, le=1, description="with feedback meetings, reps misjudge a prospect's fit this much less: they know what the product does today (ratio) [003]")
+    feedback_perception_factor: float = Field(1.0, ge=0, le=1, description="with feedback meetings, reps misjudge a prospect's fit this much less: they know what the product does today (ratio) [003]")
     pressure_response: float = Field(0.5, ge=0, le=1, description="how strongly pressure bends sales policy: lower bar, wider targeting, longer promises (0-1) [000, 001]")
     custom_decider: Literal["sales", "product"] = Field("sales", description="sales commits contingent deals, or product judges each as a bet on market value [001]")
     pressure_promise_months: float = Field(6, ge=0, le=36, description="months full pressure adds to the promise horizon (months)")

@@ -276,7 +276,7 @@ def test_spiral_needs_its_columns() -> None:
 
 
 def test_thresholds_are_named_constants() -> None:
-    assert metrics.LINK_WINDOW_MONTHS >= 6 and metrics.SUSTAIN_MONTHS >= 6
+    assert metrics.LINK_WINDOW_MONTHS >= 6 and metrics.SUSTAIN_MONTHS >= 3 and metrics.EARLIEST_ONSET_MONTH >= 1
 
 
 # --- run summary ----------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _default_segments() -> dict[str, SegmentParams]:
         "smb": SegmentParams(
             initial_prospects=500, arrivals_per_month=30, price_per_seat_usd=40, seats_mean=15,
             budget_ratio=0.7, cost_to_serve_per_seat_usd=24, sales_cycle_months=1.5,
-            churn_monthly=0.035, custom_request_share=0.15, honesty=0.5, custom_effort_em=3,
+            churn_monthly=0.03, custom_request_share=0.15, honesty=0.5, custom_effort_em=3,
             contingent_first_order=0.6, need_mix=0.3),
         "midmarket": SegmentParams(
             initial_prospects=200, arrivals_per_month=8, price_per_seat_usd=75, seats_mean=50,

@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         cold = time.perf_counter() - started
         box = slider(page, SLIDER, 0)
         start_value = slider_value(box)
-        fractions = [0.05 + 0.9 * (i + 1) / (args.moves + 1) for i in range(args.moves)]
+        # new values spread over the slider, none of them the starting one (that is the cached case)
+        fractions = [f for f in (0.05 + 0.9 * (i + 1) / (args.moves + 2) for i in range(args.moves + 1))
+                     if abs(f - start_value / 100) > 0.04][: args.moves]
         for fraction in fractions:
             result = measure_move(page, box, fraction, state["comparison"])
             state = {"comparison": result["comparison"]}

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-DEFAULT_STAGES: tuple[int, ...] = (2, 8)
+DEFAULT_STAGES: tuple[int, ...] = (4, 12)
 """Runs per side drawn first, then refined through these, then all seeds."""
 
 

@@ -417,6 +417,12 @@ def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
         m = s.get("median_month_of_death")
         return "none died" if m is None else f"month {m:.0f}"
 
+    def died(s: Mapping[str, Any]) -> str:
+        runs, rate = s.get("runs"), s.get("survival_rate")
+        if runs is None or rate is None or s.get("median_month_of_death") is None:
+            return ""
+        return f"{round(runs * (1 - rate))} of {runs} died"
+
     da, db = a.get("median_month_of_death"), b.get("median_month_of_death")
     death_diff = _signed(da - db, lambda v: f"{v:.0f}") + " months" if da is not None and db is not None else "—"
     fa, fb = a.get("median_final_arr_usd"), b.get("median_final_arr_usd")
@@ -426,7 +432,7 @@ def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
             rate_diff("survival_rate"), ci(a, "survival"), ci(b, "survival")),
         Kpi("spiral", "Fell into the death spiral", _pct(a.get("spiral_rate")), _pct(b.get("spiral_rate")),
             rate_diff("spiral_rate"), ci(a, "spiral"), ci(b, "spiral")),
-        Kpi("death", "Typical month of death (median)", death(a), death(b), death_diff),
+        Kpi("death", "Typical month of death (median)", death(a), death(b), death_diff, died(a), died(b)),
         Kpi("arr", "Typical ARR at the end (median)", _money(fa), _money(fb), arr_diff),
     ]
 

@@ -52,6 +52,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                             env={**os.environ, **(env or {})}, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    ok = False
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -67,6 +68,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
                 raise RuntimeError(f"streamlit did not start within {timeout:.0f} s; see {log.name}")
             time.sleep(0.3)
         yield url
+        ok = True
     finally:
         # Stop the server and its worker processes: they share the process group we started.
         with contextlib.suppress(ProcessLookupError):
@@ -78,6 +80,8 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=5)
         log.close()
+        if ok and not os.environ.get("KEEP_STREAMLIT_LOG"):
+            Path(log.name).unlink(missing_ok=True)  # kept when something failed
 
 
 @contextlib.contextmanager

@@ -109,7 +109,7 @@ def test_subtitles_wrap_to_fit_a_half_width_chart():
 
 
 def test_kpis_difference_a_minus_b():
-    a = {"survival_rate": 0.25, "survival_ci_low": 0.1, "survival_ci_high": 0.45, "spiral_rate": 0.5,
+    a = {"runs": 32, "survival_rate": 0.25, "survival_ci_low": 0.1, "survival_ci_high": 0.45, "spiral_rate": 0.5,
          "median_month_of_death": 30.0, "median_final_arr_usd": 200_000.0}
     b = {"survival_rate": 0.9, "survival_ci_low": 0.75, "survival_ci_high": 0.97, "spiral_rate": 0.0,
          "median_month_of_death": None, "median_final_arr_usd": 2_500_000.0}
@@ -120,6 +120,7 @@ def test_kpis_difference_a_minus_b():
     assert "10–45%" in cards["survival"].a_detail
     assert cards["spiral"].diff == "+50 points"
     assert cards["death"].a == "month 30" and cards["death"].b == "none died" and cards["death"].diff == "—"
+    assert cards["death"].a_detail == "24 of 32 died" and cards["death"].b_detail == ""
     assert cards["arr"].a == "$200k" and cards["arr"].b == "$2.5M" and cards["arr"].diff == "−$2.3M"
 
 

@@ -24,27 +24,36 @@ sides, seeds, months = context["sides"], context["seeds"], context["months"]
 
 vs_title(sides)
 status = st.empty()
-kpi_slot = st.empty()
+kpi_box = st.container(key="kpis")
 st.markdown(
     '<div class="legend">How to read the charts: the line is the typical (median) company, the shaded band '
     'holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out of cash.'
     f'<span class="swatch" style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
     f'<span class="swatch" style="background:{SIDE_COLORS["B"]}"></span><b>{esc(sides["B"].label)}</b></div>',
     unsafe_allow_html=True)
-slots = {}
+boxes = {"kpis": kpi_box}
 with st.container(key="charts"):  # two charts a row; one a row on a narrow screen (see common.CSS)
     for i in range(0, len(CHART_ORDER), 2):
         cols = st.columns(2, gap="medium")
         for col, name in zip(cols, CHART_ORDER[i:i + 2]):
-            slots[name] = col.container(key=f"chart-{name}").empty()  # stable: .st-key-chart-<name>
+            boxes[name] = col.container(key=f"chart-{name}")  # stable: .st-key-chart-<name>
 downloads = st.container()
+slots: dict = {}
 
 
-PREVIOUS = "_compare_previous"
-"""Session key of what the page drew last (figures and KPI html), redrawn at once on the next run."""
+def slot(name: str):
+    """The placeholder of a chart (or the KPI cards), made when first drawn into.
+
+    Until then the box still holds what the previous run drew, which Streamlit shows faded as
+    stale: the room sees the old comparison, dimmed, rather than a blank page while the new one
+    computes. An ``st.empty`` made up front would blank it at once.
+    """
+    if name not in slots:
+        slots[name] = boxes[name].empty()
+    return slots[name]
 
 
-def render_kpis(results: dict) -> str:
+def render_kpis(results: dict) -> None:
     cards = kpis(results["A"].summary, results["B"].summary)
     html = []
     for card in cards:
@@ -55,43 +64,20 @@ def render_kpis(results: dict) -> str:
             f'<div class="kpi-row"><span class="kpi-side b">B</span><span class="kpi-value b">{esc(card.b)}</span>'
             f'<span class="kpi-detail">{esc(card.b_detail)}</span></div>'
             f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>')
-    grid = '<div class="kpi-grid">' + "".join(html) + "</div>"
-    kpi_slot.markdown(grid, unsafe_allow_html=True)
-    return grid
+    slot("kpis").markdown('<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True)
 
 
 def render(results: dict, stage: Stage) -> None:
     labels = {s: sides[s].label for s in sides}
     figs = compare_figures({s: r.bands for s, r in results.items()}, {s: r.deaths for s, r in results.items()},
                            labels=labels, runs={s: r.runs for s, r in results.items()})
-    grid = render_kpis(results)
+    render_kpis(results)
     for name in CHART_ORDER:
         # No widget key: a keyed chart would be a new element at every stage and the stale one would
         # linger next to it until the run ends. The stage in layout.meta keeps each stage's chart
         # distinct (Streamlit ids unkeyed elements by their content).
         figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
-        slots[name].plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
-    st.session_state[PREVIOUS] = {"figs": figs, "kpis": grid}
-
-
-def render_previous() -> None:
-    """Keep what was on screen while the new comparison computes (the slots would be blank)."""
-    previous = st.session_state.get(PREVIOUS)
-    if not previous:
-        return
-    kpi_slot.markdown(previous["kpis"].replace('class="kpi-grid"', 'class="kpi-grid updating"'),
-                      unsafe_allow_html=True)
-    for name in CHART_ORDER:
-        fig = previous["figs"].get(name)
-        if fig is None:
-            continue
-        fig.layout.meta = {"chart": name, "previous": True}
-        fig.update_traces(opacity=0.4)
-        if not any(a.name == "updating" for a in fig.layout.annotations):
-            fig.add_annotation(name="updating", text="updating…", xref="paper", yref="paper", x=1, y=1,
-                               xanchor="right", yanchor="bottom", showarrow=False,
-                               font={"size": 18, "color": "#555555"})
-        slots[name].plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
+        slot(name).plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
 
 
 COMPARISON = hashlib.sha1((sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()).hexdigest()[:12]
@@ -107,8 +93,6 @@ def status_line(text: str, final: bool, shown: int = 0) -> None:
 jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
 results: dict = {}
 started = time.perf_counter()
-if not all(engine().store.has(job.key, seeds) for job in jobs):
-    render_previous()
 try:
     last_done = -1
     for item in engine().refine(jobs, seeds):
@@ -119,7 +103,7 @@ try:
             if results:
                 note = f"the charts show {min(r.runs for r in results.values())} per side so far"
             else:
-                note = "the faded charts still show the previous settings"
+                note = "the dimmed charts still show the previous settings"
             status_line(f"Simulating… {item.done} of {item.total} companies ready; {note}.", False,
                         min((r.runs for r in results.values()), default=0))
         elif isinstance(item, Stage):

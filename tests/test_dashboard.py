@@ -115,6 +115,16 @@ def test_every_control_changes_exactly_its_scenario_key():
     assert len(_charts(at)) == N_COMPARE_CHARTS
 
 
+def test_shared_controls_change_both_sides():
+    at = _app()
+    at.selectbox(key="months").set_value(24).run()
+    assert {s.scenario.months for s in _sides(at).values()} == {24}
+    at.selectbox(key="seeds").set_value(4).run()
+    assert {s.scenario.seeds for s in _sides(at).values()} == {4}
+    assert any('data-shown="4"' in m.value for m in at.markdown)
+    _assert_page_ok(at)
+
+
 def test_picking_another_starting_scenario_resets_the_side():
     at = _app()
     at.slider(key="a_contingent_acceptance").set_value(35).run()

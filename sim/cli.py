@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     _add_schema(sub)
     _add_dashboard(sub)
+    _add_explain(sub)
     return parser
 
 
@@ -189,6 +190,28 @@ def _add_schema(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schema", help="print the JSON Schema of scenario files",
                        description="Print the JSON Schema of scenario files.", epilog=EXIT_CODES_HELP)
     p.set_defaults(handler=cmd_schema)
+
+
+def _add_explain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="why did this company die? one run's causal timeline",
+                       description="Print one run's debrief: a timeline of what happened and why, "
+                       "each line with its month and number; with --seeds, the causes most common "
+                       "among the runs that died.", epilog=EXIT_CODES_HELP)
+    _add_scenario_arg(p, "scenario", "SCENARIO")
+    p.add_argument("--seed", type=_non_negative_int, default=DEFAULT_SEED, metavar="S")
+    p.add_argument("--seeds", type=_positive_int, default=None, metavar="N",
+                   help="run seeds S..S+N-1 and count causes among those that died")
+    p.add_argument("--months", type=_positive_int, default=None, metavar="M")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from sim.debrief import explain_command
+
+    return explain_command(args.scenario, args.seed, args.months, parse_set(args.sets),
+                           args.json, seeds=args.seeds)
 
 
 def _add_dashboard(sub: argparse._SubParsersAction) -> None:

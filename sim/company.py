@@ -26,6 +26,7 @@ TRACTION_WINDOW = 3  # months of MRR history investors look at (months)
 INVESTOR_ARR_SLOPE = 1.5  # funding odds per log-unit of ARR over the bar (logit)
 INVESTOR_GROWTH_SLOPE = 1.0  # funding odds per growth bar of growth above the bar (logit)
 INVESTOR_CHURN_SLOPE = 1.0  # funding odds per churn bar of churn below the bar (logit)
+INVESTOR_GROWTH_CAP = 0.25  # growth above this (share/month) impresses no more: it is growth from a tiny base
 DEMAND_LEADS_PER_REP = 2.0  # after PMF: hire when waiting leads exceed this many months of a rep's work
 
 
@@ -244,6 +245,7 @@ class Company(mesa.Agent):
         p, mrr = self.p, self.mrr_history[-TRACTION_WINDOW - 1:]
         arr = MONTHS_PER_YEAR * (mrr[-1] if mrr else 0.0)
         growth = (mrr[-1] / mrr[0]) ** (1 / (len(mrr) - 1)) - 1 if len(mrr) > 1 and mrr[0] > 0 else 0.0
+        growth = min(growth, INVESTOR_GROWTH_CAP)
         churn = sum(self.churn_history[-TRACTION_WINDOW:]) / max(sum(mrr[-TRACTION_WINDOW:]), 1.0)
         logit = (INVESTOR_ARR_SLOPE * math.log(max(arr, 1.0) / p.funding_arr_bar_usd)
                  + INVESTOR_GROWTH_SLOPE * (growth - p.funding_growth_bar) / max(p.funding_growth_bar, 1e-6)

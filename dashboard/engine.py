@@ -53,6 +53,18 @@ def run_job(scenario_json: str, seed: int) -> Any:
     return run(Scenario.model_validate_json(scenario_json), seed=seed)
 
 
+WORKER_NICENESS = 10
+"""Workers run at a lower priority than the server and the browser: drawing the first small
+ensemble and answering the next slider move come before refining the last one."""
+
+
+def _worker_init() -> None:
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:  # not permitted here: run at normal priority
+        pass
+
+
 def _warm() -> int:
     import sim.model  # noqa: F401  (import the model once per worker)
 
@@ -178,7 +190,8 @@ class Engine:
                 # forkserver: never fork the threaded Streamlit server itself.
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["sim.model"])
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                                 initializer=_worker_init)
             return self._pool
 
     def warm_up(self, wait: bool = True) -> None:

@@ -27,6 +27,7 @@ engine()  # start the worker pool early
 pages = [
     st.Page(str(HERE / "views" / "compare.py"), title="Compare A and B", url_path="compare", default=True),
     st.Page(str(HERE / "views" / "one_run.py"), title="One run up close", url_path="one-run"),
+    st.Page(str(HERE / "views" / "lessons.py"), title="Lessons", url_path="lessons"),
 ]
 page = st.navigation(pages, position="top")
 sides, seeds, months = sidebar()

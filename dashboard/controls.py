@@ -91,18 +91,19 @@ def _bases(stamp: tuple[tuple[str, float], ...]) -> tuple[dict[str, Scenario], l
         if error:
             errors.append(error)
         elif scenario is not None:
-            out[Path(name).stem] = scenario
+            out[Path(name).with_suffix("").as_posix()] = scenario  # "sales_led", "lessons/alignment_a"
     for name in PRESETS:  # the presets are always there to start from
         if name not in out:
             out[name] = preset(name)
-    ordered = {k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), k))}
+    ordered = {k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), "/" in k, k))}
     return ordered, errors
 
 
 def base_scenarios() -> tuple[dict[str, Scenario], list[str]]:
     """The starting scenarios by option name (file stem), and errors of files that do not load."""
     files = sorted(SCENARIO_DIR.glob("*.y*ml")) if SCENARIO_DIR.is_dir() else []
-    return _bases(tuple((p.name, p.stat().st_mtime) for p in files))
+    files += sorted((SCENARIO_DIR / "lessons").glob("*.y*ml"))  # the lessons' pairs, listed last
+    return _bases(tuple((p.relative_to(SCENARIO_DIR).as_posix(), p.stat().st_mtime) for p in files))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 from common import PLOTLY_CONFIG, esc, one_run
+from why import why_panel
 
 from sim.charts import (
     SIDE_COLORS,
@@ -75,6 +76,8 @@ with st.container(key="charts"):
         for col, name in zip(cols, row):
             fig = contingent_outcome_chart(outcomes, side) if name == "outcomes" else figs[name]
             col.plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, key=f"run-{name}", width="stretch")
+
+why_panel(result, chosen.label, color)
 
 st.subheader("What happened, month by month")
 kinds = {"contingent_accepted": "'buy if you build X' deals", "contingent_delivered": "custom features shipped",

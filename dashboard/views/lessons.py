@@ -1,0 +1,155 @@
+"""Lessons: pick one, read the situation, predict, open the pair on the Compare page, read the debrief.
+
+The lessons are data (``docs/lessons/NN-<slug>.md`` plus two scenario files each, read by
+``sim.lessons``); this page only lays them out. The learner's prediction is kept in session
+state per lesson (not only in the widgets, which Streamlit forgets while another page is shown),
+so it is still there after a visit to the Compare page; the debrief opens once a prediction is
+made (or the learner asks for it outright).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from common import esc
+from lesson_pair import OPENED_KEY, open_pair
+
+from sim.lessons import ESSAYS, LessonError, list_lessons
+
+PREDICTIONS = "lesson_predictions"   # {slug: {"guess": str | None, "notes": str}}
+REVEALED = "lesson_revealed"         # {slug: True} once the learner asked for the debrief without predicting
+CURRENT = "lesson_current"           # the chosen lesson's number, kept across page visits
+GUESSES = ("A", "B", "About the same")
+GUESS_LABELS = {"A": "Side A", "B": "Side B", "About the same": "About the same"}
+COMPARE_PAGE = "views/compare.py"
+
+CSS = """
+<style>
+.st-key-lesson p, .st-key-lesson li { font-size: 1.3rem; line-height: 1.5; }
+.st-key-lesson h2 { font-size: 1.9rem; font-weight: 800; margin-top: 0.8rem; }
+.st-key-lesson [data-testid="stWidgetLabel"] p { font-size: 1.25rem; font-weight: 700; }
+.st-key-lesson [data-testid="stRadio"] label p { font-size: 1.3rem; font-weight: 650; }
+.st-key-lesson textarea { font-size: 1.2rem; }
+.st-key-lesson button p { font-size: 1.25rem; font-weight: 750; }
+.st-key-lesson-pick [data-testid="stWidgetLabel"] p { font-size: 1.3rem; font-weight: 750; }
+.st-key-lesson-pick [data-baseweb="select"] div { font-size: 1.3rem; font-weight: 650; }
+.lesson-title { font-size: 2.3rem; font-weight: 800; line-height: 1.2; margin: 0.4rem 0 0.2rem 0; }
+.lesson-source { font-size: 1.1rem; color: #333; margin-bottom: 0.6rem; }
+.lesson-yours { font-size: 1.3rem; border-left: 0.4rem solid #555; padding: 0.3rem 0.9rem; margin: 0.4rem 0 0.8rem 0;
+                background: #F3F4F6; }
+</style>
+"""
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _lessons():
+    return list_lessons()
+
+
+try:
+    lessons = _lessons()
+except LessonError as err:
+    st.error(f"The lessons could not be read: {err}")
+    st.stop()
+if not lessons:
+    st.info("There are no lessons yet: add one to docs/lessons/ (see docs/lessons/README.md).")
+    st.stop()
+
+st.markdown(CSS, unsafe_allow_html=True)
+by_number = {lesson.number: lesson for lesson in lessons}
+numbers = [lesson.number for lesson in lessons]
+
+if CURRENT not in st.session_state:  # a link may name the lesson: /lessons?lesson=3
+    asked = st.query_params.get("lesson")
+    st.session_state[CURRENT] = int(asked) if asked and asked.isdigit() and int(asked) in by_number else numbers[0]
+
+
+def _picked() -> None:
+    st.session_state[CURRENT] = st.session_state["lesson_pick"]
+
+
+if st.session_state.get("lesson_pick") not in by_number:
+    st.session_state["lesson_pick"] = st.session_state[CURRENT]
+with st.container(key="lesson-pick"):
+    pick_col, _ = st.columns([2, 1])
+    number = pick_col.selectbox("Pick a lesson", numbers, key="lesson_pick", on_change=_picked,
+                                format_func=lambda n: by_number[n].label,
+                                help="each lesson changes one thing between side A and side B")
+lesson = by_number[number]
+slug = lesson.slug
+predictions = st.session_state.setdefault(PREDICTIONS, {})
+mine = predictions.setdefault(slug, {"guess": None, "notes": ""})
+guess_key, notes_key = f"lesson_guess_{slug}", f"lesson_notes_{slug}"
+
+
+def _save_guess() -> None:
+    predictions[slug]["guess"] = st.session_state.get(guess_key)
+
+
+def _save_notes() -> None:
+    predictions[slug]["notes"] = (st.session_state.get(notes_key) or "").strip()
+
+
+def _reveal() -> None:
+    st.session_state.setdefault(REVEALED, {})[slug] = True
+
+
+predicted = bool(mine["guess"] or mine["notes"])
+
+with st.container(key="lesson"):
+    st.markdown(f'<div class="lesson-title">{esc(lesson.label)}</div>', unsafe_allow_html=True)
+    sources = "; ".join(f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays)
+    st.markdown(f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True)
+
+    st.markdown("## 1. The situation")
+    st.markdown(lesson.situation)
+
+    st.markdown("## 2. Predict before you run")
+    st.markdown(lesson.predict)
+    # Widgets forget their value while another page is shown: put the saved prediction back first.
+    if guess_key not in st.session_state and mine["guess"] in GUESSES:
+        st.session_state[guess_key] = mine["guess"]
+    if notes_key not in st.session_state and mine["notes"]:
+        st.session_state[notes_key] = mine["notes"]
+    guess_col, notes_col = st.columns([1, 2], gap="large")
+    guess_col.radio("Your quick guess: which side ends up better off?", GUESSES, key=guess_key,
+                    format_func=GUESS_LABELS.get, on_change=_save_guess,
+                    **({} if guess_key in st.session_state else {"index": None}))
+    notes_col.text_area("Your answers, in a few words", key=notes_key, height=120,
+                        placeholder="e.g. A books more in year one; B has more ARR by month 60",
+                        on_change=_save_notes)
+    notes_col.button("Save my prediction", key=f"lesson_save_{slug}", on_click=_save_notes)
+    predicted = bool(mine["guess"] or mine["notes"])
+    if predicted:
+        st.success("Prediction saved. Now run it: open the pair on the Compare page.")
+
+    st.markdown("## 3. Run it")
+    st.markdown(f"Side **A**: {esc(lesson.scenario_a.name)}  \nSide **B**: {esc(lesson.scenario_b.name)}")
+    if st.button("Open this pair on the Compare page", type="primary", key="lesson_open",
+                 on_click=open_pair, args=(lesson,),
+                 help="sets the sidebar's side A and side B to this lesson's two scenarios"):
+        # Streamlit cannot clear URL parameters bound to widgets; the sidebar's bound controls
+        # write both sides back into the URL on the Compare page. Keep an uploaded side's file.
+        kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")}
+        st.switch_page(COMPARE_PAGE, query_params=kept)
+    if not predicted:
+        st.caption("Tip: make your prediction first; the Compare page shows the answer.")
+    with st.expander("Running it from a terminal instead"):
+        st.markdown(lesson.run)
+
+    st.markdown("## 4. What to look at in the charts")
+    st.markdown(lesson.look)
+
+    st.markdown("## 5. Debrief")
+    if predicted or st.session_state.get(REVEALED, {}).get(slug):
+        with st.container(key="lesson-debrief"):
+            if predicted:
+                said = [f"your quick guess: {GUESS_LABELS[mine['guess']]}"] if mine["guess"] else []
+                said += [f"your answers: “{esc(mine['notes'])}”"] if mine["notes"] else []
+                st.markdown(f'<div class="lesson-yours">You predicted {"; ".join(said)}.</div>',
+                            unsafe_allow_html=True)
+            st.markdown(lesson.debrief)
+            if st.session_state.get(OPENED_KEY) != slug:
+                st.caption("You have not opened this pair on the Compare page yet: the charts show the reasoning.")
+    else:
+        st.info("The debrief opens once you have made a prediction above (a quick guess is enough).")
+        st.button("Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal)

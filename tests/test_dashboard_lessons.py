@@ -1,0 +1,174 @@
+"""The Lessons page and the One-run page's debrief panel, driven through Streamlit's AppTest.
+
+Runs are computed inline (SIM_DASHBOARD_WORKERS=0) and small (2 seeds of 12 months per side)
+except after "Open this pair on the Compare page", which takes the lesson's own horizon and
+ensemble size (60 months, 16 seeds: about ten seconds inline).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "dashboard" / "app.py"
+sys.path.insert(0, str(ROOT / "dashboard"))
+
+from common import esc
+from streamlit.testing.v1 import AppTest
+
+from sim.debrief import explain_run
+from sim.lessons import list_lessons
+from sim.model import run
+
+SMALL = {"seeds": "2", "months": "12"}
+SMALL_OVERRIDES = {"seeds": 2, "months": 12}
+TIMEOUT = 180
+LESSONS = list_lessons()
+DEBRIEF_HIDDEN = "The debrief opens once you have made a prediction"
+
+
+def _lessons_page(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params = {**SMALL, **params}
+    at.run()
+    at.switch_page("views/lessons.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def _sides(at: AppTest) -> dict:
+    return at.session_state["_context"]["sides"]
+
+
+@pytest.fixture(scope="module")
+def page() -> AppTest:
+    return _lessons_page()
+
+
+def test_the_page_is_in_the_navigation_and_lists_every_lesson_in_order(page):
+    picker = page.selectbox(key="lesson_pick")
+    assert picker.label == "Pick a lesson"
+    assert picker.options == [lesson.label for lesson in LESSONS]
+    assert [lesson.number for lesson in LESSONS] == sorted(lesson.number for lesson in LESSONS)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.slug for lesson in LESSONS])
+def test_every_lesson_renders_its_sections(page, lesson):
+    page.selectbox(key="lesson_pick").set_value(lesson.number).run()
+    assert not page.exception, [e.value for e in page.exception]
+    text = _text(page)
+    assert lesson.label in text
+    for section in (lesson.situation, lesson.predict, lesson.look):
+        assert section in text
+    for essay in lesson.essays:
+        assert essay in text
+    assert lesson.scenario_a.name in text and lesson.scenario_b.name in text
+    # the debrief is not on screen before a prediction
+    assert lesson.debrief not in text
+    assert any(DEBRIEF_HIDDEN in i.value for i in page.info)
+    assert page.radio(key=f"lesson_guess_{lesson.slug}").value is None
+    labels = [b.label for b in page.button]
+    assert "Open this pair on the Compare page" in labels
+    assert "Show the debrief without predicting" in labels
+
+
+def test_the_debrief_stays_hidden_until_a_prediction_is_made():
+    at = _lessons_page()
+    lesson = LESSONS[1]
+    at.selectbox(key="lesson_pick").set_value(lesson.number).run()
+    assert lesson.debrief not in _text(at)
+    # an empty saved prediction is not a prediction
+    at.button(key=f"lesson_save_{lesson.slug}").click().run()
+    assert lesson.debrief not in _text(at)
+    # written answers are
+    at.text_area(key=f"lesson_notes_{lesson.slug}").input("A: most die by month 40; B mostly alive").run()
+    at.button(key=f"lesson_save_{lesson.slug}").click().run()
+    text = _text(at)
+    assert lesson.debrief in text
+    assert "A: most die by month 40; B mostly alive" in text  # the learner's prediction, next to the answer
+    assert not any(DEBRIEF_HIDDEN in i.value for i in at.info)
+    # another lesson starts hidden again; a quick guess opens its debrief
+    other = LESSONS[2]
+    at.selectbox(key="lesson_pick").set_value(other.number).run()
+    assert other.debrief not in _text(at)
+    at.radio(key=f"lesson_guess_{other.slug}").set_value("B").run()
+    assert other.debrief in _text(at) and "your quick guess: Side B" in _text(at)
+
+
+def test_show_the_debrief_without_predicting():
+    at = _lessons_page()
+    lesson = LESSONS[0]
+    at.button(key=f"lesson_skip_{lesson.slug}").click().run()
+    assert lesson.debrief in _text(at)
+    assert "You predicted" not in _text(at)
+
+
+def test_a_link_can_name_the_lesson():
+    at = _lessons_page(lesson=str(LESSONS[3].number))
+    assert at.selectbox(key="lesson_pick").value == LESSONS[3].number
+    assert LESSONS[3].situation in _text(at)
+
+
+def test_open_pair_sets_both_sides_and_switches_to_compare_and_the_prediction_survives():
+    at = _lessons_page()
+    lesson = LESSONS[0]
+    at.radio(key=f"lesson_guess_{lesson.slug}").set_value("A").run()
+    at.button(key="lesson_open").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    sides = _sides(at)
+    months, seeds = lesson.scenario_a.months, lesson.scenario_a.seeds
+    assert sides["A"].scenario == lesson.scenario_a.with_overrides({"months": months, "seeds": seeds})
+    assert sides["B"].scenario == lesson.scenario_b.with_overrides({"months": months, "seeds": seeds})
+    assert not sides["A"].edited and not sides["B"].edited
+    # now on the Compare page, with the whole pair in the URL (the sidebar's bound "Start from")
+    assert len(at.get("plotly_chart")) == 9
+    assert any('data-status="done"' in m.value for m in at.markdown)
+    assert at.selectbox(key="a_base").value == "lessons/commission_timing_a"
+    assert at.selectbox(key="b_base").value == "lessons/commission_timing_b"
+    assert at.query_params["a_base"] == lesson.scenario_a.name
+    assert at.query_params["b_base"] == lesson.scenario_b.name
+    # back on the Lessons page: same lesson, the prediction kept, so the debrief is open
+    at.switch_page("views/lessons.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="lesson_pick").value == lesson.number
+    assert at.radio(key=f"lesson_guess_{lesson.slug}").value == "A"
+    assert lesson.debrief in _text(at)
+
+
+def test_the_url_of_an_opened_pair_restores_it():
+    lesson = LESSONS[4]
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params = {**SMALL, "a_base": lesson.scenario_a.name, "b_base": lesson.scenario_b.name}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    sides = _sides(at)
+    assert sides["A"].scenario == lesson.scenario_a.with_overrides(SMALL_OVERRIDES)
+    assert sides["B"].scenario == lesson.scenario_b.with_overrides(SMALL_OVERRIDES)
+
+
+def test_one_run_page_explains_why_it_ended_this_way():
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params = {**SMALL, "run_side": "A", "run_seed": "1"}
+    at.run()
+    at.switch_page("views/one_run.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(h.value == "Why did it end this way?" for h in at.subheader)
+    side = _sides(at)["A"]
+    debrief = explain_run(run(side.scenario, seed=1), side.label)
+    panel = next(m.value for m in at.markdown if 'class="why"' in m.value)
+    assert f'data-why-lines="{len(debrief.lines)}"' in panel
+    for line in debrief.lines:  # every line of the timeline: its month and its sentence
+        assert f"Month {line.month}</span><span>{esc(line.text)}</span>" in panel
+    assert debrief.lines[-1].kind in ("survived", "cash_out")  # the last line: how the run ended

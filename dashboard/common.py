@@ -66,9 +66,9 @@ CSS = f"""
 .status {{ font-size: 1.05rem; color: #333; margin-bottom: 0.6rem; }}
 .kpi {{ border: 2px solid #C8CDD4; border-radius: 0.6rem; padding: 0.6rem 0.9rem; background: #FAFBFC; height: 100%; }}
 .kpi-label {{ font-size: 1.05rem; font-weight: 700; color: #222; margin-bottom: 0.3rem; }}
-.kpi-row {{ display: flex; align-items: baseline; gap: 0.5rem; line-height: 1.15; }}
+.kpi-row {{ display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 0.5rem; line-height: 1.15; }}
 .kpi-side {{ font-weight: 800; font-size: 1.2rem; min-width: 1.2rem; }}
-.kpi-value {{ font-weight: 800; font-size: 2.0rem; }}
+.kpi-value {{ font-weight: 800; font-size: 2.0rem; white-space: nowrap; }}
 .kpi-detail {{ font-size: 0.85rem; color: #444; }}
 .kpi .a {{ color: {SIDE_COLORS["A"]}; }} .kpi .b {{ color: {SIDE_COLORS["B"]}; }}
 .kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;

@@ -67,7 +67,7 @@ def test_every_lesson_renders_its_sections(page, lesson):
     page.selectbox(key="lesson_pick").set_value(lesson.number).run()
     assert not page.exception, [e.value for e in page.exception]
     text = _text(page)
-    assert lesson.label in text
+    assert f"Lesson {lesson.number}: {lesson.title}" in text
     for section in (lesson.situation, lesson.predict, lesson.look):
         assert section in text
     for essay in lesson.essays:
@@ -102,7 +102,7 @@ def test_the_debrief_stays_hidden_until_a_prediction_is_made():
     at.selectbox(key="lesson_pick").set_value(other.number).run()
     assert other.debrief not in _text(at)
     at.radio(key=f"lesson_guess_{other.slug}").set_value("B").run()
-    assert other.debrief in _text(at) and "your quick guess: Side B" in _text(at)
+    assert other.debrief in _text(at) and "Your quick guess:</b> Side B" in _text(at)
 
 
 def test_show_the_debrief_without_predicting():
@@ -110,7 +110,7 @@ def test_show_the_debrief_without_predicting():
     lesson = LESSONS[0]
     at.button(key=f"lesson_skip_{lesson.slug}").click().run()
     assert lesson.debrief in _text(at)
-    assert "You predicted" not in _text(at)
+    assert "Your quick guess" not in _text(at) and "In your words" not in _text(at)
 
 
 def test_a_link_can_name_the_lesson():

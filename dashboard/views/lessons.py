@@ -13,6 +13,7 @@ import streamlit as st
 from common import esc
 from lesson_pair import OPENED_KEY, open_pair
 
+from sim.charts import SIDE_COLORS
 from sim.lessons import ESSAYS, LessonError, list_lessons
 
 PREDICTIONS = "lesson_predictions"   # {slug: {"guess": str | None, "notes": str}}
@@ -21,6 +22,7 @@ CURRENT = "lesson_current"           # the chosen lesson's number, kept across p
 GUESSES = ("A", "B", "About the same")
 GUESS_LABELS = {"A": "Side A", "B": "Side B", "About the same": "About the same"}
 COMPARE_PAGE = "views/compare.py"
+ONE_RUN_PAGE = "views/one_run.py"
 
 CSS = """
 <style>
@@ -30,8 +32,11 @@ CSS = """
 .st-key-lesson [data-testid="stRadio"] label p { font-size: 1.3rem; font-weight: 650; }
 .st-key-lesson textarea { font-size: 1.2rem; }
 .st-key-lesson button p { font-size: 1.25rem; font-weight: 750; }
+.st-key-lesson_open button { padding: 0.6rem 1.4rem; }
+.st-key-lesson_open button p { font-size: 1.45rem; }
+.st-key-lesson [data-testid="stPageLink"] p { font-size: 1.3rem; font-weight: 700; }
 .st-key-lesson-pick [data-testid="stWidgetLabel"] p { font-size: 1.3rem; font-weight: 750; }
-.st-key-lesson-pick [data-baseweb="select"] div { font-size: 1.3rem; font-weight: 650; }
+.st-key-lesson_pick input[role="combobox"] { font-size: 1.3rem; font-weight: 650; height: 2.8rem; }
 .lesson-title { font-size: 2.3rem; font-weight: 800; line-height: 1.2; margin: 0.4rem 0 0.2rem 0; }
 .lesson-source { font-size: 1.1rem; color: #333; margin-bottom: 0.6rem; }
 .lesson-yours { font-size: 1.3rem; border-left: 0.4rem solid #555; padding: 0.3rem 0.9rem; margin: 0.4rem 0 0.8rem 0;
@@ -96,7 +101,7 @@ def _reveal() -> None:
 predicted = bool(mine["guess"] or mine["notes"])
 
 with st.container(key="lesson"):
-    st.markdown(f'<div class="lesson-title">{esc(lesson.label)}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>', unsafe_allow_html=True)
     sources = "; ".join(f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays)
     st.markdown(f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True)
 
@@ -123,7 +128,9 @@ with st.container(key="lesson"):
         st.success("Prediction saved. Now run it: open the pair on the Compare page.")
 
     st.markdown("## 3. Run it")
-    st.markdown(f"Side **A**: {esc(lesson.scenario_a.name)}  \nSide **B**: {esc(lesson.scenario_b.name)}")
+    st.markdown(f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
+                f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
+                unsafe_allow_html=True)
     if st.button("Open this pair on the Compare page", type="primary", key="lesson_open",
                  on_click=open_pair, args=(lesson,),
                  help="sets the sidebar's side A and side B to this lesson's two scenarios"):
@@ -143,13 +150,14 @@ with st.container(key="lesson"):
     if predicted or st.session_state.get(REVEALED, {}).get(slug):
         with st.container(key="lesson-debrief"):
             if predicted:
-                said = [f"your quick guess: {GUESS_LABELS[mine['guess']]}"] if mine["guess"] else []
-                said += [f"your answers: “{esc(mine['notes'])}”"] if mine["notes"] else []
-                st.markdown(f'<div class="lesson-yours">You predicted {"; ".join(said)}.</div>',
-                            unsafe_allow_html=True)
+                said = [f"<b>Your quick guess:</b> {GUESS_LABELS[mine['guess']]} ends up better off."] if mine["guess"] else []
+                said += [f"<b>In your words:</b> “{esc(mine['notes'])}”"] if mine["notes"] else []
+                st.markdown('<div class="lesson-yours">' + "<br>".join(said) + "</div>", unsafe_allow_html=True)
             st.markdown(lesson.debrief)
             if st.session_state.get(OPENED_KEY) != slug:
                 st.caption("You have not opened this pair on the Compare page yet: the charts show the reasoning.")
+            st.page_link(ONE_RUN_PAGE, label="Follow one company of this pair: why did it end this way?",
+                         icon=":material/arrow_forward:")
     else:
         st.info("The debrief opens once you have made a prediction above (a quick guess is enough).")
         st.button("Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal)

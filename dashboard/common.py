@@ -46,6 +46,7 @@ PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "responsive": True}
 CSS = f"""
 <style>
 /* Projector legibility: big, bold, high contrast. */
+[data-testid="stTopNavLink"] p, [data-testid="stTopNavLink"] span {{ font-size: 1.25rem !important; font-weight: 600; }}
 [data-testid="stSidebar"] {{ min-width: clamp(22rem, 40vw, 36rem); }}
 /* Charts two a row, one a row when the main area is narrow (projector at 1280 px, sidebar open). */
 .st-key-charts [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}

@@ -193,3 +193,4 @@ def drag_slider(page: Any, box: Any, fraction: float) -> float:
 
 def scroll_main(page: Any, y: float) -> None:
     page.evaluate(f"document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, {y})")
+

@@ -9,7 +9,6 @@ is skipped, except in CI (env CI set), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.parse
 
@@ -19,11 +18,9 @@ from browser_driver import (
     browser,
     chart_data,
     drag_slider,
-    find_chromium,
     scroll_main,
     slider,
     slider_value,
-    streamlit_server,
     wait_chart_change,
     wait_charts,
     wait_done,
@@ -34,29 +31,6 @@ pytestmark = pytest.mark.browser
 SMALL = "seeds=4&months=24"
 COMPARE_CHARTS = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        message = "chromium not found (install Debian's 'chromium' package; `make test` tries to)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed (pip install -e '.[dev]')")
-        pytest.skip("playwright is not installed")
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(chromium):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
 
 
 def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):

@@ -9,7 +9,6 @@ except in CI (env CI set), where that is a failure.
 
 from __future__ import annotations
 
-import os
 import time
 import urllib.parse
 
@@ -18,9 +17,7 @@ from browser_driver import (
     ARTIFACTS,
     browser,
     chart_data,
-    find_chromium,
     scroll_main,
-    streamlit_server,
     wait_charts,
     wait_done,
 )
@@ -33,29 +30,6 @@ LESSON = get_lesson("contingent_deals")
 COMPARE_CHARTS = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
 MAIN = '[data-testid="stMain"]'
 
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        message = "chromium not found (install Debian's 'chromium' package; `make test` tries to)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    try:
-        import playwright  # noqa: F401
-    except ImportError:
-        if os.environ.get("CI"):
-            pytest.fail("playwright is not installed (pip install -e '.[dev]')")
-        pytest.skip("playwright is not installed")
-    return path
-
-
-@pytest.fixture(scope="module")
-def server(chromium):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server() as url:
-        yield url
 
 
 def _shot(page, name: str) -> None:

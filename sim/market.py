@@ -228,13 +228,6 @@ class Market(mesa.Agent):
             self._counts_month = self.model.month
         return self._counts
 
-    def prospects_needing(self, capability: int) -> int:
-        """Live prospects (not yet lost) who need a capability: the market value of building it."""
-        pr = self.prospects
-        live = np.flatnonzero(pr.state[: pr.n] <= State.CUSTOMER)
-        need = pr.u[live, capability] < self.needs.prob[pr.seg[live], capability]
-        return int(np.count_nonzero(need))
-
     def best_segment_love_share(self, threshold: float) -> float:
         """PMF survey: the largest share, over segments, of live prospects whose fit >= threshold."""
         pr = self.prospects

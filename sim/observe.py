@@ -43,7 +43,7 @@ def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     return {
         "bookings_usd": company.bookings, "leads": int(states[State.LEAD]),
         "pipeline_deals": int(states[State.PIPELINE]), "waiting_prospects": int(states[State.WAITING]),
-        "deals_decided": company.decisions,
+        "deals_decided": company.decisions, "discovery_contacts": company.discovery,
         "win_rate": company.wins / company.decisions if company.decisions else np.nan,
         "reps": len(reps), "reps_ramping": sum(rep.is_ramping() for rep in reps),
         "reps_hired": company.reps_hired, "reps_left": company.reps_left,

@@ -521,32 +521,32 @@ def contingent_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
 
 def promises_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """Roadmap promises: kept (up) and broken (down) each month, and how many are outstanding."""
-    fig = _Fig()
-    month = series["month"]
-    fig.add_trace(_trace("bar", x=month, y=_col(series, "promises_kept"), name="kept", marker_color=GOOD,
-                         hovertemplate="kept: %{y:.0f}<extra></extra>"))
-    fig.add_trace(_trace("bar", x=month, y=-_col(series, "promises_broken"), name="broken", marker_color=BAD,
-                         customdata=_col(series, "promises_broken"),
-                         hovertemplate="broken: %{customdata:.0f}<extra></extra>"))
-    _line(fig, month, _col(series, "promises_outstanding"), "still outstanding", side_color(side))
-    fig.update_layout(barmode="relative")
-    _style(fig, "Feature promises to customers", "promises", show_legend=True,
-           subtitle="kept (up) and broken (down) each month; the line: still outstanding")
-    _death_line(fig, series)
-    return fig.build()
+    return _up_down_chart(series, side, ("promises_kept", "kept"), ("promises_broken", "broken"),
+                          ("promises_outstanding", "still outstanding"), "Feature promises to customers",
+                          "promises", "kept (up) and broken (down) each month; the line: still outstanding")
 
 
 def reps_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """Sales team: reps employed, hired (up) and lost (down) each month."""
+    return _up_down_chart(series, side, ("reps_hired", "hired"), ("reps_left", "left"),
+                          ("reps", "reps employed"), "Sales reps", "reps",
+                          "hired (up) and left (down) each month; the line: employed")
+
+
+def _up_down_chart(series: pd.DataFrame, side: str, up: tuple[str, str], down: tuple[str, str],
+                   level: tuple[str, str], title: str, unit: str, subtitle: str) -> go.Figure:
+    """Monthly gains as bars up, losses as bars down, and the running level as a line."""
     fig = _Fig()
     month = series["month"]
-    fig.add_trace(_trace("bar", x=month, y=_col(series, "reps_hired"), name="hired", marker_color=GOOD,
-                         hovertemplate="hired: %{y:.0f}<extra></extra>"))
-    fig.add_trace(_trace("bar", x=month, y=-_col(series, "reps_left"), name="left", marker_color=BAD,
-                         customdata=_col(series, "reps_left"), hovertemplate="left: %{customdata:.0f}<extra></extra>"))
-    _line(fig, month, _col(series, "reps"), "reps employed", side_color(side))
+    (up_col, up_name), (down_col, down_name), (level_col, level_name) = up, down, level
+    fig.add_trace(_trace("bar", x=month, y=_col(series, up_col), name=up_name, marker_color=GOOD,
+                         hovertemplate=f"{up_name}: %{{y:.0f}}<extra></extra>"))
+    fig.add_trace(_trace("bar", x=month, y=-_col(series, down_col), name=down_name, marker_color=BAD,
+                         customdata=_col(series, down_col),
+                         hovertemplate=f"{down_name}: %{{customdata:.0f}}<extra></extra>"))
+    _line(fig, month, _col(series, level_col), level_name, side_color(side))
     fig.update_layout(barmode="relative")
-    _style(fig, "Sales reps", "reps", show_legend=True, subtitle="hired (up) and left (down) each month; the line: employed")
+    _style(fig, title, unit, show_legend=True, subtitle=subtitle)
     _death_line(fig, series)
     return fig.build()
 

@@ -58,9 +58,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import sim.model as sim_model
-from sim.market import State
-from sim.scenario import Scenario, preset
+import sim.model.company_model as sim_model
+from sim.config import Scenario, preset
+from sim.experiment.runner import run
+from sim.model.population import State
 
 PRESETS = ("sales_led", "product_led")
 RESULTS = ROOT / "benchmarks" / "results.json"
@@ -128,7 +129,7 @@ def counting() -> Iterator[list[_Work]]:
 def run_counted(scenario: Scenario, seed: int) -> dict[str, float]:
     """One public ``sim.model.run`` call: wall, CPU and its workload."""
     with counting() as runs:
-        wall, cpu, result = timed(lambda: sim_model.run(scenario, seed))
+        wall, cpu, result = timed(lambda: run(scenario, seed))
     if not runs or runs[-1].months == 0:
         raise RuntimeError("sim.model.run no longer builds sim.model.CompanyModel; fix counting()")
     w = runs[-1]
@@ -218,7 +219,7 @@ def bench_default(runs: int) -> dict[str, Any]:
     for name in PRESETS:
         scenario = preset(name)
         for warm in (1000, 1001):  # imports, caches, first-call costs
-            sim_model.run(scenario, warm)
+            run(scenario, warm)
         out[name] = aggregate([run_counted(scenario, seed) for seed in range(runs)])
     return out
 
@@ -229,10 +230,10 @@ def bench_default(runs: int) -> dict[str, Any]:
 def ensemble_runner() -> tuple[Callable[..., Any], str]:
     """sim.ensemble.run_ensemble, or a serial loop when that module is not there yet."""
     try:
-        from sim.ensemble import run_ensemble
+        from sim.experiment.ensemble import run_ensemble
     except ImportError:
         def serial(scenario: Scenario, seeds: int, workers: int | None = None) -> list[Any]:
-            return [sim_model.run(scenario, seed) for seed in range(seeds)]
+            return [run(scenario, seed) for seed in range(seeds)]
         return serial, "serial loop over sim.model.run (sim.ensemble not available)"
     return run_ensemble, "sim.ensemble.run_ensemble"
 
@@ -301,13 +302,13 @@ def rss_kb():
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak, peak
 
-from sim.scenario import preset
-import sim.model
+from sim.config import preset
+import sim.model.company_model
 try:
-    from sim.ensemble import run_ensemble
+    from sim.experiment.ensemble import run_ensemble
     how = "sim.ensemble.run_ensemble"
 except ImportError:
-    from sim.model import run
+    from sim.experiment.runner import run
     def run_ensemble(scenario, seeds, workers=None):
         return [run(scenario, s) for s in range(seeds)]
     how = "serial loop over sim.model.run (sim.ensemble not available)"

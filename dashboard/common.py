@@ -8,8 +8,8 @@ from typing import Any
 import streamlit as st
 from engine import Engine, SideResult, aggregate, run_job
 
-from sim.charts import SIDE_COLORS
-from sim.scenario import Scenario
+from sim.config import Scenario
+from sim.report.charts import SIDE_COLORS
 
 WORKERS_ENV = "SIM_DASHBOARD_WORKERS"
 """Worker processes for runs (default: one per CPU; 0 runs them inline, as the tests do)."""

@@ -18,8 +18,8 @@ from typing import Any
 
 import streamlit as st
 
-from sim import levers as lv
-from sim.scenario import PRESETS, Scenario, ScenarioError, loads, preset
+from sim.config import PRESETS, Scenario, ScenarioError, loads, preset
+from sim.experiment import levers as lv
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 SIDES = ("A", "B")

@@ -47,8 +47,8 @@ def stages_for(seeds: int, stages: Sequence[int] = DEFAULT_STAGES) -> list[int]:
 
 def run_job(scenario_json: str, seed: int) -> Any:
     """One run (called in a worker process, or inline)."""
-    from sim.model import run
-    from sim.scenario import Scenario
+    from sim.config import Scenario
+    from sim.experiment.runner import run
 
     return run(Scenario.model_validate_json(scenario_json), seed=seed)
 
@@ -66,7 +66,7 @@ def _worker_init() -> None:
 
 
 def _warm() -> int:
-    import sim.model  # noqa: F401  (import the model once per worker)
+    import sim.experiment.runner  # noqa: F401  (import the model once per worker)
 
     return os.getpid()
 
@@ -189,7 +189,7 @@ class Engine:
             if self._pool is None:
                 # forkserver: never fork the threaded Streamlit server itself.
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["sim.model"])
+                ctx.set_forkserver_preload(["sim.experiment.runner"])
                 self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                                  initializer=_worker_init)
             return self._pool
@@ -303,7 +303,7 @@ def aggregate(scenario: Any, runs: Sequence[Any]) -> SideResult:
     Assembled by ``sim.ensemble.run_ensemble`` itself, handed the runs already computed, so the
     page shows exactly what `sim compare` reports for the same scenario and seeds.
     """
-    from sim.ensemble import run_ensemble
+    from sim.experiment.ensemble import run_ensemble
 
     ensemble = run_ensemble(scenario, seeds=len(runs), workers=None, progress=False,
                             runner=lambda _scenario, seed: runs[seed])

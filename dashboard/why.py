@@ -11,7 +11,7 @@ from typing import Any
 import streamlit as st
 from common import esc
 
-from sim.debrief import CAUSES, explain_run
+from sim.analysis.debrief import CAUSES, explain_run
 
 CSS = """
 <style>

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from sim.market import State
+from sim.config import Scenario, preset
 from sim.model import CompanyModel
-from sim.scenario import Scenario, preset
+from sim.model.population import State
 
 DEFAULT_OUT = ROOT / "docs" / "calibration.md"
 DEFAULT_SEEDS = 32

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model import CompanyModel, RunResult, run
-from sim.scenario import Scenario
+from sim.config import Scenario
+from sim.experiment.runner import RunResult, run
+from sim.model import CompanyModel
 
 SEEDS: tuple[int, ...] = tuple(range(16))  # default ensemble: 16 seeds, the same on every arm
 

@@ -22,7 +22,7 @@ from browser_driver import (
     wait_done,
 )
 
-from sim.lessons import get_lesson
+from sim.experiment.lessons import get_lesson
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sim import charts
-from sim.charts import SIDE_COLORS
+from sim.report import charts
+from sim.report.charts import SIDE_COLORS
 
 
 def _bands(months: int = 12, level: float = 1.0, alive_until: int | None = None) -> pd.DataFrame:
@@ -183,7 +183,7 @@ def test_results_table_stacks_sides():
 @pytest.fixture(scope="module")
 def real_run():
     from sim import run
-    from sim.scenario import preset
+    from sim.config import preset
 
     return run(preset("sales_led"), seed=1, months=14)
 
@@ -203,7 +203,7 @@ def test_one_run_figures_from_a_real_run(real_run):
 
 
 def test_compare_figures_from_real_bands(real_run):
-    from sim.metrics import quantile_bands
+    from sim.analysis.bands import quantile_bands
 
     bands = quantile_bands([real_run.series], ["cash_usd", "runway_months", "arr_usd", "customers",
                                                "product_fit", "competitor_fit", "custom_share", "reps",

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
-from sim.cli import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, main
-from sim.io import MANIFEST_NAME, atomic_write_bytes, read_manifest, sha256
+from sim.cli import entry as cli
+from sim.cli.entry import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, main
+from sim.cli.outputs import MANIFEST_NAME, atomic_write_bytes, read_manifest, sha256
 
 REPO = Path(__file__).resolve().parent.parent
 SIM_SCRIPT = Path(sys.executable).parent / "sim"
@@ -133,12 +133,12 @@ def test_out_refuses_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_out_refuses_before_running_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    import sim.model
+    import sim.experiment.runner
 
     def must_not_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("the model ran although --out was refused")
 
-    monkeypatch.setattr(sim.model, "run", must_not_run)
+    monkeypatch.setattr(sim.experiment.runner, "run", must_not_run)
     write(tmp_path / "summary.json", "{}")
     code, _, err = run_cli(["run", "sales_led", "--out", str(tmp_path)], capsys)
     assert_bad_input(code, err, "summary.json")

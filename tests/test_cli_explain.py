@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from sim.model import run
-from sim.scenario import load_scenario
+from sim.cli.entry import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.config import load_scenario
+from sim.experiment.runner import run
 
 
 def test_explain_prints_a_timeline_whose_death_month_matches_the_series(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT / "dashboard"))
 
 from streamlit.testing.v1 import AppTest
 
-from sim import levers as lv
-from sim.scenario import ScenarioError, load_scenario, loads
+from sim.config import ScenarioError, load_scenario, loads
+from sim.experiment import levers as lv
 
 SMALL = {"seeds": "2", "months": "12"}
 SMALL_OVERRIDES = {"seeds": 2, "months": 12}  # the page's horizon and ensemble size land in each side's scenario
@@ -297,7 +297,7 @@ def _jobs(months: int = 12):
     from controls import scenario_key
     from engine import Job
 
-    from sim.scenario import preset
+    from sim.config import preset
 
     out = []
     for side, name in (("A", "sales_led"), ("B", "product_led")):
@@ -347,8 +347,8 @@ def test_closing_a_refinement_cancels_what_has_not_started():
 def test_aggregate_is_what_the_ensemble_api_reports():
     from engine import Engine, aggregate
 
-    from sim.ensemble import run_ensemble
-    from sim.scenario import Scenario
+    from sim.config import Scenario
+    from sim.experiment.ensemble import run_ensemble
 
     eng = Engine(workers=0)
     jobs = _jobs()

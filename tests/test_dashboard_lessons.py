@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT / "dashboard"))
 from common import esc
 from streamlit.testing.v1 import AppTest
 
-from sim.debrief import explain_run
-from sim.lessons import list_lessons
-from sim.model import run
+from sim.analysis.debrief import explain_run
+from sim.experiment.lessons import list_lessons
+from sim.experiment.runner import run
 
 SMALL = {"seeds": "2", "months": "12"}
 SMALL_OVERRIDES = {"seeds": 2, "months": 12}

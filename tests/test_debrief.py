@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.debrief as debrief_module
-from sim.debrief import (
+import sim.analysis.debrief as debrief_module
+from sim.analysis.debrief import (
     BROKEN_PROMISES_NOTABLE,
     CAUSES,
     CUSTOM_SHARE_THRESHOLD,
@@ -29,13 +29,13 @@ from sim.debrief import (
     Debrief,
     debrief_ensemble,
     debrief_run,
-    explain_command,
     explain_run,
     first_sustained,
     render_ensemble_text,
     render_text,
 )
-from sim.metrics import detect_spiral
+from sim.analysis.spiral import detect_spiral
+from sim.cli.explain import explain_command
 
 MONTHS = 30
 CUSTOM_JUMP_MONTH = 10
@@ -269,8 +269,8 @@ REAL_SEED = 3
 
 @pytest.fixture(scope="module")
 def real() -> tuple[object, Debrief]:
-    from sim.model import run
-    from sim.scenario import load_scenario
+    from sim.config import load_scenario
+    from sim.experiment.runner import run
 
     result = run(load_scenario(REAL_SCENARIO), seed=REAL_SEED)
     return result, explain_run(result, name="Sales-led")

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import ensemble as ensemble_module
-from sim.ensemble import BAND_COLUMNS, Ensemble, run_ensemble
-from sim.metrics import DEFAULT_QUANTILES, ENSEMBLE_METRICS, RUN_METRICS
-from sim.scenario import Scenario
+from sim.analysis.bands import DEFAULT_QUANTILES
+from sim.analysis.summaries import ENSEMBLE_METRICS, RUN_METRICS
+from sim.config import Scenario
+from sim.experiment import ensemble as ensemble_module
+from sim.experiment.ensemble import BAND_COLUMNS, Ensemble, run_ensemble
 
 MONTHS = 24
 DEATH_SHARE = 0.4  # share of fake runs that die before the horizon

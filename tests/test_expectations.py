@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.expectations import (
+from sim.analysis.summaries import ENSEMBLE_METRICS, wilson_interval
+from sim.config import Scenario, ScenarioError
+from sim.experiment.expectations import (
     Baseline,
     baseline_scenario,
     evaluate,
     evaluate_one,
     parse_expectations,
 )
-from sim.metrics import ENSEMBLE_METRICS, wilson_interval
-from sim.scenario import Scenario, ScenarioError
 
 SOURCE = "scenarios/demo.yaml"
 

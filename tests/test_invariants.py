@@ -16,10 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mechanisms_helpers import drive
 
-from sim.ledger import OUTFLOWS
-from sim.market import NO_ONE, State
-from sim.model import CompanyModel, run
-from sim.scenario import Scenario, from_dict, preset
+from sim.config import Scenario, from_dict, preset
+from sim.experiment.runner import run
+from sim.model import CompanyModel
+from sim.model.ledger import OUTFLOWS
+from sim.model.population import NO_ONE, State
 
 CENT = 0.005  # half a cent: two amounts rounded to the cent are equal when closer than this (USD)
 MONTHS = 36  # long enough for deaths, rounds, churn and rep turnover to happen (months)

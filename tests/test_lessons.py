@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.lessons import (
+from sim.config import load_scenario
+from sim.experiment.lessons import (
     CHART_NAMES,
     COMPARE_CHARTS,
     ESSAYS,
@@ -24,7 +25,6 @@ from sim.lessons import (
     list_lessons,
     load_lesson,
 )
-from sim.scenario import load_scenario
 
 MIN_LESSONS = 6
 LESSON_SEEDS = (16, 24)  # seeds a lesson scenario may ask for: enough to show the point, quick to check
@@ -83,7 +83,7 @@ def test_scenarios_validate_and_differ(lessons: list[Lesson]) -> None:
 
 
 def test_side_a_pins_the_point_against_side_b(lessons: list[Lesson]) -> None:
-    expectations = pytest.importorskip("sim.expectations")
+    expectations = pytest.importorskip("sim.experiment.expectations")
     for lesson in lessons:
         a, b = lesson.scenarios()
         assert a.expect, f"{lesson.scenario_a_path.name}: no expect: block"
@@ -101,7 +101,7 @@ MIN_BROKEN_PROMISE_RATIO = 1.6  # measured 2.7-3.0x (21.6 against 7.2 a run over
 
 def test_selling_the_roadmap_breaks_more_promises() -> None:
     """Lesson 3's point, pinned here until the ensemble summary reports promises broken."""
-    from sim.model import run
+    from sim.experiment.runner import run
 
     lesson = get_lesson("selling_roadmap")
     a, b = lesson.scenarios()
@@ -117,11 +117,11 @@ def test_every_lesson_scenario_belongs_to_a_lesson(lessons: list[Lesson]) -> Non
 
 
 def test_chart_names_are_the_dashboards() -> None:
-    charts = pytest.importorskip("sim.charts")
+    charts = pytest.importorskip("sim.report.charts")
     keys = [spec.key for spec in charts.COMPARE_CHARTS] + ["survival", "fit"]
     assert set(COMPARE_CHARTS) == set(keys)
-    from sim.model import run
-    from sim.scenario import preset
+    from sim.config import preset
+    from sim.experiment.runner import run
 
     series = run(preset("sales_led"), seed=0, months=3).series
     assert set(RUN_CHARTS) == set(charts.run_figures(series))

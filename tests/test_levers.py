@@ -6,8 +6,8 @@ import typing
 
 import pytest
 
-from sim import levers as lv
-from sim.scenario import Scenario, preset
+from sim.config import Scenario, preset
+from sim.experiment import levers as lv
 
 
 def test_every_design_lever_has_a_control():

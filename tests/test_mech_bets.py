@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from mechanisms_helpers import events, mean_of, paired, per_seed, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 BET_LIMIT_USD = 50_000.0  # the capped arm (USD per bet); against no cap
 ENGINEER_COST = 15_000.0  # default fully loaded engineer cost (USD/month): the cap is 3.3 engineer-months

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mechanisms_helpers import mean_of, paired, run_arms, total
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 EARLY_MONTHS = 12  # "early" = the first year, before any seed reaches PMF in this market (months)
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from mechanisms_helpers import events, mean_of, paired, run_arms, total
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 SHARE_MARGIN = 0.12  # mean custom share of engineering higher with acceptance 0.9 than 0.1 by at least this (share); measured 0.256
 MAX_CONVERSION = 0.5  # "most contingent deals do not convert": pooled converted / accepted (and / delivered) below this (share)

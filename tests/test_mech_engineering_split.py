@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from mechanisms_helpers import events, mean_of, paired, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 CAP = 0.2  # the low cap compared with 1.0 (share of engineering)
 CAP_TOLERANCE = 1e-9  # custom share may exceed the cap only by rounding (share)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from mechanisms_helpers import count_events, events, months_alive, paired, run_arm, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 HORIZON = 36  # months
 SEEDS_FUNDING = tuple(range(20))  # a round is one coin flip per attempt: 20 seeds

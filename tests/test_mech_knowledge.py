@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mechanisms_helpers import mean_of, paired, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 FEEDBACK_MARGIN = 0.03  # mean knowledge_error (probability units) lower with feedback meetings by at least this; measured 0.066
 DISCOVERY_MARGIN = 0.018  # mean knowledge_error, months 1-12, lower in learning mode than with immediate commission; measured 0.059

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from mechanisms_helpers import Paired, last_of, mean_of, paired, per_seed, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 LEAPFROG_PROB = 0.3  # leapfrogs per month in the "often" arms, against 0 (1/month)
 HORIZON = 30  # months

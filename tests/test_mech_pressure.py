@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from mechanisms_helpers import paired, run_arms, total
 
-from sim.scenario import from_dict, preset
+from sim.config import from_dict, preset
 
 SEEDS_PRESSURE = tuple(range(20))  # the pressure response effect is noisier: 20 seeds
 CONTINGENT_MARGIN = 2.0  # contingent deals accepted: more with pressure_response 1 than 0 by at least this (deals/run); measured 4.15

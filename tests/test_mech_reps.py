@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from mechanisms_helpers import paired, run_arms, total, window
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 RAMP_SEEDS = tuple(range(20))  # early bookings are lumpy (a few large deals): 20 seeds
 EARLY_MONTHS = 6  # the ramp gap shows in the first half year; by month 12 the ramped reps catch up (months)

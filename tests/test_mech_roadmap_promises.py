@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from mechanisms_helpers import mean_of, paired, run_arms, total
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 BROKEN_MARGIN = 2.5  # promises broken over 36 months: more with a 12-month horizon than 3 by at least this (promises/run); measured 4.9
 WAITING_MARGIN = 0.7  # mean prospects waiting for a promised item: more with 12 months than 3 by at least this (prospects); measured 1.45

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mechanisms_helpers import SEEDS, drive, months_alive, paired, run_arms
 
-from sim.scenario import from_dict
+from sim.config import from_dict
 
 GROSS_MARGIN_MARGIN = 0.3  # (revenue - cost to serve) / revenue: higher focusing on midmarket than smb by at least this (share); measured 0.62
 SURVIVAL_MARGIN = 0.15  # share of seeds alive at month 36: higher focusing on midmarket by at least this (share); measured 0.375

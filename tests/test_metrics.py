@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
-from sim.metrics import (
+from sim.analysis import spiral as metrics
+from sim.analysis.bands import quantile_bands
+from sim.analysis.spiral import detect_spiral
+from sim.analysis.summaries import (
     ENSEMBLE_METRICS,
     RUN_METRICS,
-    detect_spiral,
-    quantile_bands,
     summarize_ensemble,
     summarize_run,
     wilson_interval,

@@ -18,8 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from sim.scenario import (
+from sim.cli.entry import EXIT_BAD_INPUT, EXIT_OK, main
+from sim.config import (
     PRESETS,
     SEGMENT_NAMES,
     CompanyParams,
@@ -498,6 +498,6 @@ def test_readme_example_scenario_loads() -> None:
     example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
     scenario = loads(example, source="README.md")
     assert scenario.preset == "sales_led" and scenario.expect
-    from sim.expectations import parse_expectations
+    from sim.experiment.expectations import parse_expectations
 
     assert len(parse_expectations(list(scenario.expect), "README.md")) == len(scenario.expect)

@@ -15,7 +15,7 @@ import streamlit as st
 from common import PLOTLY_CONFIG, engine, esc, side_result, vs_title
 from engine import Job, Stage, Tick
 
-from sim.charts import SIDE_COLORS, compare_figures, kpis, results_table
+from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
 
 CHART_ORDER = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
 

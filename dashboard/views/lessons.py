@@ -13,8 +13,8 @@ import streamlit as st
 from common import esc
 from lesson_pair import OPENED_KEY, open_pair
 
-from sim.charts import SIDE_COLORS
-from sim.lessons import ESSAYS, LessonError, list_lessons
+from sim.experiment.lessons import ESSAYS, LessonError, list_lessons
+from sim.report.charts import SIDE_COLORS
 
 PREDICTIONS = "lesson_predictions"   # {slug: {"guess": str | None, "notes": str}}
 REVEALED = "lesson_revealed"         # {slug: True} once the learner asked for the debrief without predicting

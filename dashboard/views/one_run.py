@@ -10,7 +10,7 @@ import streamlit as st
 from common import PLOTLY_CONFIG, esc, one_run
 from why import why_panel
 
-from sim.charts import (
+from sim.report.charts import (
     SIDE_COLORS,
     contingent_outcome_chart,
     contingent_outcomes,

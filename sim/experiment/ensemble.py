@@ -24,8 +24,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm import tqdm
 
-from sim.metrics import quantile_bands, summarize_ensemble, summarize_run
-from sim.scenario import Scenario
+from sim.analysis.bands import quantile_bands
+from sim.analysis.summaries import summarize_ensemble, summarize_run
+from sim.config import Scenario
 
 BAND_COLUMNS: tuple[str, ...] = (
     "cash_usd", "runway_months", "arr_usd", "mrr_usd", "customers", "product_fit",
@@ -89,7 +90,7 @@ def run_ensemble(scenario: Scenario, seeds: int | Iterable[int] = 32, workers: i
 
 
 def _model_run() -> Runner:
-    from sim.model import run  # imported late: the model imports this package's modules too
+    from sim.experiment.runner import run
 
     return run
 

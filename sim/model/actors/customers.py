@@ -12,8 +12,8 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.market import NO_ONE, State
-from sim.product import CustomItem
+from sim.model.actors.product_team import CustomItem
+from sim.model.population import NO_ONE, State
 
 SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
 SATISFACTION_ADJUST = 0.3  # share of the gap to current fit satisfaction closes each month (share/month)

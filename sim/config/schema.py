@@ -8,14 +8,12 @@ DESIGN.md; the mechanisms behind them are traced to the essays in ``docs/MODEL.m
 
 from __future__ import annotations
 
-import copy
-import difflib
-import json
-from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.config.hints import one_line
 
 SCHEMA_VERSION = 1
 SEGMENT_NAMES = ("smb", "midmarket", "enterprise")
@@ -237,25 +235,6 @@ class PolicyParams(_Section):
     pressure_widen: float = Field(0.5, ge=0, le=1, description="pressure above which focused targeting widens to every segment (0-1)")
 
 
-PRESETS: dict[str, dict[str, dict[str, Any]]] = {
-    "sales_led": {
-        "company": {"hiring": "on_pressure", "low_burn_until_pmf": False, "initial_reps": 3},
-        "sales": {"commission_timing": "immediate", "commission_basis": "booking",
-                  "contingent_acceptance": 0.8, "promise_horizon_months": 12, "targeting": "any"},
-        "product": {"custom_capacity_cap": 1.0, "bet_limit_usd": None},
-        "policy": {"feedback_meetings": False, "pressure_response": 1.0, "custom_decider": "sales"},
-    },
-    "product_led": {
-        "company": {"hiring": "after_pmf", "low_burn_until_pmf": True},
-        "sales": {"commission_timing": "after_pmf", "commission_basis": "clawback",
-                  "contingent_acceptance": 0.2, "promise_horizon_months": 3, "targeting": "focus",
-                  "focus_segment": "midmarket"},
-        "product": {"custom_capacity_cap": 0.2, "bet_limit_usd": 100_000, "bet_style": "many_small"},
-        "policy": {"feedback_meetings": True, "pressure_response": 0.2, "custom_decider": "product"},
-    },
-}
-
-
 class Scenario(BaseModel):
     """A whole scenario: preset, the five lever sections, horizon, seeds and expectations."""
 
@@ -282,13 +261,15 @@ class Scenario(BaseModel):
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted keys (``"sales.commission_rate": 0.1``) replaced, validated."""
+        from sim.config.loading import set_dotted, validate  # loading builds on this module
+
         data = self.model_dump(mode="python")
         for raw_key, value in overrides.items():
-            key = _one_line(raw_key)
+            key = one_line(raw_key)
             if key == "preset":
                 raise ScenarioError("--set preset: a preset cannot be swapped by an override; name it in the scenario file")
-            _set_dotted(data, key, value)
-        return _validate(data, source="--set")
+            set_dotted(data, key, value)
+        return validate(data, source="--set")
 
     def levers(self) -> dict[str, Any]:
         """The scenario as plain data without expectations: what the model reads."""
@@ -298,159 +279,6 @@ class Scenario(BaseModel):
         """The exact YAML of this scenario (every lever written out, loadable again)."""
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
-
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
-    node: Any = data
-    for depth, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
-            raise ScenarioError(f"--set {key}: unknown key '{'.'.join(parts[:depth + 1])}'{_hint(part, node)}")
-        node = node[part]
-    if not isinstance(node, dict) or parts[-1] not in node:
-        raise ScenarioError(f"--set {key}: unknown key '{key}'{_hint(parts[-1], node)}")
-    node[parts[-1]] = value
-
-
-def _hint(name: str, node: Any) -> str:
-    if not isinstance(node, dict):
-        return ""
-    close = difflib.get_close_matches(str(name), [str(k) for k in node], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-def _field_names(loc: tuple[Any, ...]) -> list[str]:
-    """Names of the fields allowed where an error points (for the 'did you mean' hint)."""
-    model: Any = Scenario
-    parts = list(loc[:-1])
-    while parts:
-        field = model.model_fields.get(parts.pop(0)) if isinstance(model, type) else None
-        if field is None:
-            return []
-        model = field.annotation
-        if getattr(model, "__origin__", None) is dict:
-            model = model.__args__[1]
-            if parts:
-                parts.pop(0)
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-def _format_error(err: ValidationError, source: str) -> str:
-    errors = sorted(err.errors(), key=_error_rank)
-    first = errors[0]
-    loc = tuple(first["loc"])
-    key = _one_line(".".join(str(p) for p in loc))
-    if first["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), _field_names(loc), n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        msg = f"unknown key{hint}"
-    else:
-        msg = first["msg"].removeprefix("Value error, ")
-        if "input" in first and first["type"] not in ("missing", "value_error"):
-            msg += f" (got {json.dumps(first['input'], default=str)[:60]})"
-    more = f" [+{len(err.errors()) - 1} more]" if len(err.errors()) > 1 else ""
-    return _one_line(f"{source}: {key + ': ' if key else ''}{msg}{more}")
-
-
-def _error_rank(error: dict[str, Any]) -> int:
-    """Unknown keys first: a typo explains the 'missing' errors that follow it."""
-    return 0 if error["type"] == "extra_forbidden" else 1
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "expect":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
-def _validate(data: dict[str, Any], source: str) -> Scenario:
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as err:
-        raise ScenarioError(_format_error(err, source)) from None
-
-
-_DEFAULTS: dict[str, Any] = {"market": {"segments": {k: v.model_dump() for k, v in _default_segments().items()}}}
-
-
-def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
-    """Build a scenario from parsed YAML: the preset's levers first, then the file's sections."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
-    preset = data.get("preset")
-    if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
-        close = difflib.get_close_matches(str(preset), list(PRESETS), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else f" (choose one of {', '.join(PRESETS)})"
-        raise ScenarioError(f"{source}: preset: unknown preset '{preset}'{hint}")
-    merged = _merge(_merge(_DEFAULTS, PRESETS.get(preset, {}) if preset else {}), data)
-    return _validate(merged, source)
-
-
-def preset(name: str) -> Scenario:
-    """The named preset with every other lever at its default."""
-    return from_dict({"preset": name, "name": name}, source=f"preset {name}")
-
-
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file; raises ScenarioError with a one-line message."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read ({err.__class__.__name__})") from None
-    return loads(text, source=str(path))
-
-
-def loads(text: str, source: str = "<scenario>") -> Scenario:
-    """Parse YAML text into a validated scenario (used for uploads and files alike)."""
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", "") or ""
-        detail = f" ({problem})" if problem.startswith("duplicate key") else ""
-        raise ScenarioError(f"{source}: (yaml): not valid YAML{where}{detail}") from None
-    return from_dict(data, source=source)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (the last would silently win)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def parse_set(items: list[str]) -> dict[str, Any]:
-    """Turn ``key=value`` strings into a dict, values parsed as YAML scalars."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ScenarioError(f"--set {item}: expected key=value")
-        try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            raise ScenarioError(f"--set {item}: value is not valid YAML") from None
-    return out
 
 
 def json_schema() -> dict[str, Any]:

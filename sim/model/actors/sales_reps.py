@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from sim.market import NO_ONE, State
-from sim.scenario import Scenario
+from sim.config import Scenario
+from sim.model.population import NO_ONE, State
 
 REFERENCE_COMMISSION = 0.10  # commission rate whose behavioural effects the sales levers state
 LEARNING_MODE_MIN_FIT_ADD = 0.05  # reps in discovery only work prospects that fit a little better

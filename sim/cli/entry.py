@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.io import MANIFEST_NAME, OutputError, check_outputs, write_outputs
-from sim.scenario import (
+from sim.cli.outputs import MANIFEST_NAME, OutputError, check_outputs, write_outputs
+from sim.config import (
     PRESETS,
     Scenario,
     ScenarioError,
@@ -42,7 +42,7 @@ EXIT_INTERRUPTED = 130
 
 PROG = "sim"
 DEBUG_ENV = "SIM_DEBUG"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_APP = REPO_ROOT / "dashboard" / "app.py"
 DEFAULT_SCENARIO_DIR = Path("scenarios")
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -208,7 +208,7 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from sim.debrief import explain_command
+    from sim.cli.explain import explain_command
 
     return explain_command(args.scenario, args.seed, args.months, parse_set(args.sets),
                            args.json, seeds=args.seeds)
@@ -307,7 +307,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_one(scenario: Scenario, args: argparse.Namespace) -> int:
-    from sim.model import run
+    from sim.experiment.runner import run
 
     result = run(scenario, seed=args.seed)
     if args.out is not None:
@@ -343,7 +343,7 @@ def seed_list(first: int, count: int) -> list[int]:
 
 def ensemble_for(scenario: Scenario, seeds: list[int], workers: int | None, quiet: bool) -> Any:
     """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json)."""
-    from sim.ensemble import run_ensemble
+    from sim.experiment.ensemble import run_ensemble
 
     return run_ensemble(scenario, seeds=seeds, workers=workers, progress=False if quiet else None)
 
@@ -493,7 +493,7 @@ def _load_check_file(path: Path) -> CheckFile:
     scenario = load_scenario(path)
     if not scenario.expect:
         return CheckFile(path, scenario, [], {})
-    from sim.expectations import baseline_scenario, parse_expectations
+    from sim.experiment.expectations import baseline_scenario, parse_expectations
 
     expectations = parse_expectations(list(scenario.expect), str(path))
     baselines: dict[Any, Scenario] = {}
@@ -514,7 +514,7 @@ def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
     report["seeds"] = len(seeds)
     if not args.json:
         print(f"{item.path} ({item.scenario.name}, {len(seeds)} seeds)", flush=True)
-    from sim.expectations import evaluate
+    from sim.experiment.expectations import evaluate
 
     summary = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json).summary
     baselines = {key: ensemble_for(scenario, seeds, args.workers, quiet=args.json).summary

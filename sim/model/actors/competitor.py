@@ -10,8 +10,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.scenario import MarketParams
-
+from sim.config import MarketParams
 
 LEAPFROG_REACH = 0.1  # a leapfrog also targets capabilities where it trails us by less than this (coverage)
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
 
-from sim.scenario import Scenario
+from sim.config import Scenario
 
 Kind = Literal["slider", "choice", "toggle", "steps"]
 NO_CAP = "no cap"

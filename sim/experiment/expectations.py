@@ -31,8 +31,8 @@ from typing import Any
 
 from scipy.stats import norm
 
-from sim.metrics import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
+from sim.config import Scenario, ScenarioError, load_scenario
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt,

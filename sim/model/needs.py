@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from sim.scenario import MarketParams
+from sim.config import MarketParams
 
 NO_NEEDS_FIT = 0.5  # fit of a prospect who needs nothing: indifferent (0-1)
 

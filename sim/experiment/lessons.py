@@ -38,9 +38,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.config import Scenario, ScenarioError, load_scenario
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = REPO_ROOT / "docs" / "lessons"
 FILE_PATTERN = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9][a-z0-9_-]*)\.md$")
 

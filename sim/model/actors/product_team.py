@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 from scipy.special import expit
 
-from sim.scenario import Scenario
+from sim.config import Scenario
 
 PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
 SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability

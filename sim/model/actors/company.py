@@ -15,9 +15,9 @@ import mesa
 import numpy as np
 from scipy.special import expit
 
-from sim.ledger import Ledger
-from sim.market import NO_ONE, State
-from sim.scenario import Scenario
+from sim.config import Scenario
+from sim.model.ledger import Ledger
+from sim.model.population import NO_ONE, State
 
 MONTHS_PER_YEAR = 12
 RUNWAY_CAP_MONTHS = 120.0  # runway reported when the company is not burning cash (months)

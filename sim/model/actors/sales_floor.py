@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from sim.capabilities import top_missing_need
-from sim.market import DISQUALIFIED_COOLDOWN_MONTHS, NO_ONE, State
+from sim.model.needs import top_missing_need
+from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
-    from sim.model import CompanyModel
-    from sim.sales import SalesRep, Stance
+    from sim.model.actors.sales_reps import SalesRep, Stance
+    from sim.model.company_model import CompanyModel
 
+DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
 PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
 CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
 MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)

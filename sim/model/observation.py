@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import State
+from sim.model.population import State
 
 if TYPE_CHECKING:
-    from sim.model import CompanyModel
+    from sim.model.company_model import CompanyModel
 
 MONTHS_PER_YEAR = 12
 

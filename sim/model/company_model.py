@@ -14,24 +14,25 @@ description and the trace of each mechanism to its essay). One step is one month
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
-from sim.company import Company
-from sim.competitor import Competitor
-from sim.customers import CustomerBase
-from sim.market import Market, State
-from sim.metrics import summarize_run
-from sim.observe import observe
-from sim.product import ProductTeam
-from sim.recorder import Recorder
-from sim.sales import SalesRep
-from sim.sales_floor import SalesFloor
-from sim.scenario import Scenario
+from sim.config import Scenario
+from sim.model.actors.company import Company
+from sim.model.actors.competitor import Competitor
+from sim.model.actors.customers import CustomerBase
+from sim.model.actors.market import Market
+from sim.model.actors.product_team import ProductTeam
+from sim.model.actors.sales_floor import SalesFloor
+from sim.model.actors.sales_reps import SalesRep
+from sim.model.observation import observe
+from sim.model.population import State
+from sim.model.recorder import Recorder
+
+BOOL_COLUMNS = ("pmf", "pmf_signal", "alive", "commission_on", "leapfrog")  # series columns of flags
 
 
 class CompanyModel(mesa.Model):
@@ -110,25 +111,11 @@ class CompanyModel(mesa.Model):
             self.running = False
 
 
-
-@dataclass
-class RunResult:
-    """One run: the month-by-month series, its summary and its events."""
-
-    series: pd.DataFrame
-    summary: dict[str, Any]
-    events: pd.DataFrame = field(default_factory=pd.DataFrame)
-    seed: int = 0
-
-
-def run(scenario: Scenario, seed: int = 0, months: int | None = None) -> RunResult:
-    """Run one company for the scenario's horizon (or ``months``) with a given seed."""
-    if months is not None:
-        scenario = scenario.with_overrides({"months": months})
+def simulate(scenario: Scenario, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one company to the end of the scenario's horizon: its monthly series and its events."""
     model = CompanyModel(scenario, rng=seed)
     while model.running:
         model.step()
-    series = model.recorder.frame(bool_columns=("pmf", "pmf_signal", "alive", "commission_on", "leapfrog"))
-    summary = summarize_run(series, scenario.months)
-    events = pd.DataFrame(model.events, columns=None) if model.events else pd.DataFrame(columns=["month", "event"])
-    return RunResult(series=series, summary=summary, events=events, seed=seed)
+    series = model.recorder.frame(bool_columns=BOOL_COLUMNS)
+    events = pd.DataFrame(model.events) if model.events else pd.DataFrame(columns=["month", "event"])
+    return series, events

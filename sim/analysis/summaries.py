@@ -1,0 +1,267 @@
+"""Run and ensemble summaries: the flat dicts scripts, `expect:` and the dashboard read.
+
+Everything here is a pure function of what a run records: its per-month series (one row per
+month, columns named as in DESIGN.md) or the run summaries built from it. Nothing reads a flag the
+model sets; in particular the death spiral is *detected* from the series (``detect_spiral``).
+
+Conventions
+-----------
+* A run that dies stops early: its series ends at the month of death (that row has ``alive``
+  False). After that month a dead company still counts in ensemble statistics: stock and flow
+  series (cash, MRR, ARR, customers, reps, bookings, ...) count as 0 - a dead company has no ARR -
+  while rates and indices (win rate, fit, custom share, pressure, complexity) have no value and are
+  left out, so their bands describe the companies still alive. ``ZERO_AFTER_DEATH`` lists the
+  first kind; every other column is of the second kind.
+* Summaries are flat dicts of plain Python values (bool, int, float, None) so they serialise to
+  JSON as they are; NaN never leaves this module (it becomes None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest, norm
+
+from sim.analysis.spiral import detect_spiral
+
+# --- summaries ------------------------------------------------------------------------------
+
+ARR_GROWTH_LOOKBACK_MONTHS = 12  # arr_growth_12m compares the last ARR with ARR this many rows before (months)
+
+RUN_METRICS: tuple[str, ...] = (
+    "survived", "month_of_death", "months_run", "final_arr_usd", "final_mrr_usd", "peak_arr_usd",
+    "final_cash_usd", "final_customers", "cumulative_revenue_usd", "cumulative_costs_usd",
+    "profit_usd", "profit_margin", "peak_burn_usd", "mean_custom_share", "arr_growth_12m",
+    "pmf_month", "spiral", "spiral_onset_month", "total_contingent_accepted",
+    "total_contingent_converted", "total_commissions_usd",
+    "bookings_12m_usd", "revenue_12m_usd", "contingent_conversion_rate", "custom_overrun_ratio",
+    "mean_product_fit", "mean_relative_fit", "gross_margin", "total_promises_broken",
+)
+FIRST_YEAR_MONTHS = 12  # bookings_12m_usd / revenue_12m_usd sum the first this many months (months)
+
+# Rate metrics of an ensemble summary -> the stem of their Wilson interval keys (``<stem>_ci_low``).
+RATE_CI_STEMS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf"}
+
+ENSEMBLE_METRICS: tuple[str, ...] = (
+    "runs",
+    "survival_rate", "survival_ci_low", "survival_ci_high",
+    "spiral_rate", "spiral_ci_low", "spiral_ci_high",
+    "pmf_rate", "pmf_ci_low", "pmf_ci_high",
+    "median_final_arr_usd", "mean_final_arr_usd", "p10_final_arr_usd", "p90_final_arr_usd",
+    "median_month_of_death", "median_spiral_onset_month", "median_pmf_month",
+    "median_cumulative_revenue_usd", "median_peak_burn_usd", "mean_custom_share",
+    "median_profit_usd", "median_profit_margin", "median_arr_growth_12m",
+    "mean_bookings_12m_usd", "mean_revenue_12m_usd", "mean_cumulative_revenue_usd",
+    "mean_contingent_conversion_rate", "mean_custom_overrun_ratio", "mean_product_fit",
+    "sd_product_fit", "mean_relative_fit", "median_gross_margin", "mean_profit_margin",
+    "mean_promises_broken",
+)
+
+CI_Z = 1.96  # normal quantile of the 95% intervals reported in ensemble summaries
+
+
+# ============================================================================================
+# Confidence intervals
+# ============================================================================================
+
+def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (no continuity correction).
+
+    ``z`` is the two-sided normal quantile (1.96 for 95%). With ``n == 0`` nothing is known and
+    the interval is (0, 1).
+    """
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"wilson_interval needs 0 <= successes <= n, got {successes} of {n}")
+    if n == 0:
+        return 0.0, 1.0
+    level = 2.0 * float(norm.cdf(z)) - 1.0
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+# ============================================================================================
+# Run summary
+# ============================================================================================
+
+def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
+    """A flat, JSON-ready summary of one run's series (keys: ``RUN_METRICS``).
+
+    ``survived``: the series reaches ``months`` rows and its last row is alive. A run that died
+    has ``month_of_death`` = the month of its last row and final stocks (ARR, MRR, customers) of 0.
+    Columns that a model may not record (contingent deals, commissions) give None when absent.
+    """
+    if series.empty:
+        raise ValueError("summarize_run needs at least one month of series")
+    series = series.sort_values("month")
+    survived = _survived(series, months)
+    spiral, onset = detect_spiral(series)
+    revenue = _total(series, "revenue_usd")
+    costs = _total(series, "costs_usd")
+    final_arr = _last(series, "arr_usd") if survived else 0.0
+    return {
+        "survived": survived,
+        "month_of_death": None if survived else int(series["month"].iloc[-1]),
+        "months_run": len(series),
+        "final_arr_usd": final_arr,
+        "final_mrr_usd": _last(series, "mrr_usd") if survived else 0.0,
+        "peak_arr_usd": _float(series["arr_usd"].max()),
+        "final_cash_usd": _last(series, "cash_usd"),
+        "final_customers": int(_last(series, "customers")) if survived else 0,
+        "cumulative_revenue_usd": revenue,
+        "cumulative_costs_usd": costs,
+        "profit_usd": revenue - costs,
+        "profit_margin": (revenue - costs) / revenue if revenue > 0 else None,
+        "peak_burn_usd": _float(series["burn_usd"].max()),
+        "mean_custom_share": _float(series["custom_share"].mean()),
+        "arr_growth_12m": _arr_growth(series["arr_usd"], final_arr),
+        "pmf_month": _first_true_month(series, "pmf"),
+        "spiral": spiral,
+        "spiral_onset_month": onset,
+        "total_contingent_accepted": _optional_total(series, "contingent_accepted"),
+        "total_contingent_converted": _optional_total(series, "contingent_converted"),
+        "total_commissions_usd": _optional_total(series, "commissions_usd"),
+        **_pattern_metrics(series),
+    }
+
+
+def _pattern_metrics(series: pd.DataFrame) -> dict[str, Any]:
+    """Per-run quantities the MODEL.md patterns are pinned on (first year, contingent deals, fit)."""
+    first_year = series[series["month"] <= FIRST_YEAR_MONTHS]
+    accepted = _optional_total(series, "contingent_accepted")
+    converted = _optional_total(series, "contingent_converted")
+    return {
+        "bookings_12m_usd": _optional_total(first_year, "bookings_usd"),
+        "revenue_12m_usd": _optional_total(first_year, "revenue_usd"),
+        "contingent_conversion_rate": converted / accepted if accepted and converted is not None else None,
+        "custom_overrun_ratio": _ratio_of_totals(series, "custom_actual_em_delivered", "custom_estimate_em_delivered"),
+        "mean_product_fit": _optional_mean(series, "product_fit"),
+        "mean_relative_fit": _float((series["product_fit"] - series["competitor_fit"]).mean())
+        if {"product_fit", "competitor_fit"} <= set(series.columns) else None,
+        "gross_margin": _gross_margin(series),
+        "total_promises_broken": _optional_total(series, "promises_broken"),
+    }
+
+
+def _optional_mean(series: pd.DataFrame, column: str) -> float | None:
+    return _float(series[column].mean()) if column in series.columns else None
+
+
+def _ratio_of_totals(series: pd.DataFrame, top: str, bottom: str) -> float | None:
+    if top not in series.columns or bottom not in series.columns:
+        return None
+    denominator = _total(series, bottom)
+    return _total(series, top) / denominator if denominator > 0 else None
+
+
+def _gross_margin(series: pd.DataFrame) -> float | None:
+    """Revenue less cost to serve, over revenue (None without revenue or the column)."""
+    revenue = _total(series, "revenue_usd")
+    if revenue <= 0 or "cost_to_serve_usd" not in series.columns:
+        return None
+    return (revenue - _total(series, "cost_to_serve_usd")) / revenue
+
+
+def _survived(series: pd.DataFrame, months: int) -> bool:
+    last_alive = bool(series["alive"].iloc[-1]) if "alive" in series.columns else True
+    return len(series) >= months and last_alive
+
+
+def _float(value: Any) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def _last(series: pd.DataFrame, column: str) -> float:
+    return float(series[column].iloc[-1])
+
+
+def _total(series: pd.DataFrame, column: str) -> float:
+    return float(series[column].sum())
+
+
+def _optional_total(series: pd.DataFrame, column: str) -> float | None:
+    return _total(series, column) if column in series.columns else None
+
+
+def _arr_growth(arr: pd.Series, final_arr: float) -> float | None:
+    """Relative change of ARR over the last ARR_GROWTH_LOOKBACK_MONTHS rows (None if undefined)."""
+    if len(arr) <= ARR_GROWTH_LOOKBACK_MONTHS:
+        return None
+    base = float(arr.iloc[-1 - ARR_GROWTH_LOOKBACK_MONTHS])
+    return final_arr / base - 1.0 if base > 0 else None
+
+
+def _first_true_month(series: pd.DataFrame, column: str) -> int | None:
+    if column not in series.columns:
+        return None
+    flags = series[column].fillna(False).astype(bool).to_numpy()
+    return int(series["month"].to_numpy()[np.argmax(flags)]) if flags.any() else None
+
+
+# ============================================================================================
+# Ensemble summary
+# ============================================================================================
+
+def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Survival, spiral and PMF rates with 95% Wilson intervals, and medians over runs.
+
+    Keys: ``ENSEMBLE_METRICS``. Medians of quantities only some runs have (month of death, spiral
+    onset, PMF month, profit margin, ARR growth) are over the runs that have them, None if none.
+    """
+    if not summaries:
+        raise ValueError("summarize_ensemble needs at least one run summary")
+    out: dict[str, Any] = {"runs": len(summaries)}
+    out |= _rate(summaries, "survived", "survival")
+    out |= _rate(summaries, "spiral", "spiral")
+    out |= _rate([{"pmf": s.get("pmf_month") is not None} for s in summaries], "pmf", "pmf")
+    final_arr = _values(summaries, "final_arr_usd")
+    out |= {
+        "median_final_arr_usd": _stat(np.median, final_arr),
+        "mean_final_arr_usd": _stat(np.mean, final_arr),
+        "p10_final_arr_usd": _percentile(final_arr, 10),
+        "p90_final_arr_usd": _percentile(final_arr, 90),
+        "median_month_of_death": _stat(np.median, _values(summaries, "month_of_death")),
+        "median_spiral_onset_month": _stat(np.median, _values(summaries, "spiral_onset_month")),
+        "median_pmf_month": _stat(np.median, _values(summaries, "pmf_month")),
+        "median_cumulative_revenue_usd": _stat(np.median, _values(summaries, "cumulative_revenue_usd")),
+        "median_peak_burn_usd": _stat(np.median, _values(summaries, "peak_burn_usd")),
+        "mean_custom_share": _stat(np.mean, _values(summaries, "mean_custom_share")),
+        "median_profit_usd": _stat(np.median, _values(summaries, "profit_usd")),
+        "median_profit_margin": _stat(np.median, _values(summaries, "profit_margin")),
+        "median_arr_growth_12m": _stat(np.median, _values(summaries, "arr_growth_12m")),
+        "mean_bookings_12m_usd": _stat(np.mean, _values(summaries, "bookings_12m_usd")),
+        "mean_revenue_12m_usd": _stat(np.mean, _values(summaries, "revenue_12m_usd")),
+        "mean_cumulative_revenue_usd": _stat(np.mean, _values(summaries, "cumulative_revenue_usd")),
+        "mean_contingent_conversion_rate": _stat(np.mean, _values(summaries, "contingent_conversion_rate")),
+        "mean_custom_overrun_ratio": _stat(np.mean, _values(summaries, "custom_overrun_ratio")),
+        "mean_product_fit": _stat(np.mean, _values(summaries, "mean_product_fit")),
+        "sd_product_fit": _stat(np.std, _values(summaries, "mean_product_fit")),
+        "mean_relative_fit": _stat(np.mean, _values(summaries, "mean_relative_fit")),
+        "median_gross_margin": _stat(np.median, _values(summaries, "gross_margin")),
+        "mean_profit_margin": _stat(np.mean, _values(summaries, "profit_margin")),
+        "mean_promises_broken": _stat(np.mean, _values(summaries, "total_promises_broken")),
+    }
+    return out
+
+
+def _rate(summaries: list[dict[str, Any]], key: str, stem: str) -> dict[str, float]:
+    hits = sum(bool(s[key]) for s in summaries)
+    low, high = wilson_interval(hits, len(summaries))
+    return {f"{stem}_rate": hits / len(summaries), f"{stem}_ci_low": low, f"{stem}_ci_high": high}
+
+
+def _values(summaries: list[dict[str, Any]], key: str) -> list[float]:
+    """The key's values over runs, leaving out None and NaN."""
+    values = (s.get(key) for s in summaries)
+    return [float(v) for v in values if v is not None and not np.isnan(float(v))]
+
+
+def _stat(func: Callable[[list[float]], Any], values: list[float]) -> float | None:
+    return float(func(values)) if values else None
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None

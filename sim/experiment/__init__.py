@@ -1,0 +1,1 @@
+"""Running experiments: one run, ensembles, expectations, the workshop levers and lessons."""

@@ -1,0 +1,8 @@
+"""The model: CompanyModel (a mesa.Model), its actors, the cross-role mechanisms and the population.
+
+Imports only ``sim.config``; never the analysis above it.
+"""
+
+from sim.model.company_model import BOOL_COLUMNS, CompanyModel, simulate
+
+__all__ = ["BOOL_COLUMNS", "CompanyModel", "simulate"]

@@ -1,0 +1,1 @@
+"""Cross-role mechanisms, one module each, named for what they are (e.g. contingent_deals)."""

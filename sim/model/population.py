@@ -1,0 +1,76 @@
+"""The prospect population: every prospect's attributes and state, as a struct of arrays.
+
+The market owns the arrays; each prospect still decides individually, in vectorised code.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class State(IntEnum):
+    """Where a prospect is; every prospect is in exactly one state."""
+
+    UNAWARE = 0
+    LEAD = 1
+    PIPELINE = 2
+    WAITING = 3
+    CUSTOMER = 4
+    CHURNED = 5
+    LOST = 6
+    LOST_TO_COMPETITOR = 7
+
+
+NO_ONE = -1  # owner / promise / item id meaning "none"
+
+
+class Prospects:
+    """Every prospect's attributes and state, one slot per prospect, preallocated."""
+
+    def __init__(self, capacity: int, capabilities: int) -> None:
+        self.n = 0
+        self.u = np.ones((capacity, capabilities), dtype=np.float32)
+        self.seg = np.zeros(capacity, dtype=np.int8)
+        self.state = np.full(capacity, State.UNAWARE, dtype=np.int8)
+        self.budget = np.ones(capacity)
+        self.seats_wanted = np.ones(capacity)
+        self.honesty = np.zeros(capacity)
+        self.asks_custom = np.zeros(capacity, dtype=bool)
+        self.owner = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.next_contact = np.zeros(capacity, dtype=np.int32)
+        self.decide_month = np.zeros(capacity, dtype=np.int32)
+        self.seats = np.zeros(capacity)
+        self.price = np.zeros(capacity)
+        self.satisfaction = np.zeros(capacity)
+        self.start_month = np.zeros(capacity, dtype=np.int32)
+        self.closer = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.promise_cap = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.promise_due = np.zeros(capacity, dtype=np.int32)
+        self.promise_since = np.zeros(capacity, dtype=np.int32)
+        self.custom_item = np.full(capacity, NO_ONE, dtype=np.int32)
+        self.custom_bonus = np.zeros(capacity)
+        self.commissioned = np.zeros(capacity, dtype=bool)
+        self.commission_paid = np.zeros(capacity)
+        self.fit = np.zeros(capacity)
+        self.comp_fit = np.zeros(capacity)
+
+    def ensure_room(self, count: int) -> None:
+        """Grow every array (doubling) when the next arrivals would not fit."""
+        capacity = len(self.seg)
+        if self.n + count <= capacity:
+            return
+        fresh = Prospects(max(2 * capacity, self.n + count), self.u.shape[1])
+        for name, array in vars(fresh).items():
+            if isinstance(array, np.ndarray):
+                array[:capacity] = getattr(self, name)
+                setattr(self, name, array)
+
+    def mrr(self) -> np.ndarray:
+        """Monthly revenue of each customer (0 for everyone else)."""
+        n = self.n
+        return np.where(self.state[:n] == State.CUSTOMER, self.seats[:n] * self.price[:n], 0.0)
+
+    def count(self, state: State) -> int:
+        return int(np.count_nonzero(self.state[: self.n] == state))

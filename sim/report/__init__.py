@@ -1,0 +1,1 @@
+"""Presenting results: plotly figures (pure functions of result frames) and text formatting."""

@@ -33,7 +33,7 @@ what the ``sim explain`` command calls.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -108,6 +108,8 @@ class Debrief:
     spiral: bool
     spiral_onset_month: int | None
     lines: tuple[Line, ...]
+    counterfactual: str | None = None  # what the same company did with the return link cut
+    loop_attributable: bool | None = None
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -192,9 +194,29 @@ def debrief_run(series: pd.DataFrame, events: pd.DataFrame | None = None, *, nam
 
 
 def explain_run(result: Any, name: str = "") -> Debrief:
-    """The debrief of a ``RunResult`` (anything with ``.series``, ``.events`` and ``.seed``)."""
-    return debrief_run(result.series, getattr(result, "events", None), name=name,
-                       seed=getattr(result, "seed", None))
+    """The debrief of a ``RunResult`` (anything with ``.series``, ``.events`` and ``.seed``).
+
+    When its summary carries the loop attribution (``sim.run`` adds it to deaths), the debrief
+    says in one line what the same company did in the same market with the pressure link cut.
+    """
+    debrief = debrief_run(result.series, getattr(result, "events", None), name=name,
+                          seed=getattr(result, "seed", None))
+    summary = getattr(result, "summary", None) or {}
+    if summary.get("counterfactual_survived") is None:
+        return debrief
+    return replace(debrief, counterfactual=counterfactual_line(summary),
+                   loop_attributable=bool(summary.get("loop_attributable")))
+
+
+def counterfactual_line(summary: dict[str, Any]) -> str:
+    """One line: the same company, same market, with pressure cut - survives or dies when."""
+    if summary["counterfactual_survived"]:
+        outcome = "survives the whole horizon"
+    else:
+        outcome = f"dies in month {summary['counterfactual_month_of_death']}"
+    verdict = ("the death is attributable to the spiral's pressure loop"
+               if summary.get("loop_attributable") else "the pressure loop does not explain this death")
+    return f"With pressure cut, the same company in the same market {outcome}: {verdict}."
 
 
 def _events(events: pd.DataFrame | None) -> pd.DataFrame:
@@ -541,7 +563,10 @@ def render_text(debrief: Debrief) -> str:
         head = f"{who}{seed} died in month {debrief.month_of_death}: its cash ran out."
     spiral = (f" The death spiral took hold in month {debrief.spiral_onset_month}." if debrief.spiral
               else " No death spiral was detected in its series.")
-    out = [head + spiral, ""]
+    out = [head + spiral]
+    if debrief.counterfactual:
+        out.append(debrief.counterfactual)
+    out.append("")
     width = max((len(str(line.month)) for line in debrief.lines), default=1)
     for line in debrief.lines:
         out.append(f"  month {line.month:>{width}}  {line.text}")

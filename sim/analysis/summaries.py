@@ -43,13 +43,16 @@ RUN_METRICS: tuple[str, ...] = (
 FIRST_YEAR_MONTHS = 12  # bookings_12m_usd / revenue_12m_usd sum the first this many months (months)
 
 # Rate metrics of an ensemble summary -> the stem of their Wilson interval keys (``<stem>_ci_low``).
-RATE_CI_STEMS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf"}
+RATE_CI_STEMS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf",
+                                 "loop_attributable_rate": "loop_attributable"}
 
 ENSEMBLE_METRICS: tuple[str, ...] = (
     "runs",
     "survival_rate", "survival_ci_low", "survival_ci_high",
     "spiral_rate", "spiral_ci_low", "spiral_ci_high",
     "pmf_rate", "pmf_ci_low", "pmf_ci_high",
+    "loop_attributable_rate", "loop_attributable_ci_low", "loop_attributable_ci_high",
+    "loop_attributable_share_of_deaths",
     "median_final_arr_usd", "mean_final_arr_usd", "p10_final_arr_usd", "p90_final_arr_usd",
     "median_month_of_death", "median_spiral_onset_month", "median_pmf_month",
     "median_cumulative_revenue_usd", "median_peak_burn_usd", "mean_custom_share",
@@ -217,6 +220,7 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     out |= _rate(summaries, "survived", "survival")
     out |= _rate(summaries, "spiral", "spiral")
     out |= _rate([{"pmf": s.get("pmf_month") is not None} for s in summaries], "pmf", "pmf")
+    out |= _attribution_rates(summaries)
     final_arr = _values(summaries, "final_arr_usd")
     out |= {
         "median_final_arr_usd": _stat(np.median, final_arr),
@@ -245,6 +249,17 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_promises_broken": _stat(np.mean, _values(summaries, "total_promises_broken")),
     }
     return out
+
+
+def _attribution_rates(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Share of runs whose death the loop explains (None when no run was attributed)."""
+    if any(s.get("loop_attributable") is None for s in summaries):
+        return dict.fromkeys(("loop_attributable_rate", "loop_attributable_ci_low",
+                              "loop_attributable_ci_high", "loop_attributable_share_of_deaths"))
+    out = _rate(summaries, "loop_attributable", "loop_attributable")
+    deaths = [s for s in summaries if not s["survived"]]
+    share = sum(bool(s["loop_attributable"]) for s in deaths) / len(deaths) if deaths else None
+    return out | {"loop_attributable_share_of_deaths": share}
 
 
 def _rate(summaries: list[dict[str, Any]], key: str, stem: str) -> dict[str, float]:

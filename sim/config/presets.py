@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+# sales_led: contingent acceptance is low when nothing presses (0.1, about 0.18 under a 10%
+# commission) and full felt pressure commits to every request: the return link of the spiral
+# carries the weight, and `policy.pressure_response: 0` cuts it (docs/MODEL.md, the loop).
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "sales_led": {
         "company": {"hiring": "on_pressure", "low_burn_until_pmf": False, "initial_reps": 3},
         "sales": {"commission_timing": "immediate", "commission_basis": "booking",
-                  "contingent_acceptance": 0.8, "promise_horizon_months": 12, "targeting": "any"},
+                  "contingent_acceptance": 0.1, "promise_horizon_months": 12, "targeting": "any"},
         "product": {"custom_capacity_cap": 1.0, "bet_limit_usd": None},
-        "policy": {"feedback_meetings": False, "pressure_response": 1.0, "custom_decider": "sales"},
+        "policy": {"feedback_meetings": False, "pressure_response": 1.0, "pressure_acceptance_add": 1.0,
+                   "custom_decider": "sales"},
     },
     "product_led": {
         "company": {"hiring": "after_pmf", "low_burn_until_pmf": True},

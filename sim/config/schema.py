@@ -175,7 +175,7 @@ class SalesParams(_Section):
     commission_fit_drop: float = Field(0.12, ge=0, le=1, description="how far a 10% commission lowers the fit a rep accepts (0-1)")
     max_discount: float = Field(0.15, ge=0, le=0.9, description="deepest discount a rep gives with no incentive or pressure (share)")
     commission_discount_add: float = Field(0.15, ge=0, le=0.9, description="extra discount a 10% commission makes a rep give (share)")
-    commission_contingent_boost: float = Field(1.0, ge=0, le=5, description="relative increase in contingent deals a 10% commission causes (ratio)")
+    commission_contingent_boost: float = Field(1.0, ge=0, le=5, description="relative increase in the odds of committing to a contingent request that a 10% commission causes (ratio) [000, 001]")
     perception_noise: float = Field(0.1, ge=0, le=1, description="noise in a rep's read of a prospect's fit (fit units)")
     skill_sd: float = Field(0.3, ge=0, le=3, description="spread of rep skill (logit)")
     attrition_annual: float = Field(0.22, ge=0, le=1, description="yearly attrition of a rep at quota (share/year)")
@@ -226,11 +226,11 @@ class PolicyParams(_Section):
 
     feedback_meetings: bool = Field(False, description="structured sales-product feedback every month [000, 002, 003]")
     feedback_perception_factor: float = Field(1.0, ge=0, le=1, description="with feedback meetings, reps misjudge a prospect's fit this much less: they know what the product does today (ratio) [003]")
-    pressure_response: float = Field(0.5, ge=0, le=1, description="how strongly pressure bends sales policy: lower bar, wider targeting, longer promises (0-1) [000, 001]")
+    pressure_response: float = Field(0.5, ge=0, le=1, description="how much of the pressure reaches behaviour (felt pressure = pressure x this): lower fit bar, deeper discounts, longer promises, wider targeting, hiring on pressure, more contingent commitments; 0 cuts the return link of the spiral (0-1) [000, 001]")
     custom_decider: Literal["sales", "product"] = Field("sales", description="sales commits contingent deals, or product judges each as a bet on market value [001]")
     pressure_promise_months: float = Field(6, ge=0, le=36, description="months full pressure adds to the promise horizon (months)")
     pressure_fit_drop: float = Field(0.15, ge=0, le=1, description="how far full pressure lowers the fit reps accept (0-1)")
-    pressure_acceptance_add: float = Field(0.4, ge=0, le=1, description="contingent acceptance full pressure adds (share)")
+    pressure_acceptance_add: float = Field(0.4, ge=0, le=1, description="share of the remaining gap to committing to every contingent request that full felt pressure closes (share) [001]")
     pressure_discount_add: float = Field(0.1, ge=0, le=0.9, description="extra discount reps give under full pressure (share)")
     pressure_widen: float = Field(0.5, ge=0, le=1, description="pressure above which focused targeting widens to every segment (0-1)")
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.attribution import ATTRIBUTION_KEYS, CUT_LINK, attribution, needs_counterfactual
 from sim.analysis.summaries import summarize_run
 from sim.config import Scenario
 from sim.model import simulate
@@ -22,10 +23,28 @@ class RunResult:
     seed: int = 0
 
 
-def run(scenario: Scenario, seed: int = 0, months: int | None = None) -> RunResult:
-    """Run one company for the scenario's horizon (or ``months``) with a given seed."""
+def run(scenario: Scenario, seed: int = 0, months: int | None = None,
+        attribute: bool = True) -> RunResult:
+    """Run one company for the scenario's horizon (or ``months``) with a given seed.
+
+    ``attribute``: when the company dies with the return link live, rerun the same seed with the
+    link cut and add the attribution keys to the summary (``loop_attributable``, ...). Without
+    it the keys are None.
+    """
     if months is not None:
         scenario = scenario.with_overrides({"months": months})
     series, events = simulate(scenario, seed=seed)
-    return RunResult(series=series, summary=summarize_run(series, scenario.months), events=events,
-                     seed=seed)
+    summary = summarize_run(series, scenario.months)
+    summary |= _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
+    return RunResult(series=series, summary=summary, events=events, seed=seed)
+
+
+def counterfactual(scenario: Scenario, seed: int) -> RunResult:
+    """The same company in the same world (same seed) with the return link cut."""
+    return run(scenario.with_overrides(CUT_LINK), seed=seed, attribute=False)
+
+
+def _attribution(scenario: Scenario, seed: int, summary: dict[str, Any]) -> dict[str, Any]:
+    if not needs_counterfactual(summary, scenario.policy.pressure_response):
+        return attribution(summary, None)
+    return attribution(summary, counterfactual(scenario, seed).summary)

@@ -31,16 +31,18 @@ from sim.model.actors.sales_reps import SalesRep
 from sim.model.observation import observe
 from sim.model.population import State
 from sim.model.recorder import Recorder
+from sim.model.streams import Streams
 
 BOOL_COLUMNS = ("pmf", "pmf_signal", "alive", "commission_on", "leapfrog")  # series columns of flags
 
 
 class CompanyModel(mesa.Model):
-    """The company-dynamics model. ``rng`` seeds everything; the same seed gives the same run."""
+    """The company-dynamics model. ``rng`` seeds every stream; the same seed gives the same run and world."""
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)
         self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
+        self.streams = Streams.spawn(rng)  # one stream per source of randomness (common random numbers)
         self.month = 0
         self.events: list[dict[str, Any]] = []
         self.roadmap_shipped_this_month = 0

@@ -17,6 +17,7 @@ from scipy.special import expit
 
 from sim.config import Scenario
 from sim.model.ledger import Ledger
+from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
 
 MONTHS_PER_YEAR = 12
@@ -82,7 +83,7 @@ class Company(mesa.Agent):
         every = list(range(len(market.segments)))
         if self.sales.targeting == "any":
             return every
-        if self.pressure * self.policy.pressure_response > self.policy.pressure_widen:
+        if felt_pressure(self) > self.policy.pressure_widen:
             return every
         return [market.segment_names.index(self.sales.focus_segment)]
 
@@ -112,11 +113,7 @@ class Company(mesa.Agent):
             self.model.log("pmf", share=round(share, 3))
 
     def _update_pressure(self) -> None:
-        plan = self.plan_mrr(self.model.month)
-        gap = float(np.clip((plan - self.mrr()) / plan, 0.0, 1.0)) if plan > 0 else 0.0
-        fuse = float(np.clip((self.p.pressure_runway_months - self.runway) / self.p.pressure_runway_months, 0.0, 1.0))
-        reading = self.p.pressure_gap_weight * gap + (1.0 - self.p.pressure_gap_weight) * fuse
-        self.pressure += self.p.pressure_smoothing * (reading - self.pressure)
+        self.pressure += self.p.pressure_smoothing * (pressure_reading(self) - self.pressure)
 
     def _may_hire(self) -> bool:
         reps = len(self.model.reps())
@@ -138,7 +135,7 @@ class Company(mesa.Agent):
         if rule == "plan":
             return cadence_due
         if rule == "on_pressure":
-            return self.pressure > self.p.pressure_hire_threshold
+            return felt_pressure(self) > self.p.pressure_hire_threshold
         return self.pmf_month is not None and self._leads_waiting()
 
     def _leads_waiting(self) -> bool:
@@ -260,7 +257,7 @@ class Company(mesa.Agent):
             return
         self.next_raise_month = month + p.raise_retry_months
         odds = self.traction_odds()
-        if self.model.rng.random() < odds:
+        if self.model.streams.funding.random() < odds:
             self.rounds += 1
             self.ledger.post("funding_usd", p.funding_round_usd)
             self.model.product.engineers = min(p.max_engineers, self.model.product.engineers + p.engineers_hired_per_round)

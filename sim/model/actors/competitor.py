@@ -32,9 +32,9 @@ class Competitor(mesa.Agent):
         """Ship this month's roadmap items, and maybe a leapfrog release."""
         market = self.model.market
         demand = market.segment_weights(list(range(len(market.segments)))) @ market.needs.prob
-        for _ in range(int(self.model.rng.poisson(self.params.competitor_items_per_month))):
+        for _ in range(int(self.model.streams.competitor.poisson(self.params.competitor_items_per_month))):
             self._build(demand)
-        self.leapfrog_this_month = bool(self.model.rng.random() < self.params.leapfrog_prob)
+        self.leapfrog_this_month = bool(self.model.streams.competitor.random() < self.params.leapfrog_prob)
         if self.leapfrog_this_month:
             self._leapfrog(demand)
 

@@ -98,7 +98,7 @@ class CustomerBase(mesa.Agent):
         """A waiting buyer may take the rival's product rather than wait any longer [001, 002]."""
         pr, p = self.model.market.prospects, self.model.market.params
         pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        return self.model.rng.random(idx.size) < np.minimum(1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE)
+        return self.model.streams.customers.random(idx.size) < np.minimum(1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE)
 
     def _settle_promises(self) -> None:
         pr = self.model.market.prospects
@@ -126,7 +126,7 @@ class CustomerBase(mesa.Agent):
         shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
         pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
         hazard = self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall) + p.competitor_steal_rate * pull
-        gone = idx[self.model.rng.random(idx.size) < np.minimum(hazard, 1.0)]
+        gone = idx[self.model.streams.customers.random(idx.size) < np.minimum(hazard, 1.0)]
         self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
         pr.state[gone] = State.CHURNED
         pr.promise_cap[gone] = NO_ONE
@@ -162,7 +162,7 @@ class CustomerBase(mesa.Agent):
         pr.custom_bonus[i] += (1.0 - self.model.product.coverage[item.capability]) / max(int(needs.sum()), 1)
         on_time = self.model.month <= item.due_month + self.model.config.sales.promise_grace_months
         chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
-        converted = bool(self.model.rng.random() < chance)
+        converted = bool(self.model.streams.customers.random() < chance)
         if converted:
             self.contingent_converted += 1
             self.model.company.book_expansion(i, pr.seats_wanted[i])

@@ -30,7 +30,7 @@ class Market(mesa.Agent):
         self.params = p
         self.segments = list(p.segments.values())
         self.segment_names = list(p.segments)
-        self.needs = NeedSpace(p, model.rng)
+        self.needs = NeedSpace(p, model.streams.needs)
         capacity = self._capacity(scenario)
         self.prospects = Prospects(capacity, p.capabilities)
         self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
@@ -52,7 +52,7 @@ class Market(mesa.Agent):
 
     def _add(self, segment: int, count: int) -> None:
         """New prospects of one segment enter as UNAWARE with their own needs, budget and seats."""
-        pr, seg, rng = self.prospects, self.segments[segment], self.model.rng
+        pr, seg, rng = self.prospects, self.segments[segment], self.model.streams.arrivals
         if count <= 0:
             return
         pr.ensure_room(count)
@@ -69,11 +69,11 @@ class Market(mesa.Agent):
     # -- monthly phase ------------------------------------------------------------------------
     def step(self) -> None:
         """Needs drift and coverage dates, new prospects arrive, some unaware prospects become leads."""
-        self.needs.drift(self.model.rng)
+        self.needs.drift(self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
         for s, seg in enumerate(self.segments):
-            self._add(s, int(self.model.rng.poisson(seg.arrivals_per_month * self.params.size_scale)))
+            self._add(s, int(self.model.streams.arrivals.poisson(seg.arrivals_per_month * self.params.size_scale)))
         self._spread_awareness()
 
     def _spread_awareness(self) -> None:
@@ -81,7 +81,7 @@ class Market(mesa.Agent):
         customers = pr.count(State.CUSTOMER)
         rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
         unaware = np.flatnonzero(pr.state[: pr.n] == State.UNAWARE)
-        woke = unaware[self.model.rng.random(unaware.size) < rate]
+        woke = unaware[self.model.streams.awareness.random(unaware.size) < rate]
         pr.state[woke] = State.LEAD
 
     def update_fit(self, only_committed: bool = False) -> None:

@@ -66,7 +66,7 @@ class ProductTeam(mesa.Agent):
         self.coverage = self._initial_coverage(scenario)
         self.complexity = 0.0
         truth = model.market.needs.logit
-        self.estimate = truth + model.rng.normal(0.0, self.p.knowledge_noise, truth.shape)
+        self.estimate = truth + model.streams.knowledge.normal(0.0, self.p.knowledge_noise, truth.shape)
         self.queue: list[CustomItem] = []
         self.current: RoadmapItem | None = None
         self.next_item_id = 0
@@ -186,7 +186,7 @@ class ProductTeam(mesa.Agent):
     def _outcome(self) -> float:
         """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones average out [001]."""
         sd = self.p.item_outcome_sd
-        return float(np.exp(sd * self.model.rng.standard_normal() - sd * sd / 2.0))
+        return float(np.exp(sd * self.model.streams.effort.standard_normal() - sd * sd / 2.0))
 
     def _measure(self, item: RoadmapItem) -> None:
         """A shipped experiment shows what its capability is really worth; a poor one is killed."""
@@ -247,7 +247,7 @@ class ProductTeam(mesa.Agent):
             return
         truth = self.model.market.needs.logit
         noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
-        observed = truth + self.model.rng.normal(0.0, noise, truth.shape)
+        observed = truth + self.model.streams.knowledge.normal(0.0, noise, truth.shape)
         self.estimate += rate * (observed - self.estimate)
 
     def learning_rate(self) -> float:
@@ -262,7 +262,7 @@ class ProductTeam(mesa.Agent):
     # -- contingent requests ---------------------------------------------------------------------
     def draft_request(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
         """Scope a 'buy if you build X' request; its real effort overruns the estimate (heavy-tailed)."""
-        rng = self.model.rng
+        rng = self.model.streams.effort
         factor = self.p.customizable_effort_factor if self.p.customizable_architecture else 1.0
         estimate = segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
         overrun = self.p.overrun_median * float(np.exp(self.p.overrun_sigma * rng.standard_normal()))
@@ -297,7 +297,7 @@ class ProductTeam(mesa.Agent):
         mean = self.p.custom_generality
         if mean <= 0:
             return 0.0
-        return float(self.model.rng.beta(1.0, (1.0 - mean) / mean)) if mean < 1 else 1.0
+        return float(self.model.streams.effort.beta(1.0, (1.0 - mean) / mean)) if mean < 1 else 1.0
 
     def drop_items_of(self, customer: int) -> None:
         """The customer left: stop building what only they asked for."""

@@ -20,8 +20,9 @@ from sim.model.needs import top_missing_need
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
-    from sim.model.actors.sales_reps import SalesRep, Stance
+    from sim.model.actors.sales_reps import SalesRep
     from sim.model.company_model import CompanyModel
+    from sim.model.mechanisms.pressure import Stance
 
 DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
 PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
@@ -55,7 +56,7 @@ class SalesFloor:
     # -- prospecting ---------------------------------------------------------------------------------
     def _prospect(self, stance: Stance) -> None:
         """Each rep contacts its share of a random draw of leads; it qualifies those that look good."""
-        market, rng, pr = self.model.market, self.model.rng, self.model.market.prospects
+        market, rng, pr = self.model.market, self.model.streams.deals, self.model.market.prospects
         leads = market.available_leads(stance.segments)
         total = min(sum(self.wants), leads.size)
         if total <= 0:
@@ -74,7 +75,7 @@ class SalesFloor:
             return
         pr = self.model.market.prospects
         cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.rng.standard_gamma(CYCLE_SHAPE, idx.size) * (cycle / CYCLE_SHAPE)
+        months = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size) * (cycle / CYCLE_SHAPE)
         pr.state[idx] = State.PIPELINE
         pr.owner[idx] = rep_ids
         pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
@@ -106,7 +107,7 @@ class SalesFloor:
         """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""
         if idx.size == 0:
             return
-        market, rng = self.model.market, self.model.rng
+        market, rng = self.model.market, self.model.streams.deals
         pr, mp = market.prospects, market.params
         promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
         need_discount = np.clip(1.0 - pr.budget[idx], 0.0, MAX_NEEDED_DISCOUNT)
@@ -191,7 +192,7 @@ class SalesFloor:
         """'Buy if you build X': commit (a small first order now) or let the deal go."""
         if idx.size == 0:
             return
-        market, product, rng = self.model.market, self.model.product, self.model.rng
+        market, product, rng = self.model.market, self.model.product, self.model.streams.deals
         pr = market.prospects
         wanted = top_missing_need(market.needs_of(idx), product.coverage)
         for i, k in zip(idx.tolist(), wanted.tolist()):

@@ -10,31 +10,15 @@ attainment (002_23429537579b20f1.txt). Deal-contingent requests come from
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
 from sim.config import Scenario
+from sim.model.mechanisms.pressure import Stance, read_stance
 from sim.model.population import NO_ONE, State
 
-REFERENCE_COMMISSION = 0.10  # commission rate whose behavioural effects the sales levers state
-LEARNING_MODE_MIN_FIT_ADD = 0.05  # reps in discovery only work prospects that fit a little better
 ATTAINMENT_WINDOW = 3  # months of bookings that count for quota attainment (months)
 MONTHS_PER_YEAR = 12
-
-
-@dataclass(frozen=True)
-class Stance:
-    """How a rep sells this month: the bar, the discount, contingent deals and promises."""
-
-    commission_on: bool
-    learning: bool
-    min_fit: float
-    max_discount: float
-    contingent_acceptance: float
-    promise_horizon: float
-    segments: list[int]
 
 
 class SalesRep(mesa.Agent):
@@ -43,7 +27,7 @@ class SalesRep(mesa.Agent):
     def __init__(self, model: mesa.Model, scenario: Scenario) -> None:
         super().__init__(model)
         self.p = scenario.sales
-        self.skill = float(model.rng.normal(0.0, self.p.skill_sd))
+        self.skill = float(model.streams.reps.normal(0.0, self.p.skill_sd))
         self.hired_month = model.month
         self.booked_mrr: list[float] = []
         self.quota_mrr: list[float] = []
@@ -67,26 +51,8 @@ class SalesRep(mesa.Agent):
         """Commission, pressure and governance set this month's selling behaviour (same for all reps)."""
         company = self.model.company
         if company.stance_month != self.model.month:
-            company.stance, company.stance_month = self._read_stance(), self.model.month
+            company.stance, company.stance_month = read_stance(company), self.model.month
         return company.stance
-
-    def _read_stance(self) -> Stance:
-        company, p = self.model.company, self.p
-        on = company.commission_on()
-        incentive = p.commission_rate / REFERENCE_COMMISSION if on else 0.0
-        bend = company.pressure * company.policy.pressure_response
-        learning = not on and p.commission_timing == "after_pmf"
-        min_fit = p.min_fit - p.commission_fit_drop * incentive - company.policy.pressure_fit_drop * bend
-        acceptance = p.contingent_acceptance * (1 + p.commission_contingent_boost * incentive)
-        return Stance(
-            commission_on=on, learning=learning,
-            min_fit=min_fit + (LEARNING_MODE_MIN_FIT_ADD if learning else 0.0),
-            max_discount=min(0.9, p.max_discount + p.commission_discount_add * incentive
-                             + company.policy.pressure_discount_add * bend),
-            contingent_acceptance=min(1.0, acceptance + company.policy.pressure_acceptance_add * bend),
-            promise_horizon=p.promise_horizon_months + company.policy.pressure_promise_months * bend,
-            segments=company.target_segments(),
-        )
 
     # -- monthly phase -----------------------------------------------------------------------------
     def step(self) -> None:
@@ -96,7 +62,7 @@ class SalesRep(mesa.Agent):
         vectorised pass (each prospect still decides on its own; see sim/sales_floor.py).
         """
         room = int(self.p.rep_capacity_deals * self.ramp()) - self.model.market.open_deal_count(self.unique_id)
-        want = min(room, int(self.model.rng.poisson(self.p.leads_per_month * self.ramp())))
+        want = min(room, int(self.model.streams.reps.poisson(self.p.leads_per_month * self.ramp())))
         self.month_booked = 0.0
         self.model.sales_floor.enlist(self, max(want, 0))
 
@@ -117,7 +83,7 @@ class SalesRep(mesa.Agent):
         attained = self.attainment()
         if attained is not None and not self.is_ramping():
             monthly *= 1.0 + self.p.missed_quota_attrition * max(0.0, 1.0 - attained)
-        return bool(self.model.rng.random() < monthly)
+        return bool(self.model.streams.reps.random() < monthly)
 
     def hand_back_deals(self) -> None:
         """A leaving rep's open deals go back to the lead pool."""

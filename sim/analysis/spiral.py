@@ -17,7 +17,10 @@ import pandas as pd
 SMOOTH_MONTHS = 3                # centred rolling mean applied to every signal first (months, odd)
 SMOOTH_WIN_RATE_MONTHS = 9       # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
 LINK_WINDOW_MONTHS = 8           # a link's move: change across this many months centred on the month
-SUSTAIN_MONTHS = 4               # the whole chain must hold this many consecutive months (months)
+SUSTAIN_MONTHS = 4               # a link starts when it moves this many consecutive months (months)
+ORDER_SLACK_MONTHS = 4           # a link may seem to start this much before the one it follows: the
+#                                  centred link window blurs starts by half its width (months)
+PAUSE_MONTHS = 3                 # a new wave of custom work follows this many months without a rise (months)
 EARLIEST_ONSET_MONTH = 6         # start-up months (few deals, no plan yet) cannot date an onset (month)
 MAX_GAP_MONTHS = 1               # a break this short (one noisy month) does not end a stretch (months)
 MIN_CUSTOM_SHARE = 0.25          # least custom share of engineering for the loop to have taken over (share)
@@ -32,39 +35,80 @@ DEALS_COLUMN = "deals_decided"  # optional: weights each month's win rate by its
 
 
 def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
-    """Whether the death-spiral loop took over in this run, and its onset month.
+    """Whether the death-spiral loop closed in this run, and the month it closed.
 
     Read from the series alone (columns ``SPIRAL_COLUMNS``). Custom share, relative fit and
-    pressure are gap-filled and smoothed by a centred rolling mean of SMOOTH_MONTHS. The win
-    rate, a ratio of few deals, is pooled over SMOOTH_WIN_RATE_MONTHS centred months: wins /
-    decided deals when the series has ``deals_decided``, else the mean of the months that have a
-    win rate (a month with no decided deal has none); windows without a deal are interpolated.
-    A link holds in month t when its smoothed signal moved the damaging way across the
-    LINK_WINDOW_MONTHS centred on t (clamped to the series at either end) by at least:
+    pressure are gap-filled and smoothed by a centred rolling mean of SMOOTH_MONTHS; the win rate,
+    a ratio of few deals, is pooled over SMOOTH_WIN_RATE_MONTHS centred months (wins / decided
+    deals when the series has ``deals_decided``). A link moves in month t when its smoothed
+    signal moved the damaging way across the LINK_WINDOW_MONTHS centred on t by at least:
 
-    * custom share up by MIN_CUSTOM_SHARE_RISE, or pinned at >= HIGH_CUSTOM_SHARE and not falling
-      by that much; and at least MIN_CUSTOM_SHARE of engineering;
+    * custom share up by MIN_CUSTOM_SHARE_RISE, at MIN_CUSTOM_SHARE of engineering or more;
     * relative fit (product_fit - competitor_fit) down by MIN_RELATIVE_FIT_DROP;
     * win rate down by MIN_WIN_RATE_DROP;
-    * pressure up by MIN_PRESSURE_RISE, or pinned at >= HIGH_PRESSURE and not easing by that much.
+    * pressure up by MIN_PRESSURE_RISE, or held at HIGH_PRESSURE or more without easing.
 
-    The loop took over when all four links hold for SUSTAIN_MONTHS consecutive months (a break of
-    at most MAX_GAP_MONTHS inside a stretch is bridged); the onset is the first month of the first
-    such stretch: the first month the whole chain holds. Near the start the window is clamped,
-    so a loop running from the first months (start-up moves included) dates from there. Series
-    too short to show a link window plus a sustained stretch, or with a signal (or every win
-    rate) missing throughout, give (False, None).
+    A link *starts* in the first month of a stretch of SUSTAIN_MONTHS in which it moves, after
+    PAUSE_MONTHS in which it did not (breaks of MAX_GAP_MONTHS bridged). The loop closed when the links start **in the loop's order**:
+    custom share up, then relative fit down, then win rate down, then pressure up, each starting no more than ORDER_SLACK_MONTHS before the
+    one it follows (pressure may already be moving), then a *new*
+    rise of custom share that starts after pressure's. The date is that last start: the
+    month more custom work followed the pressure. Co-movement is not enough: a rival improving on
+    its own while custom share stays pinned, or the links moving in the reverse order, is not a
+    spiral. Too-short series or a signal missing throughout give (False, None).
     """
     signals = _spiral_signals(series)
     if signals is None or len(signals[0]) < LINK_WINDOW_MONTHS + SUSTAIN_MONTHS:
         return False, None
     months, values = signals
-    chain = _bridge_gaps(_chain_holds(values)) & (months >= EARLIEST_ONSET_MONTH)
-    held = np.convolve(chain.astype(int), np.ones(SUSTAIN_MONTHS, dtype=int), mode="valid")
-    stretch = held >= SUSTAIN_MONTHS
-    if not stretch.any():
+    links = _links(values)
+    start = int(np.argmax(months >= EARLIEST_ONSET_MONTH)) if (months >= EARLIEST_ONSET_MONTH).any() else None
+    if start is None:
         return False, None
-    return True, int(months[int(np.argmax(stretch))])
+    at = start
+    for k, moving in enumerate(links):
+        last = k == len(links) - 1
+        earliest = at + 1 if last else max(start, at - ORDER_SLACK_MONTHS) if k else at
+        found = _first_start(moving, earliest, fresh=k != _PRESSURE)
+        if found is None:
+            return False, None
+        at = max(at, found)
+    return True, int(months[at])
+
+
+def _links(signals: np.ndarray) -> list[np.ndarray]:
+    """The loop's links in order, each as 'moving the damaging way' per month (bridged)."""
+    change = _centred_change(signals)
+    custom = signals[:, _CUSTOM]
+    custom_up = (change[:, _CUSTOM] >= MIN_CUSTOM_SHARE_RISE) & (custom >= MIN_CUSTOM_SHARE)
+    fit_down = change[:, _FIT] <= -MIN_RELATIVE_FIT_DROP
+    win_down = change[:, _WIN] <= -MIN_WIN_RATE_DROP
+    pressure_up = _pushing(signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE)
+    custom_up = _bridge_gaps(custom_up)
+    return [custom_up, _bridge_gaps(fit_down), _bridge_gaps(win_down), _bridge_gaps(pressure_up), custom_up]
+
+
+def _first_start(moving: np.ndarray, at: int, fresh: bool = True) -> int | None:
+    """First month >= ``at`` that begins a sustained move: a run of at least SUSTAIN_MONTHS of
+    movement, after PAUSE_MONTHS without sustained movement (shorter blips are noise). Not
+    ``fresh``: any month >= ``at`` inside such a run (pressure is a level that may already be high)."""
+    sustained = _sustained(moving)
+    for i in range(at, len(moving)):
+        if not sustained[i]:
+            continue
+        if not fresh or (i == 0 or not sustained[i - 1]) and not sustained[max(0, i - PAUSE_MONTHS):i].any():
+            return i
+    return None
+
+
+def _sustained(moving: np.ndarray) -> np.ndarray:
+    """Months inside runs of at least SUSTAIN_MONTHS consecutive moving months."""
+    out = np.zeros(len(moving), dtype=bool)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], moving.astype(int), [0]))))
+    for begin, end in zip(edges[::2], edges[1::2], strict=True):
+        if end - begin >= SUSTAIN_MONTHS:
+            out[begin:end] = True
+    return out
 
 
 # Column order of the signal matrix detect_spiral works on.
@@ -136,18 +180,6 @@ def _centred_sum(values: np.ndarray, window: int) -> np.ndarray:
 def _centred_mean(values: np.ndarray, window: int) -> np.ndarray:
     """Centred rolling mean over `window` (odd) months, over fewer months near either end."""
     return _centred_sum(values, window) / _centred_sum(np.ones(len(values)), window)
-
-
-def _chain_holds(signals: np.ndarray) -> np.ndarray:
-    """Per month: do all four links of the loop hold?"""
-    change = _centred_change(signals)
-    custom = signals[:, _CUSTOM]
-    custom_up = _pushing(custom, change[:, _CUSTOM], MIN_CUSTOM_SHARE_RISE, HIGH_CUSTOM_SHARE)
-    custom_up &= custom >= MIN_CUSTOM_SHARE
-    fit_down = change[:, _FIT] <= -MIN_RELATIVE_FIT_DROP
-    win_down = change[:, _WIN] <= -MIN_WIN_RATE_DROP
-    pressure_up = _pushing(signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE)
-    return custom_up & fit_down & win_down & pressure_up
 
 
 def _centred_change(signals: np.ndarray) -> np.ndarray:

@@ -220,4 +220,5 @@ class SalesFloor:
         self.model.log("contingent_accepted", customer=i, rep=rep,
                        segment=self.model.market.segment_names[pr.seg[i]], seats_now=int(seats),
                        seats_promised=int(pr.seats_wanted[i]), estimate_em=round(item.estimate_em, 1),
+                       actual_em=round(item.actual_em, 1),
                        due_month=item.due_month)

@@ -364,11 +364,11 @@ def test_check_holds_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str
           "  - {vs: {sales.commission_rate: 0.05}, check: survival_rate diff >= -1}\n")
     code, out, err = run_cli(["check", str(tmp_path / "good.yaml")], capsys)
     assert code == EXIT_OK, err
-    assert out.count("holds") >= 3 and "3 assertion(s): 3 hold, 0 fail" in out and " s)" in out
+    assert out.count("holds") >= 3 and "3 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 0 fail" in out and " s)" in out
     write(tmp_path / "bad.yaml", CHECK_HEADER + "expect: [survival_rate > 1]\n")
     code, out, _ = run_cli(["check", str(tmp_path)], capsys)
     assert code == EXIT_EXPECTATION_FAILED
-    assert "FAILS" in out and "4 assertion(s): 3 hold, 1 fail" in out
+    assert "FAILS" in out and "4 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 1 fail" in out
 
 
 def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -214,3 +214,17 @@ def test_results_serialise_to_json() -> None:
     results = evaluate(items, summary, {items[1].baseline.key: summary})
     payload = json.dumps([r.to_dict() for r in results], default=str, allow_nan=False)
     assert "expect[1]" in payload and isinstance(items[1].baseline, Baseline)
+
+
+def test_a_known_gap_passes_while_it_does_not_hold_and_fails_once_it_does() -> None:
+    from sim.experiment.expectations import evaluate_one, parse_expectations
+
+    item = {"vs": {"sales.commission_rate": 0.2}, "check": "survival_rate diff < 0", "gap": "not shown yet"}
+    (gap,) = parse_expectations([item], "f.yaml")
+    assert gap.gap == "not shown yet"
+    still_open = evaluate_one(gap, {"survival_rate": 0.5, "runs": 8}, {"survival_rate": 0.4, "runs": 8})
+    assert not still_open.holds and still_open.ok and still_open.describe().startswith("gap")
+    closed = evaluate_one(gap, {"survival_rate": 0.3, "runs": 8}, {"survival_rate": 0.4, "runs": 8})
+    assert closed.holds and not closed.ok and "GAP CLOSED" in closed.describe()
+    with pytest.raises(ScenarioError, match="gap"):
+        parse_expectations([{**item, "gap": ""}], "f.yaml")

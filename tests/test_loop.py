@@ -102,3 +102,19 @@ def test_cutting_the_revenue_gap_from_pressure_weakens_the_loop(pairs) -> None:
     # pressure, less custom work (survival moves little: +0.09 on seeds 1000-1031, not pinned).
     mean, _, high = _paired_interval(_custom_share(pairs["no_gap_pressure"]), _custom_share(pairs["sales_led"]))
     assert mean <= -CUSTOM_SHARE_DROP and high < 0
+
+
+TIPPING_ACCEPTANCE = 0.2  # a point just past the 6-engineer threshold (about 0.07), before the 12-engineer one (about 0.17)
+SLACK_SURVIVAL_GAIN = 0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031)
+
+
+def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
+    seeds = range(1000, 1032)
+
+    def alive(engineers: int) -> np.ndarray:
+        scenario = preset("sales_led").with_overrides(
+            {"sales.contingent_acceptance": TIPPING_ACCEPTANCE, "company.initial_engineers": engineers})
+        return np.array([run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float)
+
+    mean, low, _ = _paired_interval(alive(12), alive(6))
+    assert mean >= SLACK_SURVIVAL_GAIN and low > 0

@@ -23,18 +23,31 @@ from sim.model import CompanyModel
 SEEDS: tuple[int, ...] = tuple(range(16))  # default ensemble: 16 seeds, the same on every arm
 
 
-def run_arm(base: Scenario, overrides: Mapping[str, Any] | None = None, *, seeds: Iterable[int] = SEEDS,
-            months: int | None = None) -> list[RunResult]:
+def run_arm(
+    base: Scenario,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    seeds: Iterable[int] = SEEDS,
+    months: int | None = None,
+) -> list[RunResult]:
     """One arm: the base scenario with ``overrides`` applied, run once per seed."""
     scenario = base.with_overrides(dict(overrides)) if overrides else base
     return [run(scenario, seed=seed, months=months) for seed in seeds]
 
 
-def run_arms(base: Scenario, arms: Mapping[str, Mapping[str, Any]], *, seeds: Iterable[int] = SEEDS,
-             months: int | None = None) -> dict[str, list[RunResult]]:
+def run_arms(
+    base: Scenario,
+    arms: Mapping[str, Mapping[str, Any]],
+    *,
+    seeds: Iterable[int] = SEEDS,
+    months: int | None = None,
+) -> dict[str, list[RunResult]]:
     """Several arms over the same seeds: ``{"name": {dotted.key: value}}`` -> runs per arm."""
     seeds = tuple(seeds)
-    return {name: run_arm(base, overrides, seeds=seeds, months=months) for name, overrides in arms.items()}
+    return {
+        name: run_arm(base, overrides, seeds=seeds, months=months)
+        for name, overrides in arms.items()
+    }
 
 
 def per_seed(runs: list[RunResult], metric: Callable[[RunResult], float]) -> np.ndarray:
@@ -67,17 +80,24 @@ class Paired:
         return float(np.mean(self.diff > 0))
 
     def __str__(self) -> str:  # shown in assertion messages
-        return (f"a={np.mean(self.a):.4g}±{np.std(self.a, ddof=1):.3g} b={np.mean(self.b):.4g}±{np.std(self.b, ddof=1):.3g} "
-                f"a-b={self.mean_diff:.4g}±{self.sd_diff:.3g} (a>b in {self.share_positive:.0%} of {self.diff.size} seeds)")
+        return (
+            f"a={np.mean(self.a):.4g}±{np.std(self.a, ddof=1):.3g} "
+            f"b={np.mean(self.b):.4g}±{np.std(self.b, ddof=1):.3g} "
+            f"a-b={self.mean_diff:.4g}±{self.sd_diff:.3g} (a>b in {self.share_positive:.0%} of "
+            f"{self.diff.size} seeds)"
+        )
 
 
-def paired(runs_a: list[RunResult], runs_b: list[RunResult], metric: Callable[[RunResult], float]) -> Paired:
+def paired(
+    runs_a: list[RunResult], runs_b: list[RunResult], metric: Callable[[RunResult], float]
+) -> Paired:
     """Paired values of a metric on two arms run over the same seeds."""
     assert [r.seed for r in runs_a] == [r.seed for r in runs_b], "arms must share their seeds"
     return Paired(per_seed(runs_a, metric), per_seed(runs_b, metric))
 
 
 # -- series helpers ------------------------------------------------------------------------------
+
 
 def window(series: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
     """Rows of months first..last (inclusive); fewer when the company died before ``last``."""
@@ -115,7 +135,9 @@ def count_events(kind: str) -> Callable[[RunResult], float]:
     return lambda r: float(len(events(r, kind)))
 
 
-def drive(scenario: Scenario, seed: int, on_month: Callable[[CompanyModel], None] | None = None) -> CompanyModel:
+def drive(
+    scenario: Scenario, seed: int, on_month: Callable[[CompanyModel], None] | None = None
+) -> CompanyModel:
     """Run a model step by step, calling ``on_month(model)`` after every month."""
     model = CompanyModel(scenario, rng=seed)
     while model.running:

@@ -19,7 +19,9 @@ SEEDS = (1001, 1002, 1003)
 
 def _world(scenario, seed: int) -> tuple[list[np.ndarray], list[int], np.ndarray]:
     """Need logits each month, the competitor's leapfrog months, and every arrival's segment."""
-    model = CompanyModel(scenario.with_overrides({"months": MONTHS, "company.initial_cash": 1e8}), rng=seed)
+    model = CompanyModel(
+        scenario.with_overrides({"months": MONTHS, "company.initial_cash": 1e8}), rng=seed
+    )
     needs, leapfrogs = [], []
     while model.running:
         model.step()

@@ -33,8 +33,14 @@ SCENARIOS = {
 VALID_STATES = np.array([s.value for s in State])
 # Segment prices are positive and the deepest discount is 90%, so a customer always pays something.
 OWNED_STATES = [State.PIPELINE, State.WAITING]  # the only states in which a rep owns a prospect
-PRICED_STATES = [State.CUSTOMER, State.CHURNED]  # a price is set when a prospect buys and kept after it churns
-PROMISED_STATES = [State.CUSTOMER, State.WAITING]  # the only states that hold an open roadmap promise
+PRICED_STATES = [
+    State.CUSTOMER,
+    State.CHURNED,
+]  # a price is set when a prospect buys and kept after it churns
+PROMISED_STATES = [
+    State.CUSTOMER,
+    State.WAITING,
+]  # the only states that hold an open roadmap promise
 
 
 def scenario(name: str, months: int = MONTHS) -> Scenario:
@@ -64,13 +70,18 @@ class MonthChecker:
 
 # -- the checks ------------------------------------------------------------------------------------
 
+
 def check_ledger(model: CompanyModel, row: dict[str, float], state: MonthChecker) -> None:
     month = int(row["month"])
     flows = row["revenue_usd"] + row["funding_usd"] - row["costs_usd"]
     change = row["cash_usd"] - state.cash
-    assert abs(change - flows) < CENT, f"month {month}: cash moved {change:.2f}, flows say {flows:.2f}"
+    assert abs(change - flows) < CENT, (
+        f"month {month}: cash moved {change:.2f}, flows say {flows:.2f}"
+    )
     outflows = sum(row[name] for name in OUTFLOWS if name in row)
-    assert abs(outflows - row["costs_usd"]) < CENT, f"month {month}: outflows {outflows:.2f} != costs {row['costs_usd']:.2f}"
+    assert abs(outflows - row["costs_usd"]) < CENT, (
+        f"month {month}: outflows {outflows:.2f} != costs {row['costs_usd']:.2f}"
+    )
     assert abs(model.company.ledger.cash - row["cash_usd"]) < CENT
     assert row["revenue_usd"] >= 0 and row["funding_usd"] >= 0
 
@@ -79,57 +90,95 @@ def check_states(model: CompanyModel, row: dict[str, float], state: MonthChecker
     pr, month = model.market.prospects, int(row["month"])
     n = pr.n
     st_ = pr.state[:n]
-    assert np.isin(st_, VALID_STATES).all(), f"month {month}: invalid state values {set(st_.tolist()) - set(VALID_STATES.tolist())}"
+    assert np.isin(st_, VALID_STATES).all(), (
+        f"month {month}: invalid state values {set(st_.tolist()) - set(VALID_STATES.tolist())}"
+    )
     counts = np.bincount(st_, minlength=len(VALID_STATES))
     assert counts.sum() == n  # one state each: the counts partition the population
     owner, price, seats = pr.owner[:n], pr.price[:n], pr.seats[:n]
     pipeline, customer, waiting = st_ == State.PIPELINE, st_ == State.CUSTOMER, st_ == State.WAITING
     assert (owner[pipeline] != NO_ONE).all(), f"month {month}: a deal in the pipeline has no rep"
-    assert (price[customer] > 0).all() and (seats[customer] >= 1).all(), f"month {month}: a customer pays nothing"
+    assert (price[customer] > 0).all() and (seats[customer] >= 1).all(), (
+        f"month {month}: a customer pays nothing"
+    )
     priced = price > 0
-    assert np.isin(st_[priced], PRICED_STATES).all(), f"month {month}: price set for states {set(st_[priced].tolist())}"
-    assert (pr.promise_cap[:n][waiting] >= 0).all(), f"month {month}: a waiting prospect holds no promise"
+    assert np.isin(st_[priced], PRICED_STATES).all(), (
+        f"month {month}: price set for states {set(st_[priced].tolist())}"
+    )
+    assert (pr.promise_cap[:n][waiting] >= 0).all(), (
+        f"month {month}: a waiting prospect holds no promise"
+    )
     promised = pr.promise_cap[:n] >= 0
-    assert np.isin(st_[promised], PROMISED_STATES).all(), f"month {month}: promise held in states {set(st_[promised].tolist())}"
+    assert np.isin(st_[promised], PROMISED_STATES).all(), (
+        f"month {month}: promise held in states {set(st_[promised].tolist())}"
+    )
     custom = pr.custom_item[:n] != NO_ONE
     assert (st_[custom] == State.CUSTOMER).all(), f"month {month}: custom item for a non-customer"
     for item in model.product.queue:
-        assert st_[item.customer] == State.CUSTOMER and pr.custom_item[item.customer] == item.id, \
-            f"month {month}: custom item {item.id} in the queue for prospect {item.customer} who does not await it"
+        assert st_[item.customer] == State.CUSTOMER and pr.custom_item[item.customer] == item.id, (
+            f"month {month}: custom item {item.id} in the queue for prospect {item.customer} "
+            f"who does not await it"
+        )
     fit = pr.fit[:n][st_ <= State.CUSTOMER]
     assert ((fit >= 0) & (fit <= 1)).all()
     # the series agrees with the population
-    assert row["customers"] == counts[State.CUSTOMER] and row["pipeline_deals"] == counts[State.PIPELINE]
+    assert (
+        row["customers"] == counts[State.CUSTOMER]
+        and row["pipeline_deals"] == counts[State.PIPELINE]
+    )
     assert row["waiting_prospects"] == counts[State.WAITING]
 
 
 def check_headcount(model: CompanyModel, row: dict[str, float], state: MonthChecker) -> None:
     month = int(row["month"])
     reps = len(model.reps())
-    assert reps >= 0 and model.product.engineers >= 1, f"month {month}: headcount reps {reps}, engineers {model.product.engineers}"
+    assert reps >= 0 and model.product.engineers >= 1, (
+        f"month {month}: headcount reps {reps}, engineers {model.product.engineers}"
+    )
     assert row["reps"] == reps and row["engineers"] == model.product.engineers
-    for name in ("reps", "reps_ramping", "reps_hired", "reps_left", "engineers", "customers", "pipeline_deals",
-                 "contingent_accepted", "contingent_delivered", "contingent_converted", "promises_outstanding"):
+    for name in (
+        "reps",
+        "reps_ramping",
+        "reps_hired",
+        "reps_left",
+        "engineers",
+        "customers",
+        "pipeline_deals",
+        "contingent_accepted",
+        "contingent_delivered",
+        "contingent_converted",
+        "promises_outstanding",
+    ):
         assert row[name] >= 0, f"month {month}: negative {name} {row[name]}"
     assert row["reps_ramping"] <= row["reps"]
     assert reps <= model.config.company.max_reps
-    assert model.product.engineers <= max(model.config.company.max_engineers, model.config.company.initial_engineers)
+    assert model.product.engineers <= max(
+        model.config.company.max_engineers, model.config.company.initial_engineers
+    )
 
 
-def check_owner_is_a_current_rep(model: CompanyModel, row: dict[str, float], state: MonthChecker) -> None:
+def check_owner_is_a_current_rep(
+    model: CompanyModel, row: dict[str, float], state: MonthChecker
+) -> None:
     pr = model.market.prospects
     pipeline = np.flatnonzero(pr.state[: pr.n] == State.PIPELINE)
     reps = [rep.unique_id for rep in model.reps()]
     orphans = pipeline[~np.isin(pr.owner[pipeline], reps)]
-    assert orphans.size == 0, f"month {int(row['month'])}: {orphans.size} pipeline deals owned by reps who left"
+    assert orphans.size == 0, (
+        f"month {int(row['month'])}: {orphans.size} pipeline deals owned by reps who left"
+    )
 
 
-def check_owner_only_while_owned(model: CompanyModel, row: dict[str, float], state: MonthChecker) -> None:
+def check_owner_only_while_owned(
+    model: CompanyModel, row: dict[str, float], state: MonthChecker
+) -> None:
     pr = model.market.prospects
     owned = pr.owner[: pr.n] != NO_ONE
     states = pr.state[: pr.n][owned]
-    assert np.isin(states, OWNED_STATES).all(), \
-        f"month {int(row['month'])}: owner kept in states {sorted(set(states.tolist()) - {int(s) for s in OWNED_STATES})}"
+    assert np.isin(states, OWNED_STATES).all(), (
+        f"month {int(row['month'])}: owner kept in states "
+        f"{sorted(set(states.tolist()) - {int(s) for s in OWNED_STATES})}"
+    )
 
 
 CASES = [(name, seed) for name in SCENARIOS for seed in SEEDS]
@@ -160,6 +209,7 @@ def test_owner_is_cleared_when_a_deal_ends():
 
 # -- reproducibility -------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_same_seed_same_run_and_different_seeds_differ(name):
     sc = scenario(name, months=24)
@@ -172,31 +222,35 @@ def test_same_seed_same_run_and_different_seeds_differ(name):
 
 # -- the ledger as a property over random levers --------------------------------------------------
 
-LEVERS = st.fixed_dictionaries({
-    "company.initial_cash": st.floats(300_000, 6_000_000),
-    "company.hiring": st.sampled_from(["plan", "on_pressure", "after_pmf"]),
-    "company.low_burn_until_pmf": st.booleans(),
-    "company.max_rounds": st.integers(0, 3),
-    "company.funding_arr_bar_usd": st.floats(50_000, 5_000_000),
-    "sales.commission_timing": st.sampled_from(["immediate", "after_pmf"]),
-    "sales.commission_rate": st.floats(0.0, 0.5),
-    "sales.commission_basis": st.sampled_from(["booking", "cash", "clawback"]),
-    "sales.contingent_acceptance": st.floats(0.0, 1.0),
-    "sales.promise_horizon_months": st.floats(0.0, 18.0),
-    "sales.targeting": st.sampled_from(["any", "focus"]),
-    "sales.ramp_months": st.floats(0.0, 10.0),
-    "product.custom_capacity_cap": st.floats(0.0, 1.0),
-    "product.customizable_architecture": st.booleans(),
-    "product.bet_limit_usd": st.one_of(st.none(), st.floats(5_000, 300_000)),
-    "product.bet_style": st.sampled_from(["few_big", "many_small"]),
-    "policy.feedback_meetings": st.booleans(),
-    "policy.pressure_response": st.floats(0.0, 1.0),
-    "policy.custom_decider": st.sampled_from(["sales", "product"]),
-    "market.size_scale": st.sampled_from([0.25, 0.5]),
-})
+LEVERS = st.fixed_dictionaries(
+    {
+        "company.initial_cash": st.floats(300_000, 6_000_000),
+        "company.hiring": st.sampled_from(["plan", "on_pressure", "after_pmf"]),
+        "company.low_burn_until_pmf": st.booleans(),
+        "company.max_rounds": st.integers(0, 3),
+        "company.funding_arr_bar_usd": st.floats(50_000, 5_000_000),
+        "sales.commission_timing": st.sampled_from(["immediate", "after_pmf"]),
+        "sales.commission_rate": st.floats(0.0, 0.5),
+        "sales.commission_basis": st.sampled_from(["booking", "cash", "clawback"]),
+        "sales.contingent_acceptance": st.floats(0.0, 1.0),
+        "sales.promise_horizon_months": st.floats(0.0, 18.0),
+        "sales.targeting": st.sampled_from(["any", "focus"]),
+        "sales.ramp_months": st.floats(0.0, 10.0),
+        "product.custom_capacity_cap": st.floats(0.0, 1.0),
+        "product.customizable_architecture": st.booleans(),
+        "product.bet_limit_usd": st.one_of(st.none(), st.floats(5_000, 300_000)),
+        "product.bet_style": st.sampled_from(["few_big", "many_small"]),
+        "policy.feedback_meetings": st.booleans(),
+        "policy.pressure_response": st.floats(0.0, 1.0),
+        "policy.custom_decider": st.sampled_from(["sales", "product"]),
+        "market.size_scale": st.sampled_from([0.25, 0.5]),
+    }
+)
 
 
-@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(levers=LEVERS, months=st.integers(4, 18), seed=st.integers(0, 10_000))
 def test_ledger_balances_for_any_levers(levers, months, seed):
     sc = from_dict({}).with_overrides({**levers, "months": months})

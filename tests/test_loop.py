@@ -15,9 +15,13 @@ from sim.config import preset
 from sim.experiment.runner import run
 
 SEEDS = range(1000, 1064)  # 64 held-out seeds
-CUT_SURVIVAL_GAIN = 0.3  # cutting the return link raises sales-led survival by at least this (measured 0.36)
+CUT_SURVIVAL_GAIN = (
+    0.3  # cutting the return link raises sales-led survival by at least this (measured 0.36)
+)
 MOST = 0.5  # "most" deaths
-CUSTOM_SHARE_DROP = 0.15  # cutting the win rate -> pressure link lowers mean custom share by this (measured 0.30)
+CUSTOM_SHARE_DROP = (
+    0.15  # cutting the win rate -> pressure link lowers mean custom share by this (measured 0.30)
+)
 LAGS = range(1, 7)  # months by which a pressure change may lead a custom-share change
 
 
@@ -28,10 +32,13 @@ def _runs(name: str, overrides: dict | None = None) -> list:
 
 @pytest.fixture(scope="module")
 def pairs() -> dict[str, list]:
-    return {"sales_led": _runs("sales_led"), "cut": _runs("sales_led", {"policy.pressure_response": 0.0}),
-            "product_led": _runs("product_led"),
-            "no_custom": _runs("sales_led", {"product.custom_capacity_cap": 0.0}),
-            "no_gap_pressure": _runs("sales_led", {"company.pressure_gap_weight": 0.0})}
+    return {
+        "sales_led": _runs("sales_led"),
+        "cut": _runs("sales_led", {"policy.pressure_response": 0.0}),
+        "product_led": _runs("product_led"),
+        "no_custom": _runs("sales_led", {"product.custom_capacity_cap": 0.0}),
+        "no_gap_pressure": _runs("sales_led", {"company.pressure_gap_weight": 0.0}),
+    }
 
 
 def _paired_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
@@ -54,7 +61,9 @@ def _attributable_share(runs: list, cut: list) -> float | None:
     deaths = [(r, c) for r, c in zip(runs, cut, strict=True) if not r.summary["survived"]]
     if not deaths:
         return None
-    return float(np.mean([attribution(r.summary, c.summary)["loop_attributable"] for r, c in deaths]))
+    return float(
+        np.mean([attribution(r.summary, c.summary)["loop_attributable"] for r, c in deaths])
+    )
 
 
 def test_most_sales_led_deaths_are_the_loops(pairs) -> None:
@@ -100,12 +109,17 @@ def test_cutting_custom_work_at_its_source_raises_survival(pairs) -> None:
 def test_cutting_the_revenue_gap_from_pressure_weakens_the_loop(pairs) -> None:
     # Link win rate -> pressure: pressure reads only the cash fuse, not the gap to plan; less
     # pressure, less custom work (survival moves little: +0.09 on seeds 1000-1031, not pinned).
-    mean, _, high = _paired_interval(_custom_share(pairs["no_gap_pressure"]), _custom_share(pairs["sales_led"]))
+    mean, _, high = _paired_interval(
+        _custom_share(pairs["no_gap_pressure"]), _custom_share(pairs["sales_led"])
+    )
     assert mean <= -CUSTOM_SHARE_DROP and high < 0
 
 
-TIPPING_ACCEPTANCE = 0.2  # a point just past the 6-engineer threshold (about 0.07), before the 12-engineer one (about 0.17)
-SLACK_SURVIVAL_GAIN = 0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031)
+# a point just past the 6-engineer threshold (about 0.07), before the 12-engineer one (about 0.17)
+TIPPING_ACCEPTANCE = 0.2
+SLACK_SURVIVAL_GAIN = (
+    0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031)
+)
 
 
 def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
@@ -113,8 +127,14 @@ def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
 
     def alive(engineers: int) -> np.ndarray:
         scenario = preset("sales_led").with_overrides(
-            {"sales.contingent_acceptance": TIPPING_ACCEPTANCE, "company.initial_engineers": engineers})
-        return np.array([run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float)
+            {
+                "sales.contingent_acceptance": TIPPING_ACCEPTANCE,
+                "company.initial_engineers": engineers,
+            }
+        )
+        return np.array(
+            [run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float
+        )
 
     mean, low, _ = _paired_interval(alive(12), alive(6))
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0

@@ -17,23 +17,49 @@ from mechanisms_helpers import events, mean_of, paired, per_seed, run_arms
 from sim.config import from_dict
 
 BET_LIMIT_USD = 50_000.0  # the capped arm (USD per bet); against no cap
-ENGINEER_COST = 15_000.0  # default fully loaded engineer cost (USD/month): the cap is 3.3 engineer-months
-OVERRUN_ITEMS_MARGIN = 1.0  # delivered custom items whose actual effort overran the estimate: fewer with the cap by at least this (items/run); measured 2.0
-SHARE_MARGIN = 0.035  # mean custom share of engineering lower with the cap by at least this (share); measured 0.074
-COMPLEXITY_MARGIN = 0.1  # mean complexity lower with the cap by at least this (complexity units); measured 0.19
-KILLED_SPEND_MAX = 1.25  # a killed bet should have spent at most this multiple of its cap, pooled mean (ratio); measured 1.62
+ENGINEER_COST = (
+    15_000.0  # default fully loaded engineer cost (USD/month): the cap is 3.3 engineer-months
+)
+# delivered custom items whose actual effort overran the estimate: fewer with the cap by at least
+# this (items/run); measured 2.0
+OVERRUN_ITEMS_MARGIN = 1.0
+# mean custom share of engineering lower with the cap by at least this (share); measured 0.074
+SHARE_MARGIN = 0.035
+COMPLEXITY_MARGIN = (
+    0.1  # mean complexity lower with the cap by at least this (complexity units); measured 0.19
+)
+# a killed bet should have spent at most this multiple of its cap, pooled mean (ratio); measured
+# 1.62
+KILLED_SPEND_MAX = 1.25
 
-STYLE_SEEDS = tuple(range(32))  # a spread across seeds needs many seeds to compare: 32 (18 months keeps it fast)
-FIT_PER_DOLLAR_MARGIN = 0.009  # product fit gained per $1M of roadmap work: higher with many small bets by at least this (fit/$M); measured 0.018
-SD_RATIO_MAX = 0.85  # sd across seeds of fit gained per $M, many_small / few_big, at most this (ratio); measured 0.98
+STYLE_SEEDS = tuple(
+    range(32)
+)  # a spread across seeds needs many seeds to compare: 32 (18 months keeps it fast)
+# product fit gained per $1M of roadmap work: higher with many small bets by at least this
+# (fit/$M); measured 0.018
+FIT_PER_DOLLAR_MARGIN = 0.009
+# sd across seeds of fit gained per $M, many_small / few_big, at most this (ratio); measured 0.98
+SD_RATIO_MAX = 0.85
 
 
 @pytest.fixture(scope="module")
 def limit_arms():
-    base = from_dict({}).with_overrides({"market.size_scale": 0.5, "company.initial_cash": 20_000_000,
-                                         "sales.contingent_acceptance": 0.9, "product.custom_capacity_cap": 1.0})
-    return run_arms(base, {"capped": {"product.bet_limit_usd": BET_LIMIT_USD},
-                           "uncapped": {"product.bet_limit_usd": None}}, months=24)
+    base = from_dict({}).with_overrides(
+        {
+            "market.size_scale": 0.5,
+            "company.initial_cash": 20_000_000,
+            "sales.contingent_acceptance": 0.9,
+            "product.custom_capacity_cap": 1.0,
+        }
+    )
+    return run_arms(
+        base,
+        {
+            "capped": {"product.bet_limit_usd": BET_LIMIT_USD},
+            "uncapped": {"product.bet_limit_usd": None},
+        },
+        months=24,
+    )
 
 
 def overrun_items(r):
@@ -74,10 +100,19 @@ def fit_gain_per_million(r):
 @pytest.fixture(scope="module")
 def style_arms():
     # Roadmap only (no custom work) and cash enough that no company dies: the spend is comparable.
-    base = from_dict({}).with_overrides({"market.size_scale": 0.5, "company.initial_cash": 20_000_000,
-                                         "sales.contingent_acceptance": 0.0})
-    return run_arms(base, {"small": {"product.bet_style": "many_small"}, "big": {"product.bet_style": "few_big"}},
-                    seeds=STYLE_SEEDS, months=18)
+    base = from_dict({}).with_overrides(
+        {
+            "market.size_scale": 0.5,
+            "company.initial_cash": 20_000_000,
+            "sales.contingent_acceptance": 0.0,
+        }
+    )
+    return run_arms(
+        base,
+        {"small": {"product.bet_style": "many_small"}, "big": {"product.bet_style": "few_big"}},
+        seeds=STYLE_SEEDS,
+        months=18,
+    )
 
 
 def test_many_small_bets_gain_more_fit_per_dollar(style_arms):
@@ -86,10 +121,17 @@ def test_many_small_bets_gain_more_fit_per_dollar(style_arms):
     assert p.mean_diff >= FIT_PER_DOLLAR_MARGIN, p
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pattern 7's 'less variance' half is not reproduced: sd across 32 seeds of fit gained per $M, "
-    "many_small / few_big = 1.15 with item outcomes of sd 0.5 (1.14 at sd 1.0). The spread comes from "
-    "the market (needs, drift, competitor) and from small bets' kill decisions, not from item risk."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "pattern 7's 'less variance' half is not reproduced: sd across 32 seeds of fit gained per "
+        "$M, "
+        "many_small / few_big = 1.15 with item outcomes of sd 0.5 (1.14 at sd 1.0). The spread "
+        "comes from "
+        "the market (needs, drift, competitor) and from small bets' kill decisions, not from item "
+        "risk."
+    ),
+)
 def test_many_small_bets_vary_less_across_seeds(style_arms):
     small = per_seed(style_arms["small"], fit_gain_per_million)
     big = per_seed(style_arms["big"], fit_gain_per_million)

@@ -15,19 +15,34 @@ from mechanisms_helpers import events, mean_of, paired, run_arms, total
 
 from sim.config import from_dict
 
-SHARE_MARGIN = 0.12  # mean custom share of engineering higher with acceptance 0.9 than 0.1 by at least this (share); measured 0.256
-MAX_CONVERSION = 0.5  # "most contingent deals do not convert": pooled converted / accepted (and / delivered) below this (share)
-MIN_DELIVERED = 30  # pooled deliveries needed before conversion and overrun shares mean anything (items)
-OVERRUN_MEDIAN_MIN = 1.15  # pooled median actual/estimate effort at least this (ratio); measured 1.44
-OVERRUN_TOTAL_MIN = 1.25  # pooled total actual / total estimated effort at least this (ratio); measured 1.53
-TAIL_MIN = 1.5  # heavy right tail: 90th percentile of the ratio over its median at least this (ratio); measured 2.06
+# mean custom share of engineering higher with acceptance 0.9 than 0.1 by at least this (share);
+# measured 0.256
+SHARE_MARGIN = 0.12
+# "most contingent deals do not convert": pooled converted / accepted (and / delivered) below this
+# (share)
+MAX_CONVERSION = 0.5
+MIN_DELIVERED = (
+    30  # pooled deliveries needed before conversion and overrun shares mean anything (items)
+)
+OVERRUN_MEDIAN_MIN = (
+    1.15  # pooled median actual/estimate effort at least this (ratio); measured 1.44
+)
+OVERRUN_TOTAL_MIN = (
+    1.25  # pooled total actual / total estimated effort at least this (ratio); measured 1.53
+)
+# heavy right tail: 90th percentile of the ratio over its median at least this (ratio); measured
+# 2.06
+TAIL_MIN = 1.5
 
 
 @pytest.fixture(scope="module")
 def arms():
     base = from_dict({}).with_overrides({"market.size_scale": 0.5})
-    return run_arms(base, {"high": {"sales.contingent_acceptance": 0.9},
-                           "low": {"sales.contingent_acceptance": 0.1}}, months=36)
+    return run_arms(
+        base,
+        {"high": {"sales.contingent_acceptance": 0.9}, "low": {"sales.contingent_acceptance": 0.1}},
+        months=36,
+    )
 
 
 def test_acceptance_raises_custom_share(arms):
@@ -41,7 +56,10 @@ def test_most_contingent_deals_do_not_convert(arms):
     accepted = sum(total("contingent_accepted")(r) for r in runs)
     delivered = sum(total("contingent_delivered")(r) for r in runs)
     converted = sum(total("contingent_converted")(r) for r in runs)
-    print(f"pooled over {len(runs)} seeds: accepted {accepted:.0f}, delivered {delivered:.0f}, converted {converted:.0f}")
+    print(
+        f"pooled over {len(runs)} seeds: accepted {accepted:.0f}, delivered {delivered:.0f}, "
+        f"converted {converted:.0f}"
+    )
     assert delivered >= MIN_DELIVERED
     assert converted / accepted < MAX_CONVERSION
     assert converted / delivered < MAX_CONVERSION
@@ -50,14 +68,22 @@ def test_most_contingent_deals_do_not_convert(arms):
 def test_custom_effort_overruns_its_estimate(arms):
     # The overrun of every committed item (its real effort is drawn when it is scoped): delivered
     # items alone are a survivor sample, since the longest overruns are still in the queue, or
-    # dropped with a customer who churned, when the run ends (median 1.05 delivered vs 1.30 committed).
-    committed = pd.concat([events(r, "contingent_accepted") for r in arms["high"]], ignore_index=True)
-    delivered = pd.concat([events(r, "contingent_delivered") for r in arms["high"]], ignore_index=True)
+    # dropped with a customer who churned, when the run ends (median 1.05 delivered vs 1.30
+    # committed).
+    committed = pd.concat(
+        [events(r, "contingent_accepted") for r in arms["high"]], ignore_index=True
+    )
+    delivered = pd.concat(
+        [events(r, "contingent_delivered") for r in arms["high"]], ignore_index=True
+    )
     assert len(delivered) >= MIN_DELIVERED
     ratio = (committed["actual_em"] / committed["estimate_em"]).to_numpy()
     total_ratio = delivered["actual_em"].sum() / delivered["estimate_em"].sum()
-    print(f"overrun over {len(ratio)} items: median {np.median(ratio):.2f}, mean {ratio.mean():.2f}, "
-          f"total {total_ratio:.2f}, share > 1 {np.mean(ratio > 1):.2f}, p90 {np.quantile(ratio, 0.9):.2f}")
+    print(
+        f"overrun over {len(ratio)} items: median {np.median(ratio):.2f}, mean {ratio.mean():.2f}, "
+        f"total {total_ratio:.2f}, share > 1 {np.mean(ratio > 1):.2f}, p90 "
+        f"{np.quantile(ratio, 0.9):.2f}"
+    )
     assert np.median(ratio) >= OVERRUN_MEDIAN_MIN
     assert total_ratio >= OVERRUN_TOTAL_MIN
     assert np.quantile(ratio, 0.9) / np.median(ratio) >= TAIL_MIN

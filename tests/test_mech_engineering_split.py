@@ -15,19 +15,36 @@ from sim.config import from_dict
 
 CAP = 0.2  # the low cap compared with 1.0 (share of engineering)
 CAP_TOLERANCE = 1e-9  # custom share may exceed the cap only by rounding (share)
-SHARE_MARGIN = 0.3  # mean custom share lower under cap 0.2 than 1.0 by at least this (share); measured 0.62
-COMPLEXITY_MARGIN = 0.22  # mean complexity lower under cap 0.2 than 1.0 by at least this (complexity units); measured 0.45
-ARCH_COMPLEXITY_MARGIN = 0.3  # mean complexity lower with the customisable architecture by at least this; measured 0.60
-ARCH_CHEAPER = 0.75  # estimated effort of a custom request on the customisable architecture at most this share of the other's (ratio); measured 0.5
+SHARE_MARGIN = (
+    0.3  # mean custom share lower under cap 0.2 than 1.0 by at least this (share); measured 0.62
+)
+# mean complexity lower under cap 0.2 than 1.0 by at least this (complexity units); measured 0.45
+COMPLEXITY_MARGIN = 0.22
+ARCH_COMPLEXITY_MARGIN = (
+    0.3  # mean complexity lower with the customisable architecture by at least this; measured 0.60
+)
+# estimated effort of a custom request on the customisable architecture at most this share of the
+# other's (ratio); measured 0.5
+ARCH_CHEAPER = 0.75
 
 
 @pytest.fixture(scope="module")
 def arms():
-    base = from_dict({}).with_overrides({"market.size_scale": 0.5, "sales.contingent_acceptance": 0.9})
-    return run_arms(base, {"cap_low": {"product.custom_capacity_cap": CAP},
-                           "cap_full": {"product.custom_capacity_cap": 1.0},
-                           "architecture": {"product.custom_capacity_cap": 1.0, "product.customizable_architecture": True}},
-                    months=36)
+    base = from_dict({}).with_overrides(
+        {"market.size_scale": 0.5, "sales.contingent_acceptance": 0.9}
+    )
+    return run_arms(
+        base,
+        {
+            "cap_low": {"product.custom_capacity_cap": CAP},
+            "cap_full": {"product.custom_capacity_cap": 1.0},
+            "architecture": {
+                "product.custom_capacity_cap": 1.0,
+                "product.customizable_architecture": True,
+            },
+        },
+        months=36,
+    )
 
 
 def test_custom_share_never_exceeds_the_cap(arms):
@@ -55,5 +72,8 @@ def test_customizable_architecture_makes_custom_work_cheaper(arms):
         return pd.concat([events(r, "contingent_accepted") for r in runs])["estimate_em"].mean()
 
     arch, plain = mean_estimate(arms["architecture"]), mean_estimate(arms["cap_full"])
-    print(f"mean estimated effort per accepted request: architecture {arch:.2f} em, none {plain:.2f} em")
+    print(
+        f"mean estimated effort per accepted request: architecture {arch:.2f} em, none "
+        f"{plain:.2f} em"
+    )
     assert arch <= ARCH_CHEAPER * plain

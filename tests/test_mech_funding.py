@@ -15,15 +15,28 @@ from sim.config import from_dict
 HORIZON = 36  # months
 SEEDS_FUNDING = tuple(range(20))  # a round is one coin flip per attempt: 20 seeds
 EASY_BAR, HARD_BAR = 100_000, 100_000_000  # ARR at which investors are even odds (USD/year)
-ROUNDS_MARGIN = 0.25  # funding rounds per run: more with the easy bar than the hard one by at least this (rounds/run); measured 0.5
-MONTHS_ALIVE_MARGIN = 5.0  # month of death (horizon + 1 if alive): later with the easy bar by at least this (months); measured 11.7
+# funding rounds per run: more with the easy bar than the hard one by at least this (rounds/run);
+# measured 0.5
+ROUNDS_MARGIN = 0.25
+# month of death (horizon + 1 if alive): later with the easy bar by at least this (months);
+# measured 11.7
+MONTHS_ALIVE_MARGIN = 5.0
 
 
 @pytest.fixture(scope="module")
 def bar_arms():
-    base = from_dict({}).with_overrides({"market.size_scale": 0.5, "company.initial_cash": 1_500_000})
-    return run_arms(base, {"easy": {"company.funding_arr_bar_usd": EASY_BAR},
-                           "hard": {"company.funding_arr_bar_usd": HARD_BAR}}, seeds=SEEDS_FUNDING, months=HORIZON)
+    base = from_dict({}).with_overrides(
+        {"market.size_scale": 0.5, "company.initial_cash": 1_500_000}
+    )
+    return run_arms(
+        base,
+        {
+            "easy": {"company.funding_arr_bar_usd": EASY_BAR},
+            "hard": {"company.funding_arr_bar_usd": HARD_BAR},
+        },
+        seeds=SEEDS_FUNDING,
+        months=HORIZON,
+    )
 
 
 def test_more_traction_relative_to_the_bar_raises_more_rounds(bar_arms):
@@ -39,12 +52,15 @@ def test_more_traction_relative_to_the_bar_delays_death(bar_arms):
 
 
 def test_cash_below_zero_with_no_round_is_death():
-    base = from_dict({}).with_overrides({"market.size_scale": 0.5, "company.initial_cash": 1_000_000,
-                                         "company.max_rounds": 0})
+    base = from_dict({}).with_overrides(
+        {"market.size_scale": 0.5, "company.initial_cash": 1_000_000, "company.max_rounds": 0}
+    )
     for r in run_arm(base, months=HORIZON):
         death = r.summary["month_of_death"]
         s = r.series
-        assert death is not None and not r.summary["survived"], f"seed {r.seed} survived on $1M with no round"
+        assert death is not None and not r.summary["survived"], (
+            f"seed {r.seed} survived on $1M with no round"
+        )
         assert len(s) == death < HORIZON, f"seed {r.seed}: series runs past the month of death"
         assert int(s["month"].iloc[-1]) == death
         assert not s["alive"].iloc[-1] and s["cash_usd"].iloc[-1] < 0

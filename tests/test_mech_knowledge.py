@@ -11,24 +11,41 @@ from mechanisms_helpers import mean_of, paired, run_arms
 
 from sim.config import from_dict
 
-FEEDBACK_MARGIN = 0.03  # mean knowledge_error (probability units) lower with feedback meetings by at least this; measured 0.066
-DISCOVERY_MARGIN = 0.018  # mean knowledge_error, months 1-12, lower in learning mode than with immediate commission; measured 0.059
-EXPERIMENT_MARGIN = 0.012  # mean knowledge_error lower with many small experiments than a few big bets; measured 0.029
+# mean knowledge_error (probability units) lower with feedback meetings by at least this; measured
+# 0.066
+FEEDBACK_MARGIN = 0.03
+# mean knowledge_error, months 1-12, lower in learning mode than with immediate commission;
+# measured 0.059
+DISCOVERY_MARGIN = 0.018
+# mean knowledge_error lower with many small experiments than a few big bets; measured 0.029
+EXPERIMENT_MARGIN = 0.012
 
 BASE = {"market.size_scale": 0.5}
 
 
 def test_feedback_meetings_lower_knowledge_error():
-    arms = run_arms(from_dict({}).with_overrides(BASE), {"meetings": {"policy.feedback_meetings": True},
-                                                         "none": {"policy.feedback_meetings": False}}, months=24)
+    arms = run_arms(
+        from_dict({}).with_overrides(BASE),
+        {
+            "meetings": {"policy.feedback_meetings": True},
+            "none": {"policy.feedback_meetings": False},
+        },
+        months=24,
+    )
     p = paired(arms["meetings"], arms["none"], mean_of("knowledge_error"))
     print("knowledge_error meetings - none:", p)
     assert p.mean_diff <= -FEEDBACK_MARGIN, p
 
 
 def test_learning_mode_discovery_lowers_knowledge_error():
-    arms = run_arms(from_dict({}).with_overrides(BASE), {"learning": {"sales.commission_timing": "after_pmf"},
-                                                         "immediate": {"sales.commission_timing": "immediate"}}, months=12)
+    arms = run_arms(
+        from_dict({}).with_overrides(BASE),
+        {
+            "learning": {"sales.commission_timing": "after_pmf"},
+            "immediate": {"sales.commission_timing": "immediate"},
+        },
+        months=12,
+    )
     p = paired(arms["learning"], arms["immediate"], mean_of("knowledge_error"))
     print("knowledge_error learning mode - immediate commission:", p)
     assert p.mean_diff <= -DISCOVERY_MARGIN, p
@@ -36,7 +53,11 @@ def test_learning_mode_discovery_lowers_knowledge_error():
 
 def test_small_experiments_lower_knowledge_error():
     base = from_dict({}).with_overrides({**BASE, "sales.contingent_acceptance": 0.0})
-    arms = run_arms(base, {"small": {"product.bet_style": "many_small"}, "big": {"product.bet_style": "few_big"}}, months=24)
+    arms = run_arms(
+        base,
+        {"small": {"product.bet_style": "many_small"}, "big": {"product.bet_style": "few_big"}},
+        months=24,
+    )
     p = paired(arms["small"], arms["big"], mean_of("knowledge_error"))
     print("knowledge_error many_small - few_big:", p)
     assert p.mean_diff <= -EXPERIMENT_MARGIN, p

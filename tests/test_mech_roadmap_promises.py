@@ -12,15 +12,25 @@ from mechanisms_helpers import mean_of, paired, run_arms, total
 
 from sim.config import from_dict
 
-BROKEN_MARGIN = 2.5  # promises broken over 36 months: more with a 12-month horizon than 3 by at least this (promises/run); measured 4.9
-WAITING_MARGIN = 0.7  # mean prospects waiting for a promised item: more with 12 months than 3 by at least this (prospects); measured 1.45
+# promises broken over 36 months: more with a 12-month horizon than 3 by at least this
+# (promises/run); measured 4.9
+BROKEN_MARGIN = 2.5
+# mean prospects waiting for a promised item: more with 12 months than 3 by at least this
+# (prospects); measured 1.45
+WAITING_MARGIN = 0.7
 
 
 @pytest.fixture(scope="module")
 def arms():
     base = from_dict({}).with_overrides({"market.size_scale": 0.5})
-    return run_arms(base, {"long": {"sales.promise_horizon_months": 12},
-                           "short": {"sales.promise_horizon_months": 3}}, months=36)
+    return run_arms(
+        base,
+        {
+            "long": {"sales.promise_horizon_months": 12},
+            "short": {"sales.promise_horizon_months": 3},
+        },
+        months=36,
+    )
 
 
 def test_longer_promises_break_more(arms):

@@ -15,17 +15,28 @@ from mechanisms_helpers import SEEDS, drive, months_alive, paired, run_arms
 
 from sim.config import from_dict
 
-GROSS_MARGIN_MARGIN = 0.3  # (revenue - cost to serve) / revenue: higher focusing on midmarket than smb by at least this (share); measured 0.62
-SURVIVAL_MARGIN = 0.15  # share of seeds alive at month 36: higher focusing on midmarket by at least this (share); measured 0.375
-MONTHS_ALIVE_MARGIN = 3.0  # mean month of death (horizon + 1 if alive): later focusing on midmarket by at least this (months); measured 6.6
-BELOW_COST_MARGIN = 0.15  # share of SMB deals priced below cost to serve: higher with commission 0.3 than 0.05 by at least this (share); measured 0.34
+# (revenue - cost to serve) / revenue: higher focusing on midmarket than smb by at least this
+# (share); measured 0.62
+GROSS_MARGIN_MARGIN = 0.3
+# share of seeds alive at month 36: higher focusing on midmarket by at least this (share);
+# measured 0.375
+SURVIVAL_MARGIN = 0.15
+# mean month of death (horizon + 1 if alive): later focusing on midmarket by at least this
+# (months); measured 6.6
+MONTHS_ALIVE_MARGIN = 3.0
+# share of SMB deals priced below cost to serve: higher with commission 0.3 than 0.05 by at least
+# this (share); measured 0.34
+BELOW_COST_MARGIN = 0.15
 
 
 @pytest.fixture(scope="module")
 def focus_arms():
     base = from_dict({}).with_overrides({"market.size_scale": 0.5, "sales.targeting": "focus"})
-    return run_arms(base, {"midmarket": {"sales.focus_segment": "midmarket"},
-                           "smb": {"sales.focus_segment": "smb"}}, months=36)
+    return run_arms(
+        base,
+        {"midmarket": {"sales.focus_segment": "midmarket"}, "smb": {"sales.focus_segment": "smb"}},
+        months=36,
+    )
 
 
 def gross_margin(r):
@@ -40,7 +51,9 @@ def test_focus_on_the_valuing_segment_has_better_margin(focus_arms):
 
 
 def test_focus_on_the_valuing_segment_survives_more(focus_arms):
-    alive = paired(focus_arms["midmarket"], focus_arms["smb"], lambda r: float(r.summary["survived"]))
+    alive = paired(
+        focus_arms["midmarket"], focus_arms["smb"], lambda r: float(r.summary["survived"])
+    )
     print("survived focus midmarket - smb:", alive)
     assert alive.mean_diff >= SURVIVAL_MARGIN, alive
     later = paired(focus_arms["midmarket"], focus_arms["smb"], months_alive)
@@ -49,7 +62,8 @@ def test_focus_on_the_valuing_segment_survives_more(focus_arms):
 
 
 def _below_cost_shares(scenario, seeds=SEEDS):
-    """Per seed: share of SMB deals (ever priced) below SMB cost to serve, and midmarket deals below its cost."""
+    """Per seed: share of SMB deals (ever priced) below SMB cost to serve, and midmarket deals "
+    "below its cost."""
     smb, mid = [], []
     for seed in seeds:
         model = drive(scenario, seed)
@@ -69,7 +83,12 @@ def test_deep_discounts_push_smb_price_below_cost():
     high_smb, high_mid = _below_cost_shares(base.with_overrides({"sales.commission_rate": 0.3}))
     low_smb, _ = _below_cost_shares(base.with_overrides({"sales.commission_rate": 0.05}))
     diff = high_smb - low_smb
-    print(f"SMB deals below cost: commission 0.3 {high_smb.mean():.3f}, 0.05 {low_smb.mean():.3f}, "
-          f"paired diff {diff.mean():.3f}±{diff.std(ddof=1):.3f}; midmarket deals below cost {high_mid.sum()}")
+    print(
+        f"SMB deals below cost: commission 0.3 {high_smb.mean():.3f}, 0.05 {low_smb.mean():.3f}, "
+        f"paired diff {diff.mean():.3f}±{diff.std(ddof=1):.3f}; midmarket deals below cost "
+        f"{high_mid.sum()}"
+    )
     assert diff.mean() >= BELOW_COST_MARGIN
-    assert high_mid.sum() == 0, "midmarket's margin is wide enough that no discount takes it below cost"
+    assert high_mid.sum() == 0, (
+        "midmarket's margin is wide enough that no discount takes it below cost"
+    )

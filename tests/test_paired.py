@@ -14,7 +14,11 @@ def test_matches_scipy_t_interval() -> None:
     a, b = rng.normal(1.0, 1.0, 40), rng.normal(0.0, 1.0, 40)
     mean, low, high = paired_difference(list(a), list(b))
     ref = stats.ttest_rel(a, b).confidence_interval(0.95)
-    assert mean == pytest.approx((a - b).mean()) and low == pytest.approx(ref.low) and high == pytest.approx(ref.high)
+    assert (
+        mean == pytest.approx((a - b).mean())
+        and low == pytest.approx(ref.low)
+        and high == pytest.approx(ref.high)
+    )
 
 
 def test_pairing_is_tighter_than_the_worlds_spread() -> None:
@@ -25,6 +29,8 @@ def test_pairing_is_tighter_than_the_worlds_spread() -> None:
 
 def test_missing_values_and_too_few_pairs() -> None:
     assert paired_difference([True, None, False], [False, 1.0, None]) is None
-    assert paired_difference([1.0, 2.0, None], [0.0, 0.0, 5.0]) == pytest.approx((1.5, 1.5 - 6.353, 1.5 + 6.353), abs=1e-2)
+    assert paired_difference([1.0, 2.0, None], [0.0, 0.0, 5.0]) == pytest.approx(
+        (1.5, 1.5 - 6.353, 1.5 + 6.353), abs=1e-2
+    )
     with pytest.raises(ValueError, match="one value per seed"):
         paired_difference([1.0], [1.0, 2.0])

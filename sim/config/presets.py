@@ -1,4 +1,5 @@
-"""The two policy presets: bundles of lever values a scenario starts from (docs/MODEL.md, Policies)."""
+"""The two policy presets: bundles of lever values a scenario starts from (docs/MODEL.md, "
+"Policies)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,40 @@ from typing import Any
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "sales_led": {
         "company": {"hiring": "on_pressure", "low_burn_until_pmf": False, "initial_reps": 3},
-        "sales": {"commission_timing": "immediate", "commission_basis": "booking",
-                  "contingent_acceptance": 0.1, "promise_horizon_months": 12, "targeting": "any"},
+        "sales": {
+            "commission_timing": "immediate",
+            "commission_basis": "booking",
+            "contingent_acceptance": 0.1,
+            "promise_horizon_months": 12,
+            "targeting": "any",
+        },
         "product": {"custom_capacity_cap": 1.0, "bet_limit_usd": None},
-        "policy": {"feedback_meetings": False, "pressure_response": 1.0, "pressure_acceptance_add": 1.0,
-                   "custom_decider": "sales"},
+        "policy": {
+            "feedback_meetings": False,
+            "pressure_response": 1.0,
+            "pressure_acceptance_add": 1.0,
+            "custom_decider": "sales",
+        },
     },
     "product_led": {
         "company": {"hiring": "after_pmf", "low_burn_until_pmf": True},
-        "sales": {"commission_timing": "after_pmf", "commission_basis": "clawback",
-                  "contingent_acceptance": 0.2, "promise_horizon_months": 3, "targeting": "focus",
-                  "focus_segment": "midmarket"},
-        "product": {"custom_capacity_cap": 0.2, "bet_limit_usd": 100_000, "bet_style": "many_small"},
-        "policy": {"feedback_meetings": True, "pressure_response": 0.2, "custom_decider": "product"},
+        "sales": {
+            "commission_timing": "after_pmf",
+            "commission_basis": "clawback",
+            "contingent_acceptance": 0.2,
+            "promise_horizon_months": 3,
+            "targeting": "focus",
+            "focus_segment": "midmarket",
+        },
+        "product": {
+            "custom_capacity_cap": 0.2,
+            "bet_limit_usd": 100_000,
+            "bet_style": "many_small",
+        },
+        "policy": {
+            "feedback_meetings": True,
+            "pressure_response": 0.2,
+            "custom_decider": "product",
+        },
     },
 }
-
-

@@ -1,4 +1,5 @@
-"""CompanyModel: a seed-stage B2B software company, its market, its rival and its cash, month by month.
+"""CompanyModel: a seed-stage B2B software company, its market, its rival and its cash, month by
+month.
 
 The mechanisms come from the five essays in ``shared/seeds`` (see docs/MODEL.md for the ODD
 description and the trace of each mechanism to its essay). One step is one month:
@@ -33,22 +34,33 @@ from sim.model.population import State
 from sim.model.recorder import Recorder
 from sim.model.streams import Streams
 
-BOOL_COLUMNS = ("pmf", "pmf_signal", "alive", "commission_on", "leapfrog")  # series columns of flags
+BOOL_COLUMNS = (
+    "pmf",
+    "pmf_signal",
+    "alive",
+    "commission_on",
+    "leapfrog",
+)  # series columns of flags
 
 
 class CompanyModel(mesa.Model):
-    """The company-dynamics model. ``rng`` seeds every stream; the same seed gives the same run and world."""
+    """The company-dynamics model. ``rng`` seeds every stream; the same seed gives the same run "
+    "and world."""
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)
         self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
-        self.streams = Streams.spawn(rng)  # one stream per source of randomness (common random numbers)
+        self.streams = Streams.spawn(
+            rng
+        )  # one stream per source of randomness (common random numbers)
         self.month = 0
         self.events: list[dict[str, Any]] = []
         self.roadmap_shipped_this_month = 0
         self.market = Market(self, scenario)
         self.product = ProductTeam(self, scenario)
-        self.competitor = Competitor(self, scenario.market, self.market.needs.prob, self._all_segment_weights())
+        self.competitor = Competitor(
+            self, scenario.market, self.market.needs.prob, self._all_segment_weights()
+        )
         self.company = Company(self, scenario)
         self.customers = CustomerBase(self)
         self.sales_floor = SalesFloor(self)
@@ -119,5 +131,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFr
     while model.running:
         model.step()
     series = model.recorder.frame(bool_columns=BOOL_COLUMNS)
-    events = pd.DataFrame(model.events) if model.events else pd.DataFrame(columns=["month", "event"])
+    events = (
+        pd.DataFrame(model.events) if model.events else pd.DataFrame(columns=["month", "event"])
+    )
     return series, events

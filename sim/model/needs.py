@@ -43,7 +43,9 @@ class NeedSpace:
         p = self.params
         shifted = rng.random(self.shape) < p.need_shift_prob
         if shifted.any():
-            self.target[shifted] = p.need_level_logit + rng.normal(0.0, p.need_spread_logit, shifted.sum())
+            self.target[shifted] = p.need_level_logit + rng.normal(
+                0.0, p.need_spread_logit, shifted.sum()
+            )
         noise = rng.normal(0.0, p.need_drift_sd, self.shape)
         self.logit += p.need_reversion * (self.target - self.logit) + noise
         self.prob = expit(self.logit)
@@ -62,10 +64,13 @@ def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 
 
 def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
-    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, P)."""
+    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, "
+    "P)."""
     weights = np.ones((coverages.shape[1], coverages.shape[0] + 1), dtype=np.float32)
     weights[:, :-1] = coverages.T
-    product = needs.astype(np.float32, copy=False) @ weights  # one matmul: covered per product and count
+    product = (
+        needs.astype(np.float32, copy=False) @ weights
+    )  # one matmul: covered per product and count
     count = product[:, -1:]
     return np.where(count > 0, product[:, :-1] / np.maximum(count, 1.0), NO_NEEDS_FIT)
 

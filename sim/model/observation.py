@@ -16,9 +16,16 @@ MONTHS_PER_YEAR = 12
 
 def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
     """One row of the series: finance, sales, product, customers and policy state."""
-    return {"month": model.month, **_finance(model, flows), **_sales(model), **_product(model),
-            **_customers(model), "pmf": model.company.pmf_month is not None,
-            "pmf_signal": model.company.pmf, "alive": not model.company.dead}
+    return {
+        "month": model.month,
+        **_finance(model, flows),
+        **_sales(model),
+        **_product(model),
+        **_customers(model),
+        "pmf": model.company.pmf_month is not None,
+        "pmf_signal": model.company.pmf,
+        "alive": not model.company.dead,
+    }
 
 
 def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
@@ -26,12 +33,21 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
     mrr = company.mrr()
     costs = model.company.ledger.costs(flows)
     return {
-        "cash_usd": company.ledger.cash, "burn_usd": company.burn, "runway_months": company.runway,
-        "mrr_usd": mrr, "arr_usd": MONTHS_PER_YEAR * mrr, "plan_mrr_usd": company.plan_mrr(model.month),
-        "revenue_usd": flows["revenue_usd"], "costs_usd": costs, "funding_usd": flows["funding_usd"],
-        "commissions_usd": flows["commissions_usd"], "salaries_usd": flows["salaries_usd"],
-        "cost_to_serve_usd": flows["cost_to_serve_usd"], "overhead_usd": flows["overhead_usd"],
-        "hiring_usd": flows["hiring_usd"], "pressure": company.pressure,
+        "cash_usd": company.ledger.cash,
+        "burn_usd": company.burn,
+        "runway_months": company.runway,
+        "mrr_usd": mrr,
+        "arr_usd": MONTHS_PER_YEAR * mrr,
+        "plan_mrr_usd": company.plan_mrr(model.month),
+        "revenue_usd": flows["revenue_usd"],
+        "costs_usd": costs,
+        "funding_usd": flows["funding_usd"],
+        "commissions_usd": flows["commissions_usd"],
+        "salaries_usd": flows["salaries_usd"],
+        "cost_to_serve_usd": flows["cost_to_serve_usd"],
+        "overhead_usd": flows["overhead_usd"],
+        "hiring_usd": flows["hiring_usd"],
+        "pressure": company.pressure,
     }
 
 
@@ -39,16 +55,24 @@ def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     company, pr = model.company, model.market.prospects
     states = np.bincount(pr.state[: pr.n], minlength=len(State))
     reps = model.reps()
-    attained = [a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None]
+    attained = [
+        a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None
+    ]
     return {
-        "bookings_usd": company.bookings, "leads": int(states[State.LEAD]),
-        "pipeline_deals": int(states[State.PIPELINE]), "waiting_prospects": int(states[State.WAITING]),
-        "deals_decided": company.decisions, "discovery_contacts": company.discovery,
+        "bookings_usd": company.bookings,
+        "leads": int(states[State.LEAD]),
+        "pipeline_deals": int(states[State.PIPELINE]),
+        "waiting_prospects": int(states[State.WAITING]),
+        "deals_decided": company.decisions,
+        "discovery_contacts": company.discovery,
         "win_rate": company.wins / company.decisions if company.decisions else np.nan,
-        "reps": len(reps), "reps_ramping": sum(rep.is_ramping() for rep in reps),
-        "reps_hired": company.reps_hired, "reps_left": company.reps_left,
+        "reps": len(reps),
+        "reps_ramping": sum(rep.is_ramping() for rep in reps),
+        "reps_hired": company.reps_hired,
+        "reps_left": company.reps_left,
         "reps_at_quota_share": float(np.mean([a >= 1.0 for a in attained])) if attained else np.nan,
-        "commission_on": company.commission_on(), "promises_made": company.promises_made,
+        "commission_on": company.commission_on(),
+        "promises_made": company.promises_made,
         "contingent_accepted": company.contingent_accepted,
     }
 
@@ -57,12 +81,18 @@ def _product(model: CompanyModel) -> dict[str, float | int]:
     product = model.product
     capacity = max(product.month_capacity_em, 1e-9)
     return {
-        "product_fit": model.market_fit(), "competitor_fit": _competitor_fit(model),
-        "custom_share": product.month_custom_em / capacity, "roadmap_share": product.month_roadmap_em / capacity,
-        "capacity_em": product.month_capacity_em, "roadmap_items_shipped": model.roadmap_shipped_this_month,
-        "custom_backlog_em": product.custom_backlog_em(), "custom_open": len(product.queue),
-        "complexity": product.complexity, "knowledge_error": product.knowledge_error(),
-        "engineers": product.engineers, "leapfrog": model.competitor.leapfrog_this_month,
+        "product_fit": model.market_fit(),
+        "competitor_fit": _competitor_fit(model),
+        "custom_share": product.month_custom_em / capacity,
+        "roadmap_share": product.month_roadmap_em / capacity,
+        "capacity_em": product.month_capacity_em,
+        "roadmap_items_shipped": model.roadmap_shipped_this_month,
+        "custom_backlog_em": product.custom_backlog_em(),
+        "custom_open": len(product.queue),
+        "complexity": product.complexity,
+        "knowledge_error": product.knowledge_error(),
+        "engineers": product.engineers,
+        "leapfrog": model.competitor.leapfrog_this_month,
     }
 
 
@@ -85,15 +115,24 @@ def _customers(model: CompanyModel) -> dict[str, float | int]:
     customers, pr, market = model.customers, model.market.prospects, model.market
     is_customer = pr.state[: pr.n] == State.CUSTOMER
     per_segment = np.bincount(pr.seg[: pr.n][is_customer], minlength=len(market.segments))
-    row: dict[str, float | int] = {f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)}
+    row: dict[str, float | int] = {
+        f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)
+    }
     row.update({f"fit_{name}": f for name, f in zip(market.segment_names, _segment_fit(model))})
-    row.update({
-        "customers": int(is_customer.sum()), "churned_mrr_usd": customers.month_churned_mrr,
-        "promises_outstanding": int(np.count_nonzero(pr.promise_cap[: pr.n] >= 0)),
-        "promises_kept": customers.promises_kept, "promises_broken": customers.promises_broken,
-        "contingent_delivered": customers.contingent_delivered, "contingent_converted": customers.contingent_converted,
-        "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
-        "custom_actual_em_delivered": customers.custom_actual_em_delivered,
-        "satisfaction": float(pr.satisfaction[: pr.n][is_customer].mean()) if is_customer.any() else np.nan,
-    })
+    row.update(
+        {
+            "customers": int(is_customer.sum()),
+            "churned_mrr_usd": customers.month_churned_mrr,
+            "promises_outstanding": int(np.count_nonzero(pr.promise_cap[: pr.n] >= 0)),
+            "promises_kept": customers.promises_kept,
+            "promises_broken": customers.promises_broken,
+            "contingent_delivered": customers.contingent_delivered,
+            "contingent_converted": customers.contingent_converted,
+            "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
+            "custom_actual_em_delivered": customers.custom_actual_em_delivered,
+            "satisfaction": float(pr.satisfaction[: pr.n][is_customer].mean())
+            if is_customer.any()
+            else np.nan,
+        }
+    )
     return row

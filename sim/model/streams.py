@@ -22,16 +22,18 @@ WORLD_STREAMS = ("needs", "arrivals", "competitor")
 class Streams:
     """The model's random streams, one per source (all ``numpy.random.Generator``)."""
 
-    needs: np.random.Generator       # segment need profiles at month 0 and their monthly drift
-    arrivals: np.random.Generator    # prospects arriving: how many, their needs, budgets, seats, honesty
+    needs: np.random.Generator  # segment need profiles at month 0 and their monthly drift
+    arrivals: (
+        np.random.Generator
+    )  # prospects arriving: how many, their needs, budgets, seats, honesty
     competitor: np.random.Generator  # the rival's roadmap items and leapfrog releases
-    awareness: np.random.Generator   # which unaware prospects become leads
-    deals: np.random.Generator       # each prospect's decisions: qualification, cycle, win, wait, commit
-    reps: np.random.Generator        # reps' skill, monthly effort and attrition
-    effort: np.random.Generator      # engineering: custom estimates, overruns, how well items land
-    knowledge: np.random.Generator   # the product team's noisy readings of market needs
-    customers: np.random.Generator   # churn, defection of waiting buyers, contingent conversion
-    funding: np.random.Generator     # investors' decisions
+    awareness: np.random.Generator  # which unaware prospects become leads
+    deals: np.random.Generator  # each prospect's decisions: qualification, cycle, win, wait, commit
+    reps: np.random.Generator  # reps' skill, monthly effort and attrition
+    effort: np.random.Generator  # engineering: custom estimates, overruns, how well items land
+    knowledge: np.random.Generator  # the product team's noisy readings of market needs
+    customers: np.random.Generator  # churn, defection of waiting buyers, contingent conversion
+    funding: np.random.Generator  # investors' decisions
 
     @classmethod
     def spawn(cls, seed: int | None) -> Streams:

@@ -27,8 +27,12 @@ TRACTION_WINDOW = 3  # months of MRR history investors look at (months)
 INVESTOR_ARR_SLOPE = 1.5  # funding odds per log-unit of ARR over the bar (logit)
 INVESTOR_GROWTH_SLOPE = 1.0  # funding odds per growth bar of growth above the bar (logit)
 INVESTOR_CHURN_SLOPE = 1.0  # funding odds per churn bar of churn below the bar (logit)
-INVESTOR_GROWTH_CAP = 0.25  # growth above this (share/month) impresses no more: it is growth from a tiny base
-DEMAND_LEADS_PER_REP = 2.0  # after PMF: hire when waiting leads exceed this many months of a rep's work
+INVESTOR_GROWTH_CAP = (
+    0.25  # growth above this (share/month) impresses no more: it is growth from a tiny base
+)
+DEMAND_LEADS_PER_REP = (
+    2.0  # after PMF: hire when waiting leads exceed this many months of a rep's work
+)
 
 
 class Company(mesa.Agent):
@@ -64,13 +68,17 @@ class Company(mesa.Agent):
     def plan_mrr(self, month: int) -> float:
         if month < self.p.plan_start_month:
             return 0.0
-        return self.p.plan_start_mrr_usd * (1.0 + self.p.plan_growth_monthly) ** (month - self.p.plan_start_month)
+        return self.p.plan_start_mrr_usd * (1.0 + self.p.plan_growth_monthly) ** (
+            month - self.p.plan_start_month
+        )
 
     def mrr(self) -> float:
         return float(self.model.market.prospects.mrr().sum())
 
     def commission_on(self) -> bool:
-        return self.sales.commission_rate > 0 and (self.sales.commission_timing == "immediate" or self.pmf_month is not None)
+        return self.sales.commission_rate > 0 and (
+            self.sales.commission_timing == "immediate" or self.pmf_month is not None
+        )
 
     def learning_reps(self) -> int:
         if self.commission_on() or self.sales.commission_timing != "after_pmf":
@@ -91,9 +99,16 @@ class Company(mesa.Agent):
         """Monthly new-MRR quota of one rep: plan's new MRR, marked up, shared by ramped reps."""
         month = self.model.month
         if self._quota_month != month:
-            planned_new = self.plan_mrr(month) - self.plan_mrr(month - 1) + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
+            planned_new = (
+                self.plan_mrr(month)
+                - self.plan_mrr(month - 1)
+                + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
+            )
             capacity = sum(rep.ramp() for rep in self.model.reps())
-            self._quota, self._quota_month = self.sales.quota_multiplier * planned_new / max(capacity, 1.0), month
+            self._quota, self._quota_month = (
+                self.sales.quota_multiplier * planned_new / max(capacity, 1.0),
+                month,
+            )
         return self._quota
 
     # -- phase 2: steer ----------------------------------------------------------------------------
@@ -140,9 +155,12 @@ class Company(mesa.Agent):
 
     def _leads_waiting(self) -> bool:
         leads = self.model.market.leads_in(self.target_segments()).size
-        return leads > DEMAND_LEADS_PER_REP * self.sales.leads_per_month * max(len(self.model.reps()), 1)
+        return leads > DEMAND_LEADS_PER_REP * self.sales.leads_per_month * max(
+            len(self.model.reps()), 1
+        )
 
-    # -- bookings and commissions (called by reps and customers) ------------------------------------
+    # -- bookings and commissions (called by reps and customers)
+    # ------------------------------------
     def book(self, idx: np.ndarray, rep: int, commission_on: bool) -> float:
         """New customers booked by a rep: bookings, and commission if it is being paid."""
         pr = self.model.market.prospects
@@ -175,7 +193,9 @@ class Company(mesa.Agent):
         pr.seats[i] = max(seats, pr.seats[i])
         self.bookings += added
         if self.commission_on() and self.sales.commission_basis != "cash":
-            self.ledger.post("commissions_usd", self.sales.commission_rate * MONTHS_PER_YEAR * added)
+            self.ledger.post(
+                "commissions_usd", self.sales.commission_rate * MONTHS_PER_YEAR * added
+            )
         self.model.credit_rep(int(pr.closer[i]), added)
 
     def note_churn(self, gone: np.ndarray) -> None:
@@ -202,14 +222,20 @@ class Company(mesa.Agent):
     def note_contingent_accepted(self) -> None:
         self.contingent_accepted += 1
 
-    # -- phase 6: settle ----------------------------------------------------------------------------
+    # -- phase 6: settle
+    # ----------------------------------------------------------------------------
     def settle(self) -> dict[str, float]:
-        """Post the month's flows, try to raise if the fuse is short, close the books, check death."""
+        """Post the month's flows, try to raise if the fuse is short, close the books, check "
+        "death."""
         self._post_flows()
         self._maybe_raise()
         flows = self.ledger.close_month()
         self.burn = max(0.0, -(flows["revenue_usd"] - self.ledger.costs(flows)))
-        self.runway = RUNWAY_CAP_MONTHS if self.burn <= 0 else min(RUNWAY_CAP_MONTHS, max(0.0, self.ledger.cash) / self.burn)
+        self.runway = (
+            RUNWAY_CAP_MONTHS
+            if self.burn <= 0
+            else min(RUNWAY_CAP_MONTHS, max(0.0, self.ledger.cash) / self.burn)
+        )
         self.mrr_history.append(self.mrr())
         self.churn_history.append(self.model.customers.month_churned_mrr)
         if self.ledger.cash < 0:
@@ -224,44 +250,69 @@ class Company(mesa.Agent):
             overhead *= 1.0 - self.p.low_burn_overhead_cut
         self.ledger.post("revenue_usd", customers.month_revenue)
         self.ledger.post("cost_to_serve_usd", customers.month_cost_to_serve)
-        self.ledger.post("salaries_usd", product.engineers * self.p.engineer_cost_usd + len(self.model.reps()) * self.p.rep_base_usd)
+        self.ledger.post(
+            "salaries_usd",
+            product.engineers * self.p.engineer_cost_usd
+            + len(self.model.reps()) * self.p.rep_base_usd,
+        )
         self.ledger.post("overhead_usd", overhead)
         self.ledger.post("hiring_usd", self.reps_hired * self.p.rep_hiring_cost_usd)
         if self.sales.commission_basis == "cash":
             self.ledger.post("commissions_usd", self._cash_commissions())
 
     def _cash_commissions(self) -> float:
-        """Commission on cash collected in a customer's first year, for deals booked under commission."""
+        """Commission on cash collected in a customer's first year, for deals booked under "
+        "commission."""
         pr = self.model.market.prospects
         n = pr.n
-        first_year = (pr.state[:n] == State.CUSTOMER) & pr.commissioned[:n] & (self.model.month - pr.start_month[:n] < MONTHS_PER_YEAR)
-        return self.sales.commission_rate * float(np.sum(pr.seats[:n][first_year] * pr.price[:n][first_year]))
+        first_year = (
+            (pr.state[:n] == State.CUSTOMER)
+            & pr.commissioned[:n]
+            & (self.model.month - pr.start_month[:n] < MONTHS_PER_YEAR)
+        )
+        return self.sales.commission_rate * float(
+            np.sum(pr.seats[:n][first_year] * pr.price[:n][first_year])
+        )
 
     def traction_odds(self) -> float:
         """Chance investors fund a round now, from ARR, recent growth and revenue churn."""
-        p, mrr = self.p, self.mrr_history[-TRACTION_WINDOW - 1:]
+        p, mrr = self.p, self.mrr_history[-TRACTION_WINDOW - 1 :]
         arr = MONTHS_PER_YEAR * (mrr[-1] if mrr else 0.0)
-        growth = (mrr[-1] / mrr[0]) ** (1 / (len(mrr) - 1)) - 1 if len(mrr) > 1 and mrr[0] > 0 else 0.0
+        growth = (
+            (mrr[-1] / mrr[0]) ** (1 / (len(mrr) - 1)) - 1 if len(mrr) > 1 and mrr[0] > 0 else 0.0
+        )
         growth = min(growth, INVESTOR_GROWTH_CAP)
         churn = sum(self.churn_history[-TRACTION_WINDOW:]) / max(sum(mrr[-TRACTION_WINDOW:]), 1.0)
-        logit = (INVESTOR_ARR_SLOPE * math.log(max(arr, 1.0) / p.funding_arr_bar_usd)
-                 + INVESTOR_GROWTH_SLOPE * (growth - p.funding_growth_bar) / max(p.funding_growth_bar, 1e-6)
-                 + INVESTOR_CHURN_SLOPE * (p.funding_churn_bar - churn) / p.funding_churn_bar)
+        logit = (
+            INVESTOR_ARR_SLOPE * math.log(max(arr, 1.0) / p.funding_arr_bar_usd)
+            + INVESTOR_GROWTH_SLOPE
+            * (growth - p.funding_growth_bar)
+            / max(p.funding_growth_bar, 1e-6)
+            + INVESTOR_CHURN_SLOPE * (p.funding_churn_bar - churn) / p.funding_churn_bar
+        )
         return float(expit(logit))
 
     def _maybe_raise(self) -> None:
         p, month = self.p, self.model.month
         cash_after = self.ledger.cash + self.ledger.net()
         runway = cash_after / self.burn if self.burn > 0 else RUNWAY_CAP_MONTHS
-        if self.rounds >= p.max_rounds or month < self.next_raise_month or runway >= p.raise_when_runway_months:
+        if (
+            self.rounds >= p.max_rounds
+            or month < self.next_raise_month
+            or runway >= p.raise_when_runway_months
+        ):
             return
         self.next_raise_month = month + p.raise_retry_months
         odds = self.traction_odds()
         if self.model.streams.funding.random() < odds:
             self.rounds += 1
             self.ledger.post("funding_usd", p.funding_round_usd)
-            self.model.product.engineers = min(p.max_engineers, self.model.product.engineers + p.engineers_hired_per_round)
-            self.model.log("funding", round=self.rounds, amount_usd=p.funding_round_usd, odds=round(odds, 3))
+            self.model.product.engineers = min(
+                p.max_engineers, self.model.product.engineers + p.engineers_hired_per_round
+            )
+            self.model.log(
+                "funding", round=self.rounds, amount_usd=p.funding_round_usd, odds=round(odds, 3)
+            )
         else:
             self.model.log("funding_refused", odds=round(odds, 3))
 

@@ -12,13 +12,17 @@ import numpy as np
 
 from sim.config import MarketParams
 
-LEAPFROG_REACH = 0.1  # a leapfrog also targets capabilities where it trails us by less than this (coverage)
+LEAPFROG_REACH = (
+    0.1  # a leapfrog also targets capabilities where it trails us by less than this (coverage)
+)
 
 
 class Competitor(mesa.Agent):
     """One rival product with a coverage level per capability."""
 
-    def __init__(self, model: mesa.Model, params: MarketParams, need_prob: np.ndarray, weights: np.ndarray) -> None:
+    def __init__(
+        self, model: mesa.Model, params: MarketParams, need_prob: np.ndarray, weights: np.ndarray
+    ) -> None:
         super().__init__(model)
         self.params = params
         self.coverage = np.zeros(params.capabilities)
@@ -32,9 +36,13 @@ class Competitor(mesa.Agent):
         """Ship this month's roadmap items, and maybe a leapfrog release."""
         market = self.model.market
         demand = market.segment_weights(list(range(len(market.segments)))) @ market.needs.prob
-        for _ in range(int(self.model.streams.competitor.poisson(self.params.competitor_items_per_month))):
+        for _ in range(
+            int(self.model.streams.competitor.poisson(self.params.competitor_items_per_month))
+        ):
             self._build(demand)
-        self.leapfrog_this_month = bool(self.model.streams.competitor.random() < self.params.leapfrog_prob)
+        self.leapfrog_this_month = bool(
+            self.model.streams.competitor.random() < self.params.leapfrog_prob
+        )
         if self.leapfrog_this_month:
             self._leapfrog(demand)
 

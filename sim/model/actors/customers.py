@@ -16,12 +16,19 @@ from sim.model.actors.product_team import CustomItem
 from sim.model.population import NO_ONE, State
 
 SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
-SATISFACTION_ADJUST = 0.3  # share of the gap to current fit satisfaction closes each month (share/month)
-COMPLEXITY_CONSUME_PENALTY = 0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
+SATISFACTION_ADJUST = (
+    0.3  # share of the gap to current fit satisfaction closes each month (share/month)
+)
+COMPLEXITY_CONSUME_PENALTY = (
+    0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
+)
 PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
 ABANDONED_DISAPPOINTMENT = 0.4  # satisfaction lost when a contingent feature is killed (0-1)
-LATE_CONVERSION_FACTOR = 0.5  # relative chance a contingent buyer still expands after a late delivery
-WAITER_IMPATIENCE = 3.0  # a waiting buyer, with no product yet, switches this much more readily than a customer (ratio)
+LATE_CONVERSION_FACTOR = (
+    0.5  # relative chance a contingent buyer still expands after a late delivery
+)
+# a waiting buyer, with no product yet, switches this much more readily than a customer (ratio)
+WAITER_IMPATIENCE = 3.0
 WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
 
 
@@ -97,8 +104,12 @@ class CustomerBase(mesa.Agent):
     def _defects(self, idx: np.ndarray) -> np.ndarray:
         """A waiting buyer may take the rival's product rather than wait any longer [001, 002]."""
         pr, p = self.model.market.prospects, self.model.market.params
-        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        return self.model.streams.customers.random(idx.size) < np.minimum(1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE)
+        pull = (
+            np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
+        )
+        return self.model.streams.customers.random(idx.size) < np.minimum(
+            1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE
+        )
 
     def _settle_promises(self) -> None:
         pr = self.model.market.prospects
@@ -119,13 +130,19 @@ class CustomerBase(mesa.Agent):
         pr.satisfaction[idx] += SATISFACTION_ADJUST * (target - pr.satisfaction[idx])
 
     def _churn(self) -> None:
-        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's pull."""
+        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's "
+        "pull."""
         market = self.model.market
         pr, p = market.prospects, market.params
         idx = self._customers()
         shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
-        pull = np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        hazard = self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall) + p.competitor_steal_rate * pull
+        pull = (
+            np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
+        )
+        hazard = (
+            self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall)
+            + p.competitor_steal_rate * pull
+        )
         gone = idx[self.model.streams.customers.random(idx.size) < np.minimum(hazard, 1.0)]
         self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
         pr.state[gone] = State.CHURNED
@@ -159,15 +176,23 @@ class CustomerBase(mesa.Agent):
         if pr.state[i] != State.CUSTOMER:
             return
         needs = market.needs_of(np.array([i]))[0]
-        pr.custom_bonus[i] += (1.0 - self.model.product.coverage[item.capability]) / max(int(needs.sum()), 1)
+        pr.custom_bonus[i] += (1.0 - self.model.product.coverage[item.capability]) / max(
+            int(needs.sum()), 1
+        )
         on_time = self.model.month <= item.due_month + self.model.config.sales.promise_grace_months
         chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
         converted = bool(self.model.streams.customers.random() < chance)
         if converted:
             self.contingent_converted += 1
             self.model.company.book_expansion(i, pr.seats_wanted[i])
-        self.model.log("contingent_delivered", customer=i, converted=converted, on_time=on_time,
-                       estimate_em=round(item.estimate_em, 1), actual_em=round(item.actual_em, 1))
+        self.model.log(
+            "contingent_delivered",
+            customer=i,
+            converted=converted,
+            on_time=on_time,
+            estimate_em=round(item.estimate_em, 1),
+            actual_em=round(item.actual_em, 1),
+        )
 
     def custom_abandoned(self, item: CustomItem) -> None:
         pr = self.model.market.prospects

@@ -47,7 +47,10 @@ class Market(mesa.Agent):
     @staticmethod
     def _capacity(scenario: Scenario) -> int:
         p = scenario.market
-        mean = sum(s.initial_prospects + s.arrivals_per_month * scenario.months for s in p.segments.values())
+        mean = sum(
+            s.initial_prospects + s.arrivals_per_month * scenario.months
+            for s in p.segments.values()
+        )
         return int(mean * p.size_scale * CAPACITY_HEADROOM) + 64
 
     def _add(self, segment: int, count: int) -> None:
@@ -60,20 +63,32 @@ class Market(mesa.Agent):
         pr.u[idx] = rng.random((count, self.params.capabilities), dtype=np.float32)
         pr.seg[idx] = segment
         pr.state[idx] = State.UNAWARE
-        pr.budget[idx] = np.maximum(0.05, seg.budget_ratio * (1 + BUDGET_SD * rng.standard_normal(count)))
-        pr.seats_wanted[idx] = np.maximum(1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)))
+        pr.budget[idx] = np.maximum(
+            0.05, seg.budget_ratio * (1 + BUDGET_SD * rng.standard_normal(count))
+        )
+        pr.seats_wanted[idx] = np.maximum(
+            1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count))
+        )
         pr.honesty[idx] = np.clip(seg.honesty + HONESTY_SD * rng.standard_normal(count), 0.0, 1.0)
         pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
         pr.n += count
 
     # -- monthly phase ------------------------------------------------------------------------
     def step(self) -> None:
-        """Needs drift and coverage dates, new prospects arrive, some unaware prospects become leads."""
+        """Needs drift and coverage dates, new prospects arrive, some unaware prospects become "
+        "leads."""
         self.needs.drift(self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
         for s, seg in enumerate(self.segments):
-            self._add(s, int(self.model.streams.arrivals.poisson(seg.arrivals_per_month * self.params.size_scale)))
+            self._add(
+                s,
+                int(
+                    self.model.streams.arrivals.poisson(
+                        seg.arrivals_per_month * self.params.size_scale
+                    )
+                ),
+            )
         self._spread_awareness()
 
     def _spread_awareness(self) -> None:
@@ -92,7 +107,9 @@ class Market(mesa.Agent):
         """
         pr, n = self.prospects, self.prospects.n
         if not only_committed or self._needs.shape[0] != n:
-            self._needs = needs_matrix(pr.u[:n], pr.seg[:n], self.needs.prob.astype(np.float32)).astype(np.float32)
+            self._needs = needs_matrix(
+                pr.u[:n], pr.seg[:n], self.needs.prob.astype(np.float32)
+            ).astype(np.float32)
         state = pr.state[:n]
         if only_committed:
             rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
@@ -106,7 +123,9 @@ class Market(mesa.Agent):
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
         pr, n = self.prospects, self.prospects.n
-        self._leads = np.flatnonzero((pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= self.model.month))
+        self._leads = np.flatnonzero(
+            (pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= self.model.month)
+        )
         self._pipeline = np.flatnonzero(pr.state[:n] == State.PIPELINE)
         self._pipeline_owner = pr.owner[self._pipeline]
 
@@ -121,7 +140,9 @@ class Market(mesa.Agent):
     def available_leads(self, segments: list[int]) -> np.ndarray:
         """Leads in the given segments not yet taken this month."""
         pr = self.prospects
-        fresh = (pr.state[self._leads] == State.LEAD) & (pr.next_contact[self._leads] <= self.model.month)
+        fresh = (pr.state[self._leads] == State.LEAD) & (
+            pr.next_contact[self._leads] <= self.model.month
+        )
         leads = self._leads[fresh]
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
@@ -157,12 +178,15 @@ class Market(mesa.Agent):
         if self._counts_month != self.model.month:
             pr = self.prospects
             alive = pr.state[: pr.n] <= State.CUSTOMER
-            self._counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(float)
+            self._counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(
+                float
+            )
             self._counts_month = self.model.month
         return self._counts
 
     def best_segment_love_share(self, threshold: float) -> float:
-        """PMF survey: the largest share, over segments, of live prospects whose fit >= threshold."""
+        """PMF survey: the largest share, over segments, of live prospects whose fit >= "
+        "threshold."""
         pr = self.prospects
         live = pr.state[: pr.n] <= State.CUSTOMER
         seg = pr.seg[: pr.n][live]

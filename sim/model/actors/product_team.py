@@ -19,12 +19,16 @@ from scipy.special import expit
 from sim.config import Scenario
 
 PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
-SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes on its capability
+SMALL_BET_LEARNING = (
+    0.8  # share of the knowledge gap a shipped small experiment closes on its capability
+)
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
 STAGNATION_WINDOW_MONTHS = 6  # months of roadmap share customers judge our progress by (months)
 KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
-QUOTED_CUSTOM_SHARE = 0.5  # sales quote custom due dates as if at most this share of capacity went to custom work
+QUOTED_CUSTOM_SHARE = (
+    0.5  # sales quote custom due dates as if at most this share of capacity went to custom work
+)
 SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
 # more sources (meetings, discovery, experiments) mean more and cleaner readings (share/month)
 
@@ -66,7 +70,9 @@ class ProductTeam(mesa.Agent):
         self.coverage = self._initial_coverage(scenario)
         self.complexity = 0.0
         truth = model.market.needs.logit
-        self.estimate = truth + model.streams.knowledge.normal(0.0, self.p.knowledge_noise, truth.shape)
+        self.estimate = truth + model.streams.knowledge.normal(
+            0.0, self.p.knowledge_noise, truth.shape
+        )
         self.queue: list[CustomItem] = []
         self.current: RoadmapItem | None = None
         self.next_item_id = 0
@@ -83,17 +89,26 @@ class ProductTeam(mesa.Agent):
         s = list(m.segments).index(m.initial_fit_segment)
         prob = self.model.market.needs.prob[s]
         coverage = np.zeros(m.capabilities)
-        coverage[np.argsort(-prob, kind="stable")[: m.initial_covered_capabilities]] = m.initial_coverage
+        coverage[np.argsort(-prob, kind="stable")[: m.initial_covered_capabilities]] = (
+            m.initial_coverage
+        )
         return coverage
 
     # -- capacity -------------------------------------------------------------------------------
     def capacity_em(self) -> float:
         """Engineer-months available this month, after complexity drag and architecture upkeep."""
-        raw = self.engineers * self.p.engineer_productivity / (1.0 + self.p.complexity_drag * self.complexity)
-        return raw * (1.0 - self.p.architecture_overhead) if self.p.customizable_architecture else raw
+        raw = (
+            self.engineers
+            * self.p.engineer_productivity
+            / (1.0 + self.p.complexity_drag * self.complexity)
+        )
+        return (
+            raw * (1.0 - self.p.architecture_overhead) if self.p.customizable_architecture else raw
+        )
 
     def stagnation_factor(self) -> float:
-        """How much faster customers switch to a better-fitting rival while our roadmap stalls [002].
+        """How much faster customers switch to a better-fitting rival while our roadmap stalls
+        [002].
 
         1 when the recent months all went to the roadmap, up to 1 + stagnation_switch_boost when
         none did.
@@ -109,15 +124,22 @@ class ProductTeam(mesa.Agent):
     def step(self) -> None:
         """Split capacity between the custom queue and the roadmap, ship, and learn."""
         capacity = self.capacity_em()
-        custom = self._work_custom(min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em()))
+        custom = self._work_custom(
+            min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em())
+        )
         self._work_roadmap(capacity - custom)
-        self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = capacity, custom, capacity - custom
+        self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = (
+            capacity,
+            custom,
+            capacity - custom,
+        )
         self.roadmap_share_history.append((capacity - custom) / capacity if capacity > 0 else 0.0)
         self._learn()
         self.complexity *= 1.0 - self.p.complexity_decay
 
     def _work_custom(self, effort: float) -> float:
-        """Spend up to ``effort`` on the custom queue, first come first served; return what was spent."""
+        """Spend up to ``effort`` on the custom queue, first come first served; return what was "
+        "spent."""
         budget = effort
         for item in list(self.queue):
             if effort <= 0:
@@ -142,8 +164,12 @@ class ProductTeam(mesa.Agent):
         """Kill rule: the bet cost more than its cap; stop and tell the customer."""
         self.queue.remove(item)
         self.model.customers.custom_abandoned(item)
-        self.model.log("bet_killed", customer=item.customer, spent_em=round(item.spent_em, 1),
-                       estimate_em=round(item.estimate_em, 1))
+        self.model.log(
+            "bet_killed",
+            customer=item.customer,
+            spent_em=round(item.spent_em, 1),
+            estimate_em=round(item.estimate_em, 1),
+        )
 
     def _deliver(self, item: CustomItem) -> None:
         self.queue.remove(item)
@@ -172,7 +198,12 @@ class ProductTeam(mesa.Agent):
     def _next_item(self) -> RoadmapItem:
         step, effort = self.item_size()
         k = int(self.ranked_plan()[0])
-        return RoadmapItem(capability=k, step=step, effort_em=effort, expected_demand=float(self._estimated_demand()[k]))
+        return RoadmapItem(
+            capability=k,
+            step=step,
+            effort_em=effort,
+            expected_demand=float(self._estimated_demand()[k]),
+        )
 
     def _ship(self, item: RoadmapItem) -> None:
         k = item.capability
@@ -184,7 +215,8 @@ class ProductTeam(mesa.Agent):
             self._measure(item)
 
     def _outcome(self) -> float:
-        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones average out [001]."""
+        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones "
+        "average out [001]."""
         sd = self.p.item_outcome_sd
         return float(np.exp(sd * self.model.streams.effort.standard_normal() - sd * sd / 2.0))
 
@@ -197,8 +229,12 @@ class ProductTeam(mesa.Agent):
         measured = float(weights @ expit(truth))
         if measured < self.p.small_bet_kill_value * item.expected_demand:
             self.killed_until[k] = self.model.month + KILLED_LINE_MONTHS
-            self.model.log("experiment_killed", capability=k, measured=round(measured, 1),
-                           expected=round(item.expected_demand, 1))
+            self.model.log(
+                "experiment_killed",
+                capability=k,
+                measured=round(measured, 1),
+                expected=round(item.expected_demand, 1),
+            )
 
     # -- the plan, from the team's estimate of needs ---------------------------------------------
     def estimated_value(self) -> np.ndarray:
@@ -216,7 +252,8 @@ class ProductTeam(mesa.Agent):
         return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
 
     def planned_eta(self) -> np.ndarray:
-        """Months until each capability's next item ships, as planned at full capacity (inf if unplanned).
+        """Months until each capability's next item ships, as planned at full capacity (inf if
+        unplanned).
 
         The plan is made once a month, before sales pitch it, from the team's current estimate.
         """
@@ -261,18 +298,30 @@ class ProductTeam(mesa.Agent):
 
     # -- contingent requests ---------------------------------------------------------------------
     def draft_request(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
-        """Scope a 'buy if you build X' request; its real effort overruns the estimate (heavy-tailed)."""
+        """Scope a 'buy if you build X' request; its real effort overruns the estimate "
+        "(heavy-tailed)."""
         rng = self.model.streams.effort
         factor = self.p.customizable_effort_factor if self.p.customizable_architecture else 1.0
-        estimate = segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
-        overrun = self.p.overrun_median * float(np.exp(self.p.overrun_sigma * rng.standard_normal()))
-        return CustomItem(id=-1, customer=customer, capability=capability,
-                          generality=self.draw_generality(), estimate_em=estimate,
-                          actual_em=estimate * overrun, accepted_month=self.model.month,
-                          due_month=self.model.month + self._promised_months(estimate))
+        estimate = (
+            segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
+        )
+        overrun = self.p.overrun_median * float(
+            np.exp(self.p.overrun_sigma * rng.standard_normal())
+        )
+        return CustomItem(
+            id=-1,
+            customer=customer,
+            capability=capability,
+            generality=self.draw_generality(),
+            estimate_em=estimate,
+            actual_em=estimate * overrun,
+            accepted_month=self.model.month,
+            due_month=self.model.month + self._promised_months(estimate),
+        )
 
     def judge_bet(self, item: CustomItem) -> bool:
-        """Product decides: build only if the request is worth it to the market, within the bet cap."""
+        """Product decides: build only if the request is worth it to the market, within the bet "
+        "cap."""
         market = self.model.market
         weights = market.segment_weights(list(range(len(market.segments))))
         others = float(weights @ expit(self.estimate[:, item.capability]))
@@ -287,8 +336,11 @@ class ProductTeam(mesa.Agent):
         self.queue.append(item)
 
     def _promised_months(self, estimate_em: float) -> int:
-        """What sales tells the customer: the estimate at the custom share we can spare, rounded up."""
-        custom_rate = max(self.capacity_em() * min(self.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE), 1e-6)
+        """What sales tells the customer: the estimate at the custom share we can spare, rounded "
+        "up."""
+        custom_rate = max(
+            self.capacity_em() * min(self.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE), 1e-6
+        )
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
         return int(np.ceil((backlog + estimate_em) / custom_rate))
 

@@ -53,9 +53,11 @@ class SalesFloor:
                 rep.close_month()
         self.reps, self.wants = [], []
 
-    # -- prospecting ---------------------------------------------------------------------------------
+    # -- prospecting
+    # ---------------------------------------------------------------------------------
     def _prospect(self, stance: Stance) -> None:
-        """Each rep contacts its share of a random draw of leads; it qualifies those that look good."""
+        """Each rep contacts its share of a random draw of leads; it qualifies those that look "
+        "good."""
         market, rng, pr = self.model.market, self.model.streams.deals, self.model.market.prospects
         leads = market.available_leads(stance.segments)
         total = min(sum(self.wants), leads.size)
@@ -75,14 +77,18 @@ class SalesFloor:
             return
         pr = self.model.market.prospects
         cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size) * (cycle / CYCLE_SHAPE)
+        months = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size) * (
+            cycle / CYCLE_SHAPE
+        )
         pr.state[idx] = State.PIPELINE
         pr.owner[idx] = rep_ids
         pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
 
-    # -- closing -------------------------------------------------------------------------------------
+    # -- closing
+    # -------------------------------------------------------------------------------------
     def _close(self, stance: Stance) -> None:
-        """Deals due this month: contingent requests one by one, every other buyer decides at once."""
+        """Deals due this month: contingent requests one by one, every other buyer decides at "
+        "once."""
         pr, month = self.model.market.prospects, self.model.month
         deals = self.model.market.pipeline_snapshot()
         due = deals[(pr.state[deals] == State.PIPELINE) & (pr.decide_month[deals] <= month)]
@@ -95,7 +101,9 @@ class SalesFloor:
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
         order = {rep.unique_id: i for i, rep in enumerate(self.reps)}
-        rank = np.array([order.get(int(o), len(order)) for o in self.model.market.prospects.owner[idx]])
+        rank = np.array(
+            [order.get(int(o), len(order)) for o in self.model.market.prospects.owner[idx]]
+        )
         return idx[np.argsort(rank, kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:
@@ -113,13 +121,18 @@ class SalesFloor:
         need_discount = np.clip(1.0 - pr.budget[idx], 0.0, MAX_NEEDED_DISCOUNT)
         discount = np.minimum(need_discount, stance.max_discount)
         seen_fit = pr.fit[idx] + promise_gain
-        logit = (mp.win_base_logit + self._skill_of(idx)
-                 + mp.win_relative_fit_slope * (seen_fit - pr.comp_fit[idx])
-                 + mp.win_absolute_fit_slope * (seen_fit - 0.5)
-                 + mp.win_discount_slope * discount
-                 - PRICE_GAP_SLOPE * (need_discount - discount)
-                 - mp.win_complexity_slope * self.model.product.complexity)
-        close_factor = self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
+        logit = (
+            mp.win_base_logit
+            + self._skill_of(idx)
+            + mp.win_relative_fit_slope * (seen_fit - pr.comp_fit[idx])
+            + mp.win_absolute_fit_slope * (seen_fit - 0.5)
+            + mp.win_discount_slope * discount
+            - PRICE_GAP_SLOPE * (need_discount - discount)
+            - mp.win_complexity_slope * self.model.product.complexity
+        )
+        close_factor = (
+            self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
+        )
         won = rng.random(idx.size) < expit(logit) * close_factor
         self.model.company.note_decisions(idx.size, int(won.sum()))
         self._lose(idx[~won])
@@ -129,7 +142,9 @@ class SalesFloor:
         buy = won & ~waits
         self._win(idx[buy], discount[buy], promise_k[buy], promise_eta[buy], stance)
 
-    def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _roadmap_pitch(
+        self, idx: np.ndarray, stance: Stance
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Promise each buyer's biggest missing need when the plan ships it within the horizon."""
         if stance.promise_horizon <= 0:
             return np.full(idx.size, NO_ONE), np.zeros(idx.size), np.zeros(idx.size)
@@ -168,7 +183,9 @@ class SalesFloor:
         pr.promise_since[idx] = self.model.month
         self.model.company.note_promises(idx.size)
 
-    def _win(self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance) -> None:
+    def _win(
+        self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance
+    ) -> None:
         if idx.size == 0:
             return
         pr = self.model.market.prospects
@@ -187,7 +204,8 @@ class SalesFloor:
         for rep in self.reps:
             rep.month_booked += float(mrr[reps == rep.unique_id].sum())
 
-    # -- deal-contingent requests ----------------------------------------------------------------------
+    # -- deal-contingent requests
+    # ----------------------------------------------------------------------
     def _contingent(self, idx: np.ndarray, stance: Stance) -> None:
         """'Buy if you build X': commit (a small first order now) or let the deal go."""
         if idx.size == 0:
@@ -199,7 +217,9 @@ class SalesFloor:
             seg = market.segments[pr.seg[i]]
             item = product.draft_request(i, max(k, 0), seg.custom_effort_em)
             sales_yes = rng.random() < stance.contingent_acceptance
-            product_yes = self.model.company.policy.custom_decider == "sales" or product.judge_bet(item)
+            product_yes = self.model.company.policy.custom_decider == "sales" or product.judge_bet(
+                item
+            )
             self.model.company.note_decisions(1, int(sales_yes and product_yes))
             if k >= 0 and sales_yes and product_yes:
                 self._commit_contingent(i, item, seg, stance)
@@ -217,8 +237,14 @@ class SalesFloor:
         self.model.customers.start(np.array([i]), np.array([seats]), np.array([price]))
         self._book(np.array([i]), np.array([rep]), stance)
         self.model.company.note_contingent_accepted()
-        self.model.log("contingent_accepted", customer=i, rep=rep,
-                       segment=self.model.market.segment_names[pr.seg[i]], seats_now=int(seats),
-                       seats_promised=int(pr.seats_wanted[i]), estimate_em=round(item.estimate_em, 1),
-                       actual_em=round(item.actual_em, 1),
-                       due_month=item.due_month)
+        self.model.log(
+            "contingent_accepted",
+            customer=i,
+            rep=rep,
+            segment=self.model.market.segment_names[pr.seg[i]],
+            seats_now=int(seats),
+            seats_promised=int(pr.seats_wanted[i]),
+            estimate_em=round(item.estimate_em, 1),
+            actual_em=round(item.actual_em, 1),
+            due_month=item.due_month,
+        )

@@ -48,7 +48,8 @@ class SalesRep(mesa.Agent):
         return None if quota <= 0 else sum(self.booked_mrr[-ATTAINMENT_WINDOW:]) / quota
 
     def stance(self) -> Stance:
-        """Commission, pressure and governance set this month's selling behaviour (same for all reps)."""
+        """Commission, pressure and governance set this month's selling behaviour (same for all "
+        "reps)."""
         company = self.model.company
         if company.stance_month != self.model.month:
             company.stance, company.stance_month = read_stance(company), self.model.month
@@ -61,7 +62,9 @@ class SalesRep(mesa.Agent):
         The rep enlists with the sales floor, which then works every rep's leads and deals in one
         vectorised pass (each prospect still decides on its own; see sim/sales_floor.py).
         """
-        room = int(self.p.rep_capacity_deals * self.ramp()) - self.model.market.open_deal_count(self.unique_id)
+        room = int(self.p.rep_capacity_deals * self.ramp()) - self.model.market.open_deal_count(
+            self.unique_id
+        )
         want = min(room, int(self.model.streams.reps.poisson(self.p.leads_per_month * self.ramp())))
         self.month_booked = 0.0
         self.model.sales_floor.enlist(self, max(want, 0))
@@ -74,9 +77,12 @@ class SalesRep(mesa.Agent):
     def perception_noise(self) -> float:
         """How far off a rep's read of a prospect's fit is; feedback meetings sharpen it [003]."""
         policy = self.model.company.policy
-        return self.p.perception_noise * (policy.feedback_perception_factor if policy.feedback_meetings else 1.0)
+        return self.p.perception_noise * (
+            policy.feedback_perception_factor if policy.feedback_meetings else 1.0
+        )
 
-    # -- career --------------------------------------------------------------------------------------
+    # -- career
+    # --------------------------------------------------------------------------------------
     def decides_to_leave(self) -> bool:
         """Attrition: a base rate, higher for a ramped rep far below quota."""
         monthly = 1.0 - (1.0 - self.p.attrition_annual) ** (1.0 / MONTHS_PER_YEAR)

@@ -47,7 +47,9 @@ def pressure_reading(company: Company) -> float:
     p = company.p
     plan = company.plan_mrr(company.model.month)
     gap = float(np.clip((plan - company.mrr()) / plan, 0.0, 1.0)) if plan > 0 else 0.0
-    fuse = float(np.clip((p.pressure_runway_months - company.runway) / p.pressure_runway_months, 0.0, 1.0))
+    fuse = float(
+        np.clip((p.pressure_runway_months - company.runway) / p.pressure_runway_months, 0.0, 1.0)
+    )
     return p.pressure_gap_weight * gap + (1.0 - p.pressure_gap_weight) * fuse
 
 
@@ -56,7 +58,9 @@ def felt_pressure(company: Company) -> float:
     return company.pressure * company.policy.pressure_response
 
 
-def contingent_acceptance(base: float, commission_boost: float, pressure_add: float, felt: float) -> float:
+def contingent_acceptance(
+    base: float, commission_boost: float, pressure_add: float, felt: float
+) -> float:
     """Share of 'buy if you build X' requests sales commits to.
 
     Commission multiplies the odds of committing by ``1 + commission_boost``; felt pressure then
@@ -77,14 +81,20 @@ def read_stance(company: Company) -> Stance:
     felt = felt_pressure(company)
     learning = not on and p.commission_timing == "after_pmf"
     min_fit = p.min_fit - p.commission_fit_drop * incentive - policy.pressure_fit_drop * felt
-    discount = p.max_discount + p.commission_discount_add * incentive + policy.pressure_discount_add * felt
+    discount = (
+        p.max_discount + p.commission_discount_add * incentive + policy.pressure_discount_add * felt
+    )
     return Stance(
-        commission_on=on, learning=learning,
+        commission_on=on,
+        learning=learning,
         min_fit=min_fit + (LEARNING_MODE_MIN_FIT_ADD if learning else 0.0),
         max_discount=min(DEEPEST_DISCOUNT, discount),
         contingent_acceptance=contingent_acceptance(
-            p.contingent_acceptance, p.commission_contingent_boost * incentive,
-            policy.pressure_acceptance_add, felt),
+            p.contingent_acceptance,
+            p.commission_contingent_boost * incentive,
+            policy.pressure_acceptance_add,
+            felt,
+        ),
         promise_horizon=p.promise_horizon_months + policy.pressure_promise_months * felt,
         segments=company.target_segments(),
     )

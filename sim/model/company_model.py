@@ -30,7 +30,6 @@ from sim.model.actors.product_team import ProductTeam
 from sim.model.actors.sales_floor import SalesFloor
 from sim.model.actors.sales_reps import SalesRep
 from sim.model.observation import observe
-from sim.model.population import State
 from sim.model.recorder import Recorder
 from sim.model.streams import Streams
 
@@ -98,8 +97,8 @@ class CompanyModel(mesa.Model):
     def market_fit(self) -> float:
         """Mean fit of our product over live prospects (0-1)."""
         pr = self.market.prospects
-        live = pr.state[: pr.n] <= State.CUSTOMER
-        return float(pr.fit[: pr.n][live].mean()) if live.any() else 0.0
+        live = pr.live()
+        return float(pr.active("fit")[live].mean()) if live.any() else 0.0
 
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:

@@ -53,7 +53,7 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
 
 def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     company, pr = model.company, model.market.prospects
-    states = np.bincount(pr.state[: pr.n], minlength=len(State))
+    states = np.bincount(pr.active("state"), minlength=len(State))
     reps = model.reps()
     attained = [
         a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None
@@ -98,23 +98,23 @@ def _product(model: CompanyModel) -> dict[str, float | int]:
 
 def _competitor_fit(model: CompanyModel) -> float:
     pr = model.market.prospects
-    live = pr.state[: pr.n] <= State.CUSTOMER
-    return float(pr.comp_fit[: pr.n][live].mean()) if live.any() else 0.0
+    live = pr.live()
+    return float(pr.active("comp_fit")[live].mean()) if live.any() else 0.0
 
 
 def _segment_fit(model: CompanyModel) -> np.ndarray:
     """Mean fit of our product per segment, over live prospects."""
     pr, segments = model.market.prospects, len(model.market.segments)
-    live = pr.state[: pr.n] <= State.CUSTOMER
-    seg = pr.seg[: pr.n][live]
-    total = np.bincount(seg, weights=pr.fit[: pr.n][live], minlength=segments)
+    live = pr.live()
+    seg = pr.active("seg")[live]
+    total = np.bincount(seg, weights=pr.active("fit")[live], minlength=segments)
     return total / np.maximum(np.bincount(seg, minlength=segments), 1)
 
 
 def _customers(model: CompanyModel) -> dict[str, float | int]:
     customers, pr, market = model.customers, model.market.prospects, model.market
-    is_customer = pr.state[: pr.n] == State.CUSTOMER
-    per_segment = np.bincount(pr.seg[: pr.n][is_customer], minlength=len(market.segments))
+    is_customer = pr.active("state") == State.CUSTOMER
+    per_segment = np.bincount(pr.active("seg")[is_customer], minlength=len(market.segments))
     row: dict[str, float | int] = {
         f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)
     }
@@ -123,14 +123,14 @@ def _customers(model: CompanyModel) -> dict[str, float | int]:
         {
             "customers": int(is_customer.sum()),
             "churned_mrr_usd": customers.month_churned_mrr,
-            "promises_outstanding": int(np.count_nonzero(pr.promise_cap[: pr.n] >= 0)),
+            "promises_outstanding": int(np.count_nonzero(pr.active("promise_cap") >= 0)),
             "promises_kept": customers.promises_kept,
             "promises_broken": customers.promises_broken,
             "contingent_delivered": customers.contingent_delivered,
             "contingent_converted": customers.contingent_converted,
             "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
             "custom_actual_em_delivered": customers.custom_actual_em_delivered,
-            "satisfaction": float(pr.satisfaction[: pr.n][is_customer].mean())
+            "satisfaction": float(pr.active("satisfaction")[is_customer].mean())
             if is_customer.any()
             else np.nan,
         }

@@ -67,6 +67,19 @@ class Prospects:
                 array[:capacity] = getattr(self, name)
                 setattr(self, name, array)
 
+    # -- the views every role uses: only slots 0..n-1 hold prospects ---------------------------
+    def active(self, name: str) -> np.ndarray:
+        """One attribute of every prospect so far (a view: writes go to the population)."""
+        return getattr(self, name)[: self.n]
+
+    def live(self) -> np.ndarray:
+        """Mask of live prospects: not yet lost or churned (unaware up to customer)."""
+        return self.state[: self.n] <= State.CUSTOMER
+
+    def in_state(self, state: State) -> np.ndarray:
+        """Indices of the prospects in one state."""
+        return np.flatnonzero(self.state[: self.n] == state)
+
     def mrr(self) -> np.ndarray:
         """Monthly revenue of each customer (0 for everyone else)."""
         n = self.n

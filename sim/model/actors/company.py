@@ -264,14 +264,13 @@ class Company(mesa.Agent):
         """Commission on cash collected in a customer's first year, for deals booked under "
         "commission."""
         pr = self.model.market.prospects
-        n = pr.n
         first_year = (
-            (pr.state[:n] == State.CUSTOMER)
-            & pr.commissioned[:n]
-            & (self.model.month - pr.start_month[:n] < MONTHS_PER_YEAR)
+            (pr.active("state") == State.CUSTOMER)
+            & pr.active("commissioned")
+            & (self.model.month - pr.active("start_month") < MONTHS_PER_YEAR)
         )
         return self.sales.commission_rate * float(
-            np.sum(pr.seats[:n][first_year] * pr.price[:n][first_year])
+            np.sum(pr.active("seats")[first_year] * pr.active("price")[first_year])
         )
 
     def traction_odds(self) -> float:

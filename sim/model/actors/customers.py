@@ -73,7 +73,7 @@ class CustomerBase(mesa.Agent):
 
     def _customers(self) -> np.ndarray:
         pr = self.model.market.prospects
-        return np.flatnonzero(pr.state[: pr.n] == State.CUSTOMER)
+        return pr.in_state(State.CUSTOMER)
 
     def _promise_status(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of these promises were kept, and which are past due (broken)."""
@@ -86,7 +86,7 @@ class CustomerBase(mesa.Agent):
     def _settle_waiters(self) -> None:
         """Buyers waiting for a promised item buy when it ships, and walk when it slips."""
         pr = self.model.market.prospects
-        waiting = np.flatnonzero(pr.state[: pr.n] == State.WAITING)
+        waiting = pr.in_state(State.WAITING)
         if waiting.size == 0:
             return
         kept, broken = self._promise_status(waiting)

@@ -95,7 +95,7 @@ class Market(mesa.Agent):
         pr, p = self.prospects, self.params
         customers = pr.count(State.CUSTOMER)
         rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
-        unaware = np.flatnonzero(pr.state[: pr.n] == State.UNAWARE)
+        unaware = pr.in_state(State.UNAWARE)
         woke = unaware[self.model.streams.awareness.random(unaware.size) < rate]
         pr.state[woke] = State.LEAD
 
@@ -108,9 +108,9 @@ class Market(mesa.Agent):
         pr, n = self.prospects, self.prospects.n
         if not only_committed or self._needs.shape[0] != n:
             self._needs = needs_matrix(
-                pr.u[:n], pr.seg[:n], self.needs.prob.astype(np.float32)
+                pr.active("u"), pr.active("seg"), self.needs.prob.astype(np.float32)
             ).astype(np.float32)
-        state = pr.state[:n]
+        state = pr.active("state")
         if only_committed:
             rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
             needs = self._needs[rows]
@@ -122,11 +122,11 @@ class Market(mesa.Agent):
 
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
-        pr, n = self.prospects, self.prospects.n
+        pr, _n = self.prospects, self.prospects.n
         self._leads = np.flatnonzero(
-            (pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= self.model.month)
+            (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= self.model.month)
         )
-        self._pipeline = np.flatnonzero(pr.state[:n] == State.PIPELINE)
+        self._pipeline = pr.in_state(State.PIPELINE)
         self._pipeline_owner = pr.owner[self._pipeline]
 
     def open_deal_count(self, rep_id: int) -> int:
@@ -158,12 +158,11 @@ class Market(mesa.Agent):
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""
         pr, now = self.prospects, self.model.month
-        n = pr.n
-        ok = (pr.state[:n] == State.LEAD) & (pr.next_contact[:n] <= now)
+        ok = (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= now)
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-            ok &= wanted[pr.seg[:n]]
+            ok &= wanted[pr.active("seg")]
         return np.flatnonzero(ok)
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
@@ -177,10 +176,10 @@ class Market(mesa.Agent):
         """Live prospects per segment, counted once a month (after arrivals)."""
         if self._counts_month != self.model.month:
             pr = self.prospects
-            alive = pr.state[: pr.n] <= State.CUSTOMER
-            self._counts = np.bincount(pr.seg[: pr.n][alive], minlength=len(self.segments)).astype(
-                float
-            )
+            alive = pr.live()
+            self._counts = np.bincount(
+                pr.active("seg")[alive], minlength=len(self.segments)
+            ).astype(float)
             self._counts_month = self.model.month
         return self._counts
 
@@ -188,9 +187,9 @@ class Market(mesa.Agent):
         """PMF survey: the largest share, over segments, of live prospects whose fit >= "
         "threshold."""
         pr = self.prospects
-        live = pr.state[: pr.n] <= State.CUSTOMER
-        seg = pr.seg[: pr.n][live]
-        love = pr.fit[: pr.n][live] >= threshold
+        live = pr.live()
+        seg = pr.active("seg")[live]
+        love = pr.active("fit")[live] >= threshold
         total = np.bincount(seg, minlength=len(self.segments))
         loved = np.bincount(seg, weights=love, minlength=len(self.segments))
         return float(np.max(loved / np.maximum(total, 1)))

@@ -94,7 +94,8 @@ class SalesRep(mesa.Agent):
     def hand_back_deals(self) -> None:
         """A leaving rep's open deals go back to the lead pool."""
         pr = self.model.market.prospects
-        n = pr.n
-        mine = np.flatnonzero((pr.state[:n] == State.PIPELINE) & (pr.owner[:n] == self.unique_id))
+        mine = np.flatnonzero(
+            (pr.active("state") == State.PIPELINE) & (pr.active("owner") == self.unique_id)
+        )
         pr.state[mine] = State.LEAD
         pr.owner[mine] = NO_ONE

@@ -25,8 +25,11 @@ $(STAMP): $(PY) pyproject.toml
 dashboard: $(STAMP)
 	$(VENV)/bin/sim dashboard
 
-# The tests, then every scenario file's expectations (the patterns the model must keep showing).
+# The import rule (lint-imports: layers, no Streamlit in sim), ruff, the tests, then every
+# scenario file's expectations (the patterns the model must keep showing).
 test: $(STAMP) browser
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check
 	$(PY) -m pytest
 	$(VENV)/bin/sim check scenarios/ --workers 2
 
@@ -43,7 +46,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim dashboard tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check
 
 clean:
 	rm -rf $(VENV)

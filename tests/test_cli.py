@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import entry as cli
+from sim.cli import dashboard as dashboard_cmd
+from sim.cli import run as run_cmd
 from sim.cli.entry import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, main
 from sim.cli.outputs import MANIFEST_NAME, atomic_write_bytes, read_manifest, sha256
 
@@ -22,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 SIM_SCRIPT = Path(sys.executable).parent / "sim"
 QUICK = ["--months", "24"]
 TINY = ["--months", "6"]
-RUN_FILES = cli.RUN_FILES
+RUN_FILES = run_cmd.RUN_FILES
 SUBPROCESS_TIMEOUT_S = 300
 
 
@@ -279,11 +280,11 @@ def test_schema_through_console_script() -> None:
     ({}, "win32", False),
 ])
 def test_dashboard_headless_rule(env: dict[str, str], platform: str, headless: bool) -> None:
-    assert cli.needs_headless(env, platform) is headless
+    assert dashboard_cmd.needs_headless(env, platform) is headless
 
 
 def test_dashboard_command_passes_port_and_headless() -> None:
-    command = cli.dashboard_command(8600, headless=True)
+    command = dashboard_cmd.dashboard_command(8600, headless=True)
     assert command[1:4] == ["-m", "streamlit", "run"]
     assert command[4] == str(REPO / "dashboard" / "app.py")
     assert "--server.port" in command and "8600" in command
@@ -292,7 +293,7 @@ def test_dashboard_command_passes_port_and_headless() -> None:
 
 def test_dashboard_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["dashboard", "--dry-run", "--port", "8765", "--headless"], capsys)
-    if not cli.DASHBOARD_APP.is_file():
+    if not dashboard_cmd.DASHBOARD_APP.is_file():
         assert_bad_input(code, err, "dashboard/app.py", "not found")
         return
     assert code == EXIT_OK and "streamlit run" in out and "8765" in out

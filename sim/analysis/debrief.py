@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.spiral import detect_spiral
+from sim.analysis.units import money_short
 
 # --- named thresholds ------------------------------------------------------------------------
 
@@ -451,7 +452,7 @@ def _funding_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
         round_no = record.get("round")
         label = f" (round {int(round_no)})" if _num(round_no) is not None else ""
         odds_text = f"; investors put the odds at {odds:.0%}" if odds is not None else ""
-        lines.append(Line(int(record["month"]), "funding", f"Raised {money(amount)}{label}{odds_text}.", amount, None,
+        lines.append(Line(int(record["month"]), "funding", f"Raised {money_short(amount)}{label}{odds_text}.", amount, None,
                           {"odds": odds}))
     refused = events[events["event"] == "funding_refused"]
     if not refused.empty:
@@ -479,7 +480,7 @@ def _runway_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     money_text = ""
     if _has(frame, "cash_usd", "burn_usd"):
         detail |= {"cash_usd": float(frame.loc[pos, "cash_usd"]), "burn_usd": float(frame.loc[pos, "burn_usd"])}
-        money_text = f": {money(detail['cash_usd'])} in the bank, burning {money(detail['burn_usd'])} a month"
+        money_text = f": {money_short(detail['cash_usd'])} in the bank, burning {money_short(detail['burn_usd'])} a month"
     return [Line(month, "short_runway", f"Runway fell below {SHORT_RUNWAY_MONTHS:g} months, to {value:.1f}"
                  f"{money_text}.", value, "runway_months", detail)]
 
@@ -512,13 +513,13 @@ def _ending_line(frame: pd.DataFrame, died: bool) -> Line:
     cash = float(last["cash_usd"]) if "cash_usd" in frame.columns else None
     if died:
         burn = float(last["burn_usd"]) if "burn_usd" in frame.columns else None
-        burn_text = f" after burning {money(burn)} that month" if burn is not None else ""
-        cash_text = f" ({money(cash)}{burn_text})" if cash is not None else ""
+        burn_text = f" after burning {money_short(burn)} that month" if burn is not None else ""
+        cash_text = f" ({money_short(cash)}{burn_text})" if cash is not None else ""
         return Line(month, "cash_out", f"Cash ran out{cash_text}: the company died.", cash,
                     "cash_usd" if cash is not None else None, {"burn_usd": burn})
     arr = float(last["arr_usd"]) if "arr_usd" in frame.columns else None
-    arr_text = f" with ARR of {money(arr)}" if arr is not None else ""
-    cash_text = f" and {money(cash)} in the bank" if cash is not None else ""
+    arr_text = f" with ARR of {money_short(arr)}" if arr is not None else ""
+    cash_text = f" and {money_short(cash)} in the bank" if cash is not None else ""
     return Line(month, "survived", f"Still alive at month {month}{arr_text}{cash_text}.", arr,
                 "arr_usd" if arr is not None else None, {"cash_usd": cash})
 
@@ -594,23 +595,6 @@ def render_ensemble_text(summary: EnsembleDebrief) -> str:
 # ============================================================================================
 # Formatting helpers
 # ============================================================================================
-
-def money(value: float | None) -> str:
-    """USD in a short form: $950, $45k, $1.25M (negative with a minus sign)."""
-    if value is None or not np.isfinite(value):
-        return "?"
-    sign = "-" if value < 0 else ""
-    v = abs(value)
-    if v >= 1e6:
-        return f"{sign}${v / 1e6:.2f}M"
-    if v >= 1e3:
-        return f"{sign}${v / 1e3:.0f}k"
-    return f"{sign}${v:.0f}"
-
-
-def _months(n: int) -> str:
-    return f"{n} month{'s' if n != 1 else ''}"
-
 
 def _num(value: Any) -> float | None:
     try:

@@ -1,18 +1,51 @@
-"""`sim explain`: why one company lived or died (or which causes were common among deaths)."""
+"""`sim explain SCENARIO`: why one company lived or died (or which causes were common among
+the deaths of an ensemble with --seeds)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from sim.analysis.debrief import debrief_ensemble, explain_run, render_ensemble_text, render_text
+from sim.cli.common import (
+    DEFAULT_SEED,
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    EXIT_OK,
+    PROG,
+    SubParsers,
+    add_scenario_arg,
+    non_negative_int,
+    positive_int,
+    resolve_scenario,
+    seed_list,
+)
+from sim.config import ScenarioError, parse_set
+from sim.config.hints import one_line
 
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
+def add_parser(sub: SubParsers) -> None:
+    """Register `sim explain`."""
+    p = sub.add_parser("explain", help="why did this company die? one run's causal timeline",
+                       description="Print one run's debrief: a timeline of what happened and why, "
+                       "each line with its month and number; with --seeds, the causes most common "
+                       "among the runs that died.", epilog=EXIT_CODES_HELP)
+    add_scenario_arg(p, "scenario", "SCENARIO")
+    p.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="S")
+    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
+                   help="run seeds S..S+N-1 and count causes among those that died")
+    p.add_argument("--months", type=positive_int, default=None, metavar="M")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`sim explain`: the parsed arguments handed to ``explain_command``."""
+    return explain_command(args.scenario, args.seed, args.months, parse_set(args.sets),
+                           args.json, seeds=args.seeds)
 
 
 def explain_command(path: str, seed: int = 0, months: int | None = None,
@@ -24,67 +57,33 @@ def explain_command(path: str, seed: int = 0, months: int | None = None,
     ``seeds`` = N: run seeds ``seed`` .. ``seed + N - 1`` and print which causes were most common
     among those that died. Returns the exit code: 0, or 2 for bad input (one line on stderr).
     """
-    from sim.config import ScenarioError
+    from sim.analysis.debrief import (
+        debrief_ensemble,
+        explain_run,
+        render_ensemble_text,
+        render_text,
+    )
     from sim.experiment.runner import run
 
     try:
-        scenario = _scenario(path, months, overrides)
+        scenario = resolve_scenario(path, months=months, overrides=dict(overrides or {}))
     except ScenarioError as err:
-        print(f"sim: {' '.join(str(err).split())}", file=sys.stderr)
+        print(f"{PROG}: {one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if seeds is not None and seeds < 1:
-        print(f"sim: --seeds: expected a whole number >= 1, got {seeds}", file=sys.stderr)
+        print(f"{PROG}: --seeds: expected a whole number >= 1, got {seeds}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if seeds is None:
         debrief = explain_run(run(scenario, seed=seed), name=scenario.name)
         print(json.dumps(debrief.to_dict(), indent=2) if as_json else render_text(debrief))
         return EXIT_OK
-    debriefs = [explain_run(run(scenario, seed=s), name=scenario.name) for s in range(seed, seed + seeds)]
+    seed_range = seed_list(seed, seeds)
+    debriefs = [explain_run(run(scenario, seed=s), name=scenario.name) for s in seed_range]
     summary = debrief_ensemble(debriefs)
     if as_json:
-        print(json.dumps({"scenario": scenario.name, "seeds": list(range(seed, seed + seeds)),
-                          **summary.to_dict()}, indent=2))
+        print(json.dumps({"scenario": scenario.name, "seeds": seed_range, **summary.to_dict()},
+                         indent=2))
     else:
         print(f"{scenario.name}, seeds {seed}-{seed + seeds - 1}")
         print(render_ensemble_text(summary))
     return EXIT_OK
-
-
-def _scenario(path: str, months: int | None, overrides: Mapping[str, Any] | None) -> Any:
-    from sim.config import PRESETS, ScenarioError, load_scenario, preset
-
-    scenario = preset(path) if path in PRESETS and not Path(path).exists() else load_scenario(path)
-    if overrides:
-        scenario = scenario.with_overrides(dict(overrides))
-    if months is not None:
-        try:
-            scenario = scenario.with_overrides({"months": months})
-        except ScenarioError as err:
-            raise ScenarioError(str(err).replace("--set: ", "--months: ", 1)) from None
-    return scenario
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.cli.explain SCENARIO [--seed S] [--months M] [--set k=v ...] [--seeds N] [--json]``."""
-    import argparse
-
-    from sim.config import ScenarioError, parse_set
-
-    parser = argparse.ArgumentParser(prog="python -m sim.cli.explain", description=explain_command.__doc__)
-    parser.add_argument("scenario")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=None)
-    parser.add_argument("--months", type=int, default=None)
-    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        overrides = parse_set(args.sets)
-    except ScenarioError as err:
-        print(f"sim: {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return explain_command(args.scenario, args.seed, args.months, overrides, args.json, seeds=args.seeds)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

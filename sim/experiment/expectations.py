@@ -20,7 +20,6 @@ group comparison items by ``Expectation.baseline.key``, build each baseline once
 
 from __future__ import annotations
 
-import difflib
 import math
 import operator
 import re
@@ -33,6 +32,7 @@ from scipy.stats import norm
 
 from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
 from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config.hints import did_you_mean
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -41,7 +41,6 @@ OPERATORS: dict[str, Callable[[float, float], bool]] = {
 COMPARISONS: tuple[str, ...] = ("ratio", "diff")
 REQUIRED_KEYS: tuple[str, ...] = ("vs", "check")
 MAPPING_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, "gap")  # gap: optional, a claim known not to hold yet
-HINT_CUTOFF = 0.6  # difflib similarity above which a misspelt name gets a "did you mean" hint
 
 _ABSOLUTE = re.compile(r"^\s*(?P<metric>[^\s<>=!~]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
 _RELATIVE = re.compile(r"^\s*(?P<metric>\S+)\s+(?P<mode>[A-Za-z_]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
@@ -193,7 +192,7 @@ def _parse_comparison(item: Mapping[str, Any], source: str, index: int, where: s
 def _check_mapping_keys(item: Mapping[str, Any], where: str) -> None:
     for key in item:
         if key not in MAPPING_KEYS:
-            raise ScenarioError(f"{where}: unknown key '{key}'{_hint(str(key), MAPPING_KEYS)}")
+            raise ScenarioError(f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}")
     for key in REQUIRED_KEYS:
         if key not in item:
             raise ScenarioError(f"{where}: missing '{key}' (a comparison needs both 'vs' and 'check')")
@@ -202,7 +201,7 @@ def _check_mapping_keys(item: Mapping[str, Any], where: str) -> None:
 def _metric(name: str, where: str) -> str:
     if name in ENSEMBLE_METRICS:
         return name
-    hint = _hint(name, ENSEMBLE_METRICS) or f" (known: {', '.join(ENSEMBLE_METRICS)})"
+    hint = did_you_mean(name, ENSEMBLE_METRICS) or f" (known: {', '.join(ENSEMBLE_METRICS)})"
     raise ScenarioError(f"{where}: unknown metric '{name}'{hint}")
 
 
@@ -215,7 +214,7 @@ def _operator(op: str, where: str) -> str:
 def _comparison(mode: str, where: str) -> str:
     if mode in COMPARISONS:
         return mode
-    hint = _hint(mode, COMPARISONS) or " (use ratio or diff)"
+    hint = did_you_mean(mode, COMPARISONS) or " (use ratio or diff)"
     raise ScenarioError(f"{where}: unknown comparison '{mode}'{hint}")
 
 
@@ -251,10 +250,6 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, A
             out.append((dotted, value))
     return tuple(out)
 
-
-def _hint(name: str, choices: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=HINT_CUTOFF)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _type_name(value: Any) -> str:

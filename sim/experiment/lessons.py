@@ -29,7 +29,6 @@ instead. Both validate the two scenario files with the scenario schema.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config.hints import did_you_mean
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = REPO_ROOT / "docs" / "lessons"
@@ -88,7 +88,7 @@ class FrontMatter(BaseModel):
     def _known_essays(cls, value: list[str]) -> list[str]:
         for name in value:
             if name not in ESSAYS:
-                raise ValueError(f"unknown essay '{name}'{_hint(name, ESSAYS)}")
+                raise ValueError(f"unknown essay '{name}'{did_you_mean(name, ESSAYS)}")
         return value
 
     @field_validator("what_to_watch")
@@ -96,7 +96,7 @@ class FrontMatter(BaseModel):
     def _known_charts(cls, value: list[str]) -> list[str]:
         for name in value:
             if name not in CHART_NAMES:
-                raise ValueError(f"unknown chart '{name}'{_hint(name, CHART_NAMES)}; charts: {', '.join(CHART_NAMES)}")
+                raise ValueError(f"unknown chart '{name}'{did_you_mean(name, CHART_NAMES)}; charts: {', '.join(CHART_NAMES)}")
         return value
 
 
@@ -267,7 +267,7 @@ def _front_matter(data: Any, path: Path) -> FrontMatter:
         first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = ".".join(str(p) for p in first["loc"]) or "(front matter)"
         if first["type"] == "extra_forbidden":
-            msg = f"unknown key{_hint(str(first['loc'][-1]), FrontMatter.model_fields)}"
+            msg = f"unknown key{did_you_mean(str(first['loc'][-1]), FrontMatter.model_fields)}"
         elif first["type"] == "missing":
             msg = "missing"
         else:
@@ -312,7 +312,3 @@ def _scenario(relative: str, key: str, root: Path, path: Path) -> tuple[Path, Sc
     except ScenarioError as err:
         raise LessonError(f"{path}: {key}: {' '.join(str(err).split())}") from None
 
-
-def _hint(name: str, choices: Any) -> str:
-    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.analysis.units import money_short, percent
+
 SIDE_COLORS: dict[str, str] = {"A": "#0059B3", "B": "#D55E00"}
 """Side A is blue, side B vermilion, on every chart."""
 NEUTRAL = "#222222"
@@ -384,17 +386,11 @@ class Kpi:
 
 
 def _pct(x: float | None) -> str:
-    return "n/a" if x is None else f"{100 * x:.0f}%"
+    return percent(x, missing="n/a")
 
 
 def _money(x: float | None) -> str:
-    if x is None:
-        return "n/a"
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:,.0f}k"
-    return f"${x:,.0f}"
+    return money_short(x, decimals=1, missing="n/a")
 
 
 def _signed(x: float, fmt: Callable[[float], str]) -> str:

@@ -325,4 +325,4 @@ class Company(mesa.Agent):
                 self.reps_left += 1
 
 
-__all__ = ["Company", "NO_ONE"]
+__all__ = ["NO_ONE", "Company"]

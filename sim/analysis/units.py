@@ -1,0 +1,88 @@
+"""The one home of number formatting: money, percentages, months, counts, signed differences.
+
+Used by the debrief (this layer), the text tables and figure labels (``sim.report``), the CLI and
+the dashboard, so a dollar amount reads the same everywhere. Pure functions, no imports beyond the
+standard library. Each takes ``missing``: what to show for None / NaN / a non-number.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+MISSING = "-"
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float (numpy scalars included), not a bool."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def money(value: Any, missing: str = MISSING) -> str:
+    """Whole dollars with thousands separators: $1,234,567 (negative: -$1,234)."""
+    if not is_number(value):
+        return missing
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.0f}"
+
+
+def money_short(value: Any, decimals: int = 2, missing: str = "?") -> str:
+    """Dollars in a short form: $950, $45k, $1.25M (``decimals`` after the point for millions)."""
+    if not is_number(value):
+        return missing
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    if v >= 1e6:
+        return f"{sign}${v / 1e6:,.{decimals}f}M"
+    if v >= 1e3:
+        return f"{sign}${v / 1e3:,.0f}k"
+    return f"{sign}${v:,.0f}"
+
+
+def money_millions(value: Any, decimals: int = 1, missing: str = MISSING) -> str:
+    """Dollars always in millions: $0.3M, $12.5M."""
+    if not is_number(value):
+        return missing
+    return f"${value / 1e6:,.{decimals}f}M"
+
+
+def percent(value: Any, missing: str = MISSING) -> str:
+    """A share (0-1) as a whole percentage: 0.23 -> 23%."""
+    return f"{100 * value:.0f}%" if is_number(value) else missing
+
+
+def yes_no(value: Any, missing: str = MISSING) -> str:
+    """yes / no, or ``missing`` for None."""
+    return missing if value is None else ("yes" if value else "no")
+
+
+def month(value: Any, missing: str = MISSING) -> str:
+    """A month number, or ``missing`` when there is none."""
+    return f"{value:.0f}" if is_number(value) else missing
+
+
+def months(n: int) -> str:
+    """``1 month``, ``5 months``."""
+    return f"{n} month{'s' if n != 1 else ''}"
+
+
+def number(value: Any, missing: str = MISSING) -> str:
+    """A count or quantity with thousands separators."""
+    return f"{value:,.0f}" if is_number(value) else missing
+
+
+def signed_money(value: float | None, missing: str = MISSING) -> str:
+    """A difference in dollars with its sign: +$1,200 / -$300."""
+    return missing if value is None else ("+" if value >= 0 else "") + money(value)
+
+
+def signed_points(value: float | None, missing: str = MISSING) -> str:
+    """A difference of shares in percentage points: +12 pp."""
+    return missing if value is None else f"{100 * value:+.0f} pp"
+
+
+def signed_months(value: float | None, missing: str = MISSING) -> str:
+    """A difference in months: +3."""
+    return missing if value is None else f"{value:+.0f}"

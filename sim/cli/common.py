@@ -1,0 +1,139 @@
+"""What every `sim` command shares: exit codes, the one-line-error parser, argument types, and
+turning a SCENARIO argument (file or preset name) plus --set/--months into a Scenario.
+
+Exit codes (every subcommand): 0 success, 1 an expectation failed (`sim check`), 2 bad input
+(missing or invalid file, unknown key, bad --set, bad --out: one line on stderr naming the file or
+option, the key and the problem - never a traceback), 3 internal error (a bug: one line, and the
+traceback when SIM_DEBUG=1), 130 interrupted. They are defined here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sim.config import PRESETS, Scenario, ScenarioError, load_scenario, parse_set, preset
+
+EXIT_OK = 0
+EXIT_EXPECTATION_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3
+EXIT_INTERRUPTED = 130
+
+PROG = "sim"
+DEFAULT_SEED = 0
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok, 1 an expectation failed, 2 bad input (one line on stderr naming the file "
+    "or option, the key and the problem), 3 internal error (SIM_DEBUG=1 shows the traceback)"
+)
+
+SubParsers = argparse._SubParsersAction
+
+
+class UsageError(Exception):
+    """Bad command-line input; ``str(err)`` is the one line printed on stderr."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage block) and never exit by themselves."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments shared by several commands
+# --------------------------------------------------------------------------------------------
+
+def add_scenario_arg(p: argparse.ArgumentParser, dest: str, metavar: str) -> None:
+    """A positional SCENARIO: a YAML file or a preset name."""
+    p.add_argument(dest, metavar=metavar,
+                   help=f"a scenario YAML file, or a preset name ({', '.join(PRESETS)})")
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """--months, --set, --workers, --json (run and compare)."""
+    p.add_argument("--months", type=positive_int, default=None, metavar="M",
+                   help="horizon in months (default: the scenario's `months`)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a lever by dotted key, value as YAML (repeatable), "
+                   "e.g. --set sales.commission_rate=0.05")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="W",
+                   help="parallel worker processes for an ensemble "
+                   "(default: 1; same results whatever W)")
+    p.add_argument("--json", action="store_true",
+                   help="print the summary as JSON (sorted keys; the same seed gives identical "
+                   "output)")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1."""
+    value = _int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got '{text}'")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0."""
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got '{text}'")
+    return value
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port."""
+    value = _int(text)
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port 1-65535, got '{text}'")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios and ensembles from arguments
+# --------------------------------------------------------------------------------------------
+
+def resolve_scenario(arg: str, sets: Sequence[str] = (), months: int | None = None,
+                     overrides: dict[str, Any] | None = None) -> Scenario:
+    """The scenario named by a file path or preset name, with --set (or already parsed
+    ``overrides``) and --months applied."""
+    path = Path(arg)
+    scenario = preset(arg) if arg in PRESETS and not path.exists() else load_scenario(path)
+    if sets:
+        scenario = scenario.with_overrides(parse_set(list(sets)))
+    if overrides:
+        scenario = scenario.with_overrides(dict(overrides))
+    if months is not None:
+        scenario = _with_months(scenario, months)
+    return scenario
+
+
+def _with_months(scenario: Scenario, months: int) -> Scenario:
+    try:
+        return scenario.with_overrides({"months": months})
+    except ScenarioError as err:
+        raise ScenarioError(str(err).replace("--set: ", "--months: ", 1)) from None
+
+
+def seed_list(first: int, count: int) -> list[int]:
+    """``count`` consecutive seeds starting at ``first``."""
+    return list(range(first, first + count))
+
+
+def ensemble_for(scenario: Scenario, seeds: list[int], workers: int | None, quiet: bool) -> Any:
+    """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json)."""
+    from sim.experiment.ensemble import run_ensemble
+
+    return run_ensemble(scenario, seeds=seeds, workers=workers,
+                        progress=False if quiet else None)

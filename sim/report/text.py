@@ -1,0 +1,144 @@
+"""Text output: deterministic JSON and the aligned summary tables printed by `sim run` / `compare`.
+
+The number formatters themselves live in ``sim.analysis.units`` (one home for money and percent);
+this module arranges them into rows and tables.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sim.analysis.units import (
+    is_number,
+    money,
+    month,
+    number,
+    percent,
+    signed_money,
+    signed_months,
+    signed_points,
+    yes_no,
+)
+
+JSON_INDENT = 2
+
+Formatter = Callable[[Any], str]
+Row = tuple[str, str, Formatter]
+
+
+def to_json(data: Any) -> str:
+    """Deterministic JSON: sorted keys, NaN/inf as null, numpy scalars as plain numbers."""
+    return json.dumps(_plain(data), sort_keys=True, indent=JSON_INDENT, allow_nan=False)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def render_table(rows: list[list[str]]) -> str:
+    """Rows of cells as an aligned text table (first column left, the others right)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]
+        lines.append("  " + "  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def summary_rows(spec: Sequence[Row], summary: dict[str, Any]) -> list[list[str]]:
+    """Table rows ``[label, value]`` for a summary, one per entry of ``spec``."""
+    return [[label, cell(summary, key, fmt)] for label, key, fmt in spec]
+
+
+def cell(summary: dict[str, Any], key: str, fmt: Formatter) -> str:
+    """One formatted value; rates with a confidence interval show it."""
+    if key in CI_KEYS:
+        return with_ci(summary, key)
+    return fmt(summary.get(key))
+
+
+def with_ci(summary: dict[str, Any], key: str) -> str:
+    """A rate with its 95% interval: ``22% [11%, 39%]``."""
+    stem = CI_KEYS[key]
+    low, high = summary.get(f"{stem}_ci_low"), summary.get(f"{stem}_ci_high")
+    return f"{percent(summary.get(key))} [{percent(low)}, {percent(high)}]"
+
+
+def difference(a: Any, b: Any) -> float | None:
+    """``a - b`` when both are finite numbers (not bools), else None."""
+    if isinstance(a, bool) or isinstance(b, bool) or not is_number(a) or not is_number(b):
+        return None
+    return float(a) - float(b)
+
+
+def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
+    """Table rows: metric, A, B, A-B."""
+    rows = [["", "A", "B", "A - B"]]
+    for label, key, fmt, diff_fmt in COMPARE_ROWS:
+        rows.append([label, cell(sa, key, fmt), cell(sb, key, fmt),
+                     diff_fmt(difference(sa.get(key), sb.get(key)))])
+    return rows
+
+
+CI_KEYS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf"}
+
+RUN_ROWS: tuple[Row, ...] = (
+    ("survived", "survived", yes_no),
+    ("month of death", "month_of_death", month),
+    ("final ARR", "final_arr_usd", money),
+    ("peak ARR", "peak_arr_usd", money),
+    ("cumulative revenue", "cumulative_revenue_usd", money),
+    ("profit (revenue - costs)", "profit_usd", money),
+    ("final cash", "final_cash_usd", money),
+    ("peak monthly burn", "peak_burn_usd", money),
+    ("final customers", "final_customers", number),
+    ("mean custom share of engineering", "mean_custom_share", percent),
+    ("death spiral", "spiral", yes_no),
+    ("spiral onset month", "spiral_onset_month", month),
+    ("PMF month", "pmf_month", month),
+    ("contingent deals accepted", "total_contingent_accepted", number),
+    ("contingent deals converted", "total_contingent_converted", number),
+    ("commissions paid", "total_commissions_usd", money),
+)
+
+ENSEMBLE_ROWS: tuple[Row, ...] = (
+    ("survival (95% CI)", "survival_rate", percent),
+    ("death spiral (95% CI)", "spiral_rate", percent),
+    ("reached PMF (95% CI)", "pmf_rate", percent),
+    ("median month of death", "median_month_of_death", month),
+    ("median spiral onset month", "median_spiral_onset_month", month),
+    ("median PMF month", "median_pmf_month", month),
+    ("median final ARR", "median_final_arr_usd", money),
+    ("final ARR p10", "p10_final_arr_usd", money),
+    ("final ARR p90", "p90_final_arr_usd", money),
+    ("median cumulative revenue", "median_cumulative_revenue_usd", money),
+    ("median profit", "median_profit_usd", money),
+    ("median peak monthly burn", "median_peak_burn_usd", money),
+    ("mean custom share of engineering", "mean_custom_share", percent),
+)
+
+COMPARE_ROWS: tuple[tuple[str, str, Formatter, Callable[[float | None], str]], ...] = (
+    ("survival (95% CI)", "survival_rate", percent, signed_points),
+    ("death spiral (95% CI)", "spiral_rate", percent, signed_points),
+    ("reached PMF (95% CI)", "pmf_rate", percent, signed_points),
+    ("median month of death", "median_month_of_death", month, signed_months),
+    ("median PMF month", "median_pmf_month", month, signed_months),
+    ("median final ARR", "median_final_arr_usd", money, signed_money),
+    ("median cumulative revenue", "median_cumulative_revenue_usd", money, signed_money),
+    ("median profit", "median_profit_usd", money, signed_money),
+    ("median peak monthly burn", "median_peak_burn_usd", money, signed_money),
+    ("mean custom share of engineering", "mean_custom_share", percent, signed_points),
+)

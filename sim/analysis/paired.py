@@ -33,3 +33,26 @@ def paired_difference(a: Sequence[float | bool | None], b: Sequence[float | bool
         return mean, mean, mean
     half = float(stats.t.ppf(0.5 + confidence / 2, diff.size - 1)) * sd / np.sqrt(diff.size)
     return mean, mean - half, mean + half
+
+
+# Ensemble metrics that are a mean or a rate of one run metric: their A-B difference has a paired
+# interval over the seeds (medians and percentiles have none).
+PAIRED_METRICS: dict[str, str] = {
+    "survival_rate": "survived", "spiral_rate": "spiral", "loop_attributable_rate": "loop_attributable",
+    "mean_custom_share": "mean_custom_share", "mean_final_arr_usd": "final_arr_usd",
+    "mean_bookings_12m_usd": "bookings_12m_usd", "mean_revenue_12m_usd": "revenue_12m_usd",
+    "mean_cumulative_revenue_usd": "cumulative_revenue_usd", "mean_product_fit": "mean_product_fit",
+    "mean_relative_fit": "mean_relative_fit", "mean_profit_margin": "profit_margin",
+    "mean_promises_broken": "total_promises_broken",
+    "mean_contingent_conversion_rate": "contingent_conversion_rate",
+    "mean_custom_overrun_ratio": "custom_overrun_ratio",
+}
+
+
+def paired_metric(metric: str, runs_a: Sequence[dict], runs_b: Sequence[dict]) -> tuple[float, float, float] | None:
+    """Paired A-B difference of an ensemble metric from the two sides' run summaries (same seeds,
+    same order); None for a metric without a per-run counterpart."""
+    key = PAIRED_METRICS.get(metric)
+    if key is None:
+        return None
+    return paired_difference([r.get(key) for r in runs_a], [r.get(key) for r in runs_b])

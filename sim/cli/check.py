@@ -122,10 +122,13 @@ def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
         print(f"{item.path} ({item.scenario.name}, {len(seeds)} seeds)", flush=True)
     from sim.experiment.expectations import evaluate
 
-    summary = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json).summary
-    baselines = {key: ensemble_for(scenario, seeds, args.workers, quiet=args.json).summary
-                 for key, scenario in item.baselines.items()}
-    for result in evaluate(item.expectations, summary, baselines):
+    ensemble = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json)
+    others = {key: ensemble_for(scenario, seeds, args.workers, quiet=args.json)
+              for key, scenario in item.baselines.items()}
+    runs = ensemble.summaries.to_dict("records")
+    for result in evaluate(item.expectations, ensemble.summary,
+                           {key: other.summary for key, other in others.items()}, runs=runs,
+                           baseline_runs={k: o.summaries.to_dict("records") for k, o in others.items()}):
         report["results"].append(result.to_dict())
         if not args.json:
             print(f"  {result.describe()}", flush=True)

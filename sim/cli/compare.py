@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from sim.analysis.paired import PAIRED_METRICS, paired_metric
 from sim.cli.common import (
     DEFAULT_SEED,
     EXIT_CODES_HELP,
@@ -45,14 +46,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seeds = seed_list(args.seed, args.seeds or max(a.seeds, b.seeds))
     ens_a = ensemble_for(a, seeds, args.workers, quiet=args.json)
     ens_b = ensemble_for(b, seeds, args.workers, quiet=args.json)
+    paired = _paired(ens_a, ens_b)
     if args.json:
-        print(to_json(_compare_json(args, a, b, ens_a.summary, ens_b.summary, seeds)))
+        print(to_json(_compare_json(args, a, b, ens_a.summary, ens_b.summary, seeds) | {"paired": paired}))
         return EXIT_OK
     print(f"A: {a.name} ({args.scenario_a})\nB: {b.name} ({args.scenario_b})")
     print(f"{len(seeds)} seeds each ({seeds[0]}-{seeds[-1]}), same seeds for both; "
           f"{a.months} vs {b.months} months\n")
     print(render_table(compare_rows(ens_a.summary, ens_b.summary)))
+    print("\nPaired A-B over the same seeds (same world per seed), 95% t interval:")
+    for metric, value in paired.items():
+        if value is not None:
+            print(f"  {metric:<30} {value['mean']:+.3g}  [{value['low']:+.3g}, {value['high']:+.3g}]")
     return EXIT_OK
+
+
+def _paired(ens_a: Any, ens_b: Any) -> dict[str, dict[str, float] | None]:
+    """The paired difference of every metric that has a per-run counterpart."""
+    runs_a, runs_b = ens_a.summaries.to_dict("records"), ens_b.summaries.to_dict("records")
+    out: dict[str, dict[str, float] | None] = {}
+    for metric in PAIRED_METRICS:
+        value = paired_metric(metric, runs_a, runs_b)
+        out[metric] = None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
+    return out
 
 
 def _compare_json(args: argparse.Namespace, a: Scenario, b: Scenario, sa: dict[str, Any],

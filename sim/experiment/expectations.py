@@ -23,13 +23,14 @@ from __future__ import annotations
 import math
 import operator
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from scipy.stats import norm
 
+from sim.analysis.paired import paired_metric
 from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.hints import did_you_mean
@@ -97,6 +98,7 @@ class Result:
     baseline_runs: int | None = None
     baseline_ci: tuple[float, float] | None = None
     note: str = ""
+    paired: tuple[float, float, float] | None = None  # paired A-B (mean, low, high) over the same seeds
 
     @property
     def ok(self) -> bool:
@@ -135,7 +137,12 @@ class Result:
         both = f"{_fmt(metric, self.this_value)} vs {_fmt(metric, self.baseline_value)}"
         ci = f", {_ci_label()}s {_fmt_ci(self.ci)} and {_fmt_ci(self.baseline_ci)}" if self.ci and self.baseline_ci else ""
         measured = _fmt(metric, self.measured) if self.expectation.comparison == "diff" else f"{self.measured:.3g}"
-        return f"measured {measured}: {both}{ci}, {self.runs} and {self.baseline_runs} runs"
+        paired = ""
+        if self.paired is not None:
+            mean, low, high = self.paired
+            paired = (f"; paired A-B {_fmt(metric, mean)} [{_fmt(metric, low)}, "
+                      f"{_fmt(metric, high)}] over the same seeds")
+        return f"measured {measured}: {both}{ci}, {self.runs} and {self.baseline_runs} runs{paired}"
 
 
 # ============================================================================================
@@ -288,11 +295,16 @@ def baseline_scenario(expectation: Expectation, scenario: Scenario) -> Scenario:
 # ============================================================================================
 
 def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
-             baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> list[Result]:
+             baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+             runs: Sequence[Mapping[str, Any]] | None = None,
+             baseline_runs: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None,
+             ) -> list[Result]:
     """Check each expectation against this scenario's ensemble ``summary``.
 
     ``baselines`` maps ``Expectation.baseline.key`` to the baseline's ensemble summary; it must
-    hold one for every comparison item.
+    hold one for every comparison item. With the per-seed run summaries of both sides (``runs``,
+    ``baseline_runs``, same seeds in the same order) a ``diff`` comparison also reports its
+    paired interval.
     """
     baselines = baselines or {}
     results = []
@@ -302,7 +314,11 @@ def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
             continue
         if expectation.baseline.key not in baselines:
             raise KeyError(f"{expectation.where}: no baseline summary for {expectation.baseline.label}")
-        results.append(evaluate_one(expectation, summary, baselines[expectation.baseline.key]))
+        result = evaluate_one(expectation, summary, baselines[expectation.baseline.key])
+        other = (baseline_runs or {}).get(expectation.baseline.key)
+        if expectation.comparison == "diff" and runs is not None and other is not None:
+            result = replace(result, paired=paired_metric(expectation.metric, runs, other))
+        results.append(result)
     return results
 
 

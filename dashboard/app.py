@@ -1,35 +1,49 @@
 """The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make dashboard`).
 
-Two pages share the sidebar, where sides A and B are set up (every control bound to the URL):
-"Compare" (the landing page: both ensembles as bands, KPI cards) and "One run up close" (one
-company's month-by-month story). No model logic here: the pages call `sim` and `sim.charts`.
+Three pages share the sidebar, where sides A and B are set up (every control bound to the URL):
+"Compare" (the landing page: both ensembles as bands, KPI cards), "One run up close" (one
+company's month-by-month story) and "Lessons". Each page is a function of a ``PageContext``
+(the sides, the ensemble size, the horizon and the pages themselves, for links), registered with
+``st.navigation``. No model logic here: the pages call `sim` and `sim.report.charts`.
+
+The ``dashboard`` package is installed with ``sim`` (``pip install -e .``), so its imports resolve
+whichever directory Streamlit starts in; nothing here edits ``sys.path``.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
 
 import streamlit as st
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:  # `streamlit run` adds it; AppTest and other runners may not
-    sys.path.insert(0, str(HERE))
+from dashboard.common import PageContext, apply_style, engine
+from dashboard.controls import sidebar
+from dashboard.views.compare import compare_page
+from dashboard.views.lessons import lessons_page
+from dashboard.views.one_run import one_run_page
 
-from common import apply_style, engine
-from controls import sidebar
+PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
+    # name, function, title, URL path; the first is the landing page
+    ("compare", compare_page, "Compare A and B", "compare"),
+    ("one_run", one_run_page, "One run up close", "one-run"),
+    ("lessons", lessons_page, "Lessons", "lessons"),
+)
 
-st.set_page_config(page_title="Sales-led or product-led? A company simulator", layout="wide",
-                   initial_sidebar_state="expanded")
-apply_style()
-engine()  # start the worker pool early
 
-pages = [
-    st.Page(str(HERE / "views" / "compare.py"), title="Compare A and B", url_path="compare", default=True),
-    st.Page(str(HERE / "views" / "one_run.py"), title="One run up close", url_path="one-run"),
-    st.Page(str(HERE / "views" / "lessons.py"), title="Lessons", url_path="lessons"),
-]
-page = st.navigation(pages, position="top")
-sides, seeds, months = sidebar()
-st.session_state["_context"] = {"sides": sides, "seeds": seeds, "months": months}
-page.run()
+def main() -> None:
+    """One run of the app script: style, sidebar, navigation, then the chosen page."""
+    st.set_page_config(page_title="Sales-led or product-led? A company simulator", layout="wide",
+                       initial_sidebar_state="expanded")
+    apply_style()
+    engine()  # start the worker pool early
+    sides, seeds, months = sidebar()
+    pages: dict[str, st.Page] = {}
+    context = PageContext(sides=sides, seeds=seeds, months=months, pages=pages)
+    for i, (name, page, title, url_path) in enumerate(PAGES):
+        pages[name] = st.Page(partial(page, context), title=title, url_path=url_path,
+                              default=i == 0)
+    st.navigation(list(pages.values()), position="top").run()
+
+
+main()

@@ -1,15 +1,32 @@
-"""Shared pieces of the dashboard pages: the engine, cached results, the projector style."""
+"""Shared pieces of the dashboard pages: the page context, the engine, cached results, the
+projector style."""
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
-from engine import Engine, SideResult, aggregate, run_job
+from dashboard.engine import Engine, SideResult, aggregate, run_job
 
 from sim.config import Scenario
 from sim.report.charts import SIDE_COLORS
+
+if TYPE_CHECKING:
+    from dashboard.controls import Side
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page is given by app.py: the sides the sidebar set up, the shared ensemble size
+    and horizon, and the registered pages (``st.Page``) by name, for links between pages."""
+
+    sides: Mapping[str, Side]
+    seeds: int
+    months: int
+    pages: Mapping[str, Any] = field(default_factory=dict)
+
 
 WORKERS_ENV = "SIM_DASHBOARD_WORKERS"
 """Worker processes for runs (default: one per CPU; 0 runs them inline, as the tests do)."""
@@ -82,17 +99,17 @@ CSS = f"""
 
 
 def apply_style() -> None:
+    """The projector style sheet, once per page run."""
     st.markdown(CSS, unsafe_allow_html=True)
 
 
-def vs_title(sides: dict[str, Any]) -> None:
+def vs_title(sides: Mapping[str, Side]) -> None:
+    """The page title: side A's label vs side B's, in their colours."""
     a, b = sides["A"], sides["B"]
-    st.markdown(f'<div class="vs-title"><span class="a">{_esc(a.label)}</span> &nbsp;vs&nbsp; '
-                f'<span class="b">{_esc(b.label)}</span></div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="vs-title"><span class="a">{esc(a.label)}</span> &nbsp;vs&nbsp; '
+                f'<span class="b">{esc(b.label)}</span></div>', unsafe_allow_html=True)
 
 
-def _esc(text: str) -> str:
+def esc(text: str) -> str:
+    """``text`` escaped for HTML."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-esc = _esc

@@ -144,18 +144,18 @@ def _uploaded(side: str) -> Scenario | None:
 # Callbacks
 # --------------------------------------------------------------------------------------------
 
-def _reset_levers(side: str, scenario: Scenario) -> None:
+def reset_levers(side: str, scenario: Scenario) -> None:
     """Put every lever of a side to the scenario's values (a new starting scenario was picked)."""
     for lever in lv.LEVERS:
         st.session_state[widget_key(side, lever.name)] = lever.to_display(lv.get(scenario, lever.key))
 
 
-def _on_base_change(side: str) -> None:
+def on_base_change(side: str) -> None:
     bases, _ = base_scenarios()
     choice = st.session_state.get(widget_key(side, "base"))
     scenario = _uploaded(side) if choice == UPLOADED else bases.get(choice)
     if scenario is not None:
-        _reset_levers(side, scenario)
+        reset_levers(side, scenario)
 
 
 def _on_upload(side: str, uploader_key: str) -> None:
@@ -179,7 +179,7 @@ def _on_upload(side: str, uploader_key: str) -> None:
     st.session_state[f"{side.lower()}_upload_name"] = file.name
     st.query_params[f"{side.lower()}_upload"] = encode_upload(yaml_text)
     st.session_state[widget_key(side, "base")] = UPLOADED
-    _reset_levers(side, scenario)
+    reset_levers(side, scenario)
     # The horizon and ensemble size are shared by both sides (the charts share their axes): take
     # the file's when the controls offer them, and say so when they do not.
     notes = []
@@ -243,63 +243,99 @@ def lever_widget(side: str, lever: lv.Lever, scenario: Scenario) -> Any:
     return lever.from_display(value)
 
 
-def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS, seeds: int = DEFAULT_SEEDS) -> Side:
-    """Draw one side's controls in ``container`` and return the scenario they describe."""
-    lower = side.lower()
+def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS,
+                  seeds: int = DEFAULT_SEEDS) -> Side:
+    """Draw one side's controls in ``container`` and return the scenario they describe: the
+    starting scenario, the levers on top of it, then saving and loading."""
+    with container:
+        st.markdown(f'<div class="side-head side-{side.lower()}">{side}</div>',
+                    unsafe_allow_html=True)
+        start = starting_scenario(side)
+        scenario, edited = levers(side, start.scenario)
+        if (scenario.months, scenario.seeds) != (months, seeds):
+            # the downloaded YAML reproduces the page
+            scenario = scenario.with_overrides({"months": int(months), "seeds": int(seeds)})
+        save_load(side, scenario, uploaded_chosen=start.uploaded)
+        for message in start.errors:
+            st.warning(message)
+    return Side(side=side, scenario=scenario, base_label=start.label, edited=edited)
+
+
+@dataclass(frozen=True)
+class Start:
+    """The starting scenario a side's "Start from" box picked."""
+
+    scenario: Scenario
+    label: str
+    uploaded: bool
+    errors: tuple[str, ...]
+
+
+def starting_scenario(side: str) -> Start:
+    """The "Start from" box (a scenario file, a preset, or the side's uploaded file) and the
+    chosen scenario's description; errors are the files that do not load."""
     bases, errors = base_scenarios()
     uploaded = _uploaded(side)
     options = list(bases) + ([UPLOADED] if uploaded is not None else [])
-    default = DEFAULT_BASES[side] if DEFAULT_BASES[side] in options else options[min(SIDES.index(side), len(options) - 1)]
+    default = (DEFAULT_BASES[side] if DEFAULT_BASES[side] in options
+               else options[min(SIDES.index(side), len(options) - 1)])
 
     def label(option: str) -> str:
         if option == UPLOADED and uploaded is not None:
             return f"uploaded: {uploaded.name}"
         return bases[option].name if option in bases else option
 
-    with container:
-        st.markdown(f'<div class="side-head side-{lower}">{side}</div>', unsafe_allow_html=True)
-        choice = st.selectbox("Start from", options, index=options.index(default), format_func=label,
-                              key=widget_key(side, "base"), bind="query-params",
-                              on_change=_on_base_change, args=(side,),
-                              help="a scenario file from scenarios/ (or one you uploaded); the controls below start at its values")
-        base = uploaded if choice == UPLOADED and uploaded is not None else bases[choice]
-        if base.description:
-            with st.expander("What this scenario is"):
-                st.markdown(base.description)
-        settings: dict[str, Any] = {}
+    choice = st.selectbox("Start from", options, index=options.index(default), format_func=label,
+                          key=widget_key(side, "base"), bind="query-params",
+                          on_change=on_base_change, args=(side,),
+                          help="a scenario file from scenarios/ (or one you uploaded); the "
+                          "controls below start at its values")
+    is_uploaded = choice == UPLOADED and uploaded is not None
+    base = uploaded if is_uploaded else bases[choice]
+    if base.description:
+        with st.expander("What this scenario is"):
+            st.markdown(base.description)
+    return Start(base, label(choice), choice == UPLOADED, tuple(errors))
+
+
+def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
+    """Every workshop lever of a side (the rarer ones under "More levers"), starting at ``base``'s
+    values; the scenario they describe and whether any differs from ``base``."""
+    settings: dict[str, Any] = {}
+    for lever in lv.LEVERS:
+        if not lever.more:
+            settings[lever.key] = lever_widget(side, lever, base)
+    with st.expander("More levers"):
         for lever in lv.LEVERS:
-            if not lever.more:
+            if lever.more:
                 settings[lever.key] = lever_widget(side, lever, base)
-        with st.expander("More levers"):
-            for lever in lv.LEVERS:
-                if lever.more:
-                    settings[lever.key] = lever_widget(side, lever, base)
-        try:
-            scenario = lv.apply(base, settings)
-        except ScenarioError as err:  # e.g. a focus segment the market lacks
-            st.error(str(err))
-            scenario = base
-        if (scenario.months, scenario.seeds) != (months, seeds):  # the downloaded YAML reproduces the page
-            scenario = scenario.with_overrides({"months": int(months), "seeds": int(seeds)})
-        edited = bool(lv.changed(base, settings))
-        with st.expander("Save or load this scenario"):
-            st.download_button(f"Download scenario {side} (YAML)", data=scenario.to_yaml(),
-                               file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml", mime="text/yaml",
-                               on_click="ignore", key=f"{lower}_download_yaml")
-            counter = st.session_state.get(f"{lower}_upload_counter", 0)
-            uploader_key = f"{lower}_uploader_{counter}"
-            st.file_uploader(f"Load a scenario file into {side}", type=["yaml", "yml"], key=uploader_key,
-                             on_change=_on_upload, args=(side, uploader_key),
-                             help="a YAML scenario file; it is checked like `sim run` checks it")
-        error = st.session_state.get(f"{lower}_upload_error")
-        if error:
-            st.error(error)
-        note = st.session_state.get(f"{lower}_upload_note")
-        if note and choice == UPLOADED:
-            st.info(note)
-        for message in errors:
-            st.warning(message)
-    return Side(side=side, scenario=scenario, base_label=label(choice), edited=edited)
+    try:
+        scenario = lv.apply(base, settings)
+    except ScenarioError as err:  # e.g. a focus segment the market lacks
+        st.error(str(err))
+        scenario = base
+    return scenario, bool(lv.changed(base, settings))
+
+
+def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> None:
+    """Download the side's scenario as YAML, or load a scenario file into the side; the upload's
+    error or note, if any."""
+    lower = side.lower()
+    with st.expander("Save or load this scenario"):
+        st.download_button(f"Download scenario {side} (YAML)", data=scenario.to_yaml(),
+                           file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
+                           mime="text/yaml", on_click="ignore", key=f"{lower}_download_yaml")
+        counter = st.session_state.get(f"{lower}_upload_counter", 0)
+        uploader_key = f"{lower}_uploader_{counter}"
+        st.file_uploader(f"Load a scenario file into {side}", type=["yaml", "yml"],
+                         key=uploader_key, on_change=_on_upload, args=(side, uploader_key),
+                         help="a YAML scenario file; it is checked like `sim run` checks it")
+    error = st.session_state.get(f"{lower}_upload_error")
+    if error:
+        st.error(error)
+    note = st.session_state.get(f"{lower}_upload_note")
+    if note and uploaded_chosen:
+        st.info(note)
 
 
 def _slug(name: str) -> str:
@@ -318,10 +354,17 @@ def global_controls(container: Any) -> tuple[int, int]:
     return int(seeds), int(months)
 
 
+LAST_SIDES = "sidebar_sides"
+"""Session state: the sides the sidebar drew last. A record for tests and debugging only: the
+pages get the sides as an argument (``PageContext``), never from here."""
+
+
 def sidebar() -> tuple[dict[str, Side], int, int]:
     """The whole sidebar: global controls, then A and B side by side."""
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")
-    sides = {"A": side_controls("A", col_a, months, seeds), "B": side_controls("B", col_b, months, seeds)}
+    sides = {"A": side_controls("A", col_a, months, seeds),
+             "B": side_controls("B", col_b, months, seeds)}
+    st.session_state[LAST_SIDES] = sides
     return sides, seeds, months

@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
-from controls import (
+from dashboard.controls import (
     MONTH_OPTIONS,
     SCENARIO_DIR,
     SEED_OPTIONS,
     UPLOADED,
-    _on_base_change,
-    _reset_levers,
     base_scenarios,
     encode_upload,
+    on_base_change,
+    reset_levers,
     widget_key,
 )
 
@@ -48,14 +48,14 @@ def _load_side(side: str, path: Path, scenario: Any) -> None:
     lower = side.lower()
     if option is not None:
         st.session_state[widget_key(side, "base")] = option
-        _on_base_change(side)
+        on_base_change(side)
         return
     yaml_text = scenario.to_yaml()  # not in scenarios/: travel as an uploaded file does
     st.session_state[f"{lower}_uploaded_yaml"] = yaml_text
     st.session_state[f"{lower}_upload_name"] = Path(path).name
     st.query_params[f"{lower}_upload"] = encode_upload(yaml_text)
     st.session_state[widget_key(side, "base")] = UPLOADED
-    _reset_levers(side, scenario)
+    reset_levers(side, scenario)
 
 
 def open_pair(lesson: Any) -> None:

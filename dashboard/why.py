@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from common import esc
+from dashboard.common import esc
 
 from sim.analysis.debrief import CAUSES, explain_run
 

@@ -7,7 +7,6 @@ Runs are small here (2 seeds of 12 months per side) and computed inline
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,11 @@ import pytest
 os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboard"))
 
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from dashboard.controls import LAST_SIDES
 
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
@@ -35,7 +36,17 @@ def _app(**params: str) -> AppTest:
 
 
 def _sides(at: AppTest) -> dict:
-    return at.session_state["_context"]["sides"]
+    return at.session_state[LAST_SIDES]
+
+
+def goto(at: AppTest, url_path: str) -> AppTest:
+    """Open the page registered under ``url_path`` at the next ``run()``.
+
+    The pages are functions (``st.Page(callable)``), and ``AppTest.switch_page`` only finds pages
+    defined by files; a page's script hash is the hash of its URL path, as in ``st.Page``.
+    """
+    at._page_hash = calc_hash(url_path)
+    return at
 
 
 def _charts(at: AppTest) -> list:
@@ -256,7 +267,7 @@ def test_bad_url_values_are_ignored_not_fatal():
 
 def test_one_run_page_tells_one_company_story():
     at = _app()
-    at.switch_page("views/one_run.py")
+    goto(at, "one-run")
     at.query_params.update({"run_side": "B", "run_seed": "1"})
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -273,7 +284,7 @@ def test_one_run_page_tells_one_company_story():
 # --------------------------------------------------------------------------------------------
 
 def test_stages_refine_towards_all_seeds():
-    from engine import stages_for
+    from dashboard.engine import stages_for
 
     assert stages_for(32) == [4, 12, 32]
     assert stages_for(8) == [4, 8]
@@ -282,7 +293,7 @@ def test_stages_refine_towards_all_seeds():
 
 
 def test_run_store_drops_least_recently_used():
-    from engine import RunStore
+    from dashboard.engine import RunStore
 
     store = RunStore(capacity=2)
     store.put("k", 0, "r0")
@@ -294,8 +305,8 @@ def test_run_store_drops_least_recently_used():
 
 
 def _jobs(months: int = 12):
-    from controls import scenario_key
-    from engine import Job
+    from dashboard.controls import scenario_key
+    from dashboard.engine import Job
 
     from sim.config import preset
 
@@ -307,7 +318,7 @@ def _jobs(months: int = 12):
 
 
 def test_pool_and_inline_give_the_same_runs():
-    from engine import Engine, Stage
+    from dashboard.engine import Engine, Stage
 
     jobs = _jobs()
     inline, pool = Engine(workers=0), Engine(workers=1)
@@ -325,7 +336,7 @@ def test_pool_and_inline_give_the_same_runs():
 
 
 def test_closing_a_refinement_cancels_what_has_not_started():
-    from engine import Engine, Stage
+    from dashboard.engine import Engine, Stage
 
     eng = Engine(workers=1)
     try:
@@ -345,7 +356,7 @@ def test_closing_a_refinement_cancels_what_has_not_started():
 
 
 def test_aggregate_is_what_the_ensemble_api_reports():
-    from engine import Engine, aggregate
+    from dashboard.engine import Engine, aggregate
 
     from sim.config import Scenario
     from sim.experiment.ensemble import run_ensemble

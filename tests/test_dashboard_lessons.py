@@ -8,7 +8,6 @@ ensemble size (60 months, 16 seeds: about ten seconds inline).
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,12 @@ import pytest
 os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
-sys.path.insert(0, str(ROOT / "dashboard"))
 
-from common import esc
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
+
+from dashboard.common import esc
+from dashboard.controls import LAST_SIDES
 
 from sim.analysis.debrief import explain_run
 from sim.experiment.lessons import list_lessons
@@ -36,7 +37,7 @@ def _lessons_page(**params: str) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params = {**SMALL, **params}
     at.run()
-    at.switch_page("views/lessons.py")
+    goto(at, "lessons")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -47,7 +48,17 @@ def _text(at: AppTest) -> str:
 
 
 def _sides(at: AppTest) -> dict:
-    return at.session_state["_context"]["sides"]
+    return at.session_state[LAST_SIDES]
+
+
+def goto(at: AppTest, url_path: str) -> AppTest:
+    """Open the page registered under ``url_path`` at the next ``run()``.
+
+    The pages are functions (``st.Page(callable)``), and ``AppTest.switch_page`` only finds pages
+    defined by files; a page's script hash is the hash of its URL path, as in ``st.Page``.
+    """
+    at._page_hash = calc_hash(url_path)
+    return at
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +149,7 @@ def test_open_pair_sets_both_sides_and_switches_to_compare_and_the_prediction_su
     assert at.query_params["a_base"] == lesson.scenario_a.name
     assert at.query_params["b_base"] == lesson.scenario_b.name
     # back on the Lessons page: same lesson, the prediction kept, so the debrief is open
-    at.switch_page("views/lessons.py")
+    goto(at, "lessons")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="lesson_pick").value == lesson.number
@@ -161,7 +172,7 @@ def test_one_run_page_explains_why_it_ended_this_way():
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.query_params = {**SMALL, "run_side": "A", "run_seed": "1"}
     at.run()
-    at.switch_page("views/one_run.py")
+    goto(at, "one-run")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert any(h.value == "Why did it end this way?" for h in at.subheader)

@@ -10,8 +10,8 @@ made (or the learner asks for it outright).
 from __future__ import annotations
 
 import streamlit as st
-from common import esc
-from lesson_pair import OPENED_KEY, open_pair
+from dashboard.common import PageContext, esc
+from dashboard.lesson_pair import OPENED_KEY, open_pair
 
 from sim.experiment.lessons import ESSAYS, LessonError, list_lessons
 from sim.report.charts import SIDE_COLORS
@@ -21,8 +21,6 @@ REVEALED = "lesson_revealed"         # {slug: True} once the learner asked for t
 CURRENT = "lesson_current"           # the chosen lesson's number, kept across page visits
 GUESSES = ("A", "B", "About the same")
 GUESS_LABELS = {"A": "Side A", "B": "Side B", "About the same": "About the same"}
-COMPARE_PAGE = "views/compare.py"
-ONE_RUN_PAGE = "views/one_run.py"
 
 CSS = """
 <style>
@@ -50,114 +48,116 @@ def _lessons():
     return list_lessons()
 
 
-try:
-    lessons = _lessons()
-except LessonError as err:
-    st.error(f"The lessons could not be read: {err}")
-    st.stop()
-if not lessons:
-    st.info("There are no lessons yet: add one to docs/lessons/ (see docs/lessons/README.md).")
-    st.stop()
+def lessons_page(ctx: PageContext) -> None:
+    """The Lessons page: situation, prediction, the pair on the Compare page, debrief."""
+    try:
+        lessons = _lessons()
+    except LessonError as err:
+        st.error(f"The lessons could not be read: {err}")
+        st.stop()
+    if not lessons:
+        st.info("There are no lessons yet: add one to docs/lessons/ (see docs/lessons/README.md).")
+        st.stop()
 
-st.markdown(CSS, unsafe_allow_html=True)
-by_number = {lesson.number: lesson for lesson in lessons}
-numbers = [lesson.number for lesson in lessons]
+    st.markdown(CSS, unsafe_allow_html=True)
+    by_number = {lesson.number: lesson for lesson in lessons}
+    numbers = [lesson.number for lesson in lessons]
 
-if CURRENT not in st.session_state:  # a link may name the lesson: /lessons?lesson=3
-    asked = st.query_params.get("lesson")
-    st.session_state[CURRENT] = int(asked) if asked and asked.isdigit() and int(asked) in by_number else numbers[0]
-
-
-def _picked() -> None:
-    st.session_state[CURRENT] = st.session_state["lesson_pick"]
+    if CURRENT not in st.session_state:  # a link may name the lesson: /lessons?lesson=3
+        asked = st.query_params.get("lesson")
+        st.session_state[CURRENT] = int(asked) if asked and asked.isdigit() and int(asked) in by_number else numbers[0]
 
 
-if st.session_state.get("lesson_pick") not in by_number:
-    st.session_state["lesson_pick"] = st.session_state[CURRENT]
-with st.container(key="lesson-pick"):
-    pick_col, _ = st.columns([2, 1])
-    number = pick_col.selectbox("Pick a lesson", numbers, key="lesson_pick", on_change=_picked,
-                                format_func=lambda n: by_number[n].label,
-                                help="each lesson changes one thing between side A and side B")
-lesson = by_number[number]
-slug = lesson.slug
-predictions = st.session_state.setdefault(PREDICTIONS, {})
-mine = predictions.setdefault(slug, {"guess": None, "notes": ""})
-guess_key, notes_key = f"lesson_guess_{slug}", f"lesson_notes_{slug}"
+    def _picked() -> None:
+        st.session_state[CURRENT] = st.session_state["lesson_pick"]
 
 
-def _save_guess() -> None:
-    predictions[slug]["guess"] = st.session_state.get(guess_key)
+    if st.session_state.get("lesson_pick") not in by_number:
+        st.session_state["lesson_pick"] = st.session_state[CURRENT]
+    with st.container(key="lesson-pick"):
+        pick_col, _ = st.columns([2, 1])
+        number = pick_col.selectbox("Pick a lesson", numbers, key="lesson_pick", on_change=_picked,
+                                    format_func=lambda n: by_number[n].label,
+                                    help="each lesson changes one thing between side A and side B")
+    lesson = by_number[number]
+    slug = lesson.slug
+    predictions = st.session_state.setdefault(PREDICTIONS, {})
+    mine = predictions.setdefault(slug, {"guess": None, "notes": ""})
+    guess_key, notes_key = f"lesson_guess_{slug}", f"lesson_notes_{slug}"
 
 
-def _save_notes() -> None:
-    predictions[slug]["notes"] = (st.session_state.get(notes_key) or "").strip()
+    def _save_guess() -> None:
+        predictions[slug]["guess"] = st.session_state.get(guess_key)
 
 
-def _reveal() -> None:
-    st.session_state.setdefault(REVEALED, {})[slug] = True
+    def _save_notes() -> None:
+        predictions[slug]["notes"] = (st.session_state.get(notes_key) or "").strip()
 
 
-predicted = bool(mine["guess"] or mine["notes"])
+    def _reveal() -> None:
+        st.session_state.setdefault(REVEALED, {})[slug] = True
 
-with st.container(key="lesson"):
-    st.markdown(f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>', unsafe_allow_html=True)
-    sources = "; ".join(f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays)
-    st.markdown(f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True)
 
-    st.markdown("## 1. The situation")
-    st.markdown(lesson.situation)
-
-    st.markdown("## 2. Predict before you run")
-    st.markdown(lesson.predict)
-    # Widgets forget their value while another page is shown: put the saved prediction back first.
-    if guess_key not in st.session_state and mine["guess"] in GUESSES:
-        st.session_state[guess_key] = mine["guess"]
-    if notes_key not in st.session_state and mine["notes"]:
-        st.session_state[notes_key] = mine["notes"]
-    guess_col, notes_col = st.columns([1, 2], gap="large")
-    guess_col.radio("Your quick guess: which side ends up better off?", GUESSES, key=guess_key,
-                    format_func=GUESS_LABELS.get, on_change=_save_guess,
-                    **({} if guess_key in st.session_state else {"index": None}))
-    notes_col.text_area("Your answers, in a few words", key=notes_key, height=120,
-                        placeholder="e.g. A books more in year one; B has more ARR by month 60",
-                        on_change=_save_notes)
-    notes_col.button("Save my prediction", key=f"lesson_save_{slug}", on_click=_save_notes)
     predicted = bool(mine["guess"] or mine["notes"])
-    if predicted:
-        st.success("Prediction saved. Now run it: open the pair on the Compare page.")
 
-    st.markdown("## 3. Run it")
-    st.markdown(f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
-                f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
-                unsafe_allow_html=True)
-    if st.button("Open this pair on the Compare page", type="primary", key="lesson_open",
-                 on_click=open_pair, args=(lesson,),
-                 help="sets the sidebar's side A and side B to this lesson's two scenarios"):
-        # Streamlit cannot clear URL parameters bound to widgets; the sidebar's bound controls
-        # write both sides back into the URL on the Compare page. Keep an uploaded side's file.
-        kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")}
-        st.switch_page(COMPARE_PAGE, query_params=kept)
-    if not predicted:
-        st.caption("Tip: make your prediction first; the Compare page shows the answer.")
-    with st.expander("Running it from a terminal instead"):
-        st.markdown(lesson.run)
+    with st.container(key="lesson"):
+        st.markdown(f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>', unsafe_allow_html=True)
+        sources = "; ".join(f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays)
+        st.markdown(f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True)
 
-    st.markdown("## 4. What to look at in the charts")
-    st.markdown(lesson.look)
+        st.markdown("## 1. The situation")
+        st.markdown(lesson.situation)
 
-    st.markdown("## 5. Debrief")
-    if predicted or st.session_state.get(REVEALED, {}).get(slug):
-        with st.container(key="lesson-debrief"):
-            if predicted:
-                said = [f"<b>Your quick guess:</b> {GUESS_LABELS[mine['guess']]} ends up better off."] if mine["guess"] else []
-                said += [f"<b>In your words:</b> “{esc(mine['notes'])}”"] if mine["notes"] else []
-                st.markdown('<div class="lesson-yours">' + "<br>".join(said) + "</div>", unsafe_allow_html=True)
-            st.markdown(lesson.debrief)
-            if st.session_state.get(OPENED_KEY) != slug:
-                st.caption("You have not opened this pair on the Compare page yet: the charts show the reasoning.")
-            st.page_link(ONE_RUN_PAGE, label="Follow one company of this pair: why did it end this way?",
-                         icon=":material/arrow_forward:")
-    else:
-        st.info("The debrief opens once you have made a prediction above (a quick guess is enough).")
-        st.button("Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal)
+        st.markdown("## 2. Predict before you run")
+        st.markdown(lesson.predict)
+        # Widgets forget their value while another page is shown: put the saved prediction back first.
+        if guess_key not in st.session_state and mine["guess"] in GUESSES:
+            st.session_state[guess_key] = mine["guess"]
+        if notes_key not in st.session_state and mine["notes"]:
+            st.session_state[notes_key] = mine["notes"]
+        guess_col, notes_col = st.columns([1, 2], gap="large")
+        guess_col.radio("Your quick guess: which side ends up better off?", GUESSES, key=guess_key,
+                        format_func=GUESS_LABELS.get, on_change=_save_guess,
+                        **({} if guess_key in st.session_state else {"index": None}))
+        notes_col.text_area("Your answers, in a few words", key=notes_key, height=120,
+                            placeholder="e.g. A books more in year one; B has more ARR by month 60",
+                            on_change=_save_notes)
+        notes_col.button("Save my prediction", key=f"lesson_save_{slug}", on_click=_save_notes)
+        predicted = bool(mine["guess"] or mine["notes"])
+        if predicted:
+            st.success("Prediction saved. Now run it: open the pair on the Compare page.")
+
+        st.markdown("## 3. Run it")
+        st.markdown(f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
+                    f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
+                    unsafe_allow_html=True)
+        if st.button("Open this pair on the Compare page", type="primary", key="lesson_open",
+                     on_click=open_pair, args=(lesson,),
+                     help="sets the sidebar's side A and side B to this lesson's two scenarios"):
+            # Streamlit cannot clear URL parameters bound to widgets; the sidebar's bound controls
+            # write both sides back into the URL on the Compare page. Keep an uploaded side's file.
+            kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")}
+            st.switch_page(ctx.pages["compare"], query_params=kept)
+        if not predicted:
+            st.caption("Tip: make your prediction first; the Compare page shows the answer.")
+        with st.expander("Running it from a terminal instead"):
+            st.markdown(lesson.run)
+
+        st.markdown("## 4. What to look at in the charts")
+        st.markdown(lesson.look)
+
+        st.markdown("## 5. Debrief")
+        if predicted or st.session_state.get(REVEALED, {}).get(slug):
+            with st.container(key="lesson-debrief"):
+                if predicted:
+                    said = [f"<b>Your quick guess:</b> {GUESS_LABELS[mine['guess']]} ends up better off."] if mine["guess"] else []
+                    said += [f"<b>In your words:</b> “{esc(mine['notes'])}”"] if mine["notes"] else []
+                    st.markdown('<div class="lesson-yours">' + "<br>".join(said) + "</div>", unsafe_allow_html=True)
+                st.markdown(lesson.debrief)
+                if st.session_state.get(OPENED_KEY) != slug:
+                    st.caption("You have not opened this pair on the Compare page yet: the charts show the reasoning.")
+                st.page_link(ctx.pages["one_run"], label="Follow one company of this pair: why did it end this way?",
+                             icon=":material/arrow_forward:")
+        else:
+            st.info("The debrief opens once you have made a prediction above (a quick guess is enough).")
+            st.button("Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal)

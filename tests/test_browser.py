@@ -43,7 +43,7 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare.png"))
 
         box = slider(page, "deals accepted", 0)  # side A
-        assert slider_value(box) == 80
+        assert slider_value(box) == 10  # the sales_led preset: 10% before commission and pressure
         before = chart_data(page, "cash")
         started = drag_slider(page, box, 0.2)
         assert slider_value(box) == 20

@@ -62,8 +62,8 @@ def test_focus_on_the_valuing_segment_survives_more(focus_arms):
 
 
 def _below_cost_shares(scenario, seeds=SEEDS):
-    """Per seed: share of SMB deals (ever priced) below SMB cost to serve, and midmarket deals "
-    "below its cost."""
+    """Per seed: share of SMB deals (ever priced) below SMB cost to serve, and midmarket deals
+    below its cost."""
     smb, mid = [], []
     for seed in seeds:
         model = drive(scenario, seed)

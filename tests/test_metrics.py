@@ -36,8 +36,8 @@ NOISE_SEEDS = 200
 def _ramp(
     months: np.ndarray, start: int, rate: float, base: float, low: float = 0.0, high: float = 1.0
 ) -> np.ndarray:
-    """Flat at `base` until `start`, then a linear move of `rate` per month, clipped to [low, "
-    "high]."""
+    """Flat at `base` until `start`, then a linear move of `rate` per month, clipped to [low,
+    high]."""
     return np.clip(base + rate * np.clip(months - start, 0, None), low, high)
 
 
@@ -119,8 +119,8 @@ def reversed_series(seed: int, months: int = MONTHS) -> pd.DataFrame:
 
 
 def healthy_series(seed: int, months: int = MONTHS) -> pd.DataFrame:
-    """Custom share low and flat, fit rising faster than the rival's, win rate up, pressure "
-    "easing."""
+    """Custom share low and flat, fit rising faster than the rival's, win rate up, pressure
+    easing."""
     rng = np.random.default_rng(seed)
     m = np.arange(months)
     return _frame(
@@ -134,8 +134,8 @@ def healthy_series(seed: int, months: int = MONTHS) -> pd.DataFrame:
 
 
 def noise_series(seed: int, months: int = MONTHS, pinned: bool = False) -> pd.DataFrame:
-    """Independent noise around constant levels; `pinned` puts custom share and pressure at high "
-    "levels."""
+    """Independent noise around constant levels; `pinned` puts custom share and pressure at high
+    levels."""
     rng = np.random.default_rng(seed)
     custom_level = rng.uniform(0.5, 0.9) if pinned else rng.uniform(0.05, 0.6)
     pressure_level = rng.uniform(0.7, 1.0) if pinned else rng.uniform(0.0, 1.0)

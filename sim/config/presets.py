@@ -1,5 +1,5 @@
-"""The two policy presets: bundles of lever values a scenario starts from (docs/MODEL.md, "
-"Policies)."""
+"""The two policy presets: bundles of lever values a scenario starts from (docs/MODEL.md,
+Policies)."""
 
 from __future__ import annotations
 

@@ -20,8 +20,8 @@ SEGMENT_NAMES = ("smb", "midmarket", "enterprise")
 
 
 class ScenarioError(ValueError):
-    """A scenario file or override is invalid; ``str(err)`` is one line naming file, key, "
-    "problem."""
+    """A scenario file or override is invalid; ``str(err)`` is one line naming file, key,
+    problem."""
 
 
 class _Section(BaseModel):
@@ -403,8 +403,8 @@ class MarketParams(_Section):
 
 
 class SalesParams(_Section):
-    """Sales reps: compensation, qualification, contingent deals, roadmap promises [000, 001, "
-    "002]."""
+    """Sales reps: compensation, qualification, contingent deals, roadmap promises [000, 001,
+    002]."""
 
     commission_timing: Literal["immediate", "after_pmf"] = Field(
         "immediate",
@@ -519,8 +519,8 @@ class SalesParams(_Section):
 
 
 class ProductParams(_Section):
-    """The product team: capacity, roadmap vs custom queue, complexity, knowledge, bets "
-    "[000-003]."""
+    """The product team: capacity, roadmap vs custom queue, complexity, knowledge, bets
+    [000-003]."""
 
     custom_capacity_cap: float = Field(
         0.5,

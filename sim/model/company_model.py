@@ -43,8 +43,8 @@ BOOL_COLUMNS = (
 
 
 class CompanyModel(mesa.Model):
-    """The company-dynamics model. ``rng`` seeds every stream; the same seed gives the same run "
-    "and world."""
+    """The company-dynamics model. ``rng`` seeds every stream; the same seed gives the same run
+    and world."""
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)

@@ -64,8 +64,8 @@ def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
 
 
 def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
-    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n, "
-    "P)."""
+    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n,
+    P)."""
     weights = np.ones((coverages.shape[1], coverages.shape[0] + 1), dtype=np.float32)
     weights[:, :-1] = coverages.T
     product = (

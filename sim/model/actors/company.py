@@ -225,8 +225,8 @@ class Company(mesa.Agent):
     # -- phase 6: settle
     # ----------------------------------------------------------------------------
     def settle(self) -> dict[str, float]:
-        """Post the month's flows, try to raise if the fuse is short, close the books, check "
-        "death."""
+        """Post the month's flows, try to raise if the fuse is short, close the books, check
+        death."""
         self._post_flows()
         self._maybe_raise()
         flows = self.ledger.close_month()
@@ -261,8 +261,8 @@ class Company(mesa.Agent):
             self.ledger.post("commissions_usd", self._cash_commissions())
 
     def _cash_commissions(self) -> float:
-        """Commission on cash collected in a customer's first year, for deals booked under "
-        "commission."""
+        """Commission on cash collected in a customer's first year, for deals booked under
+        commission."""
         pr = self.model.market.prospects
         first_year = (
             (pr.active("state") == State.CUSTOMER)

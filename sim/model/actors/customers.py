@@ -130,8 +130,8 @@ class CustomerBase(mesa.Agent):
         pr.satisfaction[idx] += SATISFACTION_ADJUST * (target - pr.satisfaction[idx])
 
     def _churn(self) -> None:
-        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's "
-        "pull."""
+        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's
+        pull."""
         market = self.model.market
         pr, p = market.prospects, market.params
         idx = self._customers()

@@ -75,8 +75,8 @@ class Market(mesa.Agent):
 
     # -- monthly phase ------------------------------------------------------------------------
     def step(self) -> None:
-        """Needs drift and coverage dates, new prospects arrive, some unaware prospects become "
-        "leads."""
+        """Needs drift and coverage dates, new prospects arrive, some unaware prospects become
+        leads."""
         self.needs.drift(self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
@@ -184,8 +184,8 @@ class Market(mesa.Agent):
         return self._counts
 
     def best_segment_love_share(self, threshold: float) -> float:
-        """PMF survey: the largest share, over segments, of live prospects whose fit >= "
-        "threshold."""
+        """PMF survey: the largest share, over segments, of live prospects whose fit >=
+        threshold."""
         pr = self.prospects
         live = pr.live()
         seg = pr.active("seg")[live]

@@ -138,8 +138,8 @@ class ProductTeam(mesa.Agent):
         self.complexity *= 1.0 - self.p.complexity_decay
 
     def _work_custom(self, effort: float) -> float:
-        """Spend up to ``effort`` on the custom queue, first come first served; return what was "
-        "spent."""
+        """Spend up to ``effort`` on the custom queue, first come first served; return what was
+        spent."""
         budget = effort
         for item in list(self.queue):
             if effort <= 0:
@@ -215,8 +215,8 @@ class ProductTeam(mesa.Agent):
             self._measure(item)
 
     def _outcome(self) -> float:
-        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones "
-        "average out [001]."""
+        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones
+        average out [001]."""
         sd = self.p.item_outcome_sd
         return float(np.exp(sd * self.model.streams.effort.standard_normal() - sd * sd / 2.0))
 
@@ -298,8 +298,8 @@ class ProductTeam(mesa.Agent):
 
     # -- contingent requests ---------------------------------------------------------------------
     def draft_request(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
-        """Scope a 'buy if you build X' request; its real effort overruns the estimate "
-        "(heavy-tailed)."""
+        """Scope a 'buy if you build X' request; its real effort overruns the estimate
+        (heavy-tailed)."""
         rng = self.model.streams.effort
         factor = self.p.customizable_effort_factor if self.p.customizable_architecture else 1.0
         estimate = (
@@ -320,8 +320,8 @@ class ProductTeam(mesa.Agent):
         )
 
     def judge_bet(self, item: CustomItem) -> bool:
-        """Product decides: build only if the request is worth it to the market, within the bet "
-        "cap."""
+        """Product decides: build only if the request is worth it to the market, within the bet
+        cap."""
         market = self.model.market
         weights = market.segment_weights(list(range(len(market.segments))))
         others = float(weights @ expit(self.estimate[:, item.capability]))
@@ -336,8 +336,8 @@ class ProductTeam(mesa.Agent):
         self.queue.append(item)
 
     def _promised_months(self, estimate_em: float) -> int:
-        """What sales tells the customer: the estimate at the custom share we can spare, rounded "
-        "up."""
+        """What sales tells the customer: the estimate at the custom share we can spare, rounded
+        up."""
         custom_rate = max(
             self.capacity_em() * min(self.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE), 1e-6
         )

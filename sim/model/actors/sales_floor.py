@@ -56,8 +56,8 @@ class SalesFloor:
     # -- prospecting
     # ---------------------------------------------------------------------------------
     def _prospect(self, stance: Stance) -> None:
-        """Each rep contacts its share of a random draw of leads; it qualifies those that look "
-        "good."""
+        """Each rep contacts its share of a random draw of leads; it qualifies those that look
+        good."""
         market, rng, pr = self.model.market, self.model.streams.deals, self.model.market.prospects
         leads = market.available_leads(stance.segments)
         total = min(sum(self.wants), leads.size)
@@ -87,8 +87,8 @@ class SalesFloor:
     # -- closing
     # -------------------------------------------------------------------------------------
     def _close(self, stance: Stance) -> None:
-        """Deals due this month: contingent requests one by one, every other buyer decides at "
-        "once."""
+        """Deals due this month: contingent requests one by one, every other buyer decides at
+        once."""
         pr, month = self.model.market.prospects, self.model.month
         deals = self.model.market.pipeline_snapshot()
         due = deals[(pr.state[deals] == State.PIPELINE) & (pr.decide_month[deals] <= month)]

@@ -48,8 +48,8 @@ class SalesRep(mesa.Agent):
         return None if quota <= 0 else sum(self.booked_mrr[-ATTAINMENT_WINDOW:]) / quota
 
     def stance(self) -> Stance:
-        """Commission, pressure and governance set this month's selling behaviour (same for all "
-        "reps)."""
+        """Commission, pressure and governance set this month's selling behaviour (same for all
+        reps)."""
         company = self.model.company
         if company.stance_month != self.model.month:
             company.stance, company.stance_month = read_stance(company), self.model.month

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
-from dashboard.engine import Engine, SideResult, aggregate, run_job
 
+from dashboard.engine import Engine, SideResult, aggregate, run_job
 from sim.config import Scenario
 from sim.report.charts import SIDE_COLORS
 

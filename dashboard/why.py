@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
-from dashboard.common import esc
 
+from dashboard.common import esc
 from sim.analysis.debrief import CAUSES, explain_run
 
 CSS = """

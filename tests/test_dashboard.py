@@ -19,7 +19,6 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from dashboard.controls import LAST_SIDES
-
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
 
@@ -307,7 +306,6 @@ def test_run_store_drops_least_recently_used():
 def _jobs(months: int = 12):
     from dashboard.controls import scenario_key
     from dashboard.engine import Job
-
     from sim.config import preset
 
     out = []
@@ -357,7 +355,6 @@ def test_closing_a_refinement_cancels_what_has_not_started():
 
 def test_aggregate_is_what_the_ensemble_api_reports():
     from dashboard.engine import Engine, aggregate
-
     from sim.config import Scenario
     from sim.experiment.ensemble import run_ensemble
 

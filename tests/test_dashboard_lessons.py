@@ -21,7 +21,6 @@ from streamlit.util import calc_hash
 
 from dashboard.common import esc
 from dashboard.controls import LAST_SIDES
-
 from sim.analysis.debrief import explain_run
 from sim.experiment.lessons import list_lessons
 from sim.experiment.runner import run

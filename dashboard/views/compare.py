@@ -12,9 +12,9 @@ import hashlib
 import time
 
 import streamlit as st
-from dashboard.common import PageContext, PLOTLY_CONFIG, engine, esc, side_result, vs_title
-from dashboard.engine import Job, Stage, Tick
 
+from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
+from dashboard.engine import Job, Stage, Tick
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
 
 CHART_ORDER = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")

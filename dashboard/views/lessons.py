@@ -10,9 +10,9 @@ made (or the learner asks for it outright).
 from __future__ import annotations
 
 import streamlit as st
+
 from dashboard.common import PageContext, esc
 from dashboard.lesson_pair import OPENED_KEY, open_pair
-
 from sim.experiment.lessons import ESSAYS, LessonError, list_lessons
 from sim.report.charts import SIDE_COLORS
 

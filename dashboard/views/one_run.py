@@ -7,9 +7,9 @@ charts come from the run's series and the story from its events.
 from __future__ import annotations
 
 import streamlit as st
-from dashboard.common import PageContext, PLOTLY_CONFIG, esc, one_run
-from dashboard.why import why_panel
 
+from dashboard.common import PLOTLY_CONFIG, PageContext, esc, one_run
+from dashboard.why import why_panel
 from sim.report.charts import (
     SIDE_COLORS,
     contingent_outcome_chart,
@@ -17,6 +17,7 @@ from sim.report.charts import (
     run_figures,
     story,
 )
+
 
 def one_run_page(ctx: PageContext) -> None:
     """The One-run page: one company of side A or B, month by month."""

@@ -114,7 +114,7 @@ def check_states(model: CompanyModel, row: dict[str, float], state: MonthChecker
     )
     custom = pr.custom_item[:n] != NO_ONE
     assert (st_[custom] == State.CUSTOMER).all(), f"month {month}: custom item for a non-customer"
-    for item in model.product.queue:
+    for item in model.contingent.queue:
         assert st_[item.customer] == State.CUSTOMER and pr.custom_item[item.customer] == item.id, (
             f"month {month}: custom item {item.id} in the queue for prospect {item.customer} "
             f"who does not await it"

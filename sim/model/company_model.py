@@ -29,6 +29,7 @@ from sim.model.actors.market import Market
 from sim.model.actors.product_team import ProductTeam
 from sim.model.actors.sales_floor import SalesFloor
 from sim.model.actors.sales_reps import SalesRep
+from sim.model.mechanisms.contingent_deals import ContingentDeals
 from sim.model.observation import observe
 from sim.model.recorder import Recorder
 from sim.model.streams import Streams
@@ -57,6 +58,9 @@ class CompanyModel(mesa.Model):
         self.roadmap_shipped_this_month = 0
         self.market = Market(self, scenario)
         self.product = ProductTeam(self, scenario)
+        self.contingent = ContingentDeals(
+            self
+        )  # the custom queue and every step of a contingent deal
         self.competitor = Competitor(
             self, scenario.market, self.market.needs.prob, self._all_segment_weights()
         )

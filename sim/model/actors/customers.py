@@ -12,7 +12,6 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.actors.product_team import CustomItem
 from sim.model.population import NO_ONE, State
 
 SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
@@ -23,10 +22,6 @@ COMPLEXITY_CONSUME_PENALTY = (
     0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
 )
 PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
-ABANDONED_DISAPPOINTMENT = 0.4  # satisfaction lost when a contingent feature is killed (0-1)
-LATE_CONVERSION_FACTOR = (
-    0.5  # relative chance a contingent buyer still expands after a late delivery
-)
 # a waiting buyer, with no product yet, switches this much more readily than a customer (ratio)
 WAITER_IMPATIENCE = 3.0
 WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
@@ -149,7 +144,7 @@ class CustomerBase(mesa.Agent):
         pr.promise_cap[gone] = NO_ONE
         self.model.company.note_churn(gone)
         for i in gone[pr.custom_item[gone] >= 0].tolist():
-            self.model.product.drop_items_of(i)
+            self.model.contingent.drop_customer(i)
             pr.custom_item[i] = NO_ONE
 
     def _expand(self) -> None:
@@ -163,38 +158,3 @@ class CustomerBase(mesa.Agent):
         idx = self._customers()
         self.month_revenue = float(np.sum(pr.seats[idx] * pr.price[idx]))
         self.month_cost_to_serve = float(np.sum(pr.seats[idx] * self.cost_per_seat[pr.seg[idx]]))
-
-    # -- custom work outcomes (called by the product team) -----------------------------------------
-    def custom_delivered(self, item: CustomItem) -> None:
-        """The feature shipped: the customer now fits better; honesty decides if they expand."""
-        pr, market = self.model.market.prospects, self.model.market
-        i = item.customer
-        pr.custom_item[i] = NO_ONE
-        self.contingent_delivered += 1
-        self.custom_estimate_em_delivered += item.estimate_em
-        self.custom_actual_em_delivered += item.actual_em
-        if pr.state[i] != State.CUSTOMER:
-            return
-        needs = market.needs_of(np.array([i]))[0]
-        pr.custom_bonus[i] += (1.0 - self.model.product.coverage[item.capability]) / max(
-            int(needs.sum()), 1
-        )
-        on_time = self.model.month <= item.due_month + self.model.config.sales.promise_grace_months
-        chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
-        converted = bool(self.model.streams.customers.random() < chance)
-        if converted:
-            self.contingent_converted += 1
-            self.model.company.book_expansion(i, pr.seats_wanted[i])
-        self.model.log(
-            "contingent_delivered",
-            customer=i,
-            converted=converted,
-            on_time=on_time,
-            estimate_em=round(item.estimate_em, 1),
-            actual_em=round(item.actual_em, 1),
-        )
-
-    def custom_abandoned(self, item: CustomItem) -> None:
-        pr = self.model.market.prospects
-        pr.custom_item[item.customer] = NO_ONE
-        pr.satisfaction[item.customer] -= ABANDONED_DISAPPOINTMENT

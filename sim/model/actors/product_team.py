@@ -23,29 +23,10 @@ SMALL_BET_LEARNING = (
     0.8  # share of the knowledge gap a shipped small experiment closes on its capability
 )
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
-ESTIMATE_NOISE = 0.3  # noise in a custom request's effort estimate (log units)
 STAGNATION_WINDOW_MONTHS = 6  # months of roadmap share customers judge our progress by (months)
 KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
-QUOTED_CUSTOM_SHARE = (
-    0.5  # sales quote custom due dates as if at most this share of capacity went to custom work
-)
 SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
 # more sources (meetings, discovery, experiments) mean more and cleaner readings (share/month)
-
-
-@dataclass
-class CustomItem:
-    """One deal-contingent request the company committed to build for one customer."""
-
-    id: int
-    customer: int
-    capability: int
-    generality: float
-    estimate_em: float
-    actual_em: float
-    accepted_month: int
-    due_month: int
-    spent_em: float = 0.0
 
 
 @dataclass
@@ -73,9 +54,7 @@ class ProductTeam(mesa.Agent):
         self.estimate = truth + model.streams.knowledge.normal(
             0.0, self.p.knowledge_noise, truth.shape
         )
-        self.queue: list[CustomItem] = []
         self.current: RoadmapItem | None = None
-        self.next_item_id = 0
         self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
         self.roadmap_em_total = 0.0
         self.roadmap_share_history: list[float] = []
@@ -117,16 +96,12 @@ class ProductTeam(mesa.Agent):
         share = sum(recent) / len(recent) if recent else 1.0
         return 1.0 + self.p.stagnation_switch_boost * (1.0 - share)
 
-    def custom_backlog_em(self) -> float:
-        return sum(item.actual_em - item.spent_em for item in self.queue)
-
     # -- monthly phase --------------------------------------------------------------------------
     def step(self) -> None:
         """Split capacity between the custom queue and the roadmap, ship, and learn."""
         capacity = self.capacity_em()
-        custom = self._work_custom(
-            min(capacity * self.p.custom_capacity_cap, self.custom_backlog_em())
-        )
+        deals = self.model.contingent
+        custom = deals.build(min(capacity * self.p.custom_capacity_cap, deals.backlog_em()))
         self._work_roadmap(capacity - custom)
         self.month_capacity_em, self.month_custom_em, self.month_roadmap_em = (
             capacity,
@@ -136,48 +111,6 @@ class ProductTeam(mesa.Agent):
         self.roadmap_share_history.append((capacity - custom) / capacity if capacity > 0 else 0.0)
         self._learn()
         self.complexity *= 1.0 - self.p.complexity_decay
-
-    def _work_custom(self, effort: float) -> float:
-        """Spend up to ``effort`` on the custom queue, first come first served; return what was
-        spent."""
-        budget = effort
-        for item in list(self.queue):
-            if effort <= 0:
-                break
-            used = min(effort, item.actual_em - item.spent_em, self._budget_left_em(item))
-            item.spent_em += used
-            effort -= used
-            if item.spent_em >= item.actual_em - 1e-9:
-                self._deliver(item)
-            elif self._budget_left_em(item) <= 1e-9:
-                self._kill(item)
-        return budget - effort
-
-    def _budget_left_em(self, item: CustomItem) -> float:
-        """Engineer-months this bet may still take under its spend cap (inf without a cap)."""
-        limit = self.p.bet_limit_usd
-        if limit is None:
-            return float("inf")
-        return max(0.0, limit / max(self.engineer_cost, 1e-9) - item.spent_em)
-
-    def _kill(self, item: CustomItem) -> None:
-        """Kill rule: the bet cost more than its cap; stop and tell the customer."""
-        self.queue.remove(item)
-        self.model.customers.custom_abandoned(item)
-        self.model.log(
-            "bet_killed",
-            customer=item.customer,
-            spent_em=round(item.spent_em, 1),
-            estimate_em=round(item.estimate_em, 1),
-        )
-
-    def _deliver(self, item: CustomItem) -> None:
-        self.queue.remove(item)
-        k = item.capability
-        self.coverage[k] = min(1.0, self.coverage[k] + item.generality * self.p.item_step)
-        if not self.p.customizable_architecture:
-            self.complexity += self.p.complexity_per_custom_em * item.actual_em
-        self.model.customers.custom_delivered(item)
 
     def _work_roadmap(self, effort: float) -> None:
         self.roadmap_em_total += effort
@@ -295,62 +228,3 @@ class ProductTeam(mesa.Agent):
     def knowledge_error(self) -> float:
         """Mean absolute error of the team's need estimate (probability units)."""
         return float(np.mean(np.abs(expit(self.estimate) - self.model.market.needs.prob)))
-
-    # -- contingent requests ---------------------------------------------------------------------
-    def draft_request(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
-        """Scope a 'buy if you build X' request; its real effort overruns the estimate
-        (heavy-tailed)."""
-        rng = self.model.streams.effort
-        factor = self.p.customizable_effort_factor if self.p.customizable_architecture else 1.0
-        estimate = (
-            segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
-        )
-        overrun = self.p.overrun_median * float(
-            np.exp(self.p.overrun_sigma * rng.standard_normal())
-        )
-        return CustomItem(
-            id=-1,
-            customer=customer,
-            capability=capability,
-            generality=self.draw_generality(),
-            estimate_em=estimate,
-            actual_em=estimate * overrun,
-            accepted_month=self.model.month,
-            due_month=self.model.month + self._promised_months(estimate),
-        )
-
-    def judge_bet(self, item: CustomItem) -> bool:
-        """Product decides: build only if the request is worth it to the market, within the bet
-        cap."""
-        market = self.model.market
-        weights = market.segment_weights(list(range(len(market.segments))))
-        others = float(weights @ expit(self.estimate[:, item.capability]))
-        value_per_em = item.generality * others / max(item.estimate_em, 1e-6)
-        limit = self.p.bet_limit_usd
-        within_cap = limit is None or item.estimate_em * self.engineer_cost <= limit
-        return value_per_em >= self.p.bet_value_threshold and within_cap
-
-    def commit(self, item: CustomItem) -> None:
-        item.id = self.next_item_id
-        self.next_item_id += 1
-        self.queue.append(item)
-
-    def _promised_months(self, estimate_em: float) -> int:
-        """What sales tells the customer: the estimate at the custom share we can spare, rounded
-        up."""
-        custom_rate = max(
-            self.capacity_em() * min(self.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE), 1e-6
-        )
-        backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
-        return int(np.ceil((backlog + estimate_em) / custom_rate))
-
-    def draw_generality(self) -> float:
-        """Share of other prospects needing the capability who would also value this custom item."""
-        mean = self.p.custom_generality
-        if mean <= 0:
-            return 0.0
-        return float(self.model.streams.effort.beta(1.0, (1.0 - mean) / mean)) if mean < 1 else 1.0
-
-    def drop_items_of(self, customer: int) -> None:
-        """The customer left: stop building what only they asked for."""
-        self.queue = [item for item in self.queue if item.customer != customer]

@@ -215,10 +215,11 @@ class SalesFloor:
         wanted = top_missing_need(market.needs_of(idx), product.coverage)
         for i, k in zip(idx.tolist(), wanted.tolist()):
             seg = market.segments[pr.seg[i]]
-            item = product.draft_request(i, max(k, 0), seg.custom_effort_em)
+            item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em)
             sales_yes = rng.random() < stance.contingent_acceptance
-            product_yes = self.model.company.policy.custom_decider == "sales" or product.judge_bet(
-                item
+            product_yes = (
+                self.model.company.policy.custom_decider == "sales"
+                or self.model.contingent.judge(item)
             )
             self.model.company.note_decisions(1, int(sales_yes and product_yes))
             if k >= 0 and sales_yes and product_yes:
@@ -229,7 +230,7 @@ class SalesFloor:
     def _commit_contingent(self, i: int, item, seg, stance: Stance) -> None:
         """A small first order now, the rest promised once the custom item ships."""
         pr = self.model.market.prospects
-        self.model.product.commit(item)
+        self.model.contingent.commit(item)
         pr.custom_item[i] = item.id
         seats = max(1.0, np.round(pr.seats_wanted[i] * seg.contingent_first_order))
         price = seg.price_per_seat_usd * (1.0 - stance.max_discount)

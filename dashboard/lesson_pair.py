@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+
 from dashboard.controls import (
     MONTH_OPTIONS,
     SCENARIO_DIR,

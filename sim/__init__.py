@@ -10,8 +10,18 @@ from typing import Any
 
 from sim.config import Scenario, ScenarioError, load_scenario, loads, preset
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "loads", "preset", "run", "RunResult",
-           "run_ensemble", "Ensemble", "CompanyModel"]
+__all__ = [
+    "CompanyModel",
+    "Ensemble",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "loads",
+    "preset",
+    "run",
+    "run_ensemble",
+]
 
 
 def __getattr__(name: str) -> Any:

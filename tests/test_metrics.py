@@ -20,30 +20,51 @@ from sim.analysis.summaries import (
 )
 
 MONTHS = 60
-SPIRAL_ONSET = 24          # month the constructed loop closes (its last link starts moving)
+SPIRAL_ONSET = 24  # month the constructed loop closes (its last link starts moving)
 ONSET_TOLERANCE_MONTHS = 3
 SPIRAL_SEEDS = 100
-ONSET_HIT_SHARE = 0.85     # share of noisy spirals with onset within tolerance (measured 0.89-0.97)
+ONSET_HIT_SHARE = 0.85  # share of noisy spirals with onset within tolerance (measured 0.89-0.97)
 NOISE_SEEDS = 200
 
 
 # --- synthetic series ----------------------------------------------------------------------
 
-def _ramp(months: np.ndarray, start: int, rate: float, base: float, low: float = 0.0, high: float = 1.0) -> np.ndarray:
-    """Flat at `base` until `start`, then a linear move of `rate` per month, clipped to [low, high]."""
+
+def _ramp(
+    months: np.ndarray, start: int, rate: float, base: float, low: float = 0.0, high: float = 1.0
+) -> np.ndarray:
+    """Flat at `base` until `start`, then a linear move of `rate` per month, clipped to [low,
+    high]."""
     return np.clip(base + rate * np.clip(months - start, 0, None), low, high)
 
 
-def _frame(months: np.ndarray, custom: np.ndarray, fit: np.ndarray, rival: np.ndarray,
-           win: np.ndarray, pressure: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({
-        "month": months, "custom_share": np.clip(custom, 0, 1), "product_fit": fit,
-        "competitor_fit": rival, "win_rate": np.clip(win, 0, 1), "pressure": np.clip(pressure, 0, 1),
-    })
+def _frame(
+    months: np.ndarray,
+    custom: np.ndarray,
+    fit: np.ndarray,
+    rival: np.ndarray,
+    win: np.ndarray,
+    pressure: np.ndarray,
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month": months,
+            "custom_share": np.clip(custom, 0, 1),
+            "product_fit": fit,
+            "competitor_fit": rival,
+            "win_rate": np.clip(win, 0, 1),
+            "pressure": np.clip(pressure, 0, 1),
+        }
+    )
 
 
-def spiral_series(seed: int, onset: int = SPIRAL_ONSET, months: int = MONTHS, nan_share: float = 0.0,
-                  noise: float = 1.0) -> pd.DataFrame:
+def spiral_series(
+    seed: int,
+    onset: int = SPIRAL_ONSET,
+    months: int = MONTHS,
+    nan_share: float = 0.0,
+    noise: float = 1.0,
+) -> pd.DataFrame:
     """A constructed spiral: custom share rises from onset-6, relative fit falls from onset-3,
     win rate from onset-2 and pressure from `onset` (the loop closes). Noise of plausible size
     (times `noise`); a share `nan_share` of months has no decided deal (win rate NaN)."""
@@ -62,11 +83,13 @@ def spiral_series(seed: int, onset: int = SPIRAL_ONSET, months: int = MONTHS, na
 
 
 def healthy_series(seed: int, months: int = MONTHS) -> pd.DataFrame:
-    """Custom share low and flat, fit rising faster than the rival's, win rate up, pressure easing."""
+    """Custom share low and flat, fit rising faster than the rival's, win rate up, pressure
+    easing."""
     rng = np.random.default_rng(seed)
     m = np.arange(months)
     return _frame(
-        m, 0.10 + rng.normal(0, 0.03, months),
+        m,
+        0.10 + rng.normal(0, 0.03, months),
         _ramp(m, 0, 0.005, 0.50) + rng.normal(0, 0.01, months),
         0.40 + 0.002 * m + rng.normal(0, 0.01, months),
         _ramp(m, 0, 0.004, 0.30) + rng.normal(0, 0.08, months),
@@ -75,7 +98,8 @@ def healthy_series(seed: int, months: int = MONTHS) -> pd.DataFrame:
 
 
 def noise_series(seed: int, months: int = MONTHS, pinned: bool = False) -> pd.DataFrame:
-    """Independent noise around constant levels; `pinned` puts custom share and pressure at high levels."""
+    """Independent noise around constant levels; `pinned` puts custom share and pressure at high
+    levels."""
     rng = np.random.default_rng(seed)
     custom_level = rng.uniform(0.5, 0.9) if pinned else rng.uniform(0.05, 0.6)
     pressure_level = rng.uniform(0.7, 1.0) if pinned else rng.uniform(0.0, 1.0)
@@ -109,13 +133,17 @@ def run_series(months_run: int, alive_last: bool, arr: float = 120_000.0) -> pd.
 
 # --- Wilson -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("successes", "n", "low", "high"), [
-    (5, 10, 0.2366, 0.7634),    # textbook: Wilson 95% for 5/10
-    (0, 10, 0.0, 0.2775),
-    (10, 10, 0.7225, 1.0),
-    (6, 50, 0.0562, 0.2381),
-    (81, 263, 0.2553, 0.3662),  # Newcombe (1998) example 81/263
-])
+
+@pytest.mark.parametrize(
+    ("successes", "n", "low", "high"),
+    [
+        (5, 10, 0.2366, 0.7634),  # textbook: Wilson 95% for 5/10
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        (6, 50, 0.0562, 0.2381),
+        (81, 263, 0.2553, 0.3662),  # Newcombe (1998) example 81/263
+    ],
+)
 def test_wilson_matches_known_values(successes: int, n: int, low: float, high: float) -> None:
     got = wilson_interval(successes, n)
     assert got == pytest.approx((low, high), abs=5e-4)
@@ -134,17 +162,26 @@ def test_wilson_wider_z_gives_wider_interval() -> None:
 
 # --- quantile bands -------------------------------------------------------------------------
 
+
 def _band_frame(values: list[float], alive_last: bool = True) -> pd.DataFrame:
     months = len(values)
     alive = [True] * months
     alive[-1] = alive_last
-    return pd.DataFrame({"month": range(1, months + 1), "mrr_usd": values, "win_rate": values, "alive": alive})
+    return pd.DataFrame(
+        {"month": range(1, months + 1), "mrr_usd": values, "win_rate": values, "alive": alive}
+    )
 
 
 def test_bands_of_identical_runs_are_the_run() -> None:
     frames = [_band_frame([1.0, 2.0, 3.0]) for _ in range(4)]
     bands = quantile_bands(frames, ["mrr_usd"], months=3)
-    assert list(bands.columns) == ["month", "alive_share", "mrr_usd_p10", "mrr_usd_p50", "mrr_usd_p90"]
+    assert list(bands.columns) == [
+        "month",
+        "alive_share",
+        "mrr_usd_p10",
+        "mrr_usd_p50",
+        "mrr_usd_p90",
+    ]
     assert bands["month"].tolist() == [1, 2, 3]
     for q in ("p10", "p50", "p90"):
         assert bands[f"mrr_usd_{q}"].tolist() == [1.0, 2.0, 3.0]
@@ -164,14 +201,15 @@ def test_dead_runs_count_zero_in_stocks_and_drop_out_of_rates() -> None:
     dead = _band_frame([20.0, 20.0], alive_last=False)  # dies in month 2
     bands = quantile_bands([alive, dead], ["mrr_usd", "win_rate"], months=4, quantiles=(0.5,))
     assert bands["alive_share"].tolist() == [1.0, 0.5, 0.5, 0.5]
-    assert bands["mrr_usd_p50"].tolist() == [15.0, 15.0, 5.0, 5.0]   # dead counts as 0 after death
+    assert bands["mrr_usd_p50"].tolist() == [15.0, 15.0, 5.0, 5.0]  # dead counts as 0 after death
     assert bands["win_rate_p50"].tolist() == [15.0, 15.0, 10.0, 10.0]  # dead left out after death
 
 
 def test_bands_all_dead_rates_are_nan_and_custom_zero_columns() -> None:
     dead = [_band_frame([1.0], alive_last=False) for _ in range(3)]
-    bands = quantile_bands(dead, ["win_rate", "mrr_usd"], months=3, quantiles=(0.5,),
-                           zero_after_death={"win_rate"})
+    bands = quantile_bands(
+        dead, ["win_rate", "mrr_usd"], months=3, quantiles=(0.5,), zero_after_death={"win_rate"}
+    )
     assert bands["win_rate_p50"].tolist() == [1.0, 0.0, 0.0]
     assert bands["mrr_usd_p50"].iloc[1:].isna().all()
 
@@ -185,15 +223,23 @@ def test_bands_reject_missing_columns_and_no_runs() -> None:
 
 # --- spiral detection -----------------------------------------------------------------------
 
+
 def test_constructed_spiral_is_detected_near_its_onset() -> None:
     found, onset = detect_spiral(spiral_series(seed=1, noise=0.0))
     assert found
     assert abs(onset - SPIRAL_ONSET) <= ONSET_TOLERANCE_MONTHS
 
 
-@pytest.mark.parametrize(("onset", "nan_share"), [(SPIRAL_ONSET, 0.0), (40, 0.0), (SPIRAL_ONSET, 0.3)])
-def test_noisy_spirals_are_detected_with_onset_within_tolerance(onset: int, nan_share: float) -> None:
-    results = [detect_spiral(spiral_series(seed, onset=onset, nan_share=nan_share)) for seed in range(SPIRAL_SEEDS)]
+@pytest.mark.parametrize(
+    ("onset", "nan_share"), [(SPIRAL_ONSET, 0.0), (40, 0.0), (SPIRAL_ONSET, 0.3)]
+)
+def test_noisy_spirals_are_detected_with_onset_within_tolerance(
+    onset: int, nan_share: float
+) -> None:
+    results = [
+        detect_spiral(spiral_series(seed, onset=onset, nan_share=nan_share))
+        for seed in range(SPIRAL_SEEDS)
+    ]
     assert all(found for found, _ in results)
     hits = sum(abs(month - onset) <= ONSET_TOLERANCE_MONTHS for _, month in results)
     assert hits >= ONSET_HIT_SHARE * SPIRAL_SEEDS
@@ -231,7 +277,9 @@ def test_each_link_is_needed() -> None:
 def test_fit_is_relative_to_the_competitor() -> None:
     # Our fit stays put while the competitor's rises: relative fit falls, the loop still closes.
     base = spiral_series(seed=1, noise=0.0)
-    rival_gains = base.assign(product_fit=0.55, competitor_fit=base["competitor_fit"] - base["product_fit"] + 0.55)
+    rival_gains = base.assign(
+        product_fit=0.55, competitor_fit=base["competitor_fit"] - base["product_fit"] + 0.55
+    )
     assert detect_spiral(rival_gains)[0]
 
 
@@ -243,8 +291,9 @@ def test_competitor_leapfrog_without_custom_work_is_not_a_spiral() -> None:
 def test_short_constant_and_empty_series() -> None:
     for rows in (1, 5, 10):  # shorter than the smoothing and link windows
         assert detect_spiral(spiral_series(seed=1).head(rows)) == (False, None)
-    constant = spiral_series(seed=1).assign(custom_share=0.6, product_fit=0.5, competitor_fit=0.5,
-                                            win_rate=0.2, pressure=0.9)
+    constant = spiral_series(seed=1).assign(
+        custom_share=0.6, product_fit=0.5, competitor_fit=0.5, win_rate=0.2, pressure=0.9
+    )
     assert detect_spiral(constant) == (False, None)
     assert detect_spiral(spiral_series(seed=1).iloc[0:0]) == (False, None)
     assert detect_spiral(spiral_series(seed=1).assign(win_rate=np.nan)) == (False, None)
@@ -276,10 +325,15 @@ def test_spiral_needs_its_columns() -> None:
 
 
 def test_thresholds_are_named_constants() -> None:
-    assert metrics.LINK_WINDOW_MONTHS >= 6 and metrics.SUSTAIN_MONTHS >= 3 and metrics.EARLIEST_ONSET_MONTH >= 1
+    assert (
+        metrics.LINK_WINDOW_MONTHS >= 6
+        and metrics.SUSTAIN_MONTHS >= 3
+        and metrics.EARLIEST_ONSET_MONTH >= 1
+    )
 
 
 # --- run summary ----------------------------------------------------------------------------
+
 
 def test_summary_of_a_surviving_run() -> None:
     series = run_series(MONTHS, alive_last=True)
@@ -293,7 +347,10 @@ def test_summary_of_a_surviving_run() -> None:
     assert summary["pmf_month"] == 10
     assert summary["final_customers"] == MONTHS - 1
     assert summary["arr_growth_12m"] == pytest.approx(MONTHS / (MONTHS - 12) - 1)
-    assert summary["spiral"] is True and abs(summary["spiral_onset_month"] - SPIRAL_ONSET) <= ONSET_TOLERANCE_MONTHS
+    assert (
+        summary["spiral"] is True
+        and abs(summary["spiral_onset_month"] - SPIRAL_ONSET) <= ONSET_TOLERANCE_MONTHS
+    )
     assert summary["total_commissions_usd"] is None
     json.dumps(summary, allow_nan=False)  # plain Python types only
 
@@ -316,23 +373,37 @@ def test_death_in_the_last_month_is_not_survival() -> None:
 
 # --- ensemble summary -----------------------------------------------------------------------
 
+
 def _run_summary(survived: bool, spiral: bool, arr: float, death: int | None) -> dict:
     return {
-        "survived": survived, "month_of_death": death, "final_arr_usd": arr, "spiral": spiral,
-        "spiral_onset_month": 20 if spiral else None, "cumulative_revenue_usd": arr, "peak_burn_usd": 1.0,
-        "mean_custom_share": 0.5 if spiral else 0.1, "profit_usd": arr - 10, "profit_margin": None,
-        "arr_growth_12m": None, "pmf_month": None if spiral else 12,
+        "survived": survived,
+        "month_of_death": death,
+        "final_arr_usd": arr,
+        "spiral": spiral,
+        "spiral_onset_month": 20 if spiral else None,
+        "cumulative_revenue_usd": arr,
+        "peak_burn_usd": 1.0,
+        "mean_custom_share": 0.5 if spiral else 0.1,
+        "profit_usd": arr - 10,
+        "profit_margin": None,
+        "arr_growth_12m": None,
+        "pmf_month": None if spiral else 12,
     }
 
 
 def test_ensemble_summary_rates_medians_and_types() -> None:
-    runs = [_run_summary(True, False, 100.0, None)] * 6 + [_run_summary(False, True, 0.0, 30)] * 3 \
+    runs = (
+        [_run_summary(True, False, 100.0, None)] * 6
+        + [_run_summary(False, True, 0.0, 30)] * 3
         + [_run_summary(False, True, 0.0, 40)]
+    )
     summary = summarize_ensemble(runs)
     assert set(summary) == set(ENSEMBLE_METRICS)
     assert summary["runs"] == 10
     assert summary["survival_rate"] == 0.6
-    assert (summary["survival_ci_low"], summary["survival_ci_high"]) == pytest.approx(wilson_interval(6, 10))
+    assert (summary["survival_ci_low"], summary["survival_ci_high"]) == pytest.approx(
+        wilson_interval(6, 10)
+    )
     assert summary["spiral_rate"] == 0.4 and summary["pmf_rate"] == 0.6
     assert summary["median_final_arr_usd"] == 100.0
     assert summary["median_month_of_death"] == 30.0

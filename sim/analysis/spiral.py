@@ -14,20 +14,31 @@ import pandas as pd
 # below is a move across one link window. Tuned on synthetic series (tests/test_metrics.py):
 # recalibrate against model output if its noise levels differ a lot.
 
-SMOOTH_MONTHS = 3                # centred rolling mean applied to every signal first (months, odd)
-SMOOTH_WIN_RATE_MONTHS = 9       # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
-LINK_WINDOW_MONTHS = 8           # a link's move: change across this many months centred on the month
-SUSTAIN_MONTHS = 4               # the whole chain must hold this many consecutive months (months)
-EARLIEST_ONSET_MONTH = 6         # start-up months (few deals, no plan yet) cannot date an onset (month)
-MAX_GAP_MONTHS = 1               # a break this short (one noisy month) does not end a stretch (months)
-MIN_CUSTOM_SHARE = 0.25          # least custom share of engineering for the loop to have taken over (share)
-MIN_CUSTOM_SHARE_RISE = 0.10     # rise of custom share that counts as "up" (share of engineering)
-HIGH_CUSTOM_SHARE = 0.5          # at least this and not falling by the rise still counts as "up" (share)
-MIN_RELATIVE_FIT_DROP = 0.03     # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
-MIN_WIN_RATE_DROP = 0.05         # fall of the win rate that counts as "down" (share of decided deals)
-MIN_PRESSURE_RISE = 0.05         # rise of pressure that counts as "up" (pressure, 0-1)
-HIGH_PRESSURE = 0.5              # at least this and not easing by the rise still counts as "up" (0-1)
-SPIRAL_COLUMNS: tuple[str, ...] = ("month", "custom_share", "product_fit", "competitor_fit", "win_rate", "pressure")
+SMOOTH_MONTHS = 3  # centred rolling mean applied to every signal first (months, odd)
+SMOOTH_WIN_RATE_MONTHS = (
+    9  # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
+)
+LINK_WINDOW_MONTHS = 8  # a link's move: change across this many months centred on the month
+SUSTAIN_MONTHS = 4  # the whole chain must hold this many consecutive months (months)
+EARLIEST_ONSET_MONTH = 6  # start-up months (few deals, no plan yet) cannot date an onset (month)
+MAX_GAP_MONTHS = 1  # a break this short (one noisy month) does not end a stretch (months)
+MIN_CUSTOM_SHARE = 0.25  # least custom share of engineering for the loop to have taken over (share)
+MIN_CUSTOM_SHARE_RISE = 0.10  # rise of custom share that counts as "up" (share of engineering)
+HIGH_CUSTOM_SHARE = 0.5  # at least this and not falling by the rise still counts as "up" (share)
+MIN_RELATIVE_FIT_DROP = (
+    0.03  # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
+)
+MIN_WIN_RATE_DROP = 0.05  # fall of the win rate that counts as "down" (share of decided deals)
+MIN_PRESSURE_RISE = 0.05  # rise of pressure that counts as "up" (pressure, 0-1)
+HIGH_PRESSURE = 0.5  # at least this and not easing by the rise still counts as "up" (0-1)
+SPIRAL_COLUMNS: tuple[str, ...] = (
+    "month",
+    "custom_share",
+    "product_fit",
+    "competitor_fit",
+    "win_rate",
+    "pressure",
+)
 DEALS_COLUMN = "deals_decided"  # optional: weights each month's win rate by its decided deals
 
 
@@ -146,7 +157,9 @@ def _chain_holds(signals: np.ndarray) -> np.ndarray:
     custom_up &= custom >= MIN_CUSTOM_SHARE
     fit_down = change[:, _FIT] <= -MIN_RELATIVE_FIT_DROP
     win_down = change[:, _WIN] <= -MIN_WIN_RATE_DROP
-    pressure_up = _pushing(signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE)
+    pressure_up = _pushing(
+        signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE
+    )
     return custom_up & fit_down & win_down & pressure_up
 
 
@@ -169,10 +182,11 @@ def _bridge_gaps(chain: np.ndarray) -> np.ndarray:
     held = np.flatnonzero(chain)
     for before, after in itertools.pairwise(held):
         if 1 < after - before <= MAX_GAP_MONTHS + 1:
-            bridged[before + 1:after] = True
+            bridged[before + 1 : after] = True
     return bridged
 
 
 def _pushing(level: np.ndarray, change: np.ndarray, min_rise: float, high: float) -> np.ndarray:
-    """A driver is 'up': it rose by min_rise, or it sits at/above `high` and did not fall by min_rise."""
+    """A driver is 'up': it rose by min_rise, or it sits at/above `high` and did not fall by
+    min_rise."""
     return (change >= min_rise) | ((level >= high) & (change > -min_rise))

@@ -3,8 +3,8 @@
 Two forms of item:
 
 * ``"<metric> <op> <number>"`` - e.g. ``survival_rate < 0.3``, ``median_final_arr_usd > 2e6``;
-  the metric is a key of the ensemble summary (``sim.metrics.ENSEMBLE_METRICS``), the operator
-  one of ``< <= > >= == !=``.
+  the metric is a key of the ensemble summary (``sim.analysis.summaries.ENSEMBLE_METRICS``), the
+  operator one of ``< <= > >= == !=``.
 * ``{vs: <baseline>, check: "<metric> ratio|diff <op> <number>"}`` - compares this scenario's
   metric with a baseline's: ``ratio`` = this / baseline, ``diff`` = this - baseline. ``vs`` is a
   scenario file (relative to this file's folder) or a mapping of dotted overrides applied to this
@@ -35,14 +35,20 @@ from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.hints import did_you_mean
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt,
-    ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 COMPARISONS: tuple[str, ...] = ("ratio", "diff")
 MAPPING_KEYS: tuple[str, ...] = ("vs", "check")
 
 _ABSOLUTE = re.compile(r"^\s*(?P<metric>[^\s<>=!~]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
-_RELATIVE = re.compile(r"^\s*(?P<metric>\S+)\s+(?P<mode>[A-Za-z_]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
+_RELATIVE = re.compile(
+    r"^\s*(?P<metric>\S+)\s+(?P<mode>[A-Za-z_]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$"
+)
 _ABSOLUTE_FORM = "'<metric> <op> <number>'"
 _RELATIVE_FORM = "'<metric> ratio|diff <op> <number>'"
 
@@ -117,8 +123,16 @@ class Result:
             ci = f", {_ci_label()} {_fmt_ci(self.ci)}" if self.ci else ""
             return f"measured {_fmt(metric, self.measured)}{ci}, {self.runs} runs"
         both = f"{_fmt(metric, self.this_value)} vs {_fmt(metric, self.baseline_value)}"
-        ci = f", {_ci_label()}s {_fmt_ci(self.ci)} and {_fmt_ci(self.baseline_ci)}" if self.ci and self.baseline_ci else ""
-        measured = _fmt(metric, self.measured) if self.expectation.comparison == "diff" else f"{self.measured:.3g}"
+        ci = (
+            f", {_ci_label()}s {_fmt_ci(self.ci)} and {_fmt_ci(self.baseline_ci)}"
+            if self.ci and self.baseline_ci
+            else ""
+        )
+        measured = (
+            _fmt(metric, self.measured)
+            if self.expectation.comparison == "diff"
+            else f"{self.measured:.3g}"
+        )
         return f"measured {measured}: {both}{ci}, {self.runs} and {self.baseline_runs} runs"
 
 
@@ -126,10 +140,14 @@ class Result:
 # Parsing
 # ============================================================================================
 
+
 def parse_expectations(items: list[Any], source: str) -> list[Expectation]:
-    """Parse a scenario's ``expect:`` list; ``source`` is the scenario file (for messages and ``vs`` paths)."""
+    """Parse a scenario's ``expect:`` list; ``source`` is the scenario file (for messages and ``vs``
+    paths)."""
     if not isinstance(items, list):
-        raise ScenarioError(f"{source}: expect: expected a list of assertions, got {_type_name(items)}")
+        raise ScenarioError(
+            f"{source}: expect: expected a list of assertions, got {_type_name(items)}"
+        )
     return [_parse_item(item, source, index) for index, item in enumerate(items)]
 
 
@@ -139,7 +157,10 @@ def _parse_item(item: Any, source: str, index: int) -> Expectation:
         return _parse_absolute(item, source, index, where)
     if isinstance(item, Mapping):
         return _parse_comparison(item, source, index, where)
-    raise ScenarioError(f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'vs' and 'check', got {_type_name(item)}")
+    raise ScenarioError(
+        f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'vs' and 'check', got "
+        f"{_type_name(item)}"
+    )
 
 
 def _parse_absolute(text: str, source: str, index: int, where: str) -> Expectation:
@@ -172,10 +193,14 @@ def _parse_comparison(item: Mapping[str, Any], source: str, index: int, where: s
 def _check_mapping_keys(item: Mapping[str, Any], where: str) -> None:
     for key in item:
         if key not in MAPPING_KEYS:
-            raise ScenarioError(f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}")
+            raise ScenarioError(
+                f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}"
+            )
     for key in MAPPING_KEYS:
         if key not in item:
-            raise ScenarioError(f"{where}: missing '{key}' (a comparison needs both 'vs' and 'check')")
+            raise ScenarioError(
+                f"{where}: missing '{key}' (a comparison needs both 'vs' and 'check')"
+            )
 
 
 def _metric(name: str, where: str) -> str:
@@ -216,7 +241,10 @@ def _baseline(vs: Any, source: str, where: str) -> Baseline:
         flat = _flatten(vs)
         label = ", ".join(f"{key}={value}" for key, value in flat)
         return Baseline(overrides=flat, label=f"{{{label}}}")
-    raise ScenarioError(f"{where}: expected a scenario file path or a mapping of dotted overrides, got {_describe_value(vs)}")
+    raise ScenarioError(
+        f"{where}: expected a scenario file path or a mapping of dotted overrides, got "
+        f"{_describe_value(vs)}"
+    )
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, Any], ...]:
@@ -231,9 +259,10 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, A
     return tuple(out)
 
 
-
 def _type_name(value: Any) -> str:
-    return {list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {list: "a list", dict: "a mapping", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _describe_value(value: Any) -> str:
@@ -245,6 +274,7 @@ def _describe_value(value: Any) -> str:
 # ============================================================================================
 # Baselines
 # ============================================================================================
+
 
 def baseline_scenario(expectation: Expectation, scenario: Scenario) -> Scenario:
     """The scenario a comparison item is measured against (its file, or ``scenario`` overridden).
@@ -267,8 +297,12 @@ def baseline_scenario(expectation: Expectation, scenario: Scenario) -> Scenario:
 # Evaluation
 # ============================================================================================
 
-def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
-             baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> list[Result]:
+
+def evaluate(
+    expectations: list[Expectation],
+    summary: Mapping[str, Any],
+    baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> list[Result]:
     """Check each expectation against this scenario's ensemble ``summary``.
 
     ``baselines`` maps ``Expectation.baseline.key`` to the baseline's ensemble summary; it must
@@ -281,13 +315,16 @@ def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
             results.append(evaluate_one(expectation, summary))
             continue
         if expectation.baseline.key not in baselines:
-            raise KeyError(f"{expectation.where}: no baseline summary for {expectation.baseline.label}")
+            raise KeyError(
+                f"{expectation.where}: no baseline summary for {expectation.baseline.label}"
+            )
         results.append(evaluate_one(expectation, summary, baselines[expectation.baseline.key]))
     return results
 
 
-def evaluate_one(expectation: Expectation, summary: Mapping[str, Any],
-                 baseline: Mapping[str, Any] | None = None) -> Result:
+def evaluate_one(
+    expectation: Expectation, summary: Mapping[str, Any], baseline: Mapping[str, Any] | None = None
+) -> Result:
     """Check one expectation (a comparison needs the baseline's ensemble summary)."""
     if expectation.comparison is None:
         return _evaluate_absolute(expectation, summary)
@@ -305,12 +342,16 @@ def _evaluate_absolute(expectation: Expectation, summary: Mapping[str, Any]) -> 
     return Result(expectation, holds, value, runs, ci=_rate_ci(summary, expectation.metric))
 
 
-def _evaluate_comparison(expectation: Expectation, summary: Mapping[str, Any],
-                         baseline: Mapping[str, Any]) -> Result:
+def _evaluate_comparison(
+    expectation: Expectation, summary: Mapping[str, Any], baseline: Mapping[str, Any]
+) -> Result:
     this, base = _value(summary, expectation.metric), _value(baseline, expectation.metric)
     common = {
-        "runs": int(summary["runs"]), "this_value": this, "baseline_value": base,
-        "baseline_runs": int(baseline["runs"]), "ci": _rate_ci(summary, expectation.metric),
+        "runs": int(summary["runs"]),
+        "this_value": this,
+        "baseline_value": base,
+        "baseline_runs": int(baseline["runs"]),
+        "ci": _rate_ci(summary, expectation.metric),
         "baseline_ci": _rate_ci(baseline, expectation.metric),
     }
     if this is None or base is None:
@@ -319,7 +360,9 @@ def _evaluate_comparison(expectation: Expectation, summary: Mapping[str, Any],
     if expectation.comparison == "ratio" and base == 0:
         return Result(expectation, False, None, note="baseline is 0, ratio undefined", **common)
     measured = this / base if expectation.comparison == "ratio" else this - base
-    return Result(expectation, OPERATORS[expectation.op](measured, expectation.threshold), measured, **common)
+    return Result(
+        expectation, OPERATORS[expectation.op](measured, expectation.threshold), measured, **common
+    )
 
 
 def _value(summary: Mapping[str, Any], metric: str) -> float | None:

@@ -27,5 +27,6 @@ def run(scenario: Scenario, seed: int = 0, months: int | None = None) -> RunResu
     if months is not None:
         scenario = scenario.with_overrides({"months": months})
     series, events = simulate(scenario, seed=seed)
-    return RunResult(series=series, summary=summarize_run(series, scenario.months), events=events,
-                     seed=seed)
+    return RunResult(
+        series=series, summary=summarize_run(series, scenario.months), events=events, seed=seed
+    )

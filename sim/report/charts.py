@@ -656,7 +656,7 @@ def _pct(x: float | None) -> str:
 
 
 def _money(x: float | None) -> str:
-    return money_short(x, decimals=1, missing="n/a")
+    return money_short(x, decimals=1, missing="n/a", grouping=True)
 
 
 def _signed(x: float, fmt: Callable[[float], str]) -> str:

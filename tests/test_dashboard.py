@@ -15,10 +15,9 @@ os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
+from dashboard_helpers import goto, sides
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
-from dashboard.controls import LAST_SIDES
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
 
@@ -38,17 +37,7 @@ def _app(**params: str) -> AppTest:
 
 
 def _sides(at: AppTest) -> dict:
-    return at.session_state[LAST_SIDES]
-
-
-def goto(at: AppTest, url_path: str) -> AppTest:
-    """Open the page registered under ``url_path`` at the next ``run()``.
-
-    The pages are functions (``st.Page(callable)``), and ``AppTest.switch_page`` only finds pages
-    defined by files; a page's script hash is the hash of its URL path, as in ``st.Page``.
-    """
-    at._page_hash = calc_hash(url_path)
-    return at
+    return sides(at)
 
 
 def _charts(at: AppTest) -> list:

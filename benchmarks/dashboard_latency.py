@@ -54,15 +54,23 @@ def measure_move(page, box, fraction: float, old_comparison: str) -> dict:
     done = wait_done(page, other_than=old_comparison)
     wait_charts(page, 9)
     total = time.perf_counter() - started
-    return {"value": value, "first_redraw_s": round(first, 3), "first_redraw_runs_per_side": int(shown_first),
-            "all_runs_s": round(total, 3), "runs_per_side": int(done["shown"]), "comparison": done["comparison"]}
+    return {
+        "value": value,
+        "first_redraw_s": round(first, 3),
+        "first_redraw_runs_per_side": int(shown_first),
+        "all_runs_s": round(total, 3),
+        "runs_per_side": int(done["shown"]),
+        "comparison": done["comparison"],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=32, help="runs per side (default 32)")
     parser.add_argument("--months", type=int, default=60, help="months per run (default 60)")
-    parser.add_argument("--moves", type=int, default=3, help="slider moves to new values (default 3)")
+    parser.add_argument(
+        "--moves", type=int, default=3, help="slider moves to new values (default 3)"
+    )
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     args = parser.parse_args(argv)
 
@@ -82,8 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         box = slider(page, SLIDER, 0)
         start_value = slider_value(box)
         # new values spread over the slider, none of them the starting one (that is the cached case)
-        fractions = [f for f in (0.05 + 0.9 * (i + 1) / (args.moves + 2) for i in range(args.moves + 1))
-                     if abs(f - start_value / 100) > 0.04][: args.moves]
+        fractions = [
+            f
+            for f in (0.05 + 0.9 * (i + 1) / (args.moves + 2) for i in range(args.moves + 1))
+            if abs(f - start_value / 100) > 0.04
+        ][: args.moves]
         for fraction in fractions:
             result = measure_move(page, box, fraction, state["comparison"])
             state = {"comparison": result["comparison"]}
@@ -101,10 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     firsts = [m["first_redraw_s"] for m in moves]
     totals = [m["all_runs_s"] for m in moves]
     report = {
-        "seeds_per_side": args.seeds, "months": args.months, "cpus": os.cpu_count(),
+        "seeds_per_side": args.seeds,
+        "months": args.months,
+        "cpus": os.cpu_count(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
-        "cold_page_load_s": round(cold, 2), "moves": moves, "cached_move": cached,
+        "cold_page_load_s": round(cold, 2),
+        "moves": moves,
+        "cached_move": cached,
         "move_while_refining": interrupted,
         "median_first_redraw_s": round(statistics.median(firsts), 2),
         "median_all_runs_s": round(statistics.median(totals), 2),
@@ -112,20 +127,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"dashboard latency: 2 x {args.seeds} seeds x {args.months} months, {os.cpu_count()} CPUs, "
-          f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after")
+    print(
+        f"dashboard latency: 2 x {args.seeds} seeds x {args.months} months, {os.cpu_count()} CPUs, "
+        f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after"
+    )
     print(f"  cold page load (server just started, workers warming up): {cold:.2f} s")
     print(f"  {'move to':>8} {'first redraw':>13} {'(runs/side)':>11} {'all runs in':>12}")
     for m in moves:
-        print(f"  {m['value']:>8.0f} {m['first_redraw_s']:>12.2f}s {m['first_redraw_runs_per_side']:>11} "
-              f"{m['all_runs_s']:>11.2f}s")
-    print(f"  {cached['value']:>8.0f} {cached['first_redraw_s']:>12.2f}s {cached['first_redraw_runs_per_side']:>11} "
-          f"{cached['all_runs_s']:>11.2f}s   (back to a value seen before: cached)")
-    print(f"  {interrupted['value']:>8.0f} {interrupted['first_redraw_s']:>12.2f}s "
-          f"{interrupted['first_redraw_runs_per_side']:>11} {interrupted['all_runs_s']:>11.2f}s   "
-          "(moved while the previous value was still refining)")
-    print(f"  median: first redraw {report['median_first_redraw_s']:.2f} s, "
-          f"all {args.seeds} runs per side {report['median_all_runs_s']:.2f} s")
+        print(
+            f"  {m['value']:>8.0f} {m['first_redraw_s']:>12.2f}s "
+            f"{m['first_redraw_runs_per_side']:>11} "
+            f"{m['all_runs_s']:>11.2f}s"
+        )
+    print(
+        f"  {cached['value']:>8.0f} {cached['first_redraw_s']:>12.2f}s "
+        f"{cached['first_redraw_runs_per_side']:>11} "
+        f"{cached['all_runs_s']:>11.2f}s   (back to a value seen before: cached)"
+    )
+    print(
+        f"  {interrupted['value']:>8.0f} {interrupted['first_redraw_s']:>12.2f}s "
+        f"{interrupted['first_redraw_runs_per_side']:>11} {interrupted['all_runs_s']:>11.2f}s   "
+        "(moved while the previous value was still refining)"
+    )
+    print(
+        f"  median: first redraw {report['median_first_redraw_s']:.2f} s, "
+        f"all {args.seeds} runs per side {report['median_all_runs_s']:.2f} s"
+    )
     return 0
 
 

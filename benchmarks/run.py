@@ -133,9 +133,16 @@ def run_counted(scenario: Scenario, seed: int) -> dict[str, float]:
     if not runs or runs[-1].months == 0:
         raise RuntimeError("sim.model.run no longer builds sim.model.CompanyModel; fix counting()")
     w = runs[-1]
-    return {"seed": seed, "wall_s": wall, "cpu_s": cpu, "months": w.months,
-            "rows": len(result.series), "prospect_months": w.prospect_months,
-            "live_prospect_months": w.live_prospect_months, "rep_months": w.rep_months}
+    return {
+        "seed": seed,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "months": w.months,
+        "rows": len(result.series),
+        "prospect_months": w.prospect_months,
+        "live_prospect_months": w.live_prospect_months,
+        "rep_months": w.rep_months,
+    }
 
 
 def aggregate(runs: list[dict[str, float]]) -> dict[str, Any]:
@@ -195,20 +202,30 @@ def bench_mesa(agents: int, steps: int, repeats: int) -> dict[str, Any]:
         wall, cpu, _ = timed(lambda: [model.step() for _ in range(steps)])
         rates.append(agents * steps / wall)
         cpu_rates.append(agents * steps / cpu if cpu > 0 else float("nan"))
-    return {"agents": agents, "steps": steps, "repeats": repeats, "rates": rates,
-            "cpu_rates": cpu_rates}
+    return {
+        "agents": agents,
+        "steps": steps,
+        "repeats": repeats,
+        "rates": rates,
+        "cpu_rates": cpu_rates,
+    }
 
 
 def combine_mesa(first: dict[str, Any], last: dict[str, Any]) -> dict[str, Any]:
     """The yardstick is measured before and after the model (the machine may be shared): median."""
     rate = statistics.median(first["rates"] + last["rates"])
     cpu_rate = statistics.median(first["cpu_rates"] + last["cpu_rates"])
-    return {"agents": first["agents"], "steps": first["steps"],
-            "agent_steps_per_s": rate, "us_per_agent_step": 1e6 / rate,
-            "agent_steps_per_cpu_s": cpu_rate,
-            "start_agent_steps_per_s": statistics.median(first["rates"]),
-            "end_agent_steps_per_s": statistics.median(last["rates"]),
-            "start": first, "end": last}
+    return {
+        "agents": first["agents"],
+        "steps": first["steps"],
+        "agent_steps_per_s": rate,
+        "us_per_agent_step": 1e6 / rate,
+        "agent_steps_per_cpu_s": cpu_rate,
+        "start_agent_steps_per_s": statistics.median(first["rates"]),
+        "end_agent_steps_per_s": statistics.median(last["rates"]),
+        "start": first,
+        "end": last,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,8 +249,10 @@ def ensemble_runner() -> tuple[Callable[..., Any], str]:
     try:
         from sim.experiment.ensemble import run_ensemble
     except ImportError:
+
         def serial(scenario: Scenario, seeds: int, workers: int | None = None) -> list[Any]:
             return [run(scenario, seed) for seed in range(seeds)]
+
         return serial, "serial loop over sim.model.run (sim.ensemble not available)"
     return run_ensemble, "sim.ensemble.run_ensemble"
 
@@ -244,25 +263,32 @@ def bench_ab(seeds: int, repeats: int, workers_options: tuple[int | None, ...]) 
     out: dict[str, Any] = {"seeds_per_arm": seeds, "how": how, "by_workers": {}}
     for workers in workers_options:
         times = []
+
         def ab(workers: int | None = workers) -> tuple[Any, Any]:
-            return (run_ensemble(a, seeds=seeds, workers=workers),
-                    run_ensemble(b, seeds=seeds, workers=workers))
+            return (
+                run_ensemble(a, seeds=seeds, workers=workers),
+                run_ensemble(b, seeds=seeds, workers=workers),
+            )
 
         for _ in range(repeats):
             wall, _, _ = timed(ab)
             times.append(wall)
         warm = times[1:] or times
         out["by_workers"][str(workers)] = {
-            "workers": workers, "cold_s": times[0], "warm_median_s": statistics.median(warm),
-            "all_s": times}
+            "workers": workers,
+            "cold_s": times[0],
+            "warm_median_s": statistics.median(warm),
+            "all_s": times,
+        }
     return out
 
 
 # ---------------------------------------------------------------------------------------------
 # 4. scaling
 # ---------------------------------------------------------------------------------------------
-def bench_scaling(name: str, points: list[tuple[str, dict[str, Any]]], seeds: int,
-                  load_key: str) -> list[dict[str, Any]]:
+def bench_scaling(
+    name: str, points: list[tuple[str, dict[str, Any]]], seeds: int, load_key: str
+) -> list[dict[str, Any]]:
     """Cost per simulated month vs workload per simulated month, relative to the first point.
 
     ``load_key`` is the workload: prospect_months (market) or rep_months (reps). Runs that die
@@ -332,7 +358,7 @@ def _tree_rss_kb(root_pid: int) -> int:
         try:
             with open(f"/proc/{entry}/stat") as fh:
                 stat = fh.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             children.setdefault(ppid, []).append(int(entry))
             with open(f"/proc/{entry}/status") as fh:
                 for line in fh:
@@ -351,8 +377,9 @@ def _tree_rss_kb(root_pid: int) -> int:
 
 def bench_memory(name: str, seeds: int, workers: int | None) -> dict[str, Any]:
     code = MEMORY_CHILD.format(root=str(ROOT), name=name, seeds=seeds, workers=workers)
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     sampling = os.path.isdir("/proc")
 
@@ -373,7 +400,10 @@ def bench_memory(name: str, seeds: int, workers: int | None) -> dict[str, Any]:
     child = json.loads(out.strip().splitlines()[-1])
     mb = 1 / 1024
     return {
-        "scenario": name, "seeds": seeds, "workers": workers, "how": child["how"],
+        "scenario": name,
+        "seeds": seeds,
+        "workers": workers,
+        "how": child["how"],
         "wall_s": child["wall_s"],
         "peak_tree_rss_mb": peak * mb if sampling else None,
         "main_baseline_rss_mb": child["baseline_kb"] * mb,
@@ -387,15 +417,17 @@ def bench_memory(name: str, seeds: int, workers: int | None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 def blas_info() -> dict[str, Any]:
     """Which BLAS numpy runs and which OpenBLAS kernel (core) it picked."""
-    info: dict[str, Any] = {"openblas_env_unset": os.environ.get(UNSET_MARKER) or None,
-                            "openblas_env_now": {k: os.environ[k] for k in OPENBLAS_VARS
-                                                 if k in os.environ}}
+    info: dict[str, Any] = {
+        "openblas_env_unset": os.environ.get(UNSET_MARKER) or None,
+        "openblas_env_now": {k: os.environ[k] for k in OPENBLAS_VARS if k in os.environ},
+    }
     try:
         from threadpoolctl import threadpool_info
 
-        info["threadpools"] = [{k: p.get(k) for k in
-                                ("internal_api", "version", "architecture", "num_threads")}
-                               for p in threadpool_info()]
+        info["threadpools"] = [
+            {k: p.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for p in threadpool_info()
+        ]
         return info
     except ImportError:
         pass
@@ -410,13 +442,16 @@ def blas_info() -> dict[str, Any]:
             handle = ctypes.CDLL(lib)
         except OSError:
             continue
-        for symbol in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                       "openblas_get_corename64_", "openblas_get_corename"):
+        for symbol in (
+            "scipy_openblas_get_corename64_",
+            "scipy_openblas_get_corename",
+            "openblas_get_corename64_",
+            "openblas_get_corename",
+        ):
             fn = getattr(handle, symbol, None)
             if fn is not None:
                 fn.restype = ctypes.c_char_p
-                info["openblas"] = {"library": os.path.basename(lib),
-                                    "corename": fn().decode()}
+                info["openblas"] = {"library": os.path.basename(lib), "corename": fn().decode()}
                 return info
     return info
 
@@ -424,10 +459,12 @@ def blas_info() -> dict[str, Any]:
 def git_state() -> dict[str, Any]:
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], check=False, cwd=ROOT, capture_output=True,
-                                  text=True, timeout=10).stdout.rstrip("\n")
+            return subprocess.run(
+                ["git", *args], check=False, cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.rstrip("\n")
         except (OSError, subprocess.SubprocessError):
             return ""
+
     dirty = [line[3:] for line in git("status", "--porcelain", "--", "sim").splitlines()]
     return {"commit": git("rev-parse", "--short", "HEAD") or None, "sim_dirty": dirty}
 
@@ -446,9 +483,14 @@ def cpu_model() -> str:
 def environment() -> dict[str, Any]:
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
-        "cpu": cpu_model(), "cpus": os.cpu_count(), "loadavg_start": list(os.getloadavg()),
-        "blas": blas_info(), "git": git_state(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "loadavg_start": list(os.getloadavg()),
+        "blas": blas_info(),
+        "git": git_state(),
     }
 
 
@@ -463,20 +505,38 @@ def print_table(res: dict[str, Any]) -> None:
     env, ms = res["environment"], res["mesa"]
     w = print
     w("")
-    w(f"sim benchmark{' (--quick)' if res['quick'] else ''}  {env['when']}  "
-      f"commit {env['git']['commit']}"
-      + (f" + uncommitted sim/ changes: {', '.join(env['git']['sim_dirty'])}"
-         if env["git"]["sim_dirty"] else ""))
-    w(f"python {env['python']}  numpy {env['numpy']}  mesa {env['mesa']}  {env['cpu']}  "
-      f"x{env['cpus']}  load {env['loadavg_start'][0]:.2f} -> {env['loadavg_end'][0]:.2f}")
+    w(
+        f"sim benchmark{' (--quick)' if res['quick'] else ''}  {env['when']}  "
+        f"commit {env['git']['commit']}"
+        + (
+            f" + uncommitted sim/ changes: {', '.join(env['git']['sim_dirty'])}"
+            if env["git"]["sim_dirty"]
+            else ""
+        )
+    )
+    w(
+        f"python {env['python']}  numpy {env['numpy']}  mesa {env['mesa']}  {env['cpu']}  "
+        f"x{env['cpus']}  load {env['loadavg_start'][0]:.2f} -> {env['loadavg_end'][0]:.2f}"
+    )
     blas = env["blas"]
-    kernel = (blas.get("openblas") or next((p for p in blas.get("threadpools", [])
-                                            if p.get("internal_api") == "openblas"), {}))
-    w(f"BLAS kernel: {kernel.get('corename') or kernel.get('architecture') or 'unknown'}; "
-      f"OpenBLAS overrides {'unset for this run: ' + blas['openblas_env_unset'] if blas['openblas_env_unset'] else 'not set' if not blas['openblas_env_now'] else 'kept: ' + str(blas['openblas_env_now'])}")
+    kernel = blas.get("openblas") or next(
+        (p for p in blas.get("threadpools", []) if p.get("internal_api") == "openblas"), {}
+    )
+    if blas["openblas_env_unset"]:
+        overrides = "unset for this run: " + blas["openblas_env_unset"]
+    elif not blas["openblas_env_now"]:
+        overrides = "not set"
+    else:
+        overrides = "kept: " + str(blas["openblas_env_now"])
+    w(
+        f"BLAS kernel: {kernel.get('corename') or kernel.get('architecture') or 'unknown'}; "
+        f"OpenBLAS overrides {overrides}"
+    )
     if env["loadavg_start"][0] > 0.5 * (env["cpus"] or 1):
-        w("note: the machine was busy when this started (load average above); "
-          "wall times are noisy, see cpu/wall")
+        w(
+            "note: the machine was busy when this started (load average above); "
+            "wall times are noisy, see cpu/wall"
+        )
     w("")
     w("measure".ljust(54) + "value".rjust(16) + "   target".ljust(22) + "status")
     w("-" * 98)
@@ -484,69 +544,110 @@ def print_table(res: dict[str, Any]) -> None:
     def row(label: str, value: str, target: str = "", status: str = "") -> None:
         w(label.ljust(54) + value.rjust(16) + ("   " + target).ljust(22) + status)
 
-    row(f"trivial Mesa agent-steps/s ({ms['agents']} agents, shuffle_do)",
-        f"{ms['agent_steps_per_s'] / 1e6:.2f} M/s")
+    row(
+        f"trivial Mesa agent-steps/s ({ms['agents']} agents, shuffle_do)",
+        f"{ms['agent_steps_per_s'] / 1e6:.2f} M/s",
+    )
     row("  = µs per trivial agent-step", f"{ms['us_per_agent_step']:.3f} µs")
-    row("  measured before / after the model runs",
-        f"{ms['start_agent_steps_per_s'] / 1e6:.2f} / {ms['end_agent_steps_per_s'] / 1e6:.2f}")
+    row(
+        "  measured before / after the model runs",
+        f"{ms['start_agent_steps_per_s'] / 1e6:.2f} / {ms['end_agent_steps_per_s'] / 1e6:.2f}",
+    )
     for name, d in res["default"].items():
         w("")
-        row(f"{name}: default run, median wall ({d['runs']} seeds)", f"{d['median_ms']:.1f} ms",
-            f"<= {TARGET_RUN_MS:.0f} ms", verdict(d["median_ms"] <= TARGET_RUN_MS))
+        row(
+            f"{name}: default run, median wall ({d['runs']} seeds)",
+            f"{d['median_ms']:.1f} ms",
+            f"<= {TARGET_RUN_MS:.0f} ms",
+            verdict(d["median_ms"] <= TARGET_RUN_MS),
+        )
         row("  median CPU time of one run (this process)", f"{d['median_cpu_ms']:.1f} ms")
         row("  months simulated (mean; a dead company stops)", f"{d['mean_months']:.1f}")
         row("  prospects in the arrays (mean per month)", f"{d['mean_prospects_per_month']:.0f}")
         row("  wall per simulated month", f"{d['ms_per_month']:.2f} ms")
         row("  prospect-months/s", f"{d['prospect_months_per_s'] / 1e6:.3f} M/s")
         row("  ns per prospect-month", f"{d['ns_per_prospect_month']:.0f} ns")
-        row("  ratio prospect-months/s : Mesa agent-steps/s", f"{d['ratio_vs_mesa']:.2f}x",
-            f">= {TARGET_RATIO_DEFAULT:.0f}x", verdict(d["ratio_vs_mesa"] >= TARGET_RATIO_DEFAULT))
+        row(
+            "  ratio prospect-months/s : Mesa agent-steps/s",
+            f"{d['ratio_vs_mesa']:.2f}x",
+            f">= {TARGET_RATIO_DEFAULT:.0f}x",
+            verdict(d["ratio_vs_mesa"] >= TARGET_RATIO_DEFAULT),
+        )
         row("  same ratio by CPU time (robust to a busy machine)", f"{d['cpu_ratio_vs_mesa']:.2f}x")
         row("  cpu/wall (1.0 = had a core to itself)", f"{d['cpu_over_wall']:.2f}")
     ab = res["ab"]
     w("")
     w(f"A/B ensemble sales_led vs product_led, 2 x {ab['seeds_per_arm']} seeds ({ab['how']})")
     for d in ab["by_workers"].values():
-        label = ("workers=None (default)" if d["workers"] is None
-                 else f"workers={d['workers']} (one per CPU)" if d["workers"] == os.cpu_count()
-                 else f"workers={d['workers']}")
+        label = (
+            "workers=None (default)"
+            if d["workers"] is None
+            else f"workers={d['workers']} (one per CPU)"
+            if d["workers"] == os.cpu_count()
+            else f"workers={d['workers']}"
+        )
         row(f"  {label}: first call (cold)", f"{d['cold_s']:.2f} s")
         if len(d["all_s"]) > 1:
-            row(f"  {label}: median of later calls (warm)", f"{d['warm_median_s']:.2f} s",
-                f"<= {TARGET_AB_S} s", verdict(d["warm_median_s"] <= TARGET_AB_S))
+            row(
+                f"  {label}: median of later calls (warm)",
+                f"{d['warm_median_s']:.2f} s",
+                f"<= {TARGET_AB_S} s",
+                verdict(d["warm_median_s"] <= TARGET_AB_S),
+            )
         else:
-            row(f"  {label}: (one call only)", f"{d['cold_s']:.2f} s", f"<= {TARGET_AB_S} s",
-                verdict(d["cold_s"] <= TARGET_AB_S))
-    for kind, title, load in (("market", "market.size_scale", "prospects/month"),
-                              ("reps", "company.initial_reps", "reps/month")):
+            row(
+                f"  {label}: (one call only)",
+                f"{d['cold_s']:.2f} s",
+                f"<= {TARGET_AB_S} s",
+                verdict(d["cold_s"] <= TARGET_AB_S),
+            )
+    for kind, title, load in (
+        ("market", "market.size_scale", "prospects/month"),
+        ("reps", "company.initial_reps", "reps/month"),
+    ):
         for name, rows in res["scaling"][kind].items():
             w("")
-            w(f"scaling {name}: {title} ({rows[0]['runs']} seeds per point, kept alive); "
-              f"time and {load} per simulated month, ratio vs first point")
+            w(
+                f"scaling {name}: {title} ({rows[0]['runs']} seeds per point, kept alive); "
+                f"time and {load} per simulated month, ratio vs first point"
+            )
             for r in rows:
-                row(f"  {r['label']}: {r['median_ms']:.0f} ms/run, {r['mean_months']:.0f} months, "
+                row(
+                    f"  {r['label']}: {r['median_ms']:.0f} ms/run, {r['mean_months']:.0f} months, "
                     f"{r['load_per_month']:.0f} {load}",
-                    f"x{r['time_ratio']:.2f} time", f"<= x{r['load_ratio']:.2f} load",
-                    verdict(r["linear"]))
+                    f"x{r['time_ratio']:.2f} time",
+                    f"<= x{r['load_ratio']:.2f} load",
+                    verdict(r["linear"]),
+                )
                 if "ratio_vs_mesa" in r:
                     ratio = r["ratio_vs_mesa"]
-                    row(f"  16x: prospect-months/s : Mesa agent-steps/s "
-                        f"({r['prospect_months_per_s'] / 1e6:.2f} M/s)", f"{ratio:.2f}x",
-                        f">= {TARGET_RATIO_16X:.0f}x", verdict(ratio >= TARGET_RATIO_16X))
+                    row(
+                        f"  16x: prospect-months/s : Mesa agent-steps/s "
+                        f"({r['prospect_months_per_s'] / 1e6:.2f} M/s)",
+                        f"{ratio:.2f}x",
+                        f">= {TARGET_RATIO_16X:.0f}x",
+                        verdict(ratio >= TARGET_RATIO_16X),
+                    )
                     row("  16x: same ratio by CPU time", f"{r['cpu_ratio_vs_mesa']:.2f}x")
     mem = res["memory"]
     w("")
     if "error" in mem:
         row("peak memory of the big ensemble", "error", mem["error"])
     else:
-        w(f"memory: {mem['seeds']}-seed ensemble of {mem['scenario']}, workers={mem['workers']}, "
-          f"in a subprocess ({mem['how']}), {mem['wall_s']:.1f} s")
+        w(
+            f"memory: {mem['seeds']}-seed ensemble of {mem['scenario']}, workers={mem['workers']}, "
+            f"in a subprocess ({mem['how']}), {mem['wall_s']:.1f} s"
+        )
         if mem["peak_tree_rss_mb"] is not None:
-            row("  peak RSS, process + workers (/proc sampled 20 ms)",
-                f"{mem['peak_tree_rss_mb']:.0f} MB")
+            row(
+                "  peak RSS, process + workers (/proc sampled 20 ms)",
+                f"{mem['peak_tree_rss_mb']:.0f} MB",
+            )
         row("  peak RSS of the main process (VmHWM)", f"{mem['main_peak_rss_mb']:.0f} MB")
-        row("  ... of which after imports, before the ensemble",
-            f"{mem['main_baseline_rss_mb']:.0f} MB")
+        row(
+            "  ... of which after imports, before the ensemble",
+            f"{mem['main_baseline_rss_mb']:.0f} MB",
+        )
         row("  RSS of the main process holding the result", f"{mem['main_rss_after_mb']:.0f} MB")
     w("")
 
@@ -555,24 +656,49 @@ def summarise_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     """Flat list of the targets and their status, for results.json."""
     out = []
     for name, d in res["default"].items():
-        out.append({"target": f"{name} median run <= {TARGET_RUN_MS} ms", "value": d["median_ms"],
-                    "pass": d["median_ms"] <= TARGET_RUN_MS})
-        out.append({"target": f"{name} prospect-months/s >= {TARGET_RATIO_DEFAULT}x Mesa",
-                    "value": d["ratio_vs_mesa"], "pass": d["ratio_vs_mesa"] >= TARGET_RATIO_DEFAULT})
+        out.append(
+            {
+                "target": f"{name} median run <= {TARGET_RUN_MS} ms",
+                "value": d["median_ms"],
+                "pass": d["median_ms"] <= TARGET_RUN_MS,
+            }
+        )
+        out.append(
+            {
+                "target": f"{name} prospect-months/s >= {TARGET_RATIO_DEFAULT}x Mesa",
+                "value": d["ratio_vs_mesa"],
+                "pass": d["ratio_vs_mesa"] >= TARGET_RATIO_DEFAULT,
+            }
+        )
     for name, rows in res["scaling"]["market"].items():
         for r in rows:
             if "ratio_vs_mesa" in r:
-                out.append({"target": f"{name} at 16x market >= {TARGET_RATIO_16X}x Mesa",
-                            "value": r["ratio_vs_mesa"], "pass": r["ratio_vs_mesa"] >= TARGET_RATIO_16X})
+                out.append(
+                    {
+                        "target": f"{name} at 16x market >= {TARGET_RATIO_16X}x Mesa",
+                        "value": r["ratio_vs_mesa"],
+                        "pass": r["ratio_vs_mesa"] >= TARGET_RATIO_16X,
+                    }
+                )
     for key, d in res["ab"]["by_workers"].items():
         value = d["warm_median_s"] if len(d["all_s"]) > 1 else d["cold_s"]
-        out.append({"target": f"A/B 2x{res['ab']['seeds_per_arm']} seeds (workers={key}) "
-                    f"<= {TARGET_AB_S} s", "value": value, "pass": value <= TARGET_AB_S})
+        out.append(
+            {
+                "target": f"A/B 2x{res['ab']['seeds_per_arm']} seeds (workers={key}) "
+                f"<= {TARGET_AB_S} s",
+                "value": value,
+                "pass": value <= TARGET_AB_S,
+            }
+        )
     for kind in ("market", "reps"):
         for name, rows in res["scaling"][kind].items():
-            out.append({"target": f"{name} {kind} scaling linear",
-                        "value": [round(r["time_ratio"], 3) for r in rows],
-                        "pass": all(r["linear"] for r in rows)})
+            out.append(
+                {
+                    "target": f"{name} {kind} scaling linear",
+                    "value": [round(r["time_ratio"], 3) for r in rows],
+                    "pass": all(r["linear"] for r in rows),
+                }
+            )
     return out
 
 
@@ -580,13 +706,25 @@ def summarise_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and seeds: a smoke run")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="where to write the JSON (default benchmarks/results.json; "
-                             "--quick writes nothing unless --out is given)")
-    parser.add_argument("--keep-openblas-env", action="store_true",
-                        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set")
-    parser.add_argument("--show", type=Path, metavar="FILE", default=None,
-                        help="print the table of a saved results.json and exit (measures nothing)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write the JSON (default benchmarks/results.json; "
+        "--quick writes nothing unless --out is given)",
+    )
+    parser.add_argument(
+        "--keep-openblas-env",
+        action="store_true",
+        help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE if set",
+    )
+    parser.add_argument(
+        "--show",
+        type=Path,
+        metavar="FILE",
+        default=None,
+        help="print the table of a saved results.json and exit (measures nothing)",
+    )
     args = parser.parse_args(argv)
     if args.show is not None:
         print_table(json.loads(args.show.read_text(encoding="utf-8")))
@@ -607,14 +745,22 @@ def main(argv: list[str] | None = None) -> int:
         say(f"scaling {name}: market")
         sizes = (1, 4) if q else (1, 4, 16)
         res["scaling"]["market"][name] = bench_scaling(
-            name, [(f"{x}x", {**KEEP_ALIVE, "market.size_scale": float(x)}) for x in sizes],
-            seeds=seeds, load_key="prospect_months")
+            name,
+            [(f"{x}x", {**KEEP_ALIVE, "market.size_scale": float(x)}) for x in sizes],
+            seeds=seeds,
+            load_key="prospect_months",
+        )
         say(f"scaling {name}: reps")
         reps = (2, 8) if q else (2, 8, 32)
         res["scaling"]["reps"][name] = bench_scaling(
-            name, [(f"{r} reps", {**KEEP_ALIVE, "company.initial_reps": r, "company.max_reps": r})
-                   for r in reps],
-            seeds=seeds, load_key="rep_months")
+            name,
+            [
+                (f"{r} reps", {**KEEP_ALIVE, "company.initial_reps": r, "company.max_reps": r})
+                for r in reps
+            ],
+            seeds=seeds,
+            load_key="rep_months",
+        )
     say("trivial Mesa model (yardstick, after)")
     res["mesa"] = combine_mesa(first, bench_mesa(**mesa_args))
     rate, cpu_rate = res["mesa"]["agent_steps_per_s"], res["mesa"]["agent_steps_per_cpu_s"]
@@ -628,8 +774,9 @@ def main(argv: list[str] | None = None) -> int:
                 r["cpu_ratio_vs_mesa"] = r["prospect_months_per_cpu_s"] / cpu_rate
     say("A/B ensemble")
     cpus = os.cpu_count() or 1
-    res["ab"] = bench_ab(seeds=8 if q else 32, repeats=1 if q else 2,
-                         workers_options=(cpus,) if q else (None, cpus))
+    res["ab"] = bench_ab(
+        seeds=8 if q else 32, repeats=1 if q else 2, workers_options=(cpus,) if q else (None, cpus)
+    )
     mem_seeds = 32 if q else 256
     say(f"memory of a {mem_seeds}-seed ensemble")
     res["memory"] = bench_memory("product_led", mem_seeds, workers=cpus)
@@ -638,8 +785,10 @@ def main(argv: list[str] | None = None) -> int:
     print_table(res)
     res["targets"] = summarise_targets(res)
     misses = [t["target"] for t in res["targets"] if not t["pass"]]
-    print(f"{len(res['targets']) - len(misses)} of {len(res['targets'])} targets met"
-          f"; benchmark took {res['elapsed_s']:.0f} s")
+    print(
+        f"{len(res['targets']) - len(misses)} of {len(res['targets'])} targets met"
+        f"; benchmark took {res['elapsed_s']:.0f} s"
+    )
     out = args.out or (None if q else RESULTS)
     if out is not None:
         out.write_text(json.dumps(res, indent=1, default=float) + "\n", encoding="utf-8")

@@ -1,4 +1,5 @@
-"""The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make dashboard`).
+"""The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make
+dashboard`).
 
 Three pages share the sidebar, where sides A and B are set up (every control bound to the URL):
 "Compare" (the landing page: both ensembles as bands, KPI cards), "One run up close" (one
@@ -33,16 +34,20 @@ PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
 
 def main() -> None:
     """One run of the app script: style, sidebar, navigation, then the chosen page."""
-    st.set_page_config(page_title="Sales-led or product-led? A company simulator", layout="wide",
-                       initial_sidebar_state="expanded")
+    st.set_page_config(
+        page_title="Sales-led or product-led? A company simulator",
+        layout="wide",
+        initial_sidebar_state="expanded",
+    )
     apply_style()
     engine()  # start the worker pool early
     sides, seeds, months = sidebar()
     pages: dict[str, st.Page] = {}
     context = PageContext(sides=sides, seeds=seeds, months=months, pages=pages)
     for i, (name, page, title, url_path) in enumerate(PAGES):
-        pages[name] = st.Page(partial(page, context), title=title, url_path=url_path,
-                              default=i == 0)
+        pages[name] = st.Page(
+            partial(page, context), title=title, url_path=url_path, default=i == 0
+        )
     st.navigation(list(pages.values()), position="top").run()
 
 

@@ -17,6 +17,7 @@ from sim.report.charts import SIDE_COLORS
 if TYPE_CHECKING:
     from dashboard.controls import Side
 
+
 @dataclass(frozen=True)
 class PageContext:
     """What every page is given by app.py: the sides the sidebar set up, the shared ensemble size
@@ -48,7 +49,9 @@ def side_result(scenario_key: str, scenario_json: str, seeds: int) -> SideResult
 
     The runs themselves come from the engine's store (the refine loop has computed them).
     """
-    return aggregate(Scenario.model_validate_json(scenario_json), engine().store.runs(scenario_key, seeds))
+    return aggregate(
+        Scenario.model_validate_json(scenario_json), engine().store.runs(scenario_key, seeds)
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -63,14 +66,17 @@ PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "responsive": True}
 CSS = f"""
 <style>
 /* Projector legibility: big, bold, high contrast. */
-[data-testid="stTopNavLink"] p, [data-testid="stTopNavLink"] span {{ font-size: 1.25rem !important; font-weight: 600; }}
+[data-testid="stTopNavLink"] p, [data-testid="stTopNavLink"] span {{ font-size: 1.25rem !important;
+    font-weight: 600; }}
 [data-testid="stSidebar"] {{ min-width: clamp(22rem, 40vw, 36rem); }}
 /* Charts two a row, one a row when the main area is narrow (projector at 1280 px, sidebar open). */
 .st-key-charts [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
 .st-key-charts [data-testid="stColumn"] {{ min-width: min(100%, 26rem); }}
-.kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: 0.6rem;
+.kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+    gap: 0.6rem;
              margin-bottom: 0.4rem; }}
-[data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650; line-height: 1.25; }}
+[data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650;
+    line-height: 1.25; }}
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ font-size: 1.05rem; font-weight: 650; }}
 [data-testid="stSliderThumbValue"] {{ font-size: 1.05rem; font-weight: 750; }}
 [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ font-size: 0.9rem; }}
@@ -82,9 +88,11 @@ CSS = f"""
 .vs-title {{ font-size: 2.1rem; font-weight: 800; line-height: 1.2; margin: 0 0 0.4rem 0; }}
 .vs-title .a {{ color: {SIDE_COLORS["A"]}; }} .vs-title .b {{ color: {SIDE_COLORS["B"]}; }}
 .status {{ font-size: 1.05rem; color: #333; margin-bottom: 0.6rem; }}
-.kpi {{ border: 2px solid #C8CDD4; border-radius: 0.6rem; padding: 0.6rem 0.9rem; background: #FAFBFC; height: 100%; }}
+.kpi {{ border: 2px solid #C8CDD4; border-radius: 0.6rem; padding: 0.6rem 0.9rem;
+    background: #FAFBFC; height: 100%; }}
 .kpi-label {{ font-size: 1.05rem; font-weight: 700; color: #222; margin-bottom: 0.3rem; }}
-.kpi-row {{ display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 0.5rem; line-height: 1.15; }}
+.kpi-row {{ display: flex; flex-wrap: wrap; align-items: baseline; column-gap: 0.5rem;
+    line-height: 1.15; }}
 .kpi-side {{ font-weight: 800; font-size: 1.2rem; min-width: 1.2rem; }}
 .kpi-value {{ font-weight: 800; font-size: 2.0rem; white-space: nowrap; }}
 .kpi-detail {{ font-size: 0.85rem; color: #444; }}
@@ -92,7 +100,8 @@ CSS = f"""
 .kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
 .legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
-.legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle; margin: 0 0.3rem 0 0.9rem; }}
+.legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
+    margin: 0 0.3rem 0 0.9rem; }}
 .story p {{ font-size: 1.05rem; margin: 0.1rem 0; }}
 </style>
 """
@@ -106,8 +115,11 @@ def apply_style() -> None:
 def vs_title(sides: Mapping[str, Side]) -> None:
     """The page title: side A's label vs side B's, in their colours."""
     a, b = sides["A"], sides["B"]
-    st.markdown(f'<div class="vs-title"><span class="a">{esc(a.label)}</span> &nbsp;vs&nbsp; '
-                f'<span class="b">{esc(b.label)}</span></div>', unsafe_allow_html=True)
+    st.markdown(
+        f'<div class="vs-title"><span class="a">{esc(a.label)}</span> &nbsp;vs&nbsp; '
+        f'<span class="b">{esc(b.label)}</span></div>',
+        unsafe_allow_html=True,
+    )
 
 
 def esc(text: str) -> str:

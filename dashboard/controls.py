@@ -35,7 +35,8 @@ RUN_KEYS = ("name", "description", "seeds", "expect")
 
 @dataclass(frozen=True)
 class Side:
-    """One side as the pages use it: its label, the scenario it runs and that scenario's cache key."""
+    """One side as the pages use it: its label, the scenario it runs and that scenario's cache
+    key."""
 
     side: str
     scenario: Scenario
@@ -69,12 +70,16 @@ def widget_key(side: str, name: str) -> str:
 # Starting scenarios
 # --------------------------------------------------------------------------------------------
 
+
 def _load_file(path: Path) -> tuple[Scenario | None, str | None]:
     """(scenario, None) or (None, the one-line error) for a scenario file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        return None, f"{path.relative_to(SCENARIO_DIR.parent)}: cannot read ({err.__class__.__name__})"
+        return (
+            None,
+            f"{path.relative_to(SCENARIO_DIR.parent)}: cannot read ({err.__class__.__name__})",
+        )
     try:
         return loads(text, source=str(path.relative_to(SCENARIO_DIR.parent))), None
     except ScenarioError as err:
@@ -91,11 +96,15 @@ def _bases(stamp: tuple[tuple[str, float], ...]) -> tuple[dict[str, Scenario], l
         if error:
             errors.append(error)
         elif scenario is not None:
-            out[Path(name).with_suffix("").as_posix()] = scenario  # "sales_led", "lessons/alignment_a"
+            out[Path(name).with_suffix("").as_posix()] = (
+                scenario  # "sales_led", "lessons/alignment_a"
+            )
     for name in PRESETS:  # the presets are always there to start from
         if name not in out:
             out[name] = preset(name)
-    ordered = {k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), "/" in k, k))}
+    ordered = {
+        k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), "/" in k, k))
+    }
     return ordered, errors
 
 
@@ -112,7 +121,11 @@ def _parse(text: str, source: str) -> Scenario:
 
 
 def encode_upload(yaml_text: str) -> str:
-    return base64.urlsafe_b64encode(zlib.compress(yaml_text.encode("utf-8"), 9)).decode("ascii").rstrip("=")
+    return (
+        base64.urlsafe_b64encode(zlib.compress(yaml_text.encode("utf-8"), 9))
+        .decode("ascii")
+        .rstrip("=")
+    )
 
 
 def decode_upload(token: str) -> str:
@@ -144,10 +157,13 @@ def _uploaded(side: str) -> Scenario | None:
 # Callbacks
 # --------------------------------------------------------------------------------------------
 
+
 def reset_levers(side: str, scenario: Scenario) -> None:
     """Put every lever of a side to the scenario's values (a new starting scenario was picked)."""
     for lever in lv.LEVERS:
-        st.session_state[widget_key(side, lever.name)] = lever.to_display(lv.get(scenario, lever.key))
+        st.session_state[widget_key(side, lever.name)] = lever.to_display(
+            lv.get(scenario, lever.key)
+        )
 
 
 def on_base_change(side: str) -> None:
@@ -183,16 +199,21 @@ def _on_upload(side: str, uploader_key: str) -> None:
     # The horizon and ensemble size are shared by both sides (the charts share their axes): take
     # the file's when the controls offer them, and say so when they do not.
     notes = []
-    for key, value, options in (("months", scenario.months, MONTH_OPTIONS), ("seeds", scenario.seeds, SEED_OPTIONS)):
+    for key, value, options in (
+        ("months", scenario.months, MONTH_OPTIONS),
+        ("seeds", scenario.seeds, SEED_OPTIONS),
+    ):
         if value in options:
             st.session_state[key] = value
         else:
             notes.append(f"{key}: {value}")
     note_key = f"{side.lower()}_upload_note"
     if notes:
-        st.session_state[note_key] = (f"{file.name} asks for {', '.join(notes)}; the dashboard offers "
-                                      f"{', '.join(map(str, MONTH_OPTIONS))} months and "
-                                      f"{', '.join(map(str, SEED_OPTIONS))} runs per side.")
+        st.session_state[note_key] = (
+            f"{file.name} asks for {', '.join(notes)}; the dashboard offers "
+            f"{', '.join(map(str, MONTH_OPTIONS))} months and "
+            f"{', '.join(map(str, SEED_OPTIONS))} runs per side."
+        )
     else:
         st.session_state.pop(note_key, None)
     # A fresh uploader, so the same file can be loaded again after edits.
@@ -203,6 +224,7 @@ def _on_upload(side: str, uploader_key: str) -> None:
 # --------------------------------------------------------------------------------------------
 # Widgets
 # --------------------------------------------------------------------------------------------
+
 
 def _number(x: float, integer: bool) -> int | float:
     return round(x) if integer else float(x)
@@ -222,34 +244,56 @@ def lever_widget(side: str, lever: lv.Lever, scenario: Scenario) -> Any:
         integer = all(float(v).is_integer() for v in (low, high, lever.step or 1, shown))
         if key in st.session_state:  # keep a session value of the other number type valid
             st.session_state[key] = _number(st.session_state[key], integer)
-        fmt = "%d" if integer else ("%.2f" if (lever.step or 1) < 0.1 else "%.1f" if (lever.step or 1) < 1 else "%g")
+        fmt = (
+            "%d"
+            if integer
+            else ("%.2f" if (lever.step or 1) < 0.1 else "%.1f" if (lever.step or 1) < 1 else "%g")
+        )
         if lever.scale == 1e6:
             fmt = "%.2f"
-        value = st.slider(lever.title, min_value=_number(low, integer), max_value=_number(high, integer),
-                          value=_number(float(shown), integer), step=_number(lever.step or 1, integer),
-                          format=fmt, **common)
+        value = st.slider(
+            lever.title,
+            min_value=_number(low, integer),
+            max_value=_number(high, integer),
+            value=_number(float(shown), integer),
+            step=_number(lever.step or 1, integer),
+            format=fmt,
+            **common,
+        )
     elif lever.kind == "choice":
         options = lever.choices(scenario)
         if shown not in options:
             options.append(shown)
-        value = st.selectbox(lever.title, options, index=options.index(shown),
-                             format_func=lever.choice_label, **common)
+        value = st.selectbox(
+            lever.title,
+            options,
+            index=options.index(shown),
+            format_func=lever.choice_label,
+            **common,
+        )
     elif lever.kind == "toggle":
         value = st.toggle(lever.title, value=bool(shown), **common)
     else:  # steps
         options = lever.step_options(base_value)
-        value = st.select_slider(lever.title, options=options, value=shown,
-                                 format_func=lambda s: s if s == lv.NO_CAP else f"${s}k", **common)
+        value = st.select_slider(
+            lever.title,
+            options=options,
+            value=shown,
+            format_func=lambda s: s if s == lv.NO_CAP else f"${s}k",
+            **common,
+        )
     return lever.from_display(value)
 
 
-def side_controls(side: str, container: Any, months: int = DEFAULT_MONTHS,
-                  seeds: int = DEFAULT_SEEDS) -> Side:
+def side_controls(
+    side: str, container: Any, months: int = DEFAULT_MONTHS, seeds: int = DEFAULT_SEEDS
+) -> Side:
     """Draw one side's controls in ``container`` and return the scenario they describe: the
     starting scenario, the levers on top of it, then saving and loading."""
     with container:
-        st.markdown(f'<div class="side-head side-{side.lower()}">{side}</div>',
-                    unsafe_allow_html=True)
+        st.markdown(
+            f'<div class="side-head side-{side.lower()}">{side}</div>', unsafe_allow_html=True
+        )
         start = starting_scenario(side)
         scenario, edited = levers(side, start.scenario)
         if (scenario.months, scenario.seeds) != (months, seeds):
@@ -277,19 +321,29 @@ def starting_scenario(side: str) -> Start:
     bases, errors = base_scenarios()
     uploaded = _uploaded(side)
     options = list(bases) + ([UPLOADED] if uploaded is not None else [])
-    default = (DEFAULT_BASES[side] if DEFAULT_BASES[side] in options
-               else options[min(SIDES.index(side), len(options) - 1)])
+    default = (
+        DEFAULT_BASES[side]
+        if DEFAULT_BASES[side] in options
+        else options[min(SIDES.index(side), len(options) - 1)]
+    )
 
     def label(option: str) -> str:
         if option == UPLOADED and uploaded is not None:
             return f"uploaded: {uploaded.name}"
         return bases[option].name if option in bases else option
 
-    choice = st.selectbox("Start from", options, index=options.index(default), format_func=label,
-                          key=widget_key(side, "base"), bind="query-params",
-                          on_change=on_base_change, args=(side,),
-                          help="a scenario file from scenarios/ (or one you uploaded); the "
-                          "controls below start at its values")
+    choice = st.selectbox(
+        "Start from",
+        options,
+        index=options.index(default),
+        format_func=label,
+        key=widget_key(side, "base"),
+        bind="query-params",
+        on_change=on_base_change,
+        args=(side,),
+        help="a scenario file from scenarios/ (or one you uploaded); the "
+        "controls below start at its values",
+    )
     is_uploaded = choice == UPLOADED and uploaded is not None
     base = uploaded if is_uploaded else bases[choice]
     if base.description:
@@ -322,14 +376,24 @@ def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> N
     error or note, if any."""
     lower = side.lower()
     with st.expander("Save or load this scenario"):
-        st.download_button(f"Download scenario {side} (YAML)", data=scenario.to_yaml(),
-                           file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
-                           mime="text/yaml", on_click="ignore", key=f"{lower}_download_yaml")
+        st.download_button(
+            f"Download scenario {side} (YAML)",
+            data=scenario.to_yaml(),
+            file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
+            mime="text/yaml",
+            on_click="ignore",
+            key=f"{lower}_download_yaml",
+        )
         counter = st.session_state.get(f"{lower}_upload_counter", 0)
         uploader_key = f"{lower}_uploader_{counter}"
-        st.file_uploader(f"Load a scenario file into {side}", type=["yaml", "yml"],
-                         key=uploader_key, on_change=_on_upload, args=(side, uploader_key),
-                         help="a YAML scenario file; it is checked like `sim run` checks it")
+        st.file_uploader(
+            f"Load a scenario file into {side}",
+            type=["yaml", "yml"],
+            key=uploader_key,
+            on_change=_on_upload,
+            args=(side, uploader_key),
+            help="a YAML scenario file; it is checked like `sim run` checks it",
+        )
     error = st.session_state.get(f"{lower}_upload_error")
     if error:
         st.error(error)
@@ -346,11 +410,22 @@ def global_controls(container: Any) -> tuple[int, int]:
     """Runs per side and the horizon (shared by both sides: the charts share their axes)."""
     with container:
         left, right = st.columns(2)
-        seeds = left.selectbox("Companies simulated per side", SEED_OPTIONS,
-                               index=SEED_OPTIONS.index(DEFAULT_SEEDS), key="seeds", bind="query-params",
-                               help="each is the same company with different luck (a different random seed)")
-        months = right.selectbox("Months simulated", MONTH_OPTIONS, index=MONTH_OPTIONS.index(DEFAULT_MONTHS),
-                                 key="months", bind="query-params", help="the horizon of every run, both sides")
+        seeds = left.selectbox(
+            "Companies simulated per side",
+            SEED_OPTIONS,
+            index=SEED_OPTIONS.index(DEFAULT_SEEDS),
+            key="seeds",
+            bind="query-params",
+            help="each is the same company with different luck (a different random seed)",
+        )
+        months = right.selectbox(
+            "Months simulated",
+            MONTH_OPTIONS,
+            index=MONTH_OPTIONS.index(DEFAULT_MONTHS),
+            key="months",
+            bind="query-params",
+            help="the horizon of every run, both sides",
+        )
     return int(seeds), int(months)
 
 
@@ -364,7 +439,9 @@ def sidebar() -> tuple[dict[str, Side], int, int]:
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")
-    sides = {"A": side_controls("A", col_a, months, seeds),
-             "B": side_controls("B", col_b, months, seeds)}
+    sides = {
+        "A": side_controls("A", col_a, months, seeds),
+        "B": side_controls("B", col_b, months, seeds),
+    }
     st.session_state[LAST_SIDES] = sides
     return sides, seeds, months

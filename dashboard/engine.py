@@ -1,7 +1,7 @@
 """Runs for the dashboard: a worker pool, a store of finished runs, and progressive refinement.
 
 No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble statistics from
-``sim.ensemble``; this module only schedules them so a slider never freezes the page.
+``sim.experiment.ensemble``; this module only schedules them so a slider never freezes the page.
 
 * ``RunStore``: finished runs by (scenario key, seed), least recently used dropped first. A run
   is computed once per process, whichever page or session asked for it.
@@ -12,7 +12,7 @@ No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble st
   generator (Streamlit stops a script run when a slider moves) cancels the runs not yet started;
   runs already started finish in the background and land in the store.
 * ``aggregate(scenario, runs)``: bands, summary and per-run table of one side, assembled by
-  ``sim.ensemble.run_ensemble`` from the runs already computed.
+  ``sim.experiment.ensemble.run_ensemble`` from the runs already computed.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def stages_for(seeds: int, stages: Sequence[int] = DEFAULT_STAGES) -> list[int]:
 # --------------------------------------------------------------------------------------------
 # The worker side
 # --------------------------------------------------------------------------------------------
+
 
 def run_job(scenario_json: str, seed: int) -> Any:
     """One run (called in a worker process, or inline)."""
@@ -96,6 +97,7 @@ def _plain_main() -> Iterator[None]:
 # The store
 # --------------------------------------------------------------------------------------------
 
+
 class RunStore:
     """Finished runs by (scenario key, seed); thread-safe; least recently used dropped first."""
 
@@ -146,6 +148,7 @@ class RunStore:
 # The engine
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Job:
     """One side to compute: a cache key (the scenario's canonical JSON) and the scenario JSON."""
@@ -163,7 +166,7 @@ class Tick:
 
 @dataclass(frozen=True)
 class Stage:
-    seeds: int          # runs per side now available (seeds 0 .. seeds-1)
+    seeds: int  # runs per side now available (seeds 0 .. seeds-1)
     final: bool
     elapsed_s: float
 
@@ -190,8 +193,9 @@ class Engine:
                 # forkserver: never fork the threaded Streamlit server itself.
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["sim.experiment.runner"])
-                self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
-                                                 initializer=_worker_init)
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.workers, mp_context=ctx, initializer=_worker_init
+                )
             return self._pool
 
     def warm_up(self, wait: bool = True) -> None:
@@ -232,15 +236,18 @@ class Engine:
         future.add_done_callback(done)
         return future
 
-    def refine(self, jobs: Sequence[Job], seeds: int,
-               stages: Sequence[int] = DEFAULT_STAGES) -> Iterator[Tick | Stage]:
+    def refine(
+        self, jobs: Sequence[Job], seeds: int, stages: Sequence[int] = DEFAULT_STAGES
+    ) -> Iterator[Tick | Stage]:
         """Compute the first ``seeds`` runs of every job, yielding ticks and stages (see module)."""
         start = time.perf_counter()
         targets = stages_for(seeds, stages)
         # Skip stages already complete: a cached comparison shows in one go.
         have = min(self.store.count(j.key, seeds) for j in jobs) if jobs else seeds
         targets = [t for t in targets if t > have] or [seeds]
-        wanted = [(job, s) for s in range(seeds) for job in jobs if self.store.get(job.key, s) is None]
+        wanted = [
+            (job, s) for s in range(seeds) for job in jobs if self.store.get(job.key, s) is None
+        ]
         total = len(jobs) * seeds
         if self.workers <= 0:
             yield from self._refine_inline(jobs, wanted, targets, seeds, total, start)
@@ -249,13 +256,25 @@ class Engine:
         try:
             for target in targets:
                 while True:
-                    missing = [(j, s) for j in jobs for s in range(target) if self.store.get(j.key, s) is None]
+                    missing = [
+                        (j, s)
+                        for j in jobs
+                        for s in range(target)
+                        if self.store.get(j.key, s) is None
+                    ]
                     if not missing:
                         break
-                    failed = [f for f in futures if f.done() and not f.cancelled() and f.exception() is not None]
+                    failed = [
+                        f
+                        for f in futures
+                        if f.done() and not f.cancelled() and f.exception() is not None
+                    ]
                     if failed:
                         raise failed[0].exception()  # type: ignore[misc]
-                    for job, s in missing:  # resubmit anything cancelled by an earlier, closed refine
+                    for (
+                        job,
+                        s,
+                    ) in missing:  # resubmit anything cancelled by an earlier, closed refine
                         f = self._inflight.get((job.key, s))
                         if f is None or f.cancelled():
                             nf = self._submit(job, s)
@@ -271,8 +290,15 @@ class Engine:
     def _done(self, jobs: Sequence[Job], seeds: int) -> int:
         return sum(self.store.count(j.key, seeds) for j in jobs)
 
-    def _refine_inline(self, jobs: Sequence[Job], wanted: list[tuple[Job, int]], targets: list[int],
-                       seeds: int, total: int, start: float) -> Iterator[Tick | Stage]:
+    def _refine_inline(
+        self,
+        jobs: Sequence[Job],
+        wanted: list[tuple[Job, int]],
+        targets: list[int],
+        seeds: int,
+        total: int,
+        start: float,
+    ) -> Iterator[Tick | Stage]:
         todo = list(wanted)
         for target in targets:
             while todo and todo[0][1] < target:
@@ -285,6 +311,7 @@ class Engine:
 # --------------------------------------------------------------------------------------------
 # Aggregation of one side
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SideResult:
@@ -300,15 +327,25 @@ class SideResult:
 def aggregate(scenario: Any, runs: Sequence[Any]) -> SideResult:
     """Bands, ensemble summary and per-run table of some finished runs (seeds 0..len-1).
 
-    Assembled by ``sim.ensemble.run_ensemble`` itself, handed the runs already computed, so the
-    page shows exactly what `sim compare` reports for the same scenario and seeds.
+    Assembled by ``sim.experiment.ensemble.run_ensemble`` itself, handed the runs already computed,
+    so the page shows exactly what `sim compare` reports for the same scenario and seeds.
     """
     from sim.experiment.ensemble import run_ensemble
 
-    ensemble = run_ensemble(scenario, seeds=len(runs), workers=None, progress=False,
-                            runner=lambda _scenario, seed: runs[seed])
-    return SideResult(bands=ensemble.bands, summary=ensemble.summary, summaries=ensemble.summaries,
-                      deaths=[int(m) for m in ensemble.death_months], runs=len(runs))
+    ensemble = run_ensemble(
+        scenario,
+        seeds=len(runs),
+        workers=None,
+        progress=False,
+        runner=lambda _scenario, seed: runs[seed],
+    )
+    return SideResult(
+        bands=ensemble.bands,
+        summary=ensemble.summary,
+        summaries=ensemble.summaries,
+        deaths=[int(m) for m in ensemble.death_months],
+        runs=len(runs),
+    )
 
 
 def aggregate_sides(results: Mapping[str, SideResult]) -> dict[str, Any]:

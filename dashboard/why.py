@@ -1,7 +1,8 @@
-"""The One-run page's "Why did it end this way?" panel: the run's causal debrief (sim.debrief).
+"""The One-run page's "Why did it end this way?" panel: the run's causal debrief
+(sim.analysis.debrief).
 
 Every line is a month and a plain-language claim with the number behind it, read from the run's
-own series and events by ``sim.debrief.explain_run``; nothing is computed here.
+own series and events by ``sim.analysis.debrief.explain_run``; nothing is computed here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ CSS = """
 
 
 def why_panel(result: Any, name: str, color: str = "#111") -> None:
-    """Draw the debrief of one run (a ``RunResult``) under the heading "Why did it end this way?"."""
+    """Draw the debrief of one run (a ``RunResult``) under the heading "Why did it end this
+    way?"."""
     st.subheader("Why did it end this way?")
     try:
         debrief = explain_run(result, name)
@@ -37,13 +39,25 @@ def why_panel(result: Any, name: str, color: str = "#111") -> None:
         head = f"Still alive after all {debrief.months_run} months."
     else:
         head = f"Ran out of cash in month {debrief.month_of_death}."
-    head += (f" The death spiral took hold in month {debrief.spiral_onset_month}." if debrief.spiral
-             else " No death spiral in its numbers.")
-    lines = "".join(f'<div class="why-line {esc(line.kind)}"><span class="why-month" style="color:{color}">'
-                    f'Month {line.month}</span><span>{esc(line.text)}</span></div>' for line in debrief.lines)
+    head += (
+        f" The death spiral took hold in month {debrief.spiral_onset_month}."
+        if debrief.spiral
+        else " No death spiral in its numbers."
+    )
+    lines = "".join(
+        f'<div class="why-line {esc(line.kind)}"><span class="why-month" style="color:{color}">'
+        f"Month {line.month}</span><span>{esc(line.text)}</span></div>"
+        for line in debrief.lines
+    )
     short = ""
     if not debrief.survived and debrief.causes:
-        short = ('<div class="why-short">Why it died, in short: '
-                 + esc("; ".join(CAUSES[c] for c in debrief.causes)) + ".</div>")
-    st.markdown(CSS + f'<div class="why" data-why-lines="{len(debrief.lines)}">'
-                f'<div class="why-head">{esc(head)}</div>{lines}{short}</div>', unsafe_allow_html=True)
+        short = (
+            '<div class="why-short">Why it died, in short: '
+            + esc("; ".join(CAUSES[c] for c in debrief.causes))
+            + ".</div>"
+        )
+    st.markdown(
+        CSS + f'<div class="why" data-why-lines="{len(debrief.lines)}">'
+        f'<div class="why-head">{esc(head)}</div>{lines}{short}</div>',
+        unsafe_allow_html=True,
+    )

@@ -39,15 +39,20 @@ DEFAULT_OUT = ROOT / "docs" / "calibration.md"
 DEFAULT_SEEDS = 32
 BOOTSTRAP_RESAMPLES = 400  # resamples of the seeds for the 95% interval of each pooled value
 BOOTSTRAP_SEED = 12345
-STAGNATION_PRODUCTIVITY = 1e-6  # engineer output in the "stops building" check (em/month): nothing ships
+STAGNATION_PRODUCTIVITY = (
+    1e-6  # engineer output in the "stops building" check (em/month): nothing ships
+)
 STAGNATION_CASH_USD = 1e9  # enough cash that the stagnating company cannot die before month 24
 STAGNATION_MONTHS = 24
-STAGNATION_MIN_LOSS = 0.25  # this script's reading of MODEL.md's "real fit" lost within 18-24 months
+STAGNATION_MIN_LOSS = (
+    0.25  # this script's reading of MODEL.md's "real fit" lost within 18-24 months
+)
 
 
 # ================================================================================================
 # One run, measured
 # ================================================================================================
+
 
 @dataclass
 class RunTally:
@@ -66,16 +71,22 @@ class RunTally:
     engineer_cost_usd: float = 0.0
     rep_base_usd: float = 0.0
     # per segment (arrays indexed like ``segments``)
-    churn_at_risk: np.ndarray = field(default=None)  # customer-months at risk (customers at start of month)
+    churn_at_risk: np.ndarray = field(
+        default=None
+    )  # customer-months at risk (customers at start of month)
     churn_lost: np.ndarray = field(default=None)  # of those, churned by the end of the month
     new_logos: np.ndarray = field(default=None)
     new_acv_usd: np.ndarray = field(default=None)  # sum of 12 x first-month MRR of new logos
-    cycle_months: np.ndarray = field(default=None)  # sum of months from qualification to decision month
+    cycle_months: np.ndarray = field(
+        default=None
+    )  # sum of months from qualification to decision month
     cycle_deals: np.ndarray = field(default=None)
     revenue_usd: np.ndarray = field(default=None)
     cost_to_serve_usd: np.ndarray = field(default=None)
     # reps
-    ramp_months: list[int] = field(default_factory=list)  # per rep: worked months to full productivity
+    ramp_months: list[int] = field(
+        default_factory=list
+    )  # per rep: worked months to full productivity
     quota_rep_months: int = 0  # ramped rep-months with a quota (3-month window, as the model)
     quota_hits: int = 0
     booked_mrr_usd: float = 0.0  # ramped rep-months with quota > 0: bookings
@@ -86,7 +97,9 @@ class RunTally:
     rep_months: int = 0  # headcount paid each month (before that month's attrition)
     # money (pooled over months alive)
     sm_spend_usd: float = 0.0  # rep base salaries + commissions + rep hiring costs
-    new_mrr_usd: float = 0.0  # bookings_usd: MRR booked from new logos, waiters and contingent expansions
+    new_mrr_usd: float = (
+        0.0  # bookings_usd: MRR booked from new logos, waiters and contingent expansions
+    )
     total_revenue_usd: float = 0.0
     total_cost_to_serve_usd: float = 0.0
     # market
@@ -99,8 +112,16 @@ class RunTally:
 
     def __post_init__(self) -> None:
         s = len(self.segments)
-        for name in ("churn_at_risk", "churn_lost", "new_logos", "new_acv_usd", "cycle_months",
-                     "cycle_deals", "revenue_usd", "cost_to_serve_usd"):
+        for name in (
+            "churn_at_risk",
+            "churn_lost",
+            "new_logos",
+            "new_acv_usd",
+            "cycle_months",
+            "cycle_deals",
+            "revenue_usd",
+            "cost_to_serve_usd",
+        ):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(s))
 
@@ -116,10 +137,15 @@ def measure_run(scenario: Scenario, seed: int) -> RunTally:
     names = list(market.segment_names)
     size = len(names)
     cost_per_seat = np.array([s.cost_to_serve_per_seat_usd for s in market.segments])
-    tally = RunTally(seed=seed, segments=names,
-                     initial_cash_usd=float(m.company.ledger.cash), initial_engineers=int(m.product.engineers),
-                     initial_reps=len(m.reps()), engineer_cost_usd=scenario.company.engineer_cost_usd,
-                     rep_base_usd=scenario.company.rep_base_usd)
+    tally = RunTally(
+        seed=seed,
+        segments=names,
+        initial_cash_usd=float(m.company.ledger.cash),
+        initial_engineers=int(m.product.engineers),
+        initial_reps=len(m.reps()),
+        engineer_cost_usd=scenario.company.engineer_cost_usd,
+        rep_base_usd=scenario.company.rep_base_usd,
+    )
     capacity = len(pr.state)
     prev_state = np.full(capacity, State.UNAWARE, dtype=np.int8)
     prev_state[: pr.n] = pr.state[: pr.n]
@@ -137,8 +163,11 @@ def measure_run(scenario: Scenario, seed: int) -> RunTally:
         tally.churn_lost += _bincount(seg[was_customer & (state == State.CHURNED)], size)
 
         # new logos and their first-month contract value
-        new = ((pr.start_month[:n] == month) & ~was_customer
-               & ((state == State.CUSTOMER) | (state == State.CHURNED)))
+        new = (
+            (pr.start_month[:n] == month)
+            & ~was_customer
+            & ((state == State.CUSTOMER) | (state == State.CHURNED))
+        )
         tally.new_logos += _bincount(seg[new], size)
         tally.new_acv_usd += _bincount(seg[new], size, 12.0 * mrr[new])
 
@@ -146,13 +175,18 @@ def measure_run(scenario: Scenario, seed: int) -> RunTally:
         # decides (decide_month, set at qualification; reps decide every due deal that month). Read
         # at entry so that deals cut off by the horizon or by death do not bias the mean down.
         entered = (state == State.PIPELINE) & (prev != State.PIPELINE)
-        tally.cycle_months += _bincount(seg[entered], size, (pr.decide_month[:n][entered] - month).astype(float))
+        tally.cycle_months += _bincount(
+            seg[entered], size, (pr.decide_month[:n][entered] - month).astype(float)
+        )
         tally.cycle_deals += _bincount(seg[entered], size)
 
-        # revenue and cost to serve by segment (customers at the end of the month are those who paid)
+        # revenue and cost to serve by segment (customers at the end of the month are
+        # those who paid)
         paying = state == State.CUSTOMER
         tally.revenue_usd += _bincount(seg[paying], size, mrr[paying])
-        tally.cost_to_serve_usd += _bincount(seg[paying], size, pr.seats[:n][paying] * cost_per_seat[seg[paying]])
+        tally.cost_to_serve_usd += _bincount(
+            seg[paying], size, pr.seats[:n][paying] * cost_per_seat[seg[paying]]
+        )
 
         _measure_reps(m, month, tally, first_seen, full_at)
         prev_state[:n] = state
@@ -175,9 +209,15 @@ def measure_run(scenario: Scenario, seed: int) -> RunTally:
     return tally
 
 
-def _measure_reps(m: CompanyModel, month: int, tally: RunTally,
-                  first_seen: dict[int, int], full_at: dict[int, int]) -> None:
-    """Ramp, quota attainment (the model's 3-month window and a 12-month one) of the reps still employed."""
+def _measure_reps(
+    m: CompanyModel,
+    month: int,
+    tally: RunTally,
+    first_seen: dict[int, int],
+    full_at: dict[int, int],
+) -> None:
+    """Ramp, quota attainment (the model's 3-month window and a 12-month one) of the reps still
+    employed."""
     for rep in m.reps():
         rid = rep.unique_id
         first_seen.setdefault(rid, month)
@@ -193,7 +233,11 @@ def _measure_reps(m: CompanyModel, month: int, tally: RunTally,
         if rep.quota_mrr and rep.quota_mrr[-1] > 0:
             tally.booked_mrr_usd += rep.booked_mrr[-1]
             tally.quota_mrr_usd += rep.quota_mrr[-1]
-        if month % 12 == 0 and full_at.get(rid, month + 1) <= month - 11 and len(rep.quota_mrr) >= 12:
+        if (
+            month % 12 == 0
+            and full_at.get(rid, month + 1) <= month - 11
+            and len(rep.quota_mrr) >= 12
+        ):
             quota = sum(rep.quota_mrr[-12:])
             if quota > 0:
                 tally.annual_reps += 1
@@ -208,8 +252,11 @@ def _measure_series(series, scenario: Scenario, tally: RunTally) -> None:
     headcount = series["reps"] + series["reps_left"]  # reps paid this month, before attrition
     tally.reps_left = int(series["reps_left"].sum())
     tally.rep_months = int(headcount.sum())
-    tally.sm_spend_usd = float((headcount * scenario.company.rep_base_usd).sum()
-                               + series["commissions_usd"].sum() + series["hiring_usd"].sum())
+    tally.sm_spend_usd = float(
+        (headcount * scenario.company.rep_base_usd).sum()
+        + series["commissions_usd"].sum()
+        + series["hiring_usd"].sum()
+    )
     tally.new_mrr_usd = float(series["bookings_usd"].sum())
     tally.total_revenue_usd = float(series["revenue_usd"].sum())
     tally.total_cost_to_serve_usd = float(series["cost_to_serve_usd"].sum())
@@ -217,16 +264,19 @@ def _measure_series(series, scenario: Scenario, tally: RunTally) -> None:
 
 def stagnation_scenario(scenario: Scenario) -> Scenario:
     """The same company with engineering that ships nothing, and cash that cannot run out."""
-    return scenario.with_overrides({
-        "product.engineer_productivity": STAGNATION_PRODUCTIVITY,
-        "company.initial_cash": STAGNATION_CASH_USD,
-        "months": max(STAGNATION_MONTHS, 1),
-    })
+    return scenario.with_overrides(
+        {
+            "product.engineer_productivity": STAGNATION_PRODUCTIVITY,
+            "company.initial_cash": STAGNATION_CASH_USD,
+            "months": max(STAGNATION_MONTHS, 1),
+        }
+    )
 
 
 # ================================================================================================
 # Ensemble measures: pooled ratios of sums over runs
 # ================================================================================================
+
 
 def _seg_index(tallies: Sequence[RunTally], name: str) -> int:
     return tallies[0].segments.index(name)
@@ -254,10 +304,16 @@ def cycle_months(tallies: Sequence[RunTally], segment: str) -> float:
 def gross_margin(tallies: Sequence[RunTally], segment: str | None = None) -> float:
     if segment is None:
         rev = sum(t.total_revenue_usd for t in tallies)
-        return 1.0 - _ratio(sum(t.total_cost_to_serve_usd for t in tallies), rev) if rev > 0 else float("nan")
+        return (
+            1.0 - _ratio(sum(t.total_cost_to_serve_usd for t in tallies), rev)
+            if rev > 0
+            else float("nan")
+        )
     i = _seg_index(tallies, segment)
     rev = sum(t.revenue_usd[i] for t in tallies)
-    return 1.0 - _ratio(sum(t.cost_to_serve_usd[i] for t in tallies), rev) if rev > 0 else float("nan")
+    return (
+        1.0 - _ratio(sum(t.cost_to_serve_usd[i] for t in tallies), rev) if rev > 0 else float("nan")
+    )
 
 
 def ramp_months(tallies: Sequence[RunTally]) -> float:
@@ -285,7 +341,11 @@ def rep_attrition_annual(tallies: Sequence[RunTally]) -> float:
 def cac_payback_months(tallies: Sequence[RunTally]) -> float:
     margin = gross_margin(tallies)
     new_gross_mrr = sum(t.new_mrr_usd for t in tallies) * margin
-    return _ratio(sum(t.sm_spend_usd for t in tallies), new_gross_mrr) if new_gross_mrr > 0 else float("nan")
+    return (
+        _ratio(sum(t.sm_spend_usd for t in tallies), new_gross_mrr)
+        if new_gross_mrr > 0
+        else float("nan")
+    )
 
 
 def prospects_total(tallies: Sequence[RunTally]) -> float:
@@ -296,14 +356,23 @@ def prospects_total(tallies: Sequence[RunTally]) -> float:
 def prospects_share(tallies: Sequence[RunTally], segment: str) -> float:
     i = _seg_index(tallies, segment)
     done = [t for t in tallies if t.prospects_by_segment is not None]
-    return _ratio(sum(t.prospects_by_segment[i] for t in done), sum(t.prospects_by_segment.sum() for t in done))
+    return _ratio(
+        sum(t.prospects_by_segment[i] for t in done),
+        sum(t.prospects_by_segment.sum() for t in done),
+    )
 
 
 def fit_loss(tallies: Sequence[RunTally], month: int) -> float:
     """Relative loss of mean product fit from month 1 to ``month`` (0.3 = lost 30% of its fit)."""
     attr = {18: "fit_18", STAGNATION_MONTHS: "fit_24"}[month]
-    pairs = [(t.fit_start, getattr(t, attr)) for t in tallies if t.fit_start and getattr(t, attr) is not None]
-    return 1.0 - _ratio(sum(b for _, b in pairs), sum(a for a, _ in pairs)) if pairs else float("nan")
+    pairs = [
+        (t.fit_start, getattr(t, attr))
+        for t in tallies
+        if t.fit_start and getattr(t, attr) is not None
+    ]
+    return (
+        1.0 - _ratio(sum(b for _, b in pairs), sum(a for a, _ in pairs)) if pairs else float("nan")
+    )
 
 
 def initial(attr: str) -> Callable[[Sequence[RunTally]], float]:
@@ -313,6 +382,7 @@ def initial(attr: str) -> Callable[[Sequence[RunTally]], float]:
 # ================================================================================================
 # The benchmarks
 # ================================================================================================
+
 
 @dataclass(frozen=True)
 class Check:
@@ -338,73 +408,256 @@ def _checks(segments: Sequence[str]) -> list[Check]:
     }
     bench = "public SaaS benchmarks (MODEL.md calibration targets)"
     checks: list[Check] = [
-        Check("rep_ramp", "Rep ramp to full productivity", ramp_months, 4.0, 6.0, "months",
-              "SaaS AE ramp ≈ 5 months (MODEL.md); band ±1 month", "sales.ramp_months"),
-        Check("reps_at_quota", "Ramped reps at quota (model's 3-month window)", reps_at_quota_share, 0.47, 0.60, "%",
-              "47–60% of reps reach quota; " + bench, "sales.quota_multiplier, company.plan_*, market.win_*"),
-        Check("reps_at_annual_quota", "Reps at annual quota (12 ramped months)", reps_at_annual_quota_share, 0.47, 0.60,
-              "%", "47–60% of reps reach quota (usually stated per year)",
-              "sales.quota_multiplier, company.plan_*, market.win_*"),
-        Check("quota_attainment", "Sales-force attainment (bookings / quota)", quota_attainment, 0.50, 0.80, "%",
-              "weak forces make ~50% of quota, strong ~80% (002_23429537579b20f1.txt)",
-              "sales.quota_multiplier, company.plan_*"),
-        Check("rep_attrition", "Rep attrition", rep_attrition_annual, 0.27, 0.35, "%/yr",
-              "27–35% a year; " + bench, "sales.attrition_annual, sales.missed_quota_attrition"),
+        Check(
+            "rep_ramp",
+            "Rep ramp to full productivity",
+            ramp_months,
+            4.0,
+            6.0,
+            "months",
+            "SaaS AE ramp ≈ 5 months (MODEL.md); band ±1 month",
+            "sales.ramp_months",
+        ),
+        Check(
+            "reps_at_quota",
+            "Ramped reps at quota (model's 3-month window)",
+            reps_at_quota_share,
+            0.47,
+            0.60,
+            "%",
+            "47–60% of reps reach quota; " + bench,
+            "sales.quota_multiplier, company.plan_*, market.win_*",
+        ),
+        Check(
+            "reps_at_annual_quota",
+            "Reps at annual quota (12 ramped months)",
+            reps_at_annual_quota_share,
+            0.47,
+            0.60,
+            "%",
+            "47–60% of reps reach quota (usually stated per year)",
+            "sales.quota_multiplier, company.plan_*, market.win_*",
+        ),
+        Check(
+            "quota_attainment",
+            "Sales-force attainment (bookings / quota)",
+            quota_attainment,
+            0.50,
+            0.80,
+            "%",
+            "weak forces make ~50% of quota, strong ~80% (002_23429537579b20f1.txt)",
+            "sales.quota_multiplier, company.plan_*",
+        ),
+        Check(
+            "rep_attrition",
+            "Rep attrition",
+            rep_attrition_annual,
+            0.27,
+            0.35,
+            "%/yr",
+            "27–35% a year; " + bench,
+            "sales.attrition_annual, sales.missed_quota_attrition",
+        ),
     ]
     for name in segments:
         band = seg_bands.get(name, {}).get("churn")
         if band is not None:
-            checks.append(Check(f"churn_{name}", f"Logo churn, {name}", lambda t, s=name: churn_monthly(t, s),
-                                band[0], band[1], "%/mo", ("SMB 3–5%/month; " if name == "smb" else "enterprise 0.5–1%/month; ") + bench,
-                                f"market.segments.{name}.churn_monthly, market.churn_fit_slope, market.competitor_steal_rate"))
+            checks.append(
+                Check(
+                    f"churn_{name}",
+                    f"Logo churn, {name}",
+                    lambda t, s=name: churn_monthly(t, s),
+                    band[0],
+                    band[1],
+                    "%/mo",
+                    ("SMB 3–5%/month; " if name == "smb" else "enterprise 0.5–1%/month; ") + bench,
+                    f"market.segments.{name}.churn_monthly, market.churn_fit_slope, "
+                    f"market.competitor_steal_rate",
+                )
+            )
         else:
-            checks.append(Check(f"churn_{name}", f"Logo churn, {name}", lambda t, s=name: churn_monthly(t, s),
-                                None, None, "%/mo", "no band given (between SMB and enterprise)",
-                                f"market.segments.{name}.churn_monthly"))
-    checks.append(Check("cac_payback", "CAC payback (sales only)", cac_payback_months, 12.0, 18.0, "months",
-                        "12–18 months; " + bench, "company.rep_base_usd, sales.commission_rate, company.rep_hiring_cost_usd, market.segments.*.price_per_seat_usd"))
-    checks.append(Check("gross_margin", "Gross margin (subscription)", lambda t: gross_margin(t), 0.70, 0.85, "%",
-                        "typical SaaS subscription gross margin ~70–85% (widely reported; not in MODEL.md)",
-                        "market.segments.*.cost_to_serve_per_seat_usd, price_per_seat_usd"))
+            checks.append(
+                Check(
+                    f"churn_{name}",
+                    f"Logo churn, {name}",
+                    lambda t, s=name: churn_monthly(t, s),
+                    None,
+                    None,
+                    "%/mo",
+                    "no band given (between SMB and enterprise)",
+                    f"market.segments.{name}.churn_monthly",
+                )
+            )
+    checks.append(
+        Check(
+            "cac_payback",
+            "CAC payback (sales only)",
+            cac_payback_months,
+            12.0,
+            18.0,
+            "months",
+            "12–18 months; " + bench,
+            "company.rep_base_usd, sales.commission_rate, company.rep_hiring_cost_usd, "
+            "market.segments.*.price_per_seat_usd",
+        )
+    )
+    checks.append(
+        Check(
+            "gross_margin",
+            "Gross margin (subscription)",
+            lambda t: gross_margin(t),
+            0.70,
+            0.85,
+            "%",
+            "typical SaaS subscription gross margin ~70–85% (widely reported; not in MODEL.md)",
+            "market.segments.*.cost_to_serve_per_seat_usd, price_per_seat_usd",
+        )
+    )
     for name in segments:
-        checks.append(Check(f"gross_margin_{name}", f"Gross margin, {name}", lambda t, s=name: gross_margin(t, s),
-                            None, None, "%", "informational: segments differ in margin by design (004_ce31e603c4dfbe1d.txt)",
-                            f"market.segments.{name}.cost_to_serve_per_seat_usd"))
+        checks.append(
+            Check(
+                f"gross_margin_{name}",
+                f"Gross margin, {name}",
+                lambda t, s=name: gross_margin(t, s),
+                None,
+                None,
+                "%",
+                "informational: segments differ in margin by design (004_ce31e603c4dfbe1d.txt)",
+                f"market.segments.{name}.cost_to_serve_per_seat_usd",
+            )
+        )
     for name in segments:
         band = seg_bands.get(name, {}).get("acv")
-        checks.append(Check(f"acv_{name}", f"ACV of new deals, {name}", lambda t, s=name: acv_usd(t, s),
-                            band[0] if band else None, band[1] if band else None, "usd",
-                            "MODEL.md default magnitudes", f"market.segments.{name}.price_per_seat_usd, seats_mean"))
+        checks.append(
+            Check(
+                f"acv_{name}",
+                f"ACV of new deals, {name}",
+                lambda t, s=name: acv_usd(t, s),
+                band[0] if band else None,
+                band[1] if band else None,
+                "usd",
+                "MODEL.md default magnitudes",
+                f"market.segments.{name}.price_per_seat_usd, seats_mean",
+            )
+        )
     for name in segments:
         band = seg_bands.get(name, {}).get("cycle")
-        checks.append(Check(f"cycle_{name}", f"Sales cycle, {name}", lambda t, s=name: cycle_months(t, s),
-                            band[0] if band else None, band[1] if band else None, "months",
-                            "MODEL.md default magnitudes", f"market.segments.{name}.sales_cycle_months"))
+        checks.append(
+            Check(
+                f"cycle_{name}",
+                f"Sales cycle, {name}",
+                lambda t, s=name: cycle_months(t, s),
+                band[0] if band else None,
+                band[1] if band else None,
+                "months",
+                "MODEL.md default magnitudes",
+                f"market.segments.{name}.sales_cycle_months",
+            )
+        )
     checks += [
-        Check("initial_cash", "Seed cash at month 0", initial("initial_cash_usd"), 2_000_000, 4_000_000, "usd",
-              "seed round $2–4M (MODEL.md)", "company.initial_cash", is_input=True),
-        Check("initial_engineers", "Engineers at month 0", initial("initial_engineers"), 4, 8, "count",
-              "4–8 engineers (MODEL.md)", "company.initial_engineers", is_input=True),
-        Check("initial_reps", "Reps at month 0", initial("initial_reps"), 1, 3, "count",
-              "1–3 reps (MODEL.md)", "company.initial_reps", is_input=True),
-        Check("engineer_cost", "Engineer, fully loaded", initial("engineer_cost_usd"), 13_500, 16_500, "usd",
-              "about $15k/month (MODEL.md); band ±10%", "company.engineer_cost_usd", is_input=True),
-        Check("rep_base", "Rep base before commission", initial("rep_base_usd"), 9_000, 11_000, "usd",
-              "about $10k/month (MODEL.md); band ±10%", "company.rep_base_usd", is_input=True),
-        Check("prospects_total", "Prospects reachable over the horizon", prospects_total, 2_000, 5_000, "count",
-              "'a few thousand over five years' (MODEL.md); band is this script's reading",
-              "market.segments.*.initial_prospects, arrivals_per_month, market.size_scale"),
+        Check(
+            "initial_cash",
+            "Seed cash at month 0",
+            initial("initial_cash_usd"),
+            2_000_000,
+            4_000_000,
+            "usd",
+            "seed round $2–4M (MODEL.md)",
+            "company.initial_cash",
+            is_input=True,
+        ),
+        Check(
+            "initial_engineers",
+            "Engineers at month 0",
+            initial("initial_engineers"),
+            4,
+            8,
+            "count",
+            "4–8 engineers (MODEL.md)",
+            "company.initial_engineers",
+            is_input=True,
+        ),
+        Check(
+            "initial_reps",
+            "Reps at month 0",
+            initial("initial_reps"),
+            1,
+            3,
+            "count",
+            "1–3 reps (MODEL.md)",
+            "company.initial_reps",
+            is_input=True,
+        ),
+        Check(
+            "engineer_cost",
+            "Engineer, fully loaded",
+            initial("engineer_cost_usd"),
+            13_500,
+            16_500,
+            "usd",
+            "about $15k/month (MODEL.md); band ±10%",
+            "company.engineer_cost_usd",
+            is_input=True,
+        ),
+        Check(
+            "rep_base",
+            "Rep base before commission",
+            initial("rep_base_usd"),
+            9_000,
+            11_000,
+            "usd",
+            "about $10k/month (MODEL.md); band ±10%",
+            "company.rep_base_usd",
+            is_input=True,
+        ),
+        Check(
+            "prospects_total",
+            "Prospects reachable over the horizon",
+            prospects_total,
+            2_000,
+            5_000,
+            "count",
+            "'a few thousand over five years' (MODEL.md); band is this script's reading",
+            "market.segments.*.initial_prospects, arrivals_per_month, market.size_scale",
+        ),
     ]
     if "smb" in segments:
-        checks.append(Check("prospects_smb_share", "SMB share of prospects", lambda t: prospects_share(t, "smb"),
-                            0.5, None, "%", "'most of them SMB' (MODEL.md)", "market.segments.smb.*"))
+        checks.append(
+            Check(
+                "prospects_smb_share",
+                "SMB share of prospects",
+                lambda t: prospects_share(t, "smb"),
+                0.5,
+                None,
+                "%",
+                "'most of them SMB' (MODEL.md)",
+                "market.segments.smb.*",
+            )
+        )
     checks += [
-        Check("fit_loss_18", "Fit lost when building stops, by month 18", lambda t: fit_loss(t, 18), None, None, "%",
-              "MODEL.md pitfall (informational)", "market.need_*, market.obsolescence_monthly", stagnation=True),
-        Check("fit_loss_24", "Fit lost when building stops, by month 24", lambda t: fit_loss(t, STAGNATION_MONTHS),
-              STAGNATION_MIN_LOSS, None, "%",
-              f"MODEL.md pitfall: real fit lost within 18–24 months (≥{STAGNATION_MIN_LOSS:.0%} is this script's reading)",
-              "market.need_drift_sd, need_shift_prob, need_reversion, obsolescence_monthly", stagnation=True),
+        Check(
+            "fit_loss_18",
+            "Fit lost when building stops, by month 18",
+            lambda t: fit_loss(t, 18),
+            None,
+            None,
+            "%",
+            "MODEL.md pitfall (informational)",
+            "market.need_*, market.obsolescence_monthly",
+            stagnation=True,
+        ),
+        Check(
+            "fit_loss_24",
+            "Fit lost when building stops, by month 24",
+            lambda t: fit_loss(t, STAGNATION_MONTHS),
+            STAGNATION_MIN_LOSS,
+            None,
+            "%",
+            f"MODEL.md pitfall: real fit lost within 18–24 months (≥{STAGNATION_MIN_LOSS:.0%} is "
+            f"this script's reading)",
+            "market.need_drift_sd, need_shift_prob, need_reversion, obsolescence_monthly",
+            stagnation=True,
+        ),
     ]
     return checks
 
@@ -413,9 +666,14 @@ def _checks(segments: Sequence[str]) -> list[Check]:
 # Running the ensembles
 # ================================================================================================
 
+
 def scenarios_to_check(months: int | None = None) -> dict[str, Scenario]:
     """The default scenario and each preset (every other lever at its default)."""
-    out = {"default": Scenario(name="default"), "sales_led": preset("sales_led"), "product_led": preset("product_led")}
+    out = {
+        "default": Scenario(name="default"),
+        "sales_led": preset("sales_led"),
+        "product_led": preset("product_led"),
+    }
     if months is not None:
         out = {k: v.with_overrides({"months": months}) for k, v in out.items()}
     return out
@@ -426,15 +684,20 @@ def _job(args: tuple[str, Scenario, int]) -> tuple[str, RunTally]:
     return name, measure_run(scenario, seed)
 
 
-def run_ensembles(scenarios: dict[str, Scenario], seeds: int, workers: int | None = None,
-                  ) -> dict[str, dict[str, list[RunTally]]]:
+def run_ensembles(
+    scenarios: dict[str, Scenario],
+    seeds: int,
+    workers: int | None = None,
+) -> dict[str, dict[str, list[RunTally]]]:
     """``{scenario: {"runs": [...], "stagnation": [...]}}`` measured over seeds 0..seeds-1."""
     jobs: list[tuple[str, Scenario, int]] = []
     for name, scenario in scenarios.items():
         jobs += [(f"{name}|runs", scenario, s) for s in range(seeds)]
         if scenario.months >= STAGNATION_MONTHS:
             jobs += [(f"{name}|stagnation", stagnation_scenario(scenario), s) for s in range(seeds)]
-    out: dict[str, dict[str, list[RunTally]]] = {n: {"runs": [], "stagnation": []} for n in scenarios}
+    out: dict[str, dict[str, list[RunTally]]] = {
+        n: {"runs": [], "stagnation": []} for n in scenarios
+    }
     if workers == 1:
         results = map(_job, jobs)
         for key, tally in results:
@@ -473,7 +736,9 @@ def evaluate(check: Check, tallies: Sequence[RunTally]) -> Cell:
     draws = draws[np.isfinite(draws)]
     if draws.size == 0:
         return Cell(value, float("nan"), float("nan"), len(tallies))
-    return Cell(value, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5)), len(tallies))
+    return Cell(
+        value, float(np.percentile(draws, 2.5)), float(np.percentile(draws, 97.5)), len(tallies)
+    )
 
 
 def verdict(check: Check, cell: Cell) -> str:
@@ -513,7 +778,11 @@ def fmt(value: float, unit: str, delta: bool = False) -> str:
             return f"${value / 1e3:.1f}k"
         return f"${value:.0f}"
     if unit == "count":
-        return f"{value:.0f}" if abs(value - round(value)) < 1e-9 or abs(value) >= 100 else f"{value:.1f}"
+        return (
+            f"{value:.0f}"
+            if abs(value - round(value)) < 1e-9 or abs(value) >= 100
+            else f"{value:.1f}"
+        )
     return f"{value:.3g}"
 
 
@@ -550,8 +819,8 @@ it lived. Months are simulation steps.
   their 12 monthly quotas. Closer to how public surveys state the 47–60% figure.
 - **Sales-force attainment**: over ramped rep-months whose quota is positive,
   Σ booked MRR / Σ quota MRR (the "80% strong / 50% weak" figure of essay 002).
-- **Rep attrition**: monthly hazard *h* = Σ `reps_left` / Σ (`reps` + `reps_left`) (headcount paid in
-  the month, before that month's departures), annualised as 1 − (1 − *h*)¹².
+- **Rep attrition**: monthly hazard *h* = Σ `reps_left` / Σ (`reps` + `reps_left`) (headcount
+  paid in the month, before that month's departures), annualised as 1 − (1 − *h*)¹².
 - **Logo churn by segment**: customers of the segment at the start of a month (end of the previous
   month) that are `CHURNED` at its end, over the customers at the start. Σ churned / Σ at risk.
   Includes churn to the competitor; excludes customers who join and leave in the same month.
@@ -590,19 +859,32 @@ NOTES = """\
 
 
 PRESET_NOTE = (
-    "The benchmarks describe typical going concerns. A preset is a policy regime: a sales-led company "
-    "deep in the spiral is *expected* to miss them (tiny first orders, churn, reps far below quota), "
+    "The benchmarks describe typical going concerns. A preset is a policy regime: a sales-led "
+    "company "
+    "deep in the spiral is *expected* to miss them (tiny first orders, churn, reps far below "
+    "quota), "
     "so these rows show what the policy does rather than a calibration error. They are listed so "
-    "that no miss is hidden.")
+    "that no miss is hidden."
+)
 
 
 def git_revision() -> str:
     try:
         git = ["git", "-C", str(ROOT)]
-        rev = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, check=False,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run([*git, "status", "--porcelain", "--", "sim"], capture_output=True, check=False,
-                               text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "sim"],
+            capture_output=True,
+            check=False,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         return f"{rev}{' + uncommitted changes in sim/' if dirty else ''}" if rev else "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -618,15 +900,24 @@ class Table:
     context: dict[str, dict[str, float]]
 
 
-def build_table(seeds: int = DEFAULT_SEEDS, months: int | None = None, workers: int | None = None) -> Table:
+def build_table(
+    seeds: int = DEFAULT_SEEDS, months: int | None = None, workers: int | None = None
+) -> Table:
     scenarios = scenarios_to_check(months)
     results = run_ensembles(scenarios, seeds, workers)
     segments = next(iter(results.values()))["runs"][0].segments
     checks = _checks(segments)
-    cells = {c.key: {name: evaluate(c, results[name]["stagnation" if c.stagnation else "runs"])
-                     for name in scenarios} for c in checks}
+    cells = {
+        c.key: {
+            name: evaluate(c, results[name]["stagnation" if c.stagnation else "runs"])
+            for name in scenarios
+        }
+        for c in checks
+    }
     context = {name: _context(results[name]["runs"]) for name in scenarios}
-    return Table(checks, cells, list(scenarios), seeds, next(iter(scenarios.values())).months, context)
+    return Table(
+        checks, cells, list(scenarios), seeds, next(iter(scenarios.values())).months, context
+    )
 
 
 def _context(tallies: Sequence[RunTally]) -> dict[str, float]:
@@ -654,7 +945,11 @@ def main_table_lines(table: Table) -> list[str]:
             v = verdict(c, cell)
             mark = "" if v in ("in band", "no band") or v.startswith("n/a") else " ✗"
             values.append(fmt(cell.value, c.unit) + mark)
-        lines.append(_md_row([c.label, band_text(c), *values, verdict(c, table.cells[c.key][table.scenarios[0]])]))
+        lines.append(
+            _md_row(
+                [c.label, band_text(c), *values, verdict(c, table.cells[c.key][table.scenarios[0]])]
+            )
+        )
     return lines
 
 
@@ -665,9 +960,11 @@ def _miss_lines(table: Table, scenarios: Sequence[str]) -> list[str]:
             v = verdict(c, table.cells[c.key][s])
             if v.startswith("OUTSIDE"):
                 cell = table.cells[c.key][s]
-                lines.append(f"- **{c.label}**, `{s}`: measured {fmt(cell.value, c.unit)} "
-                             f"[{fmt(cell.ci_low, c.unit)}, {fmt(cell.ci_high, c.unit)}] against "
-                             f"{band_text(c)}: {v[len('OUTSIDE: '):]}. Levers: `{c.levers}`.")
+                lines.append(
+                    f"- **{c.label}**, `{s}`: measured {fmt(cell.value, c.unit)} "
+                    f"[{fmt(cell.ci_low, c.unit)}, {fmt(cell.ci_high, c.unit)}] against "
+                    f"{band_text(c)}: {v[len('OUTSIDE: ') :]}. Levers: `{c.levers}`."
+                )
     return lines
 
 
@@ -676,13 +973,18 @@ def render(table: Table) -> str:
     out = [
         "# Calibration: the model's defaults against public SaaS benchmarks",
         "",
-        (f"Generated by `scripts/calibrate.py` on {today} from commit {git_revision()}: "
-         f"{table.seeds} seeds (0–{table.seeds - 1}) of each scenario, {table.months} months. "
-         "Do not edit by hand; re-run `.venv/bin/python scripts/calibrate.py`."),
+        (
+            f"Generated by `scripts/calibrate.py` on {today} from commit {git_revision()}: "
+            f"{table.seeds} seeds (0–{table.seeds - 1}) of each scenario, {table.months} months. "
+            "Do not edit by hand; re-run `.venv/bin/python scripts/calibrate.py`."
+        ),
         "",
-        ("Scenarios: `default` is `Scenario()` with every lever at its default (no preset); `sales_led` "
-         "and `product_led` are the presets with every other lever at its default. "
-         "A ✗ marks a measured value outside its band."),
+        (
+            "Scenarios: `default` is `Scenario()` with every lever at its default (no preset); "
+            "`sales_led` "
+            "and `product_led` are the presets with every other lever at its default. "
+            "A ✗ marks a measured value outside its band."
+        ),
         "",
         *main_table_lines(table),
         "",
@@ -694,7 +996,9 @@ def render(table: Table) -> str:
     out += _miss_lines(table, [base]) or ["Every banded check is in its band."]
     if presets:
         out += ["", "### Presets", "", PRESET_NOTE, ""]
-        out += _miss_lines(table, presets) or ["Every banded check is in its band for every preset."]
+        out += _miss_lines(table, presets) or [
+            "Every banded check is in its band for every preset."
+        ]
     out += ["", "## Detail: pooled value [95% bootstrap interval over seeds]", ""]
     head = ["Check", *table.scenarios, "Levers", "Source of the band"]
     out += [_md_row(head), _md_row(["---"] * len(head))]
@@ -705,15 +1009,27 @@ def render(table: Table) -> str:
             if c.is_input or not np.isfinite(cell.ci_low):
                 row.append(fmt(cell.value, c.unit))
             else:
-                row.append(f"{fmt(cell.value, c.unit)} [{fmt(cell.ci_low, c.unit)}, {fmt(cell.ci_high, c.unit)}]")
+                row.append(
+                    f"{fmt(cell.value, c.unit)} [{fmt(cell.ci_low, c.unit)}, "
+                    f"{fmt(cell.ci_high, c.unit)}]"
+                )
         out.append(_md_row([*row, f"`{c.levers}`", c.source]))
     out += ["", "## Context: how the runs behind these numbers went", ""]
     head = ["Scenario", "survival rate", "median month of death", "PMF reached", "median PMF month"]
     out += [_md_row(head), _md_row(["---"] * len(head))]
     for s in table.scenarios:
         ctx = table.context[s]
-        out.append(_md_row([s, f"{ctx['survival_rate']:.0%}", fmt(ctx["median_month_of_death"], "count"),
-                            f"{ctx['pmf_rate']:.0%}", fmt(ctx["median_pmf_month"], "count")]))
+        out.append(
+            _md_row(
+                [
+                    s,
+                    f"{ctx['survival_rate']:.0%}",
+                    fmt(ctx["median_month_of_death"], "count"),
+                    f"{ctx['pmf_rate']:.0%}",
+                    fmt(ctx["median_pmf_month"], "count"),
+                ]
+            )
+        )
     out += ["", "## Definitions", "", DEFINITIONS, "## Notes", "", NOTES]
     return "\n".join(out).rstrip() + "\n"
 
@@ -735,10 +1051,18 @@ def write_atomic(path: Path, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="runs per scenario (default 32)")
-    parser.add_argument("--months", type=int, default=None, help="horizon (default: the scenario's, 60)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores; 1 = serial)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="page to write (default docs/calibration.md)")
+    parser.add_argument(
+        "--seeds", type=int, default=DEFAULT_SEEDS, help="runs per scenario (default 32)"
+    )
+    parser.add_argument(
+        "--months", type=int, default=None, help="horizon (default: the scenario's, 60)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="processes (default: all cores; 1 = serial)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="page to write (default docs/calibration.md)"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     if args.seeds < 1:

@@ -27,8 +27,11 @@ ARMS: dict[str, dict[str, object]] = {
     "custom capacity cap 0.5": {"product.custom_capacity_cap": 0.5},
     "custom capacity cap 0.8": {"product.custom_capacity_cap": 0.8},
     "competitor frozen": {"market.competitor_items_per_month": 0.0, "market.leapfrog_prob": 0.0},
-    "need drift and obsolescence off": {"market.need_drift_sd": 0.0, "market.need_shift_prob": 0.0,
-                                        "market.obsolescence_monthly": 0.0},
+    "need drift and obsolescence off": {
+        "market.need_drift_sd": 0.0,
+        "market.need_shift_prob": 0.0,
+        "market.obsolescence_monthly": 0.0,
+    },
 }
 
 
@@ -45,7 +48,10 @@ def main() -> None:
     args = parser.parse_args()
     seeds = range(args.first, args.first + args.seeds)
     base = None
-    print(f"| arm | survival | months lived | paired diff in survival [95% CI] |  (seeds {seeds.start}-{seeds.stop - 1})")
+    print(
+        "| arm | survival | months lived | paired diff in survival [95% CI] |"
+        f"  (seeds {seeds.start}-{seeds.stop - 1})"
+    )
     print("|---|---|---|---|")
     for label, overrides in ARMS.items():
         rows = Parallel(n_jobs=args.workers)(delayed(_outcome)(overrides, s) for s in seeds)
@@ -56,7 +62,9 @@ def main() -> None:
             base = alive
         else:
             d = alive - base
-            half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() else 0.0
+            half = (
+                stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d)) if d.std() else 0.0
+            )
             diff = f"{d.mean():+.2f} [{d.mean() - half:+.2f}, {d.mean() + half:+.2f}]"
         print(f"| {label} | {alive.mean():.2f} | {lived.mean():.1f} | {diff} |", flush=True)
 

@@ -21,7 +21,8 @@ LEVELS = np.round(np.linspace(0.0, 1.0, 11), 2)
 
 def _survived(acceptance: float, engineers: int, seed: int) -> bool:
     scenario = preset("sales_led").with_overrides(
-        {"sales.contingent_acceptance": float(acceptance), "company.initial_engineers": engineers})
+        {"sales.contingent_acceptance": float(acceptance), "company.initial_engineers": engineers}
+    )
     return bool(run(scenario, seed=seed, attribute=False).summary["survived"])
 
 
@@ -39,7 +40,9 @@ def main() -> None:
     for level in LEVELS:
         cells = []
         for engineers in teams:
-            alive = Parallel(n_jobs=args.workers)(delayed(_survived)(level, engineers, s) for s in seeds)
+            alive = Parallel(n_jobs=args.workers)(
+                delayed(_survived)(level, engineers, s) for s in seeds
+            )
             cells.append(f"{np.mean(alive):.2f}")
         print(f"| {level:.1f} | " + " | ".join(cells) + " |", flush=True)
 

@@ -24,8 +24,14 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 ARTIFACTS = ROOT / "artifacts"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def find_chromium() -> str | None:
@@ -46,11 +52,31 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
     """Serve the dashboard on a free port; yield its base URL; stop it afterwards."""
     port = free_port()
     log = open(ARTIFACTS / f"streamlit-{port}.log", "w")  # noqa: SIM115 (closed below)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})}, start_new_session=True)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     ok = False
     try:
@@ -65,7 +91,9 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start within {timeout:.0f} s; see {log.name}")
+                raise RuntimeError(
+                    f"streamlit did not start within {timeout:.0f} s; see {log.name}"
+                )
             time.sleep(0.3)
         yield url
         ok = True
@@ -105,8 +133,10 @@ STATUS = '[data-testid="stMain"] [data-status]'
 _TRACES = "(e.data || []).map(t => [t.name, t.y])"  # y may be a typed-array spec {dtype, bdata}
 # While a script run replaces a chart, Streamlit keeps the stale one (collapsed) next to it: take
 # the one on screen.
-_VISIBLE = ("Array.from(document.querySelectorAll('.st-key-chart-{name} .js-plotly-plot'))"
-            ".find(p => p.getBoundingClientRect().height > 0)")
+_VISIBLE = (
+    "Array.from(document.querySelectorAll('.st-key-chart-{name} .js-plotly-plot'))"
+    ".find(p => p.getBoundingClientRect().height > 0)"
+)
 
 
 def status(page: Any) -> dict[str, str]:
@@ -114,7 +144,8 @@ def status(page: Any) -> dict[str, str]:
     return page.evaluate(
         """() => { const e = document.querySelector('[data-status]');
                    return e ? {status: e.dataset.status, comparison: e.dataset.comparison,
-                               shown: e.dataset.shown} : {}; }""")
+                               shown: e.dataset.shown} : {}; }"""
+    )
 
 
 def wait_done(page: Any, other_than: str | None = None, timeout: float = 240.0) -> dict[str, str]:
@@ -122,11 +153,15 @@ def wait_done(page: Any, other_than: str | None = None, timeout: float = 240.0) 
     cash chart on screen shows that many runs per side."""
     page.wait_for_function(
         f"""(old) => {{ const e = document.querySelector('[data-status]');
-                       if (!(e && e.dataset.status === 'done' && e.dataset.comparison !== old)) return false;
+                       if (!(e && e.dataset.status === 'done'
+                             && e.dataset.comparison !== old)) return false;
                        const c = {_VISIBLE.format(name="cash")};
                        return !!(c && c.layout && c.layout.meta)
                               && String(c.layout.meta.runs_per_side) === e.dataset.shown; }}""",
-        arg=other_than or "", timeout=timeout * 1000, polling=50)
+        arg=other_than or "",
+        timeout=timeout * 1000,
+        polling=50,
+    )
     return status(page)
 
 
@@ -134,23 +169,28 @@ def chart_runs(page: Any, name: str) -> int | None:
     """Runs per side behind the compare page's chart ``name`` on screen (None: previous result)."""
     return page.evaluate(
         f"""() => {{ const e = {_VISIBLE.format(name=name)};
-                     return e && e.layout && e.layout.meta ? (e.layout.meta.runs_per_side ?? null) : null; }}""")
+                     return e && e.layout && e.layout.meta
+                            ? (e.layout.meta.runs_per_side ?? null) : null; }}"""
+    )
 
 
 def wait_charts(page: Any, count: int, timeout: float = 120.0) -> None:
     """Wait until ``count`` plotly charts are drawn."""
     page.wait_for_function(
-        """(n) => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(e => e.data).length >= n""",
-        arg=count, timeout=timeout * 1000, polling=50)
-
-
+        """(n) => Array.from(document.querySelectorAll('.js-plotly-plot'))
+                   .filter(e => e.data).length >= n""",
+        arg=count,
+        timeout=timeout * 1000,
+        polling=50,
+    )
 
 
 def chart_data(page: Any, name: str) -> str:
     """The traces (name and y values, as JSON) the compare page's chart ``name`` draws now."""
     return page.evaluate(
         f"""() => {{ const e = {_VISIBLE.format(name=name)};
-                     return e && e.data ? JSON.stringify({_TRACES}) : null; }}""")
+                     return e && e.data ? JSON.stringify({_TRACES}) : null; }}"""
+    )
 
 
 def wait_chart_change(page: Any, name: str, before: str | None, timeout: float = 240.0) -> None:
@@ -160,14 +200,23 @@ def wait_chart_change(page: Any, name: str, before: str | None, timeout: float =
     """
     page.wait_for_function(
         f"""(old) => {{ const e = {_VISIBLE.format(name=name)};
-                        const previous = !!(e && e.layout && e.layout.meta && e.layout.meta.previous);
-                        return !!(e && e.data) && !previous && JSON.stringify({_TRACES}) !== old; }}""",
-        arg=before, timeout=timeout * 1000, polling=20)
+                        const previous = !!(e && e.layout && e.layout.meta
+                                            && e.layout.meta.previous);
+                        return !!(e && e.data) && !previous
+                               && JSON.stringify({_TRACES}) !== old; }}""",
+        arg=before,
+        timeout=timeout * 1000,
+        polling=20,
+    )
 
 
 def slider(page: Any, label: str, nth: int = 0) -> Any:
     """The sidebar slider whose label contains ``label`` (nth: 0 = side A, 1 = side B)."""
-    return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text=label).nth(nth)
+    return (
+        page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]')
+        .filter(has_text=label)
+        .nth(nth)
+    )
 
 
 def slider_value(box: Any) -> float:
@@ -193,4 +242,3 @@ def drag_slider(page: Any, box: Any, fraction: float) -> float:
 
 def scroll_main(page: Any, y: float) -> None:
     page.evaluate(f"document.querySelector('[data-testid=\"stMain\"]').scrollTo(0, {y})")
-

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real-browser tests' chromium and Streamlit server (tests/browser_driver.py)."""
+"""Shared fixtures: the real-browser tests' chromium and Streamlit server
+(tests/browser_driver.py)."""
 
 from __future__ import annotations
 

@@ -29,8 +29,17 @@ from browser_driver import (
 pytestmark = pytest.mark.browser
 
 SMALL = "seeds=4&months=24"
-COMPARE_CHARTS = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
-
+COMPARE_CHARTS = (
+    "survival",
+    "cash",
+    "runway",
+    "arr",
+    "customers",
+    "fit",
+    "custom",
+    "reps",
+    "pressure",
+)
 
 
 def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
@@ -62,8 +71,10 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         scroll_main(page, 900)
         time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_charts.png"))
-        print(f"\nslider -> first redraw {first_redraw:.2f} s, -> all runs {all_runs:.2f} s "
-              f"(2 x 4 seeds x 24 months; see benchmarks/dashboard_latency.py for 2 x 32)")
+        print(
+            f"\nslider -> first redraw {first_redraw:.2f} s, -> all runs {all_runs:.2f} s "
+            f"(2 x 4 seeds x 24 months; see benchmarks/dashboard_latency.py for 2 x 32)"
+        )
         url = page.url
 
     # The URL alone brings the same comparison back, in a fresh browser.

@@ -27,9 +27,18 @@ from sim.experiment.lessons import get_lesson
 pytestmark = pytest.mark.browser
 
 LESSON = get_lesson("contingent_deals")
-COMPARE_CHARTS = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
+COMPARE_CHARTS = (
+    "survival",
+    "cash",
+    "runway",
+    "arr",
+    "customers",
+    "fit",
+    "custom",
+    "reps",
+    "pressure",
+)
 MAIN = '[data-testid="stMain"]'
-
 
 
 def _shot(page, name: str) -> None:
@@ -42,7 +51,9 @@ def _scroll_to(page, selector: str) -> None:
     page.evaluate(
         """(sel) => { const m = document.querySelector('[data-testid="stMain"]');
                       const e = document.querySelector(sel);
-                      m.scrollTo(0, m.scrollTop + e.getBoundingClientRect().top - 80); }""", selector)
+                      m.scrollTo(0, m.scrollTop + e.getBoundingClientRect().top - 80); }""",
+        selector,
+    )
 
 
 def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
@@ -67,7 +78,10 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         # 3. Predict: a quick guess and a few words.
         page.locator('[data-testid="stRadio"] label').filter(has_text="Side B").click()
         notes = page.locator(".st-key-lesson textarea")
-        notes.fill("A: most companies die; B: most alive. A puts over half its engineering on one-off work.")
+        notes.fill(
+            "A: most companies die; B: most alive. A puts over half its engineering on one-off "
+            "work."
+        )
         page.get_by_role("button", name="Save my prediction").click()
         page.get_by_text("Prediction saved").wait_for(timeout=30_000)
         _scroll_to(page, ".st-key-lesson [data-testid='stRadio']")
@@ -80,7 +94,9 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         wait_charts(page, 9)
         for name in COMPARE_CHARTS:
             traces = chart_data(page, name)
-            assert traces and LESSON.scenario_a.name in traces and LESSON.scenario_b.name in traces, name
+            assert (
+                traces and LESSON.scenario_a.name in traces and LESSON.scenario_b.name in traces
+            ), name
         query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
         assert query["a_base"] == [LESSON.scenario_a.name]
         assert query["b_base"] == [LESSON.scenario_b.name]
@@ -100,15 +116,22 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         _shot(page, "lesson_5_debrief.png")
 
         # 6. One company up close: why did it end this way?
-        page.locator('[data-testid="stTopNavLink"]').filter(has_text="One run up close").first.click()
+        page.locator('[data-testid="stTopNavLink"]').filter(
+            has_text="One run up close"
+        ).first.click()
         page.locator(".why-line").first.wait_for(timeout=120_000)
         why = page.locator(".why").inner_text()
         assert "Month" in why
         heading = page.locator(".vs-title").first.inner_text()
         assert LESSON.scenario_a.name in heading
         page.get_by_text("Why did it end this way?").scroll_into_view_if_needed()
-        scroll_main(page, page.evaluate(
-            """() => { const m = document.querySelector('[data-testid="stMain"]');
-                       const h = Array.from(m.querySelectorAll('h3')).find(e => e.innerText.includes('Why did it end'));
-                       return m.scrollTop + h.getBoundingClientRect().top - 70; }"""))
+        scroll_main(
+            page,
+            page.evaluate(
+                """() => { const m = document.querySelector('[data-testid="stMain"]');
+                       const h = Array.from(m.querySelectorAll('h3'))
+                           .find(e => e.innerText.includes('Why did it end'));
+                       return m.scrollTop + h.getBoundingClientRect().top - 70; }"""
+            ),
+        )
         _shot(page, "lesson_6_one_run_why.png")

@@ -18,7 +18,9 @@ MONTHS = 24
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("calibrate_script", ROOT / "scripts" / "calibrate.py")
+    spec = importlib.util.spec_from_file_location(
+        "calibrate_script", ROOT / "scripts" / "calibrate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses need the module registered
     spec.loader.exec_module(module)
@@ -39,10 +41,27 @@ def tiny(cal):
 
 # Measures every run of 24 months must produce (the rest may be NaN when, say, no enterprise
 # customer signed in two short runs).
-CORE = ("rep_ramp", "reps_at_quota", "quota_attainment", "rep_attrition", "churn_smb",
-        "churn_midmarket", "cac_payback", "gross_margin", "acv_smb", "acv_midmarket", "cycle_smb",
-        "cycle_midmarket", "initial_cash", "initial_engineers", "initial_reps", "engineer_cost",
-        "rep_base", "fit_loss_18", "fit_loss_24")
+CORE = (
+    "rep_ramp",
+    "reps_at_quota",
+    "quota_attainment",
+    "rep_attrition",
+    "churn_smb",
+    "churn_midmarket",
+    "cac_payback",
+    "gross_margin",
+    "acv_smb",
+    "acv_midmarket",
+    "cycle_smb",
+    "cycle_midmarket",
+    "initial_cash",
+    "initial_engineers",
+    "initial_reps",
+    "engineer_cost",
+    "rep_base",
+    "fit_loss_18",
+    "fit_loss_24",
+)
 
 
 def test_runs_measured(tiny):
@@ -68,10 +87,17 @@ def test_measures_are_finite(cal, tiny):
 
 def test_pooled_measures_directly(cal, tiny):
     runs = tiny["runs"]
-    for value in (cal.ramp_months(runs), cal.reps_at_quota_share(runs), cal.rep_attrition_annual(runs),
-                  cal.churn_monthly(runs, "smb"), cal.cac_payback_months(runs), cal.gross_margin(runs),
-                  cal.acv_usd(runs, "midmarket"), cal.cycle_months(runs, "smb"),
-                  cal.fit_loss(tiny["stagnation"], 24)):
+    for value in (
+        cal.ramp_months(runs),
+        cal.reps_at_quota_share(runs),
+        cal.rep_attrition_annual(runs),
+        cal.churn_monthly(runs, "smb"),
+        cal.cac_payback_months(runs),
+        cal.gross_margin(runs),
+        cal.acv_usd(runs, "midmarket"),
+        cal.cycle_months(runs, "smb"),
+        cal.fit_loss(tiny["stagnation"], 24),
+    ):
         assert math.isfinite(value)
     assert 0.0 <= cal.reps_at_quota_share(runs) <= 1.0
     assert 0.0 <= cal.rep_attrition_annual(runs) <= 1.0
@@ -79,8 +105,13 @@ def test_pooled_measures_directly(cal, tiny):
 
 def test_page_renders_and_writes_atomically(cal, tiny, tmp_path):
     checks = cal._checks(tiny["runs"][0].segments)
-    cells = {c.key: {"default": cal.evaluate(c, tiny["stagnation" if c.stagnation else "runs"])} for c in checks}
-    table = cal.Table(checks, cells, ["default"], SEEDS, MONTHS, {"default": cal._context(tiny["runs"])})
+    cells = {
+        c.key: {"default": cal.evaluate(c, tiny["stagnation" if c.stagnation else "runs"])}
+        for c in checks
+    }
+    table = cal.Table(
+        checks, cells, ["default"], SEEDS, MONTHS, {"default": cal._context(tiny["runs"])}
+    )
     text = cal.render(table)
     for check in checks:
         assert check.label in text

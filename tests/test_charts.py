@@ -1,4 +1,5 @@
-"""sim.charts: the figures and KPI text are pure functions of result frames, styled for a projector."""
+"""sim.report.charts: the figures and KPI text are pure functions of result frames, styled for a
+projector."""
 
 from __future__ import annotations
 
@@ -14,9 +15,17 @@ from sim.report.charts import SIDE_COLORS
 def _bands(months: int = 12, level: float = 1.0, alive_until: int | None = None) -> pd.DataFrame:
     month = np.arange(1, months + 1)
     out = {"month": month, "alive_share": np.where(month <= (alive_until or months), 1.0, 0.5)}
-    for col, base in (("cash_usd", 2e6), ("runway_months", 20.0), ("arr_usd", 1e5), ("customers", 10.0),
-                      ("product_fit", 0.4), ("competitor_fit", 0.35), ("custom_share", 0.3), ("reps", 3.0),
-                      ("pressure", 0.2)):
+    for col, base in (
+        ("cash_usd", 2e6),
+        ("runway_months", 20.0),
+        ("arr_usd", 1e5),
+        ("customers", 10.0),
+        ("product_fit", 0.4),
+        ("competitor_fit", 0.35),
+        ("custom_share", 0.3),
+        ("reps", 3.0),
+        ("pressure", 0.2),
+    ):
         mid = base * level * (1 + 0.05 * month)
         out[f"{col}_p10"], out[f"{col}_p50"], out[f"{col}_p90"] = 0.8 * mid, mid, 1.2 * mid
     out["runway_months_p90"] = np.full(months, 120.0)  # "not burning" is reported as 120 months
@@ -41,23 +50,40 @@ def _colors(fig: go.Figure) -> set[str]:
 
 def test_compare_figures_has_every_chart_the_issue_names():
     figs = charts.compare_figures(BANDS, DEATHS, labels=LABELS, runs={"A": 8, "B": 8})
-    assert set(figs) == {"survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure"}
+    assert set(figs) == {
+        "survival",
+        "cash",
+        "runway",
+        "arr",
+        "customers",
+        "fit",
+        "custom",
+        "reps",
+        "pressure",
+    }
     for name, fig in figs.items():
         assert isinstance(fig, go.Figure), name
         assert fig.layout.title.text, f"{name} has no title"
 
 
-@pytest.mark.parametrize("name", ["survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps",
-                                  "pressure"])
+@pytest.mark.parametrize(
+    "name", ["survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure"]
+)
 def test_side_a_and_b_keep_their_colours_on_every_chart(name):
     fig = charts.compare_figures(BANDS, DEATHS, labels=LABELS)[name]
     colours = _colors(fig)
     assert SIDE_COLORS["A"] in colours and SIDE_COLORS["B"] in colours
     for trace in fig.data:  # every trace named for a side is drawn in that side's colour
         if trace.name and trace.name.startswith("A:"):
-            assert SIDE_COLORS["A"] in (getattr(trace.line, "color", None), getattr(trace.marker, "color", None))
+            assert SIDE_COLORS["A"] in (
+                getattr(trace.line, "color", None),
+                getattr(trace.marker, "color", None),
+            )
         if trace.name and trace.name.startswith("B:"):
-            assert SIDE_COLORS["B"] in (getattr(trace.line, "color", None), getattr(trace.marker, "color", None))
+            assert SIDE_COLORS["B"] in (
+                getattr(trace.line, "color", None),
+                getattr(trace.marker, "color", None),
+            )
 
 
 def test_fan_chart_draws_p10_p90_band_and_median_on_shared_axes():
@@ -72,7 +98,9 @@ def test_fan_chart_draws_p10_p90_band_and_median_on_shared_axes():
 
 
 def test_death_months_are_marked_per_side_with_counts():
-    fig = charts.fan_chart(BANDS, "cash_usd", title="Cash", y_title="$M", labels=LABELS, deaths=DEATHS)
+    fig = charts.fan_chart(
+        BANDS, "cash_usd", title="Cash", y_title="$M", labels=LABELS, deaths=DEATHS
+    )
     marks = [t for t in fig.data if t.yaxis == "y2"]
     assert len(marks) == 1  # side B had no deaths
     assert list(marks[0].x) == [5, 7] and list(marks[0].customdata) == [2, 1]
@@ -109,17 +137,34 @@ def test_subtitles_wrap_to_fit_a_half_width_chart():
 
 
 def test_kpis_difference_a_minus_b():
-    a = {"runs": 32, "survival_rate": 0.25, "survival_ci_low": 0.1, "survival_ci_high": 0.45, "spiral_rate": 0.5,
-         "median_month_of_death": 30.0, "median_final_arr_usd": 200_000.0}
-    b = {"survival_rate": 0.9, "survival_ci_low": 0.75, "survival_ci_high": 0.97, "spiral_rate": 0.0,
-         "median_month_of_death": None, "median_final_arr_usd": 2_500_000.0}
+    a = {
+        "runs": 32,
+        "survival_rate": 0.25,
+        "survival_ci_low": 0.1,
+        "survival_ci_high": 0.45,
+        "spiral_rate": 0.5,
+        "median_month_of_death": 30.0,
+        "median_final_arr_usd": 200_000.0,
+    }
+    b = {
+        "survival_rate": 0.9,
+        "survival_ci_low": 0.75,
+        "survival_ci_high": 0.97,
+        "spiral_rate": 0.0,
+        "median_month_of_death": None,
+        "median_final_arr_usd": 2_500_000.0,
+    }
     cards = {k.key: k for k in charts.kpis(a, b)}
     assert set(cards) == {"survival", "spiral", "death", "arr"}
     assert cards["survival"].a == "25%" and cards["survival"].b == "90%"
     assert cards["survival"].diff == "−65 points"
     assert "10–45%" in cards["survival"].a_detail
     assert cards["spiral"].diff == "+50 points"
-    assert cards["death"].a == "month 30" and cards["death"].b == "none died" and cards["death"].diff == "—"
+    assert (
+        cards["death"].a == "month 30"
+        and cards["death"].b == "none died"
+        and cards["death"].diff == "—"
+    )
     assert cards["death"].a_detail == "24 of 32 died" and cards["death"].b_detail == ""
     assert cards["arr"].a == "$200k" and cards["arr"].b == "$2.5M" and cards["arr"].diff == "−$2.3M"
 
@@ -129,29 +174,85 @@ def test_kpis_tolerate_missing_values():
     assert all(c.a == "n/a" or c.a == "none died" for c in cards)
 
 
-EVENTS = pd.DataFrame([
-    {"month": 0, "event": "rep_hired", "rep": 1},
-    {"month": 2, "event": "contingent_accepted", "customer": 10, "rep": 1, "segment": "enterprise",
-     "seats_now": 20, "seats_promised": 200, "estimate_em": 10.0, "due_month": 8},
-    {"month": 3, "event": "contingent_accepted", "customer": 11, "rep": 1, "segment": "smb",
-     "seats_now": 5, "seats_promised": 9, "estimate_em": 2.0, "due_month": 6},
-    {"month": 4, "event": "contingent_accepted", "customer": 12, "rep": 1, "segment": "midmarket",
-     "seats_now": 8, "seats_promised": 40, "estimate_em": 4.0, "due_month": 9},
-    {"month": 4, "event": "contingent_accepted", "customer": 13, "rep": 1, "segment": "midmarket",
-     "seats_now": 8, "seats_promised": 40, "estimate_em": 4.0, "due_month": 9},
-    {"month": 7, "event": "contingent_delivered", "customer": 11, "converted": True, "on_time": False,
-     "estimate_em": 2.0, "actual_em": 5.5},
-    {"month": 9, "event": "contingent_delivered", "customer": 10, "converted": False, "on_time": True,
-     "estimate_em": 10.0, "actual_em": 12.0},
-    {"month": 9, "event": "bet_killed", "customer": 12, "spent_em": 7.0, "estimate_em": 4.0},
-    {"month": 11, "event": "death", "cash": -10.0},
-])
+EVENTS = pd.DataFrame(
+    [
+        {"month": 0, "event": "rep_hired", "rep": 1},
+        {
+            "month": 2,
+            "event": "contingent_accepted",
+            "customer": 10,
+            "rep": 1,
+            "segment": "enterprise",
+            "seats_now": 20,
+            "seats_promised": 200,
+            "estimate_em": 10.0,
+            "due_month": 8,
+        },
+        {
+            "month": 3,
+            "event": "contingent_accepted",
+            "customer": 11,
+            "rep": 1,
+            "segment": "smb",
+            "seats_now": 5,
+            "seats_promised": 9,
+            "estimate_em": 2.0,
+            "due_month": 6,
+        },
+        {
+            "month": 4,
+            "event": "contingent_accepted",
+            "customer": 12,
+            "rep": 1,
+            "segment": "midmarket",
+            "seats_now": 8,
+            "seats_promised": 40,
+            "estimate_em": 4.0,
+            "due_month": 9,
+        },
+        {
+            "month": 4,
+            "event": "contingent_accepted",
+            "customer": 13,
+            "rep": 1,
+            "segment": "midmarket",
+            "seats_now": 8,
+            "seats_promised": 40,
+            "estimate_em": 4.0,
+            "due_month": 9,
+        },
+        {
+            "month": 7,
+            "event": "contingent_delivered",
+            "customer": 11,
+            "converted": True,
+            "on_time": False,
+            "estimate_em": 2.0,
+            "actual_em": 5.5,
+        },
+        {
+            "month": 9,
+            "event": "contingent_delivered",
+            "customer": 10,
+            "converted": False,
+            "on_time": True,
+            "estimate_em": 10.0,
+            "actual_em": 12.0,
+        },
+        {"month": 9, "event": "bet_killed", "customer": 12, "spent_em": 7.0, "estimate_em": 4.0},
+        {"month": 11, "event": "death", "cash": -10.0},
+    ]
+)
 
 
 def test_contingent_outcomes_pairs_each_deal_with_how_it_ended():
     out = charts.contingent_outcomes(EVENTS)
-    assert list(out["outcome"]) == ["feature delivered, no full order", "bought the full order",
-                                    "bet killed at its spend cap", "still waiting when the run ended"]
+    assert list(out["outcome"]) == [
+        "feature delivered, no full order",
+        "bought the full order",
+        "bet killed at its spend cap",
+        "still waiting when the run ended",
+    ]
     assert list(out["ended_month"].fillna(-1)) == [9, 7, 9, -1]
     assert out.loc[1, "actual_em"] == 5.5 and out.loc[1, "on_time"] is False
     fig = charts.contingent_outcome_chart(out)
@@ -166,16 +267,23 @@ def test_contingent_outcomes_of_no_events():
 def test_story_is_plain_language_and_filterable():
     text = charts.story(EVENTS)
     assert len(text) == len(EVENTS)
-    assert "an enterprise prospect: 20 seats now, 200 promised later" in text.iloc[1]["what happened"]
-    assert "late" in text.iloc[5]["what happened"] and "bought the full order" in text.iloc[5]["what happened"]
+    assert (
+        "an enterprise prospect: 20 seats now, 200 promised later" in text.iloc[1]["what happened"]
+    )
+    assert (
+        "late" in text.iloc[5]["what happened"]
+        and "bought the full order" in text.iloc[5]["what happened"]
+    )
     assert text.iloc[-1]["what happened"].startswith("cash ran out")
     only = charts.story(EVENTS, kinds=["death"])
     assert list(only["month"]) == [11]
 
 
 def test_results_table_stacks_sides():
-    table = charts.results_table({"A": pd.DataFrame({"seed": [0, 1]}), "B": pd.DataFrame({"seed": [0]})},
-                                 {"A": "Sales-led", "B": "Product-led"})
+    table = charts.results_table(
+        {"A": pd.DataFrame({"seed": [0, 1]}), "B": pd.DataFrame({"seed": [0]})},
+        {"A": "Sales-led", "B": "Product-led"},
+    )
     assert list(table.columns[:3]) == ["side", "scenario", "seed"]
     assert list(table["side"]) == ["A", "A", "B"]
 
@@ -194,8 +302,10 @@ def test_one_run_figures_from_a_real_run(real_run):
     for name, fig in figs.items():
         assert fig.data, name
         assert SIDE_COLORS["B"] in _colors(fig) or any(
-            SIDE_COLORS["B"] in str(getattr(t, "fillcolor", "")) or "213,94,0" in str(getattr(t, "fillcolor", ""))
-            for t in fig.data), name
+            SIDE_COLORS["B"] in str(getattr(t, "fillcolor", ""))
+            or "213,94,0" in str(getattr(t, "fillcolor", ""))
+            for t in fig.data
+        ), name
     outcomes = charts.contingent_outcomes(real_run.events)
     accepted = int(real_run.series["contingent_accepted"].sum())
     assert len(outcomes) == accepted
@@ -205,8 +315,20 @@ def test_one_run_figures_from_a_real_run(real_run):
 def test_compare_figures_from_real_bands(real_run):
     from sim.analysis.bands import quantile_bands
 
-    bands = quantile_bands([real_run.series], ["cash_usd", "runway_months", "arr_usd", "customers",
-                                               "product_fit", "competitor_fit", "custom_share", "reps",
-                                               "pressure"], 14)
+    bands = quantile_bands(
+        [real_run.series],
+        [
+            "cash_usd",
+            "runway_months",
+            "arr_usd",
+            "customers",
+            "product_fit",
+            "competitor_fit",
+            "custom_share",
+            "reps",
+            "pressure",
+        ],
+        14,
+    )
     figs = charts.compare_figures({"A": bands, "B": bands}, {"A": [], "B": []})
     assert len(figs) == 9

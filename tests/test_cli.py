@@ -53,28 +53,45 @@ def write(path: Path, text: str) -> Path:
 # sim run
 # ============================================================================================
 
+
 def test_run_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     first = run_cli(["run", "sales_led", "--seed", "3", "--json", *QUICK], capsys)
     second = run_cli(["run", "sales_led", "--seed", "3", "--json", *QUICK], capsys)
     assert first[0] == EXIT_OK and first == second
     summary = json.loads(first[1])
     assert list(summary) == sorted(summary)
-    assert {"survived", "month_of_death", "final_arr_usd", "cumulative_revenue_usd", "peak_burn_usd",
-            "mean_custom_share", "spiral", "spiral_onset_month"} <= set(summary)
+    assert {
+        "survived",
+        "month_of_death",
+        "final_arr_usd",
+        "cumulative_revenue_usd",
+        "peak_burn_usd",
+        "mean_custom_share",
+        "spiral",
+        "spiral_onset_month",
+    } <= set(summary)
 
 
 def test_run_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run_cli(["run", str(REPO / "scenarios" / "product_led.yaml"), *TINY], capsys)
     assert code == EXIT_OK, err
-    for label in ("survived", "final ARR", "cumulative revenue", "peak monthly burn",
-                  "mean custom share", "death spiral", "PMF month"):
+    for label in (
+        "survived",
+        "final ARR",
+        "cumulative revenue",
+        "peak monthly burn",
+        "mean custom share",
+        "death spiral",
+        "PMF month",
+    ):
         assert label in out
     assert "seed 0, 6 months" in out
 
 
 def test_run_applies_set_and_months(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_cli(["run", "sales_led", "--json", "--months", "5",
-                            "--set", "company.initial_cash=0"], capsys)
+    code, out, _ = run_cli(
+        ["run", "sales_led", "--json", "--months", "5", "--set", "company.initial_cash=0"], capsys
+    )
     summary = json.loads(out)
     assert code == EXIT_OK
     assert summary["survived"] is False and summary["months_run"] <= 5
@@ -83,24 +100,41 @@ def test_run_applies_set_and_months(capsys: pytest.CaptureFixture[str]) -> None:
 def test_console_script_matches_in_process_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert SIM_SCRIPT.exists(), f"console script missing: {SIM_SCRIPT} (pip install -e .)"
     argv = ["run", "sales_led", "--seed", "1", "--json", *QUICK]
-    proc = subprocess.run([str(SIM_SCRIPT), *argv], check=False, capture_output=True, text=True,
-                          timeout=SUBPROCESS_TIMEOUT_S, cwd=REPO)
+    proc = subprocess.run(
+        [str(SIM_SCRIPT), *argv],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        cwd=REPO,
+    )
     assert proc.returncode == EXIT_OK, proc.stderr
     assert proc.stdout == run_cli(argv, capsys)[1]
 
 
 def test_console_script_bad_input_exit_2_one_line(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.yaml", "sales:\n  comission_rate: 0.1\n")
-    proc = subprocess.run([str(SIM_SCRIPT), "run", str(bad)], check=False, capture_output=True, text=True,
-                          timeout=SUBPROCESS_TIMEOUT_S)
-    assert_bad_input(proc.returncode, proc.stderr, str(bad), "sales.comission_rate",
-                     "did you mean 'commission_rate'")
+    proc = subprocess.run(
+        [str(SIM_SCRIPT), "run", str(bad)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+    )
+    assert_bad_input(
+        proc.returncode,
+        proc.stderr,
+        str(bad),
+        "sales.comission_rate",
+        "did you mean 'commission_rate'",
+    )
     assert proc.stdout == ""
 
 
 # ============================================================================================
 # --out: atomic files, never clobbering what sim did not write
 # ============================================================================================
+
 
 def test_out_writes_files_and_manifest(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out_dir = tmp_path / "new" / "run"
@@ -132,8 +166,9 @@ def test_out_refuses_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert not (tmp_path / "summary.json").exists() and not (tmp_path / MANIFEST_NAME).exists()
 
 
-def test_out_refuses_before_running_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_refuses_before_running_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import sim.experiment.runner
 
     def must_not_run(*args: object, **kwargs: object) -> None:
@@ -145,7 +180,9 @@ def test_out_refuses_before_running_the_model(tmp_path: Path, monkeypatch: pytes
     assert_bad_input(code, err, "summary.json")
 
 
-def test_out_force_overwrites_foreign_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_force_overwrites_foreign_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path / "series.csv", "my precious data\n")
     code, _, err = run_cli(["run", "sales_led", *TINY, "--out", str(tmp_path), "--force"], capsys)
     assert code == EXIT_OK, err
@@ -153,7 +190,9 @@ def test_out_force_overwrites_foreign_file(tmp_path: Path, capsys: pytest.Captur
     assert "series.csv" in (read_manifest(tmp_path) or {})
 
 
-def test_out_refuses_own_file_edited_since(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_refuses_own_file_edited_since(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_cli(["run", "sales_led", *TINY, "--out", str(tmp_path)], capsys)[0] == EXIT_OK
     with (tmp_path / "summary.json").open("a", encoding="utf-8") as handle:
         handle.write("\n# my notes\n")
@@ -180,8 +219,9 @@ def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
 
-def test_atomic_write_failure_leaves_old_file_and_no_temp(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_atomic_write_failure_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = write(tmp_path / "a.txt", "old")
 
     def fail_replace(src: str, dst: str) -> None:
@@ -198,6 +238,7 @@ def test_atomic_write_failure_leaves_old_file_and_no_temp(tmp_path: Path,
 # Bad input: exit 2, one line, never a traceback
 # ============================================================================================
 
+
 @pytest.fixture
 def bad_files(tmp_path: Path) -> dict[str, Path]:
     return {
@@ -209,40 +250,51 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-@pytest.mark.parametrize("kind,fragments", [
-    ("yaml", ["broken.yaml", "not valid YAML", "line"]),
-    ("key", ["typo.yaml", "sales.promise_horizon", "did you mean 'promise_horizon_months'"]),
-    ("value", ["bounds.yaml", "sales.commission_rate", "(got 7)"]),
-    ("preset", ["preset.yaml", "unknown preset 'sales-led'", "did you mean 'sales_led'"]),
-    ("list", ["list.yaml", "expected a mapping"]),
-])
-def test_invalid_file_exit_2(kind: str, fragments: list[str], bad_files: dict[str, Path],
-                             capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "kind,fragments",
+    [
+        ("yaml", ["broken.yaml", "not valid YAML", "line"]),
+        ("key", ["typo.yaml", "sales.promise_horizon", "did you mean 'promise_horizon_months'"]),
+        ("value", ["bounds.yaml", "sales.commission_rate", "(got 7)"]),
+        ("preset", ["preset.yaml", "unknown preset 'sales-led'", "did you mean 'sales_led'"]),
+        ("list", ["list.yaml", "expected a mapping"]),
+    ],
+)
+def test_invalid_file_exit_2(
+    kind: str, fragments: list[str], bad_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run_cli(["run", str(bad_files[kind]), *TINY], capsys)
     assert_bad_input(code, err, *fragments)
     assert out == ""
 
 
-@pytest.mark.parametrize("argv,fragments", [
-    (["run", "no/such/file.yaml"], ["no/such/file.yaml", "file not found"]),
-    (["run", "sales_led", "--set", "sales.commission_rate"], ["--set", "key=value"]),
-    (["run", "sales_led", "--set", "sales.comission_rate=0.1"], ["did you mean 'commission_rate'"]),
-    (["run", "sales_led", "--set", "sales.commission_rate=lots"], ["sales.commission_rate"]),
-    (["run", "sales_led", "--set", "x=[1"], ["--set", "not valid YAML"]),
-    (["run", "sales_led", "--months", "0"], ["--months"]),
-    (["run", "sales_led", "--months", "9999"], ["--months", "months"]),
-    (["run", "sales_led", "--seeds", "many"], ["--seeds"]),
-    (["run"], ["SCENARIO"]),
-    (["run", "sales_led", "--bogus"], ["--bogus"]),
-    (["launch"], ["launch", "invalid choice"]),
-    ([], ["COMMAND"]),
-    (["compare", "sales_led", "no/such.yaml"], ["no/such.yaml", "file not found"]),
-    (["compare", "sales_led"], ["B"]),
-    (["check", "no/such/dir"], ["no/such/dir", "file not found"]),
-    (["dashboard", "--port", "99999"], ["--port"]),
-])
-def test_bad_arguments_exit_2(argv: list[str], fragments: list[str],
-                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv,fragments",
+    [
+        (["run", "no/such/file.yaml"], ["no/such/file.yaml", "file not found"]),
+        (["run", "sales_led", "--set", "sales.commission_rate"], ["--set", "key=value"]),
+        (
+            ["run", "sales_led", "--set", "sales.comission_rate=0.1"],
+            ["did you mean 'commission_rate'"],
+        ),
+        (["run", "sales_led", "--set", "sales.commission_rate=lots"], ["sales.commission_rate"]),
+        (["run", "sales_led", "--set", "x=[1"], ["--set", "not valid YAML"]),
+        (["run", "sales_led", "--months", "0"], ["--months"]),
+        (["run", "sales_led", "--months", "9999"], ["--months", "months"]),
+        (["run", "sales_led", "--seeds", "many"], ["--seeds"]),
+        (["run"], ["SCENARIO"]),
+        (["run", "sales_led", "--bogus"], ["--bogus"]),
+        (["launch"], ["launch", "invalid choice"]),
+        ([], ["COMMAND"]),
+        (["compare", "sales_led", "no/such.yaml"], ["no/such.yaml", "file not found"]),
+        (["compare", "sales_led"], ["B"]),
+        (["check", "no/such/dir"], ["no/such/dir", "file not found"]),
+        (["dashboard", "--port", "99999"], ["--port"]),
+    ],
+)
+def test_bad_arguments_exit_2(
+    argv: list[str], fragments: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run_cli(argv, capsys)
     assert_bad_input(code, err, *fragments)
 
@@ -257,6 +309,7 @@ def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 # sim schema, sim dashboard, sim check (validation only)
 # ============================================================================================
 
+
 def test_schema_is_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(["schema"], capsys)
     schema = json.loads(out)
@@ -265,20 +318,28 @@ def test_schema_is_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_schema_through_console_script() -> None:
-    proc = subprocess.run([str(SIM_SCRIPT), "schema"], check=False, capture_output=True, text=True,
-                          timeout=SUBPROCESS_TIMEOUT_S)
+    proc = subprocess.run(
+        [str(SIM_SCRIPT), "schema"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+    )
     assert proc.returncode == EXIT_OK, proc.stderr
     assert json.loads(proc.stdout)["type"] == "object"
 
 
-@pytest.mark.parametrize("env,platform,headless", [
-    ({"CI": "true", "DISPLAY": ":0"}, "linux", True),
-    ({}, "linux", True),
-    ({"DISPLAY": ":0"}, "linux", False),
-    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
-    ({}, "darwin", False),
-    ({}, "win32", False),
-])
+@pytest.mark.parametrize(
+    "env,platform,headless",
+    [
+        ({"CI": "true", "DISPLAY": ":0"}, "linux", True),
+        ({}, "linux", True),
+        ({"DISPLAY": ":0"}, "linux", False),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+        ({}, "darwin", False),
+        ({}, "win32", False),
+    ],
+)
 def test_dashboard_headless_rule(env: dict[str, str], platform: str, headless: bool) -> None:
     assert dashboard_cmd.needs_headless(env, platform) is headless
 
@@ -299,14 +360,18 @@ def test_dashboard_dry_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == EXIT_OK and "streamlit run" in out and "8765" in out
 
 
-def test_check_file_without_expectations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_file_without_expectations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path / "plain.yaml", "name: plain\npreset: sales_led\n")
     code, out, err = run_cli(["check", str(path)], capsys)
     assert code == EXIT_OK, err
     assert "no expectations" in out and "0 assertion(s)" in out
 
 
-def test_check_validates_every_file_in_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_validates_every_file_in_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path / "a.yaml", "preset: product_led\n")
     write(tmp_path / "b.yaml", "preset: product_led\nsales: {targetting: focus}\n")
     code, _, err = run_cli(["check", str(tmp_path)], capsys)
@@ -331,11 +396,19 @@ def test_run_seeds_prints_ensemble_summary(capsys: pytest.CaptureFixture[str]) -
     assert "survival (95% CI)" in out and "2 seeds (0-1)" in out
 
 
-def test_run_seeds_out_writes_ensemble_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run_cli(["run", "product_led", *ENSEMBLE, "--seed", "5", "--out", str(tmp_path)], capsys)
+def test_run_seeds_out_writes_ensemble_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(
+        ["run", "product_led", *ENSEMBLE, "--seed", "5", "--out", str(tmp_path)], capsys
+    )
     assert code == EXIT_OK, err
-    assert {"summaries.csv", "bands.csv", "summary.json", "scenario.yaml"} <= set(read_manifest(tmp_path) or {})
-    seeds = [line.split(",")[0] for line in (tmp_path / "summaries.csv").read_text().splitlines()[1:]]
+    assert {"summaries.csv", "bands.csv", "summary.json", "scenario.yaml"} <= set(
+        read_manifest(tmp_path) or {}
+    )
+    seeds = [
+        line.split(",")[0] for line in (tmp_path / "summaries.csv").read_text().splitlines()[1:]
+    ]
     assert seeds == ["5", "6"]
 
 
@@ -345,31 +418,53 @@ def test_compare_json_difference_is_a_minus_b(capsys: pytest.CaptureFixture[str]
     assert code == EXIT_OK, err
     a, b = data["a"]["summary"], data["b"]["summary"]
     assert data["seeds"] == [0, 1]
-    assert data["difference"]["survival_rate"] == pytest.approx(a["survival_rate"] - b["survival_rate"])
+    assert data["difference"]["survival_rate"] == pytest.approx(
+        a["survival_rate"] - b["survival_rate"]
+    )
     assert data["difference"]["median_final_arr_usd"] == pytest.approx(
-        a["median_final_arr_usd"] - b["median_final_arr_usd"])
+        a["median_final_arr_usd"] - b["median_final_arr_usd"]
+    )
 
 
 def test_compare_table(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(["compare", "sales_led", "product_led", *ENSEMBLE,
-                              "--set", "company.initial_cash=2000000"], capsys)
+    code, out, err = run_cli(
+        ["compare", "sales_led", "product_led", *ENSEMBLE, "--set", "company.initial_cash=2000000"],
+        capsys,
+    )
     assert code == EXIT_OK, err
-    for label in ("A - B", "survival (95% CI)", "death spiral", "median month of death",
-                  "median final ARR", "median cumulative revenue", "median peak monthly burn",
-                  "mean custom share"):
+    for label in (
+        "A - B",
+        "survival (95% CI)",
+        "death spiral",
+        "median month of death",
+        "median final ARR",
+        "median cumulative revenue",
+        "median peak monthly burn",
+        "mean custom share",
+    ):
         assert label in out
 
 
 def test_check_holds_and_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path / "good.yaml", CHECK_HEADER + "expect:\n  - runs == 2\n  - survival_rate >= 0\n"
-          "  - {vs: {sales.commission_rate: 0.05}, check: survival_rate diff >= -1}\n")
+    write(
+        tmp_path / "good.yaml",
+        CHECK_HEADER + "expect:\n  - runs == 2\n  - survival_rate >= 0\n"
+        "  - {vs: {sales.commission_rate: 0.05}, check: survival_rate diff >= -1}\n",
+    )
     code, out, err = run_cli(["check", str(tmp_path / "good.yaml")], capsys)
     assert code == EXIT_OK, err
-    assert out.count("holds") >= 3 and "3 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 0 fail" in out and " s)" in out
+    assert (
+        out.count("holds") >= 3
+        and "3 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 0 fail" in out
+        and " s)" in out
+    )
     write(tmp_path / "bad.yaml", CHECK_HEADER + "expect: [survival_rate > 1]\n")
     code, out, _ = run_cli(["check", str(tmp_path)], capsys)
     assert code == EXIT_EXPECTATION_FAILED
-    assert "FAILS" in out and "4 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 1 fail" in out
+    assert (
+        "FAILS" in out
+        and "4 assertion(s): 3 hold, 0 known gap(s) that do not hold yet, 1 fail" in out
+    )
 
 
 def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -380,8 +475,9 @@ def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["failed"] == 0 and data["files"][0]["results"][0]["holds"] is True
 
 
-def test_check_defaults_to_scenarios_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_defaults_to_scenarios_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "scenarios" / "lessons").mkdir(parents=True)
     (tmp_path / "scenarios" / ".hidden").mkdir()
     write(tmp_path / "scenarios" / "x.yaml", "name: x\n")
@@ -395,14 +491,24 @@ def test_check_defaults_to_scenarios_dir(tmp_path: Path, monkeypatch: pytest.Mon
     assert "2 file(s)" in out
 
 
-@pytest.mark.parametrize("expect,fragments", [
-    ("[survival_rat < 0.3]", ["expect[0]", "did you mean 'survival_rate'"]),
-    ("[survival_rate < lots]", ["expect[0]", "expected a number"]),
-    ("[{vs: missing.yaml, check: survival_rate diff > 0}]", ["expect[0]", "missing.yaml", "file not found"]),
-    ("[{vs: {sales.comission_rate: 0.1}, check: survival_rate diff > 0}]", ["expect[0]", "comission_rate"]),
-])
-def test_check_bad_expectations_exit_2_before_running(expect: str, fragments: list[str], tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "expect,fragments",
+    [
+        ("[survival_rat < 0.3]", ["expect[0]", "did you mean 'survival_rate'"]),
+        ("[survival_rate < lots]", ["expect[0]", "expected a number"]),
+        (
+            "[{vs: missing.yaml, check: survival_rate diff > 0}]",
+            ["expect[0]", "missing.yaml", "file not found"],
+        ),
+        (
+            "[{vs: {sales.comission_rate: 0.1}, check: survival_rate diff > 0}]",
+            ["expect[0]", "comission_rate"],
+        ),
+    ],
+)
+def test_check_bad_expectations_exit_2_before_running(
+    expect: str, fragments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path / "e.yaml", CHECK_HEADER + f"expect: {expect}\n")
     code, out, err = run_cli(["check", str(path)], capsys)
     assert_bad_input(code, err, str(path), *fragments)

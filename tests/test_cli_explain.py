@@ -11,7 +11,9 @@ from sim.config import load_scenario
 from sim.experiment.runner import run
 
 
-def test_explain_prints_a_timeline_whose_death_month_matches_the_series(capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_prints_a_timeline_whose_death_month_matches_the_series(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["explain", "scenarios/sales_led.yaml", "--seed", "3", "--json"]) == EXIT_OK
     out = json.loads(capsys.readouterr().out)
     series = run(load_scenario("scenarios/sales_led.yaml"), seed=3).series

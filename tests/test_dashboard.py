@@ -15,15 +15,17 @@ os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
+from dashboard_helpers import goto, sides
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
-from dashboard.controls import LAST_SIDES
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
 
 SMALL = {"seeds": "2", "months": "12"}
-SMALL_OVERRIDES = {"seeds": 2, "months": 12}  # the page's horizon and ensemble size land in each side's scenario
+SMALL_OVERRIDES = {
+    "seeds": 2,
+    "months": 12,
+}  # the page's horizon and ensemble size land in each side's scenario
 TIMEOUT = 180
 N_COMPARE_CHARTS = 9
 
@@ -35,17 +37,7 @@ def _app(**params: str) -> AppTest:
 
 
 def _sides(at: AppTest) -> dict:
-    return at.session_state[LAST_SIDES]
-
-
-def goto(at: AppTest, url_path: str) -> AppTest:
-    """Open the page registered under ``url_path`` at the next ``run()``.
-
-    The pages are functions (``st.Page(callable)``), and ``AppTest.switch_page`` only finds pages
-    defined by files; a page's script hash is the hash of its URL path, as in ``st.Page``.
-    """
-    at._page_hash = calc_hash(url_path)
-    return at
+    return sides(at)
 
 
 def _charts(at: AppTest) -> list:
@@ -66,8 +58,12 @@ def app() -> AppTest:
 def test_landing_page_is_the_comparison(app):
     _assert_page_ok(app)
     sides = _sides(app)
-    assert sides["A"].scenario == load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides(SMALL_OVERRIDES)
-    assert sides["B"].scenario == load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
+    assert sides["A"].scenario == load_scenario(
+        ROOT / "scenarios" / "sales_led.yaml"
+    ).with_overrides(SMALL_OVERRIDES)
+    assert sides["B"].scenario == load_scenario(
+        ROOT / "scenarios" / "product_led.yaml"
+    ).with_overrides(SMALL_OVERRIDES)
     grid = [m.value for m in app.markdown if 'class="kpi-grid"' in m.value]
     assert len(grid) == 1
     assert grid[0].count('class="kpi"') == 4 and grid[0].count("A − B") == 4
@@ -89,8 +85,12 @@ def test_every_control_is_labelled_with_help_and_bound_to_the_url(app):
 
 def _widget(at: AppTest, lever: lv.Lever, side: str):
     key = f"{side}_{lever.name}"
-    return {"slider": at.slider, "choice": at.selectbox, "toggle": at.toggle,
-            "steps": at.select_slider}[lever.kind](key=key)
+    return {
+        "slider": at.slider,
+        "choice": at.selectbox,
+        "toggle": at.toggle,
+        "steps": at.select_slider,
+    }[lever.kind](key=key)
 
 
 def _other_value(at: AppTest, lever: lv.Lever, side: str):
@@ -120,7 +120,9 @@ def test_every_control_changes_exactly_its_scenario_key():
             me, other = side.upper(), "B" if side == "a" else "A"
             changed = lv.changed(before[me], lv.values(after[me]))
             assert set(changed) == {lever.key}, (side, lever.key, changed)
-            assert after[other] == before[other], f"moving {side}_{lever.name} changed the other side"
+            assert after[other] == before[other], (
+                f"moving {side}_{lever.name} changed the other side"
+            )
             assert _sides(at)[me].edited
     assert len(_charts(at)) == N_COMPARE_CHARTS
 
@@ -140,7 +142,9 @@ def test_picking_another_starting_scenario_resets_the_side():
     at.slider(key="a_contingent_acceptance").set_value(35).run()
     assert _sides(at)["A"].scenario.sales.contingent_acceptance == 0.35
     at.selectbox(key="a_base").set_value("product_led").run()
-    expected = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
+    expected = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(
+        SMALL_OVERRIDES
+    )
     assert _sides(at)["A"].scenario == expected
     assert at.slider(key="a_contingent_acceptance").value == 20
     assert not _sides(at)["A"].edited
@@ -155,12 +159,15 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize(("name", "content"), BAD_FILES, ids=[f[0] for f in BAD_FILES])
-def test_invalid_upload_shows_the_cli_message_and_the_page_keeps_working(name, content, tmp_path, capsys):
+def test_invalid_upload_shows_the_cli_message_and_the_page_keeps_working(
+    name, content, tmp_path, capsys
+):
     at = _app()
     before = _sides(at)["A"].scenario
     at.file_uploader(key="a_uploader_0").set_value((name, content, "application/x-yaml")).run()
     errors = [e.value for e in at.error]
-    # The same one-line message the CLI prints for this file (it names the path; the upload its name).
+    # The same one-line message the CLI prints for this file (it names the path; the upload
+    # its name).
     path = tmp_path / name
     path.write_bytes(content)
     from sim.cli import main
@@ -181,7 +188,9 @@ def test_invalid_upload_shows_the_cli_message_and_the_page_keeps_working(name, c
 
 def test_non_text_upload_is_refused_cleanly():
     at = _app()
-    at.file_uploader(key="b_uploader_0").set_value(("blob.yaml", b"\xff\xfe\x00binary", "application/x-yaml")).run()
+    at.file_uploader(key="b_uploader_0").set_value(
+        ("blob.yaml", b"\xff\xfe\x00binary", "application/x-yaml")
+    ).run()
     assert [e.value for e in at.error] == ["blob.yaml: cannot read (not UTF-8 text)"]
     _assert_page_ok(at)
 
@@ -218,7 +227,9 @@ def test_valid_upload_loads_into_the_side_and_travels_in_the_url():
 def test_upload_sets_the_shared_horizon_or_says_why_not():
     at = _app(months="24")
     content = GOOD.replace(b"months: 12\nseeds: 2", b"months: 12\nseeds: 3")
-    at.file_uploader(key="a_uploader_0").set_value(("odd.yaml", content, "application/x-yaml")).run()
+    at.file_uploader(key="a_uploader_0").set_value(
+        ("odd.yaml", content, "application/x-yaml")
+    ).run()
     assert at.selectbox(key="months").value == 12
     assert at.selectbox(key="seeds").value == 2  # 3 is not offered: unchanged, and the page says so
     assert any("odd.yaml asks for seeds: 3" in i.value for i in at.info)
@@ -237,10 +248,17 @@ def test_downloaded_yaml_is_the_side_exactly():
 
 def test_url_restores_both_sides():
     params = {
-        "a_base": "Product-led", "a_contingent_acceptance": "55", "a_hiring": "on the hiring plan",
-        "a_initial_cash": "5.5", "a_customizable_architecture": "true",
-        "b_base": "Sales-led", "b_promise_horizon_months": "7", "b_feedback_meetings": "true",
-        "b_bet_limit_usd": "$200k", "b_targeting": "one focus segment", "b_focus_segment": "enterprise",
+        "a_base": "Product-led",
+        "a_contingent_acceptance": "55",
+        "a_hiring": "on the hiring plan",
+        "a_initial_cash": "5.5",
+        "a_customizable_architecture": "true",
+        "b_base": "Sales-led",
+        "b_promise_horizon_months": "7",
+        "b_feedback_meetings": "true",
+        "b_bet_limit_usd": "$200k",
+        "b_targeting": "one focus segment",
+        "b_focus_segment": "enterprise",
         "b_pressure_response": "40",
     }
     at = _app(**params)
@@ -249,17 +267,30 @@ def test_url_restores_both_sides():
     base_a = load_scenario(ROOT / "scenarios" / "product_led.yaml").with_overrides(SMALL_OVERRIDES)
     base_b = load_scenario(ROOT / "scenarios" / "sales_led.yaml").with_overrides(SMALL_OVERRIDES)
     assert lv.changed(base_a, lv.values(a)) == {
-        "sales.contingent_acceptance": 0.55, "company.hiring": "plan", "company.initial_cash": 5_500_000,
-        "product.customizable_architecture": True}
+        "sales.contingent_acceptance": 0.55,
+        "company.hiring": "plan",
+        "company.initial_cash": 5_500_000,
+        "product.customizable_architecture": True,
+    }
     assert lv.changed(base_b, lv.values(b)) == {
-        "sales.promise_horizon_months": 7, "policy.feedback_meetings": True, "product.bet_limit_usd": 200_000,
-        "sales.targeting": "focus", "sales.focus_segment": "enterprise", "policy.pressure_response": 0.4}
+        "sales.promise_horizon_months": 7,
+        "policy.feedback_meetings": True,
+        "product.bet_limit_usd": 200_000,
+        "sales.targeting": "focus",
+        "sales.focus_segment": "enterprise",
+        "policy.pressure_response": 0.4,
+    }
     # the scenario is the base plus exactly those levers: nothing else travels or leaks
     assert a == lv.apply(base_a, lv.values(a)) and b == lv.apply(base_b, lv.values(b))
 
 
 def test_bad_url_values_are_ignored_not_fatal():
-    at = _app(a_contingent_acceptance="lots", b_base="no such file", a_upload="%%%", a_promise_horizon_months="999")
+    at = _app(
+        a_contingent_acceptance="lots",
+        b_base="no such file",
+        a_upload="%%%",
+        a_promise_horizon_months="999",
+    )
     _assert_page_ok(at)
     assert _sides(at)["B"].scenario.name == "Product-led"
 
@@ -281,6 +312,7 @@ def test_one_run_page_tells_one_company_story():
 # --------------------------------------------------------------------------------------------
 # The run engine on its own
 # --------------------------------------------------------------------------------------------
+
 
 def test_stages_refine_towards_all_seeds():
     from dashboard.engine import stages_for
@@ -326,7 +358,9 @@ def test_pool_and_inline_give_the_same_runs():
         assert stages_inline == stages_pool == [4, 5]
         for job in jobs:
             for seed in range(5):
-                assert inline.store.get(job.key, seed).summary == pool.store.get(job.key, seed).summary
+                assert (
+                    inline.store.get(job.key, seed).summary == pool.store.get(job.key, seed).summary
+                )
         # everything cached: one stage, straight to the end
         assert [s.seeds for s in pool.refine(jobs, 5) if isinstance(s, Stage)] == [5]
     finally:

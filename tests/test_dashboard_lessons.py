@@ -16,11 +16,10 @@ os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
+from dashboard_helpers import goto, sides
 from streamlit.testing.v1 import AppTest
-from streamlit.util import calc_hash
 
 from dashboard.common import esc
-from dashboard.controls import LAST_SIDES
 from sim.analysis.debrief import explain_run
 from sim.experiment.lessons import list_lessons
 from sim.experiment.runner import run
@@ -47,17 +46,7 @@ def _text(at: AppTest) -> str:
 
 
 def _sides(at: AppTest) -> dict:
-    return at.session_state[LAST_SIDES]
-
-
-def goto(at: AppTest, url_path: str) -> AppTest:
-    """Open the page registered under ``url_path`` at the next ``run()``.
-
-    The pages are functions (``st.Page(callable)``), and ``AppTest.switch_page`` only finds pages
-    defined by files; a page's script hash is the hash of its URL path, as in ``st.Page``.
-    """
-    at._page_hash = calc_hash(url_path)
-    return at
+    return sides(at)
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +90,15 @@ def test_the_debrief_stays_hidden_until_a_prediction_is_made():
     at.button(key=f"lesson_save_{lesson.slug}").click().run()
     assert lesson.debrief not in _text(at)
     # written answers are
-    at.text_area(key=f"lesson_notes_{lesson.slug}").input("A: most die by month 40; B mostly alive").run()
+    at.text_area(key=f"lesson_notes_{lesson.slug}").input(
+        "A: most die by month 40; B mostly alive"
+    ).run()
     at.button(key=f"lesson_save_{lesson.slug}").click().run()
     text = _text(at)
     assert lesson.debrief in text
-    assert "A: most die by month 40; B mostly alive" in text  # the learner's prediction, next to the answer
+    assert (
+        "A: most die by month 40; B mostly alive" in text
+    )  # the learner's prediction, next to the answer
     assert not any(DEBRIEF_HIDDEN in i.value for i in at.info)
     # another lesson starts hidden again; a quick guess opens its debrief
     other = LESSONS[2]
@@ -137,8 +130,12 @@ def test_open_pair_sets_both_sides_and_switches_to_compare_and_the_prediction_su
     assert not at.exception, [e.value for e in at.exception]
     sides = _sides(at)
     months, seeds = lesson.scenario_a.months, lesson.scenario_a.seeds
-    assert sides["A"].scenario == lesson.scenario_a.with_overrides({"months": months, "seeds": seeds})
-    assert sides["B"].scenario == lesson.scenario_b.with_overrides({"months": months, "seeds": seeds})
+    assert sides["A"].scenario == lesson.scenario_a.with_overrides(
+        {"months": months, "seeds": seeds}
+    )
+    assert sides["B"].scenario == lesson.scenario_b.with_overrides(
+        {"months": months, "seeds": seeds}
+    )
     assert not sides["A"].edited and not sides["B"].edited
     # now on the Compare page, with the whole pair in the URL (the sidebar's bound "Start from")
     assert len(at.get("plotly_chart")) == 9

@@ -57,32 +57,39 @@ def synthetic(months: int = MONTHS, dies: bool = True) -> pd.DataFrame:
     reps = np.where(m >= FORCED_HIRE_MONTH, 4, np.where(m >= CALM_HIRE_MONTH, 3, 2))
     hired = np.isin(m, (CALM_HIRE_MONTH, FORCED_HIRE_MONTH)).astype(int)
     cash = BURN * (months - m) - (50_000.0 if dies else -1_000_000.0)
-    frame = pd.DataFrame({
-        "month": m,
-        "custom_share": np.where(m >= CUSTOM_JUMP_MONTH, 0.7, 0.1),
-        "product_fit": np.where(m >= FIT_CROSS_MONTH, 0.30, 0.40),
-        "competitor_fit": np.full(months, 0.35),
-        "win_rate": np.where(m >= WIN_FALL_MONTH, 0.1, 0.5),
-        "deals_decided": np.full(months, DEALS_PER_MONTH),
-        "pressure": np.where(m >= PRESSURE_RISE_MONTH, 0.6, 0.1),
-        "reps": reps, "reps_hired": hired, "reps_left": np.zeros(months, dtype=int),
-        "promises_made": np.ones(months, dtype=int),
-        "promises_broken": np.isin(m, BROKEN_MONTHS).astype(int),
-        "contingent_accepted": np.where(m >= CUSTOM_JUMP_MONTH - 2, 1, 0),
-        "pmf": np.zeros(months, dtype=bool),
-        "cash_usd": cash, "burn_usd": np.full(months, BURN),
-        "runway_months": np.maximum(cash, 0) / BURN,
-        "arr_usd": np.full(months, 600_000.0),
-        "alive": np.ones(months, dtype=bool),
-    })
+    frame = pd.DataFrame(
+        {
+            "month": m,
+            "custom_share": np.where(m >= CUSTOM_JUMP_MONTH, 0.7, 0.1),
+            "product_fit": np.where(m >= FIT_CROSS_MONTH, 0.30, 0.40),
+            "competitor_fit": np.full(months, 0.35),
+            "win_rate": np.where(m >= WIN_FALL_MONTH, 0.1, 0.5),
+            "deals_decided": np.full(months, DEALS_PER_MONTH),
+            "pressure": np.where(m >= PRESSURE_RISE_MONTH, 0.6, 0.1),
+            "reps": reps,
+            "reps_hired": hired,
+            "reps_left": np.zeros(months, dtype=int),
+            "promises_made": np.ones(months, dtype=int),
+            "promises_broken": np.isin(m, BROKEN_MONTHS).astype(int),
+            "contingent_accepted": np.where(m >= CUSTOM_JUMP_MONTH - 2, 1, 0),
+            "pmf": np.zeros(months, dtype=bool),
+            "cash_usd": cash,
+            "burn_usd": np.full(months, BURN),
+            "runway_months": np.maximum(cash, 0) / BURN,
+            "arr_usd": np.full(months, 600_000.0),
+            "alive": np.ones(months, dtype=bool),
+        }
+    )
     if dies:
         frame.loc[frame.index[-1], "alive"] = False
     return frame
 
 
 def synthetic_events(months: int = MONTHS, dies: bool = True) -> pd.DataFrame:
-    rows = [{"month": LEAPFROG_MONTH, "event": "leapfrog"},
-            {"month": REFUSED_MONTH, "event": "funding_refused", "odds": 0.2}]
+    rows = [
+        {"month": LEAPFROG_MONTH, "event": "leapfrog"},
+        {"month": REFUSED_MONTH, "event": "funding_refused", "odds": 0.2},
+    ]
     if dies:
         rows.append({"month": months, "event": "death", "cash": -50_000.0})
     return pd.DataFrame(rows)
@@ -105,7 +112,9 @@ def test_synthetic_custom_work_claim(story: Debrief) -> None:
 def test_synthetic_fit_behind_claim(story: Debrief) -> None:
     line = story.line("fit_behind")
     assert line is not None and line.month == FIT_CROSS_MONTH
-    assert line.value == pytest.approx(0.30) and line.detail["competitor_fit"] == pytest.approx(0.35)
+    assert line.value == pytest.approx(0.30) and line.detail["competitor_fit"] == pytest.approx(
+        0.35
+    )
     assert "0.35 against 0.30" in line.text
 
 
@@ -116,13 +125,17 @@ def test_synthetic_win_rate_claim(story: Debrief) -> None:
     expected = (3 * 0.5 + 3 * 0.1) / WIN_RATE_WINDOW_MONTHS
     assert line is not None and line.month == expected_month
     assert line.value == pytest.approx(expected)
-    assert line.detail["peak"] == pytest.approx(0.5) and line.detail["peak_month"] == 2  # first month with enough deals
+    assert (
+        line.detail["peak"] == pytest.approx(0.5) and line.detail["peak_month"] == 2
+    )  # first month with enough deals
     assert line.detail["peak"] - line.value >= WIN_RATE_DROP
 
 
 def test_synthetic_pressure_hiring_claim(story: Debrief) -> None:
     line = story.line("pressure_hiring")
-    assert line is not None and line.month == FORCED_HIRE_MONTH  # the calm hire at month 12 is not one
+    assert (
+        line is not None and line.month == FORCED_HIRE_MONTH
+    )  # the calm hire at month 12 is not one
     assert line.value == pytest.approx(0.6) and line.value >= HIGH_PRESSURE
     assert line.detail["hires_under_pressure"] == 1 and line.detail["before_pmf"] is True
 
@@ -138,7 +151,11 @@ def test_synthetic_events_claims(story: Debrief) -> None:
     assert leap is not None and leap.month == LEAPFROG_MONTH and leap.value == pytest.approx(0.7)
     assert leap.detail["while_diverted"] == 1
     refused = story.line("funding_refused")
-    assert refused is not None and refused.month == REFUSED_MONTH and refused.value == pytest.approx(0.2)
+    assert (
+        refused is not None
+        and refused.month == REFUSED_MONTH
+        and refused.value == pytest.approx(0.2)
+    )
     assert story.line("funding") is None
 
 
@@ -158,8 +175,16 @@ def test_synthetic_no_pmf_claim(story: Debrief) -> None:
 
 
 def test_synthetic_causes_and_order(story: Debrief) -> None:
-    assert set(story.causes) >= {"no_pmf", "custom_work", "fit_behind", "win_rate_drop", "pressure_hiring",
-                                 "broken_promises", "leapfrog_while_diverted", "funding_refused"}
+    assert set(story.causes) >= {
+        "no_pmf",
+        "custom_work",
+        "fit_behind",
+        "win_rate_drop",
+        "pressure_hiring",
+        "broken_promises",
+        "leapfrog_while_diverted",
+        "funding_refused",
+    }
     months = [line.month for line in story.lines]
     assert months == sorted(months)
     text = render_text(story)
@@ -201,15 +226,17 @@ def test_replacement_hire_under_pressure_is_not_forced() -> None:
     frame = synthetic(dies=False)
     frame["reps_hired"] = 0
     frame["reps"] = 2
-    frame.loc[frame["month"] == 19, "reps"] = 1          # a rep left in month 19
-    frame.loc[frame["month"] == 20, "reps_hired"] = 1    # and was replaced at high pressure
+    frame.loc[frame["month"] == 19, "reps"] = 1  # a rep left in month 19
+    frame.loc[frame["month"] == 20, "reps_hired"] = 1  # and was replaced at high pressure
     assert debrief_run(frame).line("pressure_hiring") is None
 
 
 def test_win_rate_needs_enough_deals() -> None:
     frame = synthetic(dies=False)
     frame["deals_decided"] = 0
-    frame.loc[frame["month"] % 7 == 0, "deals_decided"] = 1  # a deal now and then: never a full window
+    frame.loc[frame["month"] % 7 == 0, "deals_decided"] = (
+        1  # a deal now and then: never a full window
+    )
     assert WIN_RATE_MIN_DEALS > 1
     assert debrief_run(frame).line("win_rate_drop") is None
 
@@ -220,7 +247,11 @@ def test_spiral_line_follows_detect_spiral(monkeypatch: pytest.MonkeyPatch) -> N
     line = result.line("spiral")
     assert result.spiral and result.spiral_onset_month == 21
     assert line is not None and line.month == 21 and line.value == pytest.approx(0.7)
-    assert line.detail["pressure"] == pytest.approx(0.6) and "spiral" in line.text and "spiral" in result.causes
+    assert (
+        line.detail["pressure"] == pytest.approx(0.6)
+        and "spiral" in line.text
+        and "spiral" in result.causes
+    )
     monkeypatch.setattr(debrief_module, "detect_spiral", lambda series: (False, None))
     quiet = debrief_run(synthetic(), synthetic_events())
     assert quiet.line("spiral") is None and not quiet.spiral and "spiral" not in quiet.causes
@@ -283,10 +314,11 @@ def _pooled(series: pd.DataFrame, month: int) -> tuple[float, float]:
 
 
 def _first_stretch(series: pd.DataFrame, flags: pd.Series) -> int | None:
-    """First month from which ``flags`` hold SUSTAIN_MONTHS months running (or to the last month)."""
+    """First month from which ``flags`` hold SUSTAIN_MONTHS months running (or to the last
+    month)."""
     values = flags.to_numpy(dtype=bool)
     for i in range(len(values)):
-        ahead = values[i:i + SUSTAIN_MONTHS]
+        ahead = values[i : i + SUSTAIN_MONTHS]
         if ahead.all() and (len(ahead) == SUSTAIN_MONTHS or i + len(ahead) == len(values)):
             return int(series["month"].iloc[i])
     return None
@@ -302,7 +334,9 @@ def _check_claim(line: object, series: pd.DataFrame, events: pd.DataFrame, summa
     if line.kind == "pmf":
         assert month == summary["pmf_month"] and bool(row.loc[month, "pmf"])
     elif line.kind == "no_pmf":
-        assert summary["pmf_month"] is None and line.value == pytest.approx(series["product_fit"].max())
+        assert summary["pmf_month"] is None and line.value == pytest.approx(
+            series["product_fit"].max()
+        )
     elif line.kind == "custom_work":
         assert month == _first_stretch(series, series["custom_share"] >= CUSTOM_SHARE_THRESHOLD)
     elif line.kind == "fit_behind":
@@ -322,7 +356,10 @@ def _check_claim(line: object, series: pd.DataFrame, events: pd.DataFrame, summa
     elif line.kind in ("leapfrog", "funding", "funding_refused"):
         assert line.kind in kinds
     elif line.kind == "short_runway":
-        assert line.value < SHORT_RUNWAY_MONTHS and (before["runway_months"] >= SHORT_RUNWAY_MONTHS).all()
+        assert (
+            line.value < SHORT_RUNWAY_MONTHS
+            and (before["runway_months"] >= SHORT_RUNWAY_MONTHS).all()
+        )
     elif line.kind == "spiral":
         assert detect_spiral(series) == (True, month)
     elif line.kind == "cash_out":
@@ -337,7 +374,10 @@ def test_real_run_claims_match_the_series(real: tuple[object, Debrief]) -> None:
     result, story = real
     assert story.survived == result.summary["survived"]
     assert story.month_of_death == result.summary["month_of_death"]
-    assert (story.spiral, story.spiral_onset_month) == (result.summary["spiral"], result.summary["spiral_onset_month"])
+    assert (story.spiral, story.spiral_onset_month) == (
+        result.summary["spiral"],
+        result.summary["spiral_onset_month"],
+    )
     assert len(story.lines) >= 4  # a sales-led company has a story to tell
     for line in story.lines:
         _check_claim(line, result.series, result.events, result.summary)
@@ -358,18 +398,32 @@ def test_real_run_renders_and_serialises(real: tuple[object, Debrief]) -> None:
 # The command the CLI calls
 # ============================================================================================
 
+
 def test_explain_command_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert explain_command(REAL_SCENARIO, seed=REAL_SEED, months=18, overrides={}, as_json=False) == 0
+    assert (
+        explain_command(REAL_SCENARIO, seed=REAL_SEED, months=18, overrides={}, as_json=False) == 0
+    )
     out = capsys.readouterr().out
     assert "(seed 3)" in out and "month" in out
-    assert explain_command("sales_led", seed=1, months=12, overrides={"company.initial_cash": 1_000_000},
-                           as_json=True) == 0
+    assert (
+        explain_command(
+            "sales_led",
+            seed=1,
+            months=12,
+            overrides={"company.initial_cash": 1_000_000},
+            as_json=True,
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 1 and data["months_run"] <= 12 and isinstance(data["lines"], list)
 
 
 def test_explain_command_ensemble(capsys: pytest.CaptureFixture[str]) -> None:
-    assert explain_command(REAL_SCENARIO, seed=0, months=24, overrides=None, as_json=True, seeds=3) == 0
+    assert (
+        explain_command(REAL_SCENARIO, seed=0, months=24, overrides=None, as_json=True, seeds=3)
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["runs"] == 3 and data["seeds"] == [0, 1, 2]
 

@@ -36,15 +36,29 @@ def fake_run(scenario: Scenario, seed: int = 0) -> FakeResult:
     length = int(rng.integers(months // 2, months)) if rng.random() < DEATH_SHARE else months
     m = np.arange(1, length + 1)
     mrr = np.cumsum(rng.uniform(0, 2_000, length))
-    frame = pd.DataFrame({
-        "month": m, "cash_usd": 2e6 - 50_000 * m, "runway_months": 40.0 - m, "mrr_usd": mrr,
-        "arr_usd": 12 * mrr, "customers": np.arange(length), "product_fit": rng.uniform(0.3, 0.7, length),
-        "competitor_fit": rng.uniform(0.3, 0.7, length), "custom_share": rng.uniform(0, 0.5, length),
-        "reps": 2, "pressure": rng.uniform(0, 1, length), "win_rate": rng.uniform(0, 0.6, length),
-        "bookings_usd": rng.uniform(0, 10_000, length), "complexity": np.linspace(0, 1, length),
-        "revenue_usd": mrr, "costs_usd": 120_000.0, "burn_usd": 120_000.0 - mrr, "pmf": m > 6,
-        "alive": True,
-    })
+    frame = pd.DataFrame(
+        {
+            "month": m,
+            "cash_usd": 2e6 - 50_000 * m,
+            "runway_months": 40.0 - m,
+            "mrr_usd": mrr,
+            "arr_usd": 12 * mrr,
+            "customers": np.arange(length),
+            "product_fit": rng.uniform(0.3, 0.7, length),
+            "competitor_fit": rng.uniform(0.3, 0.7, length),
+            "custom_share": rng.uniform(0, 0.5, length),
+            "reps": 2,
+            "pressure": rng.uniform(0, 1, length),
+            "win_rate": rng.uniform(0, 0.6, length),
+            "bookings_usd": rng.uniform(0, 10_000, length),
+            "complexity": np.linspace(0, 1, length),
+            "revenue_usd": mrr,
+            "costs_usd": 120_000.0,
+            "burn_usd": 120_000.0 - mrr,
+            "pmf": m > 6,
+            "alive": True,
+        }
+    )
     frame.loc[frame.index[-1], "alive"] = length == months
     return FakeResult(frame, summary={"survived": "from the model", "model_only_key": seed})
 
@@ -82,7 +96,9 @@ def test_bands_shape_and_columns(scenario: Scenario) -> None:
     result = run_ensemble(scenario, seeds=6, runner=fake_run, progress=False)
     assert len(result.bands) == MONTHS
     assert result.bands["month"].tolist() == list(range(1, MONTHS + 1))
-    expected = {"month", "alive_share"} | {f"{c}_p{int(q * 100)}" for c in BAND_COLUMNS for q in DEFAULT_QUANTILES}
+    expected = {"month", "alive_share"} | {
+        f"{c}_p{int(q * 100)}" for c in BAND_COLUMNS for q in DEFAULT_QUANTILES
+    }
     assert set(result.bands.columns) == expected
     assert result.bands["alive_share"].between(0, 1).all()
 
@@ -90,8 +106,8 @@ def test_bands_shape_and_columns(scenario: Scenario) -> None:
 def test_summaries_and_summary_keys(scenario: Scenario) -> None:
     result = run_ensemble(scenario, seeds=10, runner=fake_run, progress=False)
     assert set(RUN_METRICS) <= set(result.summaries.columns)
-    assert "model_only_key" in result.summaries.columns            # extra model keys are kept
-    assert result.summaries["survived"].map(type).eq(bool).all()   # shared keys come from the series
+    assert "model_only_key" in result.summaries.columns  # extra model keys are kept
+    assert result.summaries["survived"].map(type).eq(bool).all()  # shared keys come from the series
     assert set(result.summary) == set(ENSEMBLE_METRICS)
     died = result.summaries[~result.summaries["survived"]]
     assert result.death_months == died["month_of_death"].astype(int).tolist()
@@ -107,12 +123,13 @@ def test_bad_seeds_and_workers(scenario: Scenario) -> None:
         run_ensemble(scenario, seeds=2, workers=0, runner=fake_run, progress=False)
 
 
-def test_progress_shown_only_when_asked_or_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch,
-                                                                    scenario: Scenario) -> None:
+def test_progress_shown_only_when_asked_or_on_a_terminal_outside_ci(
+    monkeypatch: pytest.MonkeyPatch, scenario: Scenario
+) -> None:
     stderr = io.StringIO()
     monkeypatch.setattr("sys.stderr", stderr)
     run_ensemble(scenario, seeds=3, runner=fake_run)
-    assert stderr.getvalue() == ""                  # not a terminal: silent
+    assert stderr.getvalue() == ""  # not a terminal: silent
     run_ensemble(scenario, seeds=3, runner=fake_run, progress=True)
     assert "3/3" in stderr.getvalue()
     monkeypatch.setenv("CI", "true")

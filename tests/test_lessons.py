@@ -1,5 +1,6 @@
 """Lessons (sim/lessons.py, docs/lessons/, scenarios/lessons/): every lesson loads, its front matter
-and sections are complete, its scenarios validate, and side A pins the lesson's point against side B.
+and sections are complete, its scenarios validate, and side A pins the lesson's point against side
+B.
 """
 
 from __future__ import annotations
@@ -27,8 +28,18 @@ from sim.experiment.lessons import (
 )
 
 MIN_LESSONS = 6
-LESSON_SEEDS = (16, 24)  # seeds a lesson scenario may ask for: enough to show the point, quick to check
-MECHANISMS = ("commission", "contingent", "roadmap", "runway", "segment", "alignment")  # issue 7's six
+LESSON_SEEDS = (
+    16,
+    24,
+)  # seeds a lesson scenario may ask for: enough to show the point, quick to check
+MECHANISMS = (
+    "commission",
+    "contingent",
+    "roadmap",
+    "runway",
+    "segment",
+    "alignment",
+)  # issue 7's six
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
 COPY_WORDS = 8  # a run of this many words shared with an essay counts as copying
 
@@ -55,9 +66,15 @@ def test_front_matter_is_complete(lessons: list[Lesson]) -> None:
         assert lesson.title.strip()
         assert lesson.essays and all(name in ESSAYS for name in lesson.essays)
         assert lesson.what_to_watch and all(name in CHART_NAMES for name in lesson.what_to_watch)
-        assert lesson.scenario_a_path == REPO_ROOT / "scenarios" / "lessons" / f"{lesson.slug}_a.yaml"
-        assert lesson.scenario_b_path == REPO_ROOT / "scenarios" / "lessons" / f"{lesson.slug}_b.yaml"
-        assert set(lesson.sections) == set(SECTIONS) and all(text.strip() for text in lesson.sections.values())
+        assert (
+            lesson.scenario_a_path == REPO_ROOT / "scenarios" / "lessons" / f"{lesson.slug}_a.yaml"
+        )
+        assert (
+            lesson.scenario_b_path == REPO_ROOT / "scenarios" / "lessons" / f"{lesson.slug}_b.yaml"
+        )
+        assert set(lesson.sections) == set(SECTIONS) and all(
+            text.strip() for text in lesson.sections.values()
+        )
 
 
 def test_sections_do_their_job(lessons: list[Lesson]) -> None:
@@ -68,7 +85,9 @@ def test_sections_do_their_job(lessons: list[Lesson]) -> None:
         assert len(sentences) == 2, f"{lesson.path.name}: the Situation should be two sentences"
         assert "?" in lesson.predict, f"{lesson.path.name}: Predict asks no question"
         for path in (lesson.scenario_a_path, lesson.scenario_b_path):
-            assert str(path.relative_to(REPO_ROOT)) in lesson.run, f"{lesson.path.name}: Run does not name {path.name}"
+            assert str(path.relative_to(REPO_ROOT)) in lesson.run, (
+                f"{lesson.path.name}: Run does not name {path.name}"
+            )
 
 
 def test_scenarios_validate_and_differ(lessons: list[Lesson]) -> None:
@@ -78,7 +97,10 @@ def test_scenarios_validate_and_differ(lessons: list[Lesson]) -> None:
             assert side.description.strip() and side.name.strip()
             assert LESSON_SEEDS[0] <= side.seeds <= LESSON_SEEDS[1]
         assert a.months == b.months
-        assert a.levers() | {"name": "", "description": ""} != b.levers() | {"name": "", "description": ""}
+        assert a.levers() | {"name": "", "description": ""} != b.levers() | {
+            "name": "",
+            "description": "",
+        }
         assert load_scenario(lesson.scenario_a_path) == a
 
 
@@ -96,7 +118,9 @@ def test_side_a_pins_the_point_against_side_b(lessons: list[Lesson]) -> None:
 
 
 PROMISE_SEEDS = tuple(range(8))
-MIN_BROKEN_PROMISE_RATIO = 1.6  # measured 2.7-3.0x (21.6 against 7.2 a run over 32 seeds); about half the effect
+MIN_BROKEN_PROMISE_RATIO = (
+    1.6  # measured 2.7-3.0x (21.6 against 7.2 a run over 32 seeds); about half the effect
+)
 
 
 def test_selling_the_roadmap_breaks_more_promises() -> None:
@@ -105,8 +129,12 @@ def test_selling_the_roadmap_breaks_more_promises() -> None:
 
     lesson = get_lesson("selling_roadmap")
     a, b = lesson.scenarios()
-    broken = {side: sum(float(run(s, seed=seed).series["promises_broken"].sum()) for seed in PROMISE_SEEDS)
-              for side, s in (("a", a), ("b", b))}
+    broken = {
+        side: sum(
+            float(run(s, seed=seed).series["promises_broken"].sum()) for seed in PROMISE_SEEDS
+        )
+        for side, s in (("a", a), ("b", b))
+    }
     assert broken["a"] > MIN_BROKEN_PROMISE_RATIO * broken["b"], broken
 
 
@@ -127,7 +155,9 @@ def test_chart_names_are_the_dashboards() -> None:
     assert set(RUN_CHARTS) == set(charts.run_figures(series))
 
 
-@pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason="the source essays are not next to the repository")
+@pytest.mark.skipif(
+    not SEEDS_DIR.is_dir(), reason="the source essays are not next to the repository"
+)
 def test_lessons_paraphrase_rather_than_copy() -> None:
     def words(text: str) -> list[str]:
         return re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
@@ -135,13 +165,16 @@ def test_lessons_paraphrase_rather_than_copy() -> None:
     essay_runs = set()
     for essay in SEEDS_DIR.glob("0*.txt"):
         w = words(essay.read_text(encoding="utf-8"))
-        essay_runs |= {" ".join(w[i:i + COPY_WORDS]) for i in range(len(w) - COPY_WORDS + 1)}
+        essay_runs |= {" ".join(w[i : i + COPY_WORDS]) for i in range(len(w) - COPY_WORDS + 1)}
     mine = list(LESSONS_DIR.glob("*.md")) + [REPO_ROOT / "docs" / "workshop.md"]
     mine += list((REPO_ROOT / "scenarios" / "lessons").glob("*.yaml"))
     for path in mine:
         w = words(path.read_text(encoding="utf-8"))
-        copied = [" ".join(w[i:i + COPY_WORDS]) for i in range(len(w) - COPY_WORDS + 1)
-                  if " ".join(w[i:i + COPY_WORDS]) in essay_runs]
+        copied = [
+            " ".join(w[i : i + COPY_WORDS])
+            for i in range(len(w) - COPY_WORDS + 1)
+            if " ".join(w[i : i + COPY_WORDS]) in essay_runs
+        ]
         assert not copied, f"{path.name} copies an essay: '{copied[0]}'"
 
 
@@ -169,8 +202,10 @@ def _write(tmp_path: Path, front: str, body: str = GOOD_BODY, name: str = "01-de
     return path
 
 
-FRONT = ("title: Demo\nessays: [001_c4a0b04a5eb93e2d.txt]\nscenario_a: scenarios/a.yaml\n"
-         "scenario_b: scenarios/b.yaml\nwhat_to_watch: [custom, fit]")
+FRONT = (
+    "title: Demo\nessays: [001_c4a0b04a5eb93e2d.txt]\nscenario_a: scenarios/a.yaml\n"
+    "scenario_b: scenarios/b.yaml\nwhat_to_watch: [custom, fit]"
+)
 
 
 def _error(path: Path, root: Path) -> str:
@@ -194,20 +229,25 @@ def test_missing_scenario_file_is_one_clear_line(tmp_path: Path) -> None:
 
 def test_invalid_scenario_is_one_clear_line(tmp_path: Path) -> None:
     path = _write(tmp_path, FRONT)
-    (tmp_path / "scenarios" / "a.yaml").write_text("name: A\nsales: {comission_rate: 0.1}\n", encoding="utf-8")
+    (tmp_path / "scenarios" / "a.yaml").write_text(
+        "name: A\nsales: {comission_rate: 0.1}\n", encoding="utf-8"
+    )
     message = _error(path, tmp_path)
     assert "scenario_a:" in message and "did you mean 'commission_rate'" in message
 
 
-@pytest.mark.parametrize(("front", "expected"), [
-    (FRONT.replace("title: Demo\n", ""), "title: missing"),
-    (FRONT + "\nextra: 1", "extra: unknown key"),
-    (FRONT.replace("what_to_watch", "what_to_wach"), "did you mean 'what_to_watch'"),
-    (FRONT.replace("001_c4a0b04a5eb93e2d.txt", "001_c4a0b04a5eb93e2d.md"), "unknown essay"),
-    (FRONT.replace("[custom, fit]", "[custm]"), "did you mean 'custom'"),
-    (FRONT.replace("[custom, fit]", "[]"), "what_to_watch"),
-    ("title: [unclosed", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    ("front", "expected"),
+    [
+        (FRONT.replace("title: Demo\n", ""), "title: missing"),
+        (FRONT + "\nextra: 1", "extra: unknown key"),
+        (FRONT.replace("what_to_watch", "what_to_wach"), "did you mean 'what_to_watch'"),
+        (FRONT.replace("001_c4a0b04a5eb93e2d.txt", "001_c4a0b04a5eb93e2d.md"), "unknown essay"),
+        (FRONT.replace("[custom, fit]", "[custm]"), "did you mean 'custom'"),
+        (FRONT.replace("[custom, fit]", "[]"), "what_to_watch"),
+        ("title: [unclosed", "not valid YAML"),
+    ],
+)
 def test_bad_front_matter_is_one_clear_line(tmp_path: Path, front: str, expected: str) -> None:
     assert expected in _error(_write(tmp_path, front), tmp_path)
 

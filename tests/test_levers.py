@@ -1,4 +1,5 @@
-"""sim.levers: the workshop controls read their help, bounds and choices from the scenario schema."""
+"""sim.levers: the workshop controls read their help, bounds and choices from the scenario
+schema."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def test_help_text_is_the_schema_description_on_one_line(lever):
     assert lever.label and lever.label[0].isupper() or lever.label[0] == "'"
 
 
-@pytest.mark.parametrize("lever", [x for x in lv.LEVERS if x.kind == "slider"], ids=lambda lever: lever.key)
+@pytest.mark.parametrize(
+    "lever", [x for x in lv.LEVERS if x.kind == "slider"], ids=lambda lever: lever.key
+)
 def test_slider_range_lies_within_the_schema_bounds(lever):
     low, high = lever.bounds
     assert low is not None and high is not None
@@ -37,7 +40,9 @@ def test_slider_range_lies_within_the_schema_bounds(lever):
     assert lever.unit  # every slider says its unit
 
 
-@pytest.mark.parametrize("lever", [x for x in lv.LEVERS if x.kind == "choice"], ids=lambda lever: lever.key)
+@pytest.mark.parametrize(
+    "lever", [x for x in lv.LEVERS if x.kind == "choice"], ids=lambda lever: lever.key
+)
 def test_choices_are_the_schema_literals(lever):
     if lever.key == "sales.focus_segment":
         assert lever.choices(Scenario()) == list(Scenario().market.segments)
@@ -64,7 +69,11 @@ def test_apply_changes_exactly_the_lever():
 
 
 def test_units_convert_for_display():
-    cash, rate, cap = lv.BY_KEY["company.initial_cash"], lv.BY_KEY["sales.commission_rate"], lv.BY_KEY["product.bet_limit_usd"]
+    cash, rate, cap = (
+        lv.BY_KEY["company.initial_cash"],
+        lv.BY_KEY["sales.commission_rate"],
+        lv.BY_KEY["product.bet_limit_usd"],
+    )
     assert cash.to_display(2_500_000) == 2.5 and cash.from_display(2.5) == 2_500_000
     assert rate.to_display(0.1) == 10 and rate.from_display(10) == 0.1
     assert cap.to_display(None) == lv.NO_CAP and cap.from_display(lv.NO_CAP) is None

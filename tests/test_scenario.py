@@ -44,7 +44,7 @@ FUZZ_EXAMPLES = 100
 FUZZ_TEXT_EXAMPLES = 60
 FUZZ_CLI_EXAMPLES = 30
 
-# The workshop levers DESIGN.md fixes, with a valid value for each.
+# The workshop levers (docs/ARCHITECTURE.md, `WORKSHOP_KEYS`), with a valid value for each.
 DESIGN_LEVERS: dict[str, Any] = {
     "company.initial_cash": 2_000_000,
     "company.hiring": "after_pmf",
@@ -76,6 +76,7 @@ def assert_one_line(message: str, source: str = "test.yaml") -> None:
 # ============================================================================================
 # Valid files
 # ============================================================================================
+
 
 def _file_name(path: Path) -> str:
     return path.name
@@ -127,13 +128,26 @@ def test_yaml_round_trip() -> None:
 
 def test_json_schema_names_the_design_levers() -> None:
     schema = json_schema()
-    assert set(schema["properties"]) >= {"preset", "company", "market", "sales", "product", "policy",
-                                         "months", "seeds", "expect"}
+    assert set(schema["properties"]) >= {
+        "preset",
+        "company",
+        "market",
+        "sales",
+        "product",
+        "policy",
+        "months",
+        "seeds",
+        "expect",
+    }
     defs = schema["$defs"]
     for key in DESIGN_LEVERS:
         section, field = key.split(".")
-        model = {"company": CompanyParams, "sales": SalesParams, "product": ProductParams,
-                 "policy": PolicyParams}[section]
+        model = {
+            "company": CompanyParams,
+            "sales": SalesParams,
+            "product": ProductParams,
+            "policy": PolicyParams,
+        }[section]
         assert field in defs[model.__name__]["properties"], key
 
 
@@ -148,6 +162,7 @@ def test_design_levers_can_be_overridden(key: str, value: Any) -> None:
 # Presets and overrides
 # ============================================================================================
 
+
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_preset_applies_its_levers(name: str) -> None:
     scenario = preset(name)
@@ -160,7 +175,10 @@ def test_preset_applies_its_levers(name: str) -> None:
 def test_sections_override_the_preset_field_by_field() -> None:
     scenario = loads("preset: sales_led\nsales: {contingent_acceptance: 0.1}\n")
     assert scenario.sales.contingent_acceptance == 0.1
-    assert scenario.sales.promise_horizon_months == PRESETS["sales_led"]["sales"]["promise_horizon_months"]
+    assert (
+        scenario.sales.promise_horizon_months
+        == PRESETS["sales_led"]["sales"]["promise_horizon_months"]
+    )
     assert scenario.company.hiring == PRESETS["sales_led"]["company"]["hiring"]
 
 
@@ -184,15 +202,18 @@ def test_overrides_return_a_new_validated_scenario() -> None:
     assert base == preset("product_led")
 
 
-@pytest.mark.parametrize("overrides,fragment", [
-    ({"sales.commission_rate": 0.9}, "sales.commission_rate"),
-    ({"sales.comission_rate": 0.1}, "did you mean 'commission_rate'"),
-    ({"sails.commission_rate": 0.1}, "did you mean 'sales'"),
-    ({"company.hiring": "whenever"}, "company.hiring"),
-    ({"sales.focus_segment": "govt"}, "focus_segment"),
-    ({"market.segments.smb.honesty": 2}, "market.segments.smb.honesty"),
-    ({"sales.commission_rate.x": 1}, "unknown key"),
-])
+@pytest.mark.parametrize(
+    "overrides,fragment",
+    [
+        ({"sales.commission_rate": 0.9}, "sales.commission_rate"),
+        ({"sales.comission_rate": 0.1}, "did you mean 'commission_rate'"),
+        ({"sails.commission_rate": 0.1}, "did you mean 'sales'"),
+        ({"company.hiring": "whenever"}, "company.hiring"),
+        ({"sales.focus_segment": "govt"}, "focus_segment"),
+        ({"market.segments.smb.honesty": 2}, "market.segments.smb.honesty"),
+        ({"sales.commission_rate.x": 1}, "unknown key"),
+    ],
+)
 def test_bad_overrides_are_one_line_errors(overrides: dict[str, Any], fragment: str) -> None:
     with pytest.raises(ScenarioError) as info:
         Scenario().with_overrides(overrides)
@@ -201,10 +222,22 @@ def test_bad_overrides_are_one_line_errors(overrides: dict[str, Any], fragment: 
 
 
 def test_parse_set_reads_yaml_scalars() -> None:
-    parsed = parse_set(["sales.commission_rate=0.05", "product.bet_limit_usd=null",
-                        "product.customizable_architecture=true", "sales.targeting=focus", "a.b="])
-    assert parsed == {"sales.commission_rate": 0.05, "product.bet_limit_usd": None,
-                      "product.customizable_architecture": True, "sales.targeting": "focus", "a.b": None}
+    parsed = parse_set(
+        [
+            "sales.commission_rate=0.05",
+            "product.bet_limit_usd=null",
+            "product.customizable_architecture=true",
+            "sales.targeting=focus",
+            "a.b=",
+        ]
+    )
+    assert parsed == {
+        "sales.commission_rate": 0.05,
+        "product.bet_limit_usd": None,
+        "product.customizable_architecture": True,
+        "sales.targeting": "focus",
+        "a.b": None,
+    }
 
 
 @pytest.mark.parametrize("item", ["sales.commission_rate", "=0.1", "  =1", "x=[1, 2"])
@@ -218,13 +251,23 @@ def test_bad_set_items_are_one_line_errors(item: str) -> None:
 # Each kind of invalid file
 # ============================================================================================
 
-@pytest.mark.parametrize("text,fragments", [
-    ("sales: {comission_rate: 0.1}", ["sales.comission_rate", "unknown key", "did you mean 'commission_rate'"]),
-    ("prest: sales_led", ["prest", "unknown key", "did you mean 'preset'"]),
-    ("market: {segments: {smb: {honsty: 0.5}}}", ["market.segments.smb.honsty", "did you mean 'honesty'"]),
-    ("polcy: {feedback_meetings: true}", ["did you mean 'policy'"]),
-    ("zzzz: 1", ["zzzz", "unknown key"]),
-])
+
+@pytest.mark.parametrize(
+    "text,fragments",
+    [
+        (
+            "sales: {comission_rate: 0.1}",
+            ["sales.comission_rate", "unknown key", "did you mean 'commission_rate'"],
+        ),
+        ("prest: sales_led", ["prest", "unknown key", "did you mean 'preset'"]),
+        (
+            "market: {segments: {smb: {honsty: 0.5}}}",
+            ["market.segments.smb.honsty", "did you mean 'honesty'"],
+        ),
+        ("polcy: {feedback_meetings: true}", ["did you mean 'policy'"]),
+        ("zzzz: 1", ["zzzz", "unknown key"]),
+    ],
+)
 def test_unknown_key_names_it_with_a_hint(text: str, fragments: list[str]) -> None:
     message = error_of(text)
     assert_one_line(message)
@@ -232,29 +275,35 @@ def test_unknown_key_names_it_with_a_hint(text: str, fragments: list[str]) -> No
         assert fragment in message
 
 
-@pytest.mark.parametrize("text,key", [
-    ("sales: {commission_rate: 0.9}", "sales.commission_rate"),
-    ("company: {initial_cash: -5}", "company.initial_cash"),
-    ("months: 0", "months"),
-    ("product: {custom_capacity_cap: 1.5}", "product.custom_capacity_cap"),
-    ("market: {segments: {smb: {churn_monthly: .nan}}}", "market.segments.smb.churn_monthly"),
-    ("company: {initial_cash: .inf}", "company.initial_cash"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ("sales: {commission_rate: 0.9}", "sales.commission_rate"),
+        ("company: {initial_cash: -5}", "company.initial_cash"),
+        ("months: 0", "months"),
+        ("product: {custom_capacity_cap: 1.5}", "product.custom_capacity_cap"),
+        ("market: {segments: {smb: {churn_monthly: .nan}}}", "market.segments.smb.churn_monthly"),
+        ("company: {initial_cash: .inf}", "company.initial_cash"),
+    ],
+)
 def test_out_of_bounds_value_names_key_and_value(text: str, key: str) -> None:
     message = error_of(text)
     assert_one_line(message)
     assert f": {key}: " in message and "(got " in message
 
 
-@pytest.mark.parametrize("text,key", [
-    ("company: {initial_engineers: many}", "company.initial_engineers"),
-    ("months: 1.5", "months"),
-    ("sales: {targeting: everywhere}", "sales.targeting"),
-    ("policy: {feedback_meetings: [1]}", "policy.feedback_meetings"),
-    ("sales: 3", "sales"),
-    ("name: [a, b]", "name"),
-    ("expect: survival_rate < 1", "expect"),
-])
+@pytest.mark.parametrize(
+    "text,key",
+    [
+        ("company: {initial_engineers: many}", "company.initial_engineers"),
+        ("months: 1.5", "months"),
+        ("sales: {targeting: everywhere}", "sales.targeting"),
+        ("policy: {feedback_meetings: [1]}", "policy.feedback_meetings"),
+        ("sales: 3", "sales"),
+        ("name: [a, b]", "name"),
+        ("expect: survival_rate < 1", "expect"),
+    ],
+)
 def test_wrong_type_names_key(text: str, key: str) -> None:
     message = error_of(text)
     assert_one_line(message)
@@ -314,27 +363,48 @@ def test_bad_segment_reference() -> None:
 # Property tests: random documents never raise anything but a one-line ScenarioError
 # ============================================================================================
 
+
 def _fields(model: type) -> list[str]:
     return list(model.model_fields)
 
 
 SECTION_FIELDS: dict[str, list[str]] = {
-    "company": _fields(CompanyParams), "market": _fields(MarketParams), "sales": _fields(SalesParams),
-    "product": _fields(ProductParams), "policy": _fields(PolicyParams),
+    "company": _fields(CompanyParams),
+    "market": _fields(MarketParams),
+    "sales": _fields(SalesParams),
+    "product": _fields(ProductParams),
+    "policy": _fields(PolicyParams),
 }
 TOP_KEYS = _fields(Scenario)
 SEGMENT_FIELDS = _fields(SegmentParams)
-REAL_KEYS = sorted({*TOP_KEYS, *SEGMENT_NAMES, *SEGMENT_FIELDS, *(f for fs in SECTION_FIELDS.values() for f in fs)})
-ENUM_WORDS = ["sales_led", "product_led", "plan", "on_pressure", "after_pmf", "immediate", "booking",
-              "cash", "clawback", "any", "focus", "few_big", "many_small", "sales", "product",
-              *SEGMENT_NAMES]
+REAL_KEYS = sorted(
+    {*TOP_KEYS, *SEGMENT_NAMES, *SEGMENT_FIELDS, *(f for fs in SECTION_FIELDS.values() for f in fs)}
+)
+ENUM_WORDS = [
+    "sales_led",
+    "product_led",
+    "plan",
+    "on_pressure",
+    "after_pmf",
+    "immediate",
+    "booking",
+    "cash",
+    "clawback",
+    "any",
+    "focus",
+    "few_big",
+    "many_small",
+    "sales",
+    "product",
+    *SEGMENT_NAMES,
+]
 
 
 def _misspell(word: str, index: int, mode: int) -> str:
     """Drop, double or swap one character: a plausible typo."""
     i = index % len(word)
     if mode == 0:
-        return word[:i] + word[i + 1:]
+        return word[:i] + word[i + 1 :]
     if mode == 1:
         return word[:i] + word[i] + word[i:]
     j = min(i + 1, len(word) - 1)
@@ -350,24 +420,33 @@ def _typo(word: str) -> st.SearchStrategy[str]:
 # Free-text keys: the API-level fuzz leaves out line breaks and control characters, because
 # scenario.py echoes keys verbatim (see test_key_with_line_break_gives_one_line_error); the CLI
 # fuzz keeps them, since the command line must print one line whatever the key.
-PRINTABLE_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
-                         min_size=1, max_size=12)
+PRINTABLE_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=12
+)
 ANY_TEXT = st.text(min_size=1, max_size=12)
 
 
-def keys_for(real: list[str], free: st.SearchStrategy[str] = PRINTABLE_TEXT) -> st.SearchStrategy[str]:
+def keys_for(
+    real: list[str], free: st.SearchStrategy[str] = PRINTABLE_TEXT
+) -> st.SearchStrategy[str]:
     """Mostly real keys, some misspelt, some random text."""
     return st.one_of(st.sampled_from(real), st.sampled_from(real).flatmap(_typo), free)
 
 
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12),
-    st.floats(allow_nan=True, allow_infinity=True), st.floats(-2, 2),
-    st.sampled_from(ENUM_WORDS), st.text(max_size=20),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-2, 2),
+    st.sampled_from(ENUM_WORDS),
+    st.text(max_size=20),
 )
 
 
-def _containers(keys: st.SearchStrategy[str], inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+def _containers(
+    keys: st.SearchStrategy[str], inner: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
     return st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3)
 
 
@@ -393,13 +472,22 @@ def documents(free: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]
         return fields
 
     # Hashable presets only: see test_unhashable_preset_is_a_scenario_error.
-    structured = st.fixed_dictionaries({}, optional={
-        "preset": st.one_of(st.sampled_from([*PRESETS, "sales-led", "none"]), st.none(), st.integers()),
-        "name": SCALARS, "description": SCALARS, "months": SCALARS, "seeds": SCALARS,
-        "expect": values, "schema_version": SCALARS,
-        **{name: section(name) for name in SECTION_FIELDS},
-        **{_misspell(name, 2, 0): section(name) for name in SECTION_FIELDS},
-    })
+    structured = st.fixed_dictionaries(
+        {},
+        optional={
+            "preset": st.one_of(
+                st.sampled_from([*PRESETS, "sales-led", "none"]), st.none(), st.integers()
+            ),
+            "name": SCALARS,
+            "description": SCALARS,
+            "months": SCALARS,
+            "seeds": SCALARS,
+            "expect": values,
+            "schema_version": SCALARS,
+            **{name: section(name) for name in SECTION_FIELDS},
+            **{_misspell(name, 2, 0): section(name) for name in SECTION_FIELDS},
+        },
+    )
     loose = st.dictionaries(keys_for(TOP_KEYS + list(SECTION_FIELDS), free), values, max_size=6)
     return st.one_of(structured, loose)
 
@@ -441,8 +529,12 @@ def test_fuzz_raw_text_loads_or_fails_in_one_line(text: str) -> None:
 
 
 @settings(max_examples=FUZZ_EXAMPLES, deadline=None)
-@given(st.lists(st.tuples(keys_for([*DESIGN_LEVERS, "months", "sales.commission_rat", "x.y.z"]),
-                          SCALARS), max_size=3))
+@given(
+    st.lists(
+        st.tuples(keys_for([*DESIGN_LEVERS, "months", "sales.commission_rat", "x.y.z"]), SCALARS),
+        max_size=3,
+    )
+)
 def test_fuzz_overrides_apply_or_fail_in_one_line(pairs: list[tuple[str, Any]]) -> None:
     try:
         Scenario().with_overrides(dict(pairs))
@@ -450,10 +542,15 @@ def test_fuzz_overrides_apply_or_fail_in_one_line(pairs: list[tuple[str, Any]]) 
         assert_one_line(str(err), source="--set")
 
 
-@settings(max_examples=FUZZ_CLI_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=FUZZ_CLI_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(doc=CLI_DOCS)
-def test_fuzz_cli_exits_0_or_2_without_traceback(doc: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_fuzz_cli_exits_0_or_2_without_traceback(
+    doc: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     """`sim check FILE` validates the file (nothing to run without expect:): 0 or 2, one line."""
     if isinstance(doc.get("preset"), (list, dict)):
         return  # known scenario.py bug, see test_unhashable_preset_is_a_scenario_error
@@ -486,7 +583,9 @@ def test_key_with_line_break_gives_one_line_error(make_error: str) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_cli_prints_one_line_for_a_key_with_a_line_break(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_prints_one_line_for_a_key_with_a_line_break(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "s.yaml"
     path.write_text('"bad\\nkey": 1\n', encoding="utf-8")
     assert main(["check", str(path)]) == EXIT_BAD_INPUT

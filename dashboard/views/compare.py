@@ -17,7 +17,18 @@ from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_resul
 from dashboard.engine import Job, Stage, Tick
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
 
-CHART_ORDER = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
+CHART_ORDER = (
+    "survival",
+    "cash",
+    "runway",
+    "arr",
+    "customers",
+    "fit",
+    "custom",
+    "reps",
+    "pressure",
+)
+
 
 def compare_page(ctx: PageContext) -> None:
     """The Compare page: both sides as ensembles, refined from a few runs to all."""
@@ -27,20 +38,26 @@ def compare_page(ctx: PageContext) -> None:
     status = st.empty()
     kpi_box = st.container(key="kpis")
     st.markdown(
-        '<div class="legend">How to read the charts: the line is the typical (median) company, the shaded band '
-        'holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out of cash.'
-        f'<span class="swatch" style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
-        f'<span class="swatch" style="background:{SIDE_COLORS["B"]}"></span><b>{esc(sides["B"].label)}</b></div>',
-        unsafe_allow_html=True)
+        '<div class="legend">How to read the charts: the line is the typical (median) company, the '
+        "shaded band "
+        "holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out "
+        "of cash."
+        f'<span class="swatch" '
+        f'style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
+        f'<span class="swatch" '
+        f'style="background:{SIDE_COLORS["B"]}"></span><b>{esc(sides["B"].label)}</b></div>',
+        unsafe_allow_html=True,
+    )
     boxes = {"kpis": kpi_box}
-    with st.container(key="charts"):  # two charts a row; one a row on a narrow screen (see common.CSS)
+    with st.container(
+        key="charts"
+    ):  # two charts a row; one a row on a narrow screen (see common.CSS)
         for i in range(0, len(CHART_ORDER), 2):
             cols = st.columns(2, gap="medium")
-            for col, name in zip(cols, CHART_ORDER[i:i + 2]):
+            for col, name in zip(cols, CHART_ORDER[i : i + 2]):
                 boxes[name] = col.container(key=f"chart-{name}")  # stable: .st-key-chart-<name>
     downloads = st.container()
     slots: dict = {}
-
 
     def slot(name: str):
         """The placeholder of a chart (or the KPI cards), made when first drawn into.
@@ -53,43 +70,55 @@ def compare_page(ctx: PageContext) -> None:
             slots[name] = boxes[name].empty()
         return slots[name]
 
-
     def render_kpis(results: dict) -> None:
         cards = kpis(results["A"].summary, results["B"].summary)
         html = []
         for card in cards:
             html.append(
-                f'<div class="kpi" data-kpi="{card.key}"><div class="kpi-label">{esc(card.label)}</div>'
-                f'<div class="kpi-row"><span class="kpi-side a">A</span><span class="kpi-value a">{esc(card.a)}</span>'
+                f'<div class="kpi" data-kpi="{card.key}"><div '
+                f'class="kpi-label">{esc(card.label)}</div>'
+                f'<div class="kpi-row"><span class="kpi-side a">A</span><span class="kpi-value '
+                f'a">{esc(card.a)}</span>'
                 f'<span class="kpi-detail">{esc(card.a_detail)}</span></div>'
-                f'<div class="kpi-row"><span class="kpi-side b">B</span><span class="kpi-value b">{esc(card.b)}</span>'
+                f'<div class="kpi-row"><span class="kpi-side b">B</span><span class="kpi-value '
+                f'b">{esc(card.b)}</span>'
                 f'<span class="kpi-detail">{esc(card.b_detail)}</span></div>'
-                f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>')
-        slot("kpis").markdown('<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True)
-
+                f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>'
+            )
+        slot("kpis").markdown(
+            '<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True
+        )
 
     def render(results: dict, stage: Stage) -> None:
         labels = {s: sides[s].label for s in sides}
-        figs = compare_figures({s: r.bands for s, r in results.items()}, {s: r.deaths for s, r in results.items()},
-                               labels=labels, runs={s: r.runs for s, r in results.items()})
+        figs = compare_figures(
+            {s: r.bands for s, r in results.items()},
+            {s: r.deaths for s, r in results.items()},
+            labels=labels,
+            runs={s: r.runs for s, r in results.items()},
+        )
         render_kpis(results)
         for name in CHART_ORDER:
-            # No widget key: a keyed chart would be a new element at every stage and the stale one would
-            # linger next to it until the run ends. The stage in layout.meta keeps each stage's chart
+            # No widget key: a keyed chart would be a new element at every stage and
+            # the stale one would
+            # linger next to it until the run ends. The stage in layout.meta keeps
+            # each stage's chart
             # distinct (Streamlit ids unkeyed elements by their content).
             figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
             slot(name).plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
 
-
-    COMPARISON = hashlib.sha1((sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()).hexdigest()[:12]
-
+    COMPARISON = hashlib.sha1(
+        (sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()
+    ).hexdigest()[:12]
 
     def status_line(text: str, final: bool, shown: int = 0) -> None:
         """The status line; its data attributes let a browser test see which comparison is drawn."""
         mark = "done" if final else "refining"
-        status.markdown(f'<div class="status" data-status="{mark}" data-comparison="{COMPARISON}" '
-                        f'data-shown="{shown}">{esc(text)}</div>', unsafe_allow_html=True)
-
+        status.markdown(
+            f'<div class="status" data-status="{mark}" data-comparison="{COMPARISON}" '
+            f'data-shown="{shown}">{esc(text)}</div>',
+            unsafe_allow_html=True,
+        )
 
     jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
     results: dict = {}
@@ -102,29 +131,60 @@ def compare_page(ctx: PageContext) -> None:
                     continue
                 last_done = item.done
                 if results:
-                    note = f"the charts show {min(r.runs for r in results.values())} per side so far"
+                    note = (
+                        f"the charts show {min(r.runs for r in results.values())} per side so far"
+                    )
                 else:
                     note = "the dimmed charts still show the previous settings"
-                status_line(f"Simulating… {item.done} of {item.total} companies ready; {note}.", False,
-                            min((r.runs for r in results.values()), default=0))
+                status_line(
+                    f"Simulating… {item.done} of {item.total} companies ready; {note}.",
+                    False,
+                    min((r.runs for r in results.values()), default=0),
+                )
             elif isinstance(item, Stage):
-                results = {s: side_result(sides[s].key, sides[s].json, item.seeds) for s in ("A", "B")}
+                results = {
+                    s: side_result(sides[s].key, sides[s].json, item.seeds) for s in ("A", "B")
+                }
                 if item.final:
                     took = time.perf_counter() - started
-                    status_line(f"{item.seeds} simulated companies per side, {months} months each "
-                                f"({took:.1f} s).", True, item.seeds)
+                    status_line(
+                        f"{item.seeds} simulated companies per side, {months} months each "
+                        f"({took:.1f} s).",
+                        True,
+                        item.seeds,
+                    )
                 else:
-                    status_line(f"Showing {item.seeds} of {seeds} companies per side; refining…", False, item.seeds)
+                    status_line(
+                        f"Showing {item.seeds} of {seeds} companies per side; refining…",
+                        False,
+                        item.seeds,
+                    )
                 render(results, item)
     except Exception as err:  # noqa: BLE001 (a failing run must not take the page down)
         status.error(f"The simulation failed: {err.__class__.__name__}: {err}")
         st.stop()
 
     with downloads:
-        table = results_table({s: r.summaries for s, r in results.items()}, {s: sides[s].scenario.name for s in sides})
-        bands = results_table({s: r.bands for s, r in results.items()}, {s: sides[s].scenario.name for s in sides})
+        table = results_table(
+            {s: r.summaries for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
+        )
+        bands = results_table(
+            {s: r.bands for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
+        )
         c1, c2, _ = st.columns([1, 1, 2])
-        c1.download_button("Download results (CSV)", data=table.to_csv(index=False),
-                           file_name="results.csv", mime="text/csv", on_click="ignore", key="download_results")
-        c2.download_button("Download bands (CSV)", data=bands.to_csv(index=False),
-                           file_name="bands.csv", mime="text/csv", on_click="ignore", key="download_bands")
+        c1.download_button(
+            "Download results (CSV)",
+            data=table.to_csv(index=False),
+            file_name="results.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_results",
+        )
+        c2.download_button(
+            "Download bands (CSV)",
+            data=bands.to_csv(index=False),
+            file_name="bands.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key="download_bands",
+        )

@@ -1,10 +1,11 @@
-"""Lessons: pick one, read the situation, predict, open the pair on the Compare page, read the debrief.
+"""Lessons: pick one, read the situation, predict, open the pair on the Compare page, read the
+debrief.
 
 The lessons are data (``docs/lessons/NN-<slug>.md`` plus two scenario files each, read by
-``sim.lessons``); this page only lays them out. The learner's prediction is kept in session
-state per lesson (not only in the widgets, which Streamlit forgets while another page is shown),
-so it is still there after a visit to the Compare page; the debrief opens once a prediction is
-made (or the learner asks for it outright).
+``sim.experiment.lessons``); this page only lays them out. The learner's prediction is kept in
+session state per lesson (not only in the widgets, which Streamlit forgets while another page is
+shown), so it is still there after a visit to the Compare page; the debrief opens once a
+prediction is made (or the learner asks for it outright).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from dashboard.lesson_pair import OPENED_KEY, open_pair
 from sim.experiment.lessons import ESSAYS, LessonError, list_lessons
 from sim.report.charts import SIDE_COLORS
 
-PREDICTIONS = "lesson_predictions"   # {slug: {"guess": str | None, "notes": str}}
-REVEALED = "lesson_revealed"         # {slug: True} once the learner asked for the debrief without predicting
-CURRENT = "lesson_current"           # the chosen lesson's number, kept across page visits
+PREDICTIONS = "lesson_predictions"  # {slug: {"guess": str | None, "notes": str}}
+REVEALED = (
+    "lesson_revealed"  # {slug: True} once the learner asked for the debrief without predicting
+)
+CURRENT = "lesson_current"  # the chosen lesson's number, kept across page visits
 GUESSES = ("A", "B", "About the same")
 GUESS_LABELS = {"A": "Side A", "B": "Side B", "About the same": "About the same"}
 
@@ -37,7 +40,8 @@ CSS = """
 .st-key-lesson_pick input[role="combobox"] { font-size: 1.3rem; font-weight: 650; height: 2.8rem; }
 .lesson-title { font-size: 2.3rem; font-weight: 800; line-height: 1.2; margin: 0.4rem 0 0.2rem 0; }
 .lesson-source { font-size: 1.1rem; color: #333; margin-bottom: 0.6rem; }
-.lesson-yours { font-size: 1.3rem; border-left: 0.4rem solid #555; padding: 0.3rem 0.9rem; margin: 0.4rem 0 0.8rem 0;
+.lesson-yours { font-size: 1.3rem; border-left: 0.4rem solid #555; padding: 0.3rem 0.9rem;
+                margin: 0.4rem 0 0.8rem 0;
                 background: #F3F4F6; }
 </style>
 """
@@ -65,78 +69,105 @@ def lessons_page(ctx: PageContext) -> None:
 
     if CURRENT not in st.session_state:  # a link may name the lesson: /lessons?lesson=3
         asked = st.query_params.get("lesson")
-        st.session_state[CURRENT] = int(asked) if asked and asked.isdigit() and int(asked) in by_number else numbers[0]
-
+        st.session_state[CURRENT] = (
+            int(asked) if asked and asked.isdigit() and int(asked) in by_number else numbers[0]
+        )
 
     def _picked() -> None:
         st.session_state[CURRENT] = st.session_state["lesson_pick"]
-
 
     if st.session_state.get("lesson_pick") not in by_number:
         st.session_state["lesson_pick"] = st.session_state[CURRENT]
     with st.container(key="lesson-pick"):
         pick_col, _ = st.columns([2, 1])
-        number = pick_col.selectbox("Pick a lesson", numbers, key="lesson_pick", on_change=_picked,
-                                    format_func=lambda n: by_number[n].label,
-                                    help="each lesson changes one thing between side A and side B")
+        number = pick_col.selectbox(
+            "Pick a lesson",
+            numbers,
+            key="lesson_pick",
+            on_change=_picked,
+            format_func=lambda n: by_number[n].label,
+            help="each lesson changes one thing between side A and side B",
+        )
     lesson = by_number[number]
     slug = lesson.slug
     predictions = st.session_state.setdefault(PREDICTIONS, {})
     mine = predictions.setdefault(slug, {"guess": None, "notes": ""})
     guess_key, notes_key = f"lesson_guess_{slug}", f"lesson_notes_{slug}"
 
-
     def _save_guess() -> None:
         predictions[slug]["guess"] = st.session_state.get(guess_key)
-
 
     def _save_notes() -> None:
         predictions[slug]["notes"] = (st.session_state.get(notes_key) or "").strip()
 
-
     def _reveal() -> None:
         st.session_state.setdefault(REVEALED, {})[slug] = True
-
 
     predicted = bool(mine["guess"] or mine["notes"])
 
     with st.container(key="lesson"):
-        st.markdown(f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>', unsafe_allow_html=True)
-        sources = "; ".join(f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays)
-        st.markdown(f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True)
+        st.markdown(
+            f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>',
+            unsafe_allow_html=True,
+        )
+        sources = "; ".join(
+            f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays
+        )
+        st.markdown(
+            f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True
+        )
 
         st.markdown("## 1. The situation")
         st.markdown(lesson.situation)
 
         st.markdown("## 2. Predict before you run")
         st.markdown(lesson.predict)
-        # Widgets forget their value while another page is shown: put the saved prediction back first.
+        # Widgets forget their value while another page is shown: put the saved prediction
+        # back first.
         if guess_key not in st.session_state and mine["guess"] in GUESSES:
             st.session_state[guess_key] = mine["guess"]
         if notes_key not in st.session_state and mine["notes"]:
             st.session_state[notes_key] = mine["notes"]
         guess_col, notes_col = st.columns([1, 2], gap="large")
-        guess_col.radio("Your quick guess: which side ends up better off?", GUESSES, key=guess_key,
-                        format_func=GUESS_LABELS.get, on_change=_save_guess,
-                        **({} if guess_key in st.session_state else {"index": None}))
-        notes_col.text_area("Your answers, in a few words", key=notes_key, height=120,
-                            placeholder="e.g. A books more in year one; B has more ARR by month 60",
-                            on_change=_save_notes)
+        guess_col.radio(
+            "Your quick guess: which side ends up better off?",
+            GUESSES,
+            key=guess_key,
+            format_func=GUESS_LABELS.get,
+            on_change=_save_guess,
+            **({} if guess_key in st.session_state else {"index": None}),
+        )
+        notes_col.text_area(
+            "Your answers, in a few words",
+            key=notes_key,
+            height=120,
+            placeholder="e.g. A books more in year one; B has more ARR by month 60",
+            on_change=_save_notes,
+        )
         notes_col.button("Save my prediction", key=f"lesson_save_{slug}", on_click=_save_notes)
         predicted = bool(mine["guess"] or mine["notes"])
         if predicted:
             st.success("Prediction saved. Now run it: open the pair on the Compare page.")
 
         st.markdown("## 3. Run it")
-        st.markdown(f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
-                    f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
-                    unsafe_allow_html=True)
-        if st.button("Open this pair on the Compare page", type="primary", key="lesson_open",
-                     on_click=open_pair, args=(lesson,),
-                     help="sets the sidebar's side A and side B to this lesson's two scenarios"):
+        st.markdown(
+            f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
+            f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
+            unsafe_allow_html=True,
+        )
+        if st.button(
+            "Open this pair on the Compare page",
+            type="primary",
+            key="lesson_open",
+            on_click=open_pair,
+            args=(lesson,),
+            help="sets the sidebar's side A and side B to this lesson's two scenarios",
+        ):
             # Streamlit cannot clear URL parameters bound to widgets; the sidebar's bound controls
             # write both sides back into the URL on the Compare page. Keep an uploaded side's file.
-            kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")}
+            kept = {
+                k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")
+            }
             st.switch_page(ctx.pages["compare"], query_params=kept)
         if not predicted:
             st.caption("Tip: make your prediction first; the Compare page shows the answer.")
@@ -150,14 +181,38 @@ def lessons_page(ctx: PageContext) -> None:
         if predicted or st.session_state.get(REVEALED, {}).get(slug):
             with st.container(key="lesson-debrief"):
                 if predicted:
-                    said = [f"<b>Your quick guess:</b> {GUESS_LABELS[mine['guess']]} ends up better off."] if mine["guess"] else []
-                    said += [f"<b>In your words:</b> “{esc(mine['notes'])}”"] if mine["notes"] else []
-                    st.markdown('<div class="lesson-yours">' + "<br>".join(said) + "</div>", unsafe_allow_html=True)
+                    said = (
+                        [
+                            (
+                                f"<b>Your quick guess:</b> {GUESS_LABELS[mine['guess']]} ends up "
+                                f"better off."
+                            )
+                        ]
+                        if mine["guess"]
+                        else []
+                    )
+                    said += (
+                        [f"<b>In your words:</b> “{esc(mine['notes'])}”"] if mine["notes"] else []
+                    )
+                    st.markdown(
+                        '<div class="lesson-yours">' + "<br>".join(said) + "</div>",
+                        unsafe_allow_html=True,
+                    )
                 st.markdown(lesson.debrief)
                 if st.session_state.get(OPENED_KEY) != slug:
-                    st.caption("You have not opened this pair on the Compare page yet: the charts show the reasoning.")
-                st.page_link(ctx.pages["one_run"], label="Follow one company of this pair: why did it end this way?",
-                             icon=":material/arrow_forward:")
+                    st.caption(
+                        "You have not opened this pair on the Compare page yet: the charts show "
+                        "the reasoning."
+                    )
+                st.page_link(
+                    ctx.pages["one_run"],
+                    label="Follow one company of this pair: why did it end this way?",
+                    icon=":material/arrow_forward:",
+                )
         else:
-            st.info("The debrief opens once you have made a prediction above (a quick guess is enough).")
-            st.button("Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal)
+            st.info(
+                "The debrief opens once you have made a prediction above (a quick guess is enough)."
+            )
+            st.button(
+                "Show the debrief without predicting", key=f"lesson_skip_{slug}", on_click=_reveal
+            )

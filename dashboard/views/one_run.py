@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.common import PLOTLY_CONFIG, PageContext, esc, one_run
 from dashboard.why import why_panel
+from sim.analysis.units import money_millions, percent
 from sim.report.charts import (
     SIDE_COLORS,
     contingent_outcome_chart,
@@ -24,11 +25,29 @@ def one_run_page(ctx: PageContext) -> None:
     sides, months = ctx.sides, ctx.months
 
     left, right, _ = st.columns([1.2, 1, 2], vertical_alignment="bottom")
-    side = left.segmented_control("Which side", ["A", "B"], default="A", key="run_side", bind="query-params",
-                                  selection_mode="single", help="side A or B, as set up in the sidebar") or "A"
-    seed = right.number_input("Which of the simulated companies (seed)", min_value=0, max_value=9999, value=0,
-                              step=1, key="run_seed", bind="query-params",
-                              help="the same company with different luck; seeds 0, 1, 2... are the runs on the Compare page")
+    side = (
+        left.segmented_control(
+            "Which side",
+            ["A", "B"],
+            default="A",
+            key="run_side",
+            bind="query-params",
+            selection_mode="single",
+            help="side A or B, as set up in the sidebar",
+        )
+        or "A"
+    )
+    seed = right.number_input(
+        "Which of the simulated companies (seed)",
+        min_value=0,
+        max_value=9999,
+        value=0,
+        step=1,
+        key="run_seed",
+        bind="query-params",
+        help="the same company with different luck; seeds 0, 1, 2... are the runs on the Compare "
+        "page",
+    )
 
     chosen = sides[side]
     try:
@@ -41,64 +60,118 @@ def one_run_page(ctx: PageContext) -> None:
     color = SIDE_COLORS[side]
 
     if summary.get("survived"):
-        verdict = f"alive after {months} months, ARR ${summary.get('final_arr_usd', 0) / 1e6:,.1f}M"
+        verdict = (
+            f"alive after {months} months, ARR {money_millions(summary.get('final_arr_usd', 0))}"
+        )
     else:
         verdict = f"ran out of cash in month {summary.get('month_of_death')}"
     spiral = summary.get("spiral_onset_month")
     spiral_text = f"; the death spiral took hold in month {spiral}" if spiral is not None else ""
-    st.markdown(f'<div class="vs-title" style="color:{color}">{esc(chosen.label)}, company #{int(seed)}: '
-                f'{esc(verdict)}{esc(spiral_text)}</div>', unsafe_allow_html=True)
-
+    st.markdown(
+        f'<div class="vs-title" style="color:{color}">{esc(chosen.label)}, company #{int(seed)}: '
+        f"{esc(verdict)}{esc(spiral_text)}</div>",
+        unsafe_allow_html=True,
+    )
 
     def total(column: str) -> int:
         return int(series[column].fillna(0).sum()) if column in series else 0
 
-
-    initial_reps = int(((events["event"] == "rep_hired") & (events["month"] == 0)).sum()) if "event" in events else 0
+    initial_reps = (
+        int(((events["event"] == "rep_hired") & (events["month"] == 0)).sum())
+        if "event" in events
+        else 0
+    )
     metrics = [
-        ("'Buy if you build X' deals", f"{total('contingent_accepted')} accepted",
-         f"{total('contingent_converted')} became the full order"),
-        ("Feature promises", f"{total('promises_kept')} kept", f"{total('promises_broken')} broken"),
-        ("Sales reps", f"{total('reps_hired')} hired", f"{total('reps_left')} left; {initial_reps} at the start"),
-        ("Engineering on custom work", f"{100 * (summary.get('mean_custom_share') or 0):.0f}% on average",
-         "of all engineering time"),
+        (
+            "'Buy if you build X' deals",
+            f"{total('contingent_accepted')} accepted",
+            f"{total('contingent_converted')} became the full order",
+        ),
+        (
+            "Feature promises",
+            f"{total('promises_kept')} kept",
+            f"{total('promises_broken')} broken",
+        ),
+        (
+            "Sales reps",
+            f"{total('reps_hired')} hired",
+            f"{total('reps_left')} left; {initial_reps} at the start",
+        ),
+        (
+            "Engineering on custom work",
+            f"{percent(summary.get('mean_custom_share') or 0)} on average",
+            "of all engineering time",
+        ),
     ]
-    st.markdown('<div class="kpi-grid">' + "".join(
-        f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
-        f'<div class="kpi-value" style="color:{color}; font-size:1.6rem">{esc(big)}</div>'
-        f'<div class="kpi-detail" style="font-size:1.0rem">{esc(small)}</div></div>'
-        for label, big, small in metrics) + "</div>", unsafe_allow_html=True)
+    st.markdown(
+        '<div class="kpi-grid">'
+        + "".join(
+            f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
+            f'<div class="kpi-value" style="color:{color}; font-size:1.6rem">{esc(big)}</div>'
+            f'<div class="kpi-detail" style="font-size:1.0rem">{esc(small)}</div></div>'
+            for label, big, small in metrics
+        )
+        + "</div>",
+        unsafe_allow_html=True,
+    )
 
     figs = run_figures(series, side)
     outcomes = contingent_outcomes(events)
-    order = [("money", "pipeline"), ("contingent", "outcomes"), ("work", "fit"), ("promises", "reps")]
+    order = [
+        ("money", "pipeline"),
+        ("contingent", "outcomes"),
+        ("work", "fit"),
+        ("promises", "reps"),
+    ]
     with st.container(key="charts"):
         for row in order:
             cols = st.columns(2, gap="medium")
             for col, name in zip(cols, row):
                 fig = contingent_outcome_chart(outcomes, side) if name == "outcomes" else figs[name]
-                col.plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, key=f"run-{name}", width="stretch")
+                col.plotly_chart(
+                    fig, config=PLOTLY_CONFIG, theme=None, key=f"run-{name}", width="stretch"
+                )
 
     why_panel(result, chosen.label, color)
 
     st.subheader("What happened, month by month")
-    kinds = {"contingent_accepted": "'buy if you build X' deals", "contingent_delivered": "custom features shipped",
-             "bet_killed": "custom bets stopped", "experiment_killed": "experiments stopped",
-             "rep_hired": "reps hired", "rep_left": "reps who left",
-             "funding": "funding", "funding_refused": "investors said no", "leapfrog": "competitor leapfrogs",
-             "pmf": "product-market fit", "death": "death"}
+    kinds = {
+        "contingent_accepted": "'buy if you build X' deals",
+        "contingent_delivered": "custom features shipped",
+        "bet_killed": "custom bets stopped",
+        "experiment_killed": "experiments stopped",
+        "rep_hired": "reps hired",
+        "rep_left": "reps who left",
+        "funding": "funding",
+        "funding_refused": "investors said no",
+        "leapfrog": "competitor leapfrogs",
+        "pmf": "product-market fit",
+        "death": "death",
+    }
     happened = list(dict.fromkeys(events["event"])) if "event" in events else []
     present = [k for k in kinds if k in happened] + [k for k in happened if k not in kinds]
-    chosen_kinds = st.pills("Show", present, default=present, selection_mode="multi",
-                            format_func=lambda k: kinds.get(k, str(k).replace("_", " ")), key="story_kinds")
+    chosen_kinds = st.pills(
+        "Show",
+        present,
+        default=present,
+        selection_mode="multi",
+        format_func=lambda k: kinds.get(k, str(k).replace("_", " ")),
+        key="story_kinds",
+    )
     lines = story(events, kinds=chosen_kinds or [])
     with st.container(height=480, border=True):
         if lines.empty:
             st.markdown("Nothing of that kind happened.")
         else:
-            st.markdown('<div class="story">' + "".join(
-                f"<p><b>Month {month}</b> — {esc(text)}</p>" for month, text in lines.itertuples(index=False))
-                + "</div>", unsafe_allow_html=True)
+            st.markdown(
+                '<div class="story">'
+                + "".join(
+                    f"<p><b>Month {month}</b> — {esc(text)}</p>"
+                    for month, text in lines.itertuples(index=False)
+                )
+                + "</div>",
+                unsafe_allow_html=True,
+            )
 
     if len(outcomes):
         with st.expander("Every 'buy if you build X' deal and how it ended"):

@@ -23,10 +23,17 @@ def needs_counterfactual(summary: dict[str, Any], pressure_response: float) -> b
 def attribution(summary: dict[str, Any], counterfactual: dict[str, Any] | None) -> dict[str, Any]:
     """The attribution keys of a run summary, given the cut run's summary (None: nothing to cut)."""
     if counterfactual is None:
-        return {"loop_attributable": False, "counterfactual_survived": None,
-                "counterfactual_month_of_death": None}
+        return {
+            "loop_attributable": False,
+            "counterfactual_survived": None,
+            "counterfactual_month_of_death": None,
+        }
     cut_death = counterfactual["month_of_death"]
-    lived_longer = cut_death is not None and cut_death - summary["month_of_death"] >= EXTRA_LIFE_MONTHS
-    return {"loop_attributable": bool(counterfactual["survived"] or lived_longer),
-            "counterfactual_survived": bool(counterfactual["survived"]),
-            "counterfactual_month_of_death": cut_death}
+    lived_longer = (
+        cut_death is not None and cut_death - summary["month_of_death"] >= EXTRA_LIFE_MONTHS
+    )
+    return {
+        "loop_attributable": bool(counterfactual["survived"] or lived_longer),
+        "counterfactual_survived": bool(counterfactual["survived"]),
+        "counterfactual_month_of_death": cut_death,
+    }

@@ -1,4 +1,5 @@
-"""Quantile bands of an ensemble's series: p10-p50-p90 per month, the dead counted as the series says.
+"""Quantile bands of an ensemble's series: p10-p50-p90 per month, the dead counted as the series
+says.
 
 A run that dies stops early. After that month stock and flow series (cash, MRR, ARR, customers,
 ...) count as 0 - a dead company has no ARR - while rates and indices (win rate, fit, custom share,
@@ -17,17 +18,38 @@ DEFAULT_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
 
 # Columns that are 0 for a dead company (stocks and flows); every other column is excluded after
 # death. Per-segment customer counts (``customers_<segment>``) are stocks too.
-ZERO_AFTER_DEATH: frozenset[str] = frozenset({
-    "cash_usd", "runway_months", "mrr_usd", "arr_usd", "revenue_usd", "costs_usd", "burn_usd",
-    "bookings_usd", "churned_mrr_usd", "customers", "reps", "engineers", "pipeline_deals",
-    "commissions_usd", "contingent_accepted", "contingent_delivered", "contingent_converted",
-    "promises_outstanding",
-})
+ZERO_AFTER_DEATH: frozenset[str] = frozenset(
+    {
+        "cash_usd",
+        "runway_months",
+        "mrr_usd",
+        "arr_usd",
+        "revenue_usd",
+        "costs_usd",
+        "burn_usd",
+        "bookings_usd",
+        "churned_mrr_usd",
+        "customers",
+        "reps",
+        "engineers",
+        "pipeline_deals",
+        "commissions_usd",
+        "contingent_accepted",
+        "contingent_delivered",
+        "contingent_converted",
+        "promises_outstanding",
+    }
+)
 ZERO_AFTER_DEATH_PREFIXES: tuple[str, ...] = ("customers_",)
 
-def quantile_bands(frames: list[pd.DataFrame], columns: Sequence[str], months: int,
-                   quantiles: Sequence[float] = DEFAULT_QUANTILES,
-                   zero_after_death: Collection[str] | None = None) -> pd.DataFrame:
+
+def quantile_bands(
+    frames: list[pd.DataFrame],
+    columns: Sequence[str],
+    months: int,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    zero_after_death: Collection[str] | None = None,
+) -> pd.DataFrame:
     """Per-month quantiles of each column across runs.
 
     The month grid has ``months`` rows starting at the earliest first month of any run. A run
@@ -70,7 +92,8 @@ def _zero_after_death(column: str, names: Collection[str] | None) -> bool:
 
 
 def _on_grid(frame: pd.DataFrame, column: str, grid: np.ndarray, fill_after: float) -> np.ndarray:
-    """The column on the month grid: NaN where unrecorded, `fill_after` after the run's last month."""
+    """The column on the month grid: NaN where unrecorded, `fill_after` after the run's last
+    month."""
     out = np.full(len(grid), np.nan)
     if not len(frame):
         out[:] = fill_after
@@ -94,7 +117,11 @@ def _nan_quantiles(table: np.ndarray, quantiles: Sequence[float]) -> np.ndarray:
 def _alive_share(frames: list[pd.DataFrame], grid: np.ndarray) -> np.ndarray:
     alive = np.zeros(len(grid))
     for frame in frames:
-        flags = frame["alive"].to_numpy(dtype=bool) if "alive" in frame.columns else np.ones(len(frame), dtype=bool)
+        flags = (
+            frame["alive"].to_numpy(dtype=bool)
+            if "alive" in frame.columns
+            else np.ones(len(frame), dtype=bool)
+        )
         month = frame["month"].to_numpy(dtype=int)
         inside = (month >= grid[0]) & (month <= grid[-1])
         np.add.at(alive, month[inside & flags] - grid[0], 1.0)

@@ -4,7 +4,7 @@ A workshop ends with the room asking "why did that company die?". This module an
 run itself: every line of the timeline is a month, a plain-language claim and the number behind
 it, taken from the run's per-month series (the columns of ``sim.observe``) or its event log
 (``model.log``). Nothing here reads a flag the model sets by decree; the death spiral is named only
-when ``sim.metrics.detect_spiral`` finds the loop in the series.
+when ``sim.analysis.spiral.detect_spiral`` finds the loop in the series.
 
 What one run's debrief can say (each claim has a ``kind``):
 
@@ -44,25 +44,48 @@ from sim.analysis.units import money_short
 
 # --- named thresholds ------------------------------------------------------------------------
 
-CUSTOM_SHARE_THRESHOLD = 0.5     # custom work "eats engineering" at this share of capacity or more (share of engineering, 0-1)
-SUSTAIN_MONTHS = 3               # a condition (custom share, fit behind) counts once it holds this many months running (months)
-WIN_RATE_WINDOW_MONTHS = 6       # the win rate is pooled over this many trailing months (months)
-WIN_RATE_MIN_DEALS = 6           # a pooled win rate counts only over at least this many decided deals (deals)
-WIN_RATE_DROP = 0.15             # fall below the best pooled win rate so far that counts as a drop (share of decided deals)
-HIGH_PRESSURE = 0.35             # a hire at this pressure or more counts as forced by pressure (pressure, 0-1; the model's default hiring trigger)
-BROKEN_PROMISES_NOTABLE = 3      # the debrief names broken promises once this many have been broken (promises)
-SHORT_RUNWAY_MONTHS = 6.0        # runway below this counts as a short cash fuse (months)
+# custom work "eats engineering" at this share of capacity or more (share of engineering, 0-1)
+CUSTOM_SHARE_THRESHOLD = 0.5
+# a condition (custom share, fit behind) counts once it holds this many months running (months)
+SUSTAIN_MONTHS = 3
+WIN_RATE_WINDOW_MONTHS = 6  # the win rate is pooled over this many trailing months (months)
+WIN_RATE_MIN_DEALS = (
+    6  # a pooled win rate counts only over at least this many decided deals (deals)
+)
+# fall below the best pooled win rate so far that counts as a drop (share of decided deals)
+WIN_RATE_DROP = 0.15
+# a hire at this pressure or more counts as forced by pressure (pressure, 0-1; the model's default
+# hiring trigger)
+HIGH_PRESSURE = 0.35
+BROKEN_PROMISES_NOTABLE = (
+    3  # the debrief names broken promises once this many have been broken (promises)
+)
+SHORT_RUNWAY_MONTHS = 6.0  # runway below this counts as a short cash fuse (months)
 
 # Order of lines within one month: causes before consequences, the ending last.
 KIND_ORDER: tuple[str, ...] = (
-    "pmf", "no_pmf", "leapfrog", "custom_work", "fit_behind", "win_rate_drop", "pressure_hiring",
-    "broken_promises", "spiral", "funding", "funding_refused", "short_runway", "cash_out", "survived",
+    "pmf",
+    "no_pmf",
+    "leapfrog",
+    "custom_work",
+    "fit_behind",
+    "win_rate_drop",
+    "pressure_hiring",
+    "broken_promises",
+    "spiral",
+    "funding",
+    "funding_refused",
+    "short_runway",
+    "cash_out",
+    "survived",
 )
 
 # Causes counted across the runs that died, in the order they are listed when counts tie.
 CAUSES: dict[str, str] = {
     "no_pmf": "never reached a product-market-fit signal",
-    "custom_work": f"custom work for single deals took {CUSTOM_SHARE_THRESHOLD:.0%} or more of engineering",
+    "custom_work": (
+        f"custom work for single deals took {CUSTOM_SHARE_THRESHOLD:.0%} or more of engineering"
+    ),
     "fit_behind": "the competitor's product fit the market better than ours",
     "win_rate_drop": "the win rate fell",
     "pressure_hiring": "reps were hired under high pressure",
@@ -73,12 +96,15 @@ CAUSES: dict[str, str] = {
 }
 LINE_CAUSES: dict[str, str] = {kind: kind for kind in CAUSES if kind != "leapfrog_while_diverted"}
 
-SPIRAL_CHAIN = "custom work up -> fit to the market down -> win rate down -> pressure up -> more custom work"
+SPIRAL_CHAIN = (
+    "custom work up -> fit to the market down -> win rate down -> pressure up -> more custom work"
+)
 
 
 # ============================================================================================
 # Data structures
 # ============================================================================================
+
 
 @dataclass(frozen=True)
 class Line:
@@ -116,7 +142,9 @@ class Debrief:
     def causes(self) -> tuple[str, ...]:
         """The causes (keys of ``CAUSES``) this run showed before it ended."""
         found = {LINE_CAUSES[line.kind] for line in self.lines if line.kind in LINE_CAUSES}
-        if any(line.kind == "leapfrog" and line.detail.get("while_diverted") for line in self.lines):
+        if any(
+            line.kind == "leapfrog" and line.detail.get("while_diverted") for line in self.lines
+        ):
             found.add("leapfrog_while_diverted")
         return tuple(cause for cause in CAUSES if cause in found)
 
@@ -133,9 +161,18 @@ class Debrief:
 
     def to_frame(self) -> pd.DataFrame:
         """The timeline as a table: month, what happened, kind, number."""
-        return pd.DataFrame([{"month": line.month, "what happened": line.text, "kind": line.kind,
-                              "number": line.value} for line in self.lines],
-                            columns=["month", "what happened", "kind", "number"])
+        return pd.DataFrame(
+            [
+                {
+                    "month": line.month,
+                    "what happened": line.text,
+                    "kind": line.kind,
+                    "number": line.value,
+                }
+                for line in self.lines
+            ],
+            columns=["month", "what happened", "kind", "number"],
+        )
 
 
 @dataclass(frozen=True)
@@ -166,8 +203,14 @@ class EnsembleDebrief:
 # One run
 # ============================================================================================
 
-def debrief_run(series: pd.DataFrame, events: pd.DataFrame | None = None, *, name: str = "",
-                seed: int | None = None) -> Debrief:
+
+def debrief_run(
+    series: pd.DataFrame,
+    events: pd.DataFrame | None = None,
+    *,
+    name: str = "",
+    seed: int | None = None,
+) -> Debrief:
     """The debrief of one run from its series (one row per month) and events (``month``, ``event``).
 
     Columns the series lacks are skipped (their claims are not made); ``month`` is required. The
@@ -183,15 +226,32 @@ def debrief_run(series: pd.DataFrame, events: pd.DataFrame | None = None, *, nam
     death_month = int(frame["month"].iloc[-1]) if died else None
     spiral, onset = _spiral(frame)
     lines: list[Line] = []
-    for build in (_pmf_lines, _custom_lines, _fit_lines, _win_rate_lines, _pressure_hiring_lines,
-                  _promise_lines, _leapfrog_lines, _funding_lines, _runway_lines):
+    for build in (
+        _pmf_lines,
+        _custom_lines,
+        _fit_lines,
+        _win_rate_lines,
+        _pressure_hiring_lines,
+        _promise_lines,
+        _leapfrog_lines,
+        _funding_lines,
+        _runway_lines,
+    ):
         lines.extend(build(frame, events))
     if spiral and onset is not None:
         lines.append(_spiral_line(frame, onset))
     lines.append(_ending_line(frame, died))
     lines.sort(key=lambda line: (line.month, KIND_ORDER.index(line.kind)))
-    return Debrief(name=name, seed=seed, months_run=len(frame), survived=not died,
-                   month_of_death=death_month, spiral=spiral, spiral_onset_month=onset, lines=tuple(lines))
+    return Debrief(
+        name=name,
+        seed=seed,
+        months_run=len(frame),
+        survived=not died,
+        month_of_death=death_month,
+        spiral=spiral,
+        spiral_onset_month=onset,
+        lines=tuple(lines),
+    )
 
 
 def explain_run(result: Any, name: str = "") -> Debrief:
@@ -200,13 +260,20 @@ def explain_run(result: Any, name: str = "") -> Debrief:
     When its summary carries the loop attribution (``sim.run`` adds it to deaths), the debrief
     says in one line what the same company did in the same market with the pressure link cut.
     """
-    debrief = debrief_run(result.series, getattr(result, "events", None), name=name,
-                          seed=getattr(result, "seed", None))
+    debrief = debrief_run(
+        result.series,
+        getattr(result, "events", None),
+        name=name,
+        seed=getattr(result, "seed", None),
+    )
     summary = getattr(result, "summary", None) or {}
     if summary.get("counterfactual_survived") is None:
         return debrief
-    return replace(debrief, counterfactual=counterfactual_line(summary),
-                   loop_attributable=bool(summary.get("loop_attributable")))
+    return replace(
+        debrief,
+        counterfactual=counterfactual_line(summary),
+        loop_attributable=bool(summary.get("loop_attributable")),
+    )
 
 
 def counterfactual_line(summary: dict[str, Any]) -> str:
@@ -215,8 +282,11 @@ def counterfactual_line(summary: dict[str, Any]) -> str:
         outcome = "survives the whole horizon"
     else:
         outcome = f"dies in month {summary['counterfactual_month_of_death']}"
-    verdict = ("the death is attributable to the spiral's pressure loop"
-               if summary.get("loop_attributable") else "the pressure loop does not explain this death")
+    verdict = (
+        "the death is attributable to the spiral's pressure loop"
+        if summary.get("loop_attributable")
+        else "the pressure loop does not explain this death"
+    )
     return f"With pressure cut, the same company in the same market {outcome}: {verdict}."
 
 
@@ -272,6 +342,7 @@ def first_sustained(flags: pd.Series, months: int = SUSTAIN_MONTHS) -> tuple[int
 
 # --- the claims -------------------------------------------------------------------------------
 
+
 def _pmf_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     if not _has(frame, "pmf"):
         return []
@@ -281,19 +352,43 @@ def _pmf_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
         month = int(row["month"])
         if _has(frame, "product_fit"):
             fit = float(row["product_fit"])
-            return [Line(month, "pmf", f"Product-market-fit signal: enough prospects in one segment now love the "
-                         f"product; its fit to the whole market stands at {fit:.2f}.", fit, "product_fit")]
+            return [
+                Line(
+                    month,
+                    "pmf",
+                    f"Product-market-fit signal: enough prospects in one segment now love the "
+                    f"product; its fit to the whole market stands at {fit:.2f}.",
+                    fit,
+                    "product_fit",
+                )
+            ]
         return [Line(month, "pmf", "Product-market-fit signal.", 1.0, "pmf")]
     months = len(frame)
     if _has(frame, "product_fit"):
         fits = frame["product_fit"].astype(float)
         peak = fits.idxmax()
         fit, month = float(fits.loc[peak]), int(frame.loc[peak, "month"])
-        return [Line(month, "no_pmf", f"The product's fit to the market peaked here at {fit:.2f}; no "
-                     f"product-market-fit signal came in all {months} months.", fit, "product_fit",
-                     {"months": months})]
-    return [Line(int(frame["month"].iloc[-1]), "no_pmf",
-                 f"No product-market-fit signal in {months} months.", 0.0, "pmf", {"months": months})]
+        return [
+            Line(
+                month,
+                "no_pmf",
+                f"The product's fit to the market peaked here at {fit:.2f}; no "
+                f"product-market-fit signal came in all {months} months.",
+                fit,
+                "product_fit",
+                {"months": months},
+            )
+        ]
+    return [
+        Line(
+            int(frame["month"].iloc[-1]),
+            "no_pmf",
+            f"No product-market-fit signal in {months} months.",
+            0.0,
+            "pmf",
+            {"months": months},
+        )
+    ]
 
 
 def _custom_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
@@ -307,16 +402,31 @@ def _custom_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     month, value = int(frame.loc[pos, "month"]), float(share.iloc[pos])
     over = int((share.iloc[pos:] >= CUSTOM_SHARE_THRESHOLD).sum())
     left = len(frame) - pos
-    detail: dict[str, Any] = {"threshold": CUSTOM_SHARE_THRESHOLD, "held_months": held, "months_over": over,
-                              "months_from_here": left}
+    detail: dict[str, Any] = {
+        "threshold": CUSTOM_SHARE_THRESHOLD,
+        "held_months": held,
+        "months_over": over,
+        "months_from_here": left,
+    }
     deals = ""
     if _has(frame, "contingent_accepted"):
         accepted = int(frame["contingent_accepted"].iloc[: pos + 1].sum())
         detail["contingent_accepted_so_far"] = accepted
-        deals = f"; {accepted} 'buy if you build X' deal{'s' if accepted != 1 else ''} accepted so far"
-    return [Line(month, "custom_work", f"Custom work for single deals took {value:.0%} of engineering, past the "
-                 f"{CUSTOM_SHARE_THRESHOLD:.0%} mark ({over} of the {left} months from here on were past it){deals}.",
-                 value, "custom_share", detail)]
+        deals = (
+            f"; {accepted} 'buy if you build X' deal{'s' if accepted != 1 else ''} accepted so far"
+        )
+    return [
+        Line(
+            month,
+            "custom_work",
+            f"Custom work for single deals took {value:.0%} of engineering, past the "
+            f"{CUSTOM_SHARE_THRESHOLD:.0%} mark ({over} of the {left} months from here on were "
+            f"past it){deals}.",
+            value,
+            "custom_share",
+            detail,
+        )
+    ]
 
 
 def _fit_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
@@ -331,14 +441,28 @@ def _fit_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     a, b = float(ours.iloc[pos]), float(theirs.iloc[pos])
     ahead = int((ours.iloc[pos:] < theirs.iloc[pos:]).sum())
     left = len(frame) - pos
-    return [Line(month, "fit_behind", f"The competitor's product now fits the market better than ours "
-                 f"({b:.2f} against {a:.2f}); it was ahead in {ahead} of the {left} months from here on.", a,
-                 "product_fit", {"competitor_fit": b, "held_months": held, "months_behind": ahead,
-                                 "months_from_here": left})]
+    return [
+        Line(
+            month,
+            "fit_behind",
+            f"The competitor's product now fits the market better than ours "
+            f"({b:.2f} against {a:.2f}); it was ahead in {ahead} of the {left} months from here "
+            f"on.",
+            a,
+            "product_fit",
+            {
+                "competitor_fit": b,
+                "held_months": held,
+                "months_behind": ahead,
+                "months_from_here": left,
+            },
+        )
+    ]
 
 
-def pooled_win_rate(frame: pd.DataFrame, window: int = WIN_RATE_WINDOW_MONTHS,
-                    min_deals: int = WIN_RATE_MIN_DEALS) -> pd.Series:
+def pooled_win_rate(
+    frame: pd.DataFrame, window: int = WIN_RATE_WINDOW_MONTHS, min_deals: int = WIN_RATE_MIN_DEALS
+) -> pd.Series:
     """Win rate pooled over the trailing ``window`` months: wins / decided deals (NaN when too few).
 
     With a ``deals_decided`` column, wins are ``win_rate * deals_decided`` per month; without it,
@@ -366,9 +490,17 @@ def _win_rate_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     best_pos = int(np.nanargmax(pooled.iloc[: pos + 1].to_numpy()))
     month, value = int(frame.loc[pos, "month"]), float(pooled.iloc[pos])
     best, best_month = float(pooled.iloc[best_pos]), int(frame.loc[best_pos, "month"])
-    return [Line(month, "win_rate_drop", f"The win rate fell to {value:.0%} of decided deals (over the last "
-                 f"{WIN_RATE_WINDOW_MONTHS} months), down from {best:.0%} in month {best_month}.", value, None,
-                 {"peak": best, "peak_month": best_month, "window_months": WIN_RATE_WINDOW_MONTHS})]
+    return [
+        Line(
+            month,
+            "win_rate_drop",
+            f"The win rate fell to {value:.0%} of decided deals (over the last "
+            f"{WIN_RATE_WINDOW_MONTHS} months), down from {best:.0%} in month {best_month}.",
+            value,
+            None,
+            {"peak": best, "peak_month": best_month, "window_months": WIN_RATE_WINDOW_MONTHS},
+        )
+    ]
 
 
 def initial_team(frame: pd.DataFrame) -> int:
@@ -397,14 +529,30 @@ def _pressure_hiring_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Li
     month, pressure = int(frame.loc[pos, "month"]), float(frame.loc[pos, "pressure"])
     hires = int(growth[forced].sum())
     team = int(frame.loc[pos, "reps"])
-    before_pmf = "pmf" in frame.columns and not bool(frame["pmf"].iloc[: pos + 1].fillna(False).astype(bool).any())
+    before_pmf = "pmf" in frame.columns and not bool(
+        frame["pmf"].iloc[: pos + 1].fillna(False).astype(bool).any()
+    )
     when = " before any product-market-fit signal" if before_pmf else ""
-    return [Line(month, "pressure_hiring", f"With pressure at {pressure:.2f} (0 calm, 1 panic: behind the revenue "
-                 f"plan, cash fuse short), the CEO hired an extra sales rep{when} ({team} on the payroll at month "
-                 f"end); {hires} extra rep{'s' if hires != 1 else ''} hired under pressure of {HIGH_PRESSURE:.2f} or "
-                 f"more in all.",
-                 pressure, "pressure",
-                 {"threshold": HIGH_PRESSURE, "hires_under_pressure": hires, "reps": team, "before_pmf": before_pmf})]
+    return [
+        Line(
+            month,
+            "pressure_hiring",
+            f"With pressure at {pressure:.2f} (0 calm, 1 panic: behind the revenue "
+            f"plan, cash fuse short), the CEO hired an extra sales rep{when} ({team} on the "
+            f"payroll at month "
+            f"end); {hires} extra rep{'s' if hires != 1 else ''} hired under pressure of "
+            f"{HIGH_PRESSURE:.2f} or "
+            f"more in all.",
+            pressure,
+            "pressure",
+            {
+                "threshold": HIGH_PRESSURE,
+                "hires_under_pressure": hires,
+                "reps": team,
+                "before_pmf": before_pmf,
+            },
+        )
+    ]
 
 
 def _promise_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
@@ -422,9 +570,17 @@ def _promise_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
         made_so_far = int(frame["promises_made"].fillna(0).iloc[: pos + 1].sum())
         detail["made_so_far"] = made_so_far
         made = f" of {made_so_far} made"
-    return [Line(month, "broken_promises", f"{count} roadmap promises broken so far{made}: buyers told a feature "
-                 f"was coming saw its date slip ({detail['broken_total']} broken by the end).", float(count),
-                 None, detail)]
+    return [
+        Line(
+            month,
+            "broken_promises",
+            f"{count} roadmap promises broken so far{made}: buyers told a feature "
+            f"was coming saw its date slip ({detail['broken_total']} broken by the end).",
+            float(count),
+            None,
+            detail,
+        )
+    ]
 
 
 def _leapfrog_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
@@ -435,14 +591,31 @@ def _leapfrog_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     count = len(jumps)
     diverted_months = []
     if _has(frame, "custom_share"):
-        diverted_months = [int(m) for m in jumps["month"] if _at(frame, "custom_share", int(m)) >= CUSTOM_SHARE_THRESHOLD]
+        diverted_months = [
+            int(m)
+            for m in jumps["month"]
+            if _at(frame, "custom_share", int(m)) >= CUSTOM_SHARE_THRESHOLD
+        ]
     share = _at(frame, "custom_share", month) if _has(frame, "custom_share") else float("nan")
-    while_text = f" while {share:.0%} of engineering was on custom work" if np.isfinite(share) else ""
-    return [Line(month, "leapfrog", f"The competitor shipped a leapfrog release{while_text} ({count} leapfrog"
-                 f"{'s' if count != 1 else ''} in all, {len(diverted_months)} while custom work held "
-                 f"{CUSTOM_SHARE_THRESHOLD:.0%} or more of engineering).",
-                 share if np.isfinite(share) else None, "custom_share" if np.isfinite(share) else None,
-                 {"leapfrogs": count, "while_diverted": len(diverted_months), "diverted_months": diverted_months})]
+    while_text = (
+        f" while {share:.0%} of engineering was on custom work" if np.isfinite(share) else ""
+    )
+    return [
+        Line(
+            month,
+            "leapfrog",
+            f"The competitor shipped a leapfrog release{while_text} ({count} leapfrog"
+            f"{'s' if count != 1 else ''} in all, {len(diverted_months)} while custom work held "
+            f"{CUSTOM_SHARE_THRESHOLD:.0%} or more of engineering).",
+            share if np.isfinite(share) else None,
+            "custom_share" if np.isfinite(share) else None,
+            {
+                "leapfrogs": count,
+                "while_diverted": len(diverted_months),
+                "diverted_months": diverted_months,
+            },
+        )
+    ]
 
 
 def _funding_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
@@ -452,16 +625,38 @@ def _funding_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
         round_no = record.get("round")
         label = f" (round {int(round_no)})" if _num(round_no) is not None else ""
         odds_text = f"; investors put the odds at {odds:.0%}" if odds is not None else ""
-        lines.append(Line(int(record["month"]), "funding", f"Raised {money_short(amount)}{label}{odds_text}.", amount, None,
-                          {"odds": odds}))
+        lines.append(
+            Line(
+                int(record["month"]),
+                "funding",
+                f"Raised {money_short(amount)}{label}{odds_text}.",
+                amount,
+                None,
+                {"odds": odds},
+            )
+        )
     refused = events[events["event"] == "funding_refused"]
     if not refused.empty:
         months = [int(m) for m in refused["month"]]
         odds = _num(refused["odds"].iloc[0]) if "odds" in refused.columns else None
-        more = f"; {len(months)} refusals in all (months {', '.join(map(str, months))})" if len(months) > 1 else ""
-        odds_text = f" (on its traction, the chance of a yes was {odds:.0%})" if odds is not None else ""
-        lines.append(Line(months[0], "funding_refused", f"Investors turned down a round{odds_text}{more}.", odds,
-                          None, {"refusals": len(months), "months": months}))
+        more = (
+            f"; {len(months)} refusals in all (months {', '.join(map(str, months))})"
+            if len(months) > 1
+            else ""
+        )
+        odds_text = (
+            f" (on its traction, the chance of a yes was {odds:.0%})" if odds is not None else ""
+        )
+        lines.append(
+            Line(
+                months[0],
+                "funding_refused",
+                f"Investors turned down a round{odds_text}{more}.",
+                odds,
+                None,
+                {"refusals": len(months), "months": months},
+            )
+        )
     return lines
 
 
@@ -479,23 +674,48 @@ def _runway_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     detail: dict[str, Any] = {"threshold_months": SHORT_RUNWAY_MONTHS}
     money_text = ""
     if _has(frame, "cash_usd", "burn_usd"):
-        detail |= {"cash_usd": float(frame.loc[pos, "cash_usd"]), "burn_usd": float(frame.loc[pos, "burn_usd"])}
-        money_text = f": {money_short(detail['cash_usd'])} in the bank, burning {money_short(detail['burn_usd'])} a month"
-    return [Line(month, "short_runway", f"Runway fell below {SHORT_RUNWAY_MONTHS:g} months, to {value:.1f}"
-                 f"{money_text}.", value, "runway_months", detail)]
+        detail |= {
+            "cash_usd": float(frame.loc[pos, "cash_usd"]),
+            "burn_usd": float(frame.loc[pos, "burn_usd"]),
+        }
+        money_text = (
+            f": {money_short(detail['cash_usd'])} in the bank, "
+            f"burning {money_short(detail['burn_usd'])} a month"
+        )
+    return [
+        Line(
+            month,
+            "short_runway",
+            f"Runway fell below {SHORT_RUNWAY_MONTHS:g} months, to {value:.1f}{money_text}.",
+            value,
+            "runway_months",
+            detail,
+        )
+    ]
 
 
 def _spiral_line(frame: pd.DataFrame, onset: int) -> Line:
-    detail = {name: _at(frame, name, onset) for name in ("custom_share", "product_fit", "competitor_fit",
-                                                          "win_rate", "pressure") if name in frame.columns}
+    detail = {
+        name: _at(frame, name, onset)
+        for name in ("custom_share", "product_fit", "competitor_fit", "win_rate", "pressure")
+        if name in frame.columns
+    }
     parts = []
     if np.isfinite(detail.get("custom_share", np.nan)):
         parts.append(f"custom work at {detail['custom_share']:.0%} of engineering")
-    if np.isfinite(detail.get("product_fit", np.nan)) and np.isfinite(detail.get("competitor_fit", np.nan)):
-        parts.append(f"fit {detail['product_fit'] - detail['competitor_fit']:+.2f} against the competitor")
+    if np.isfinite(detail.get("product_fit", np.nan)) and np.isfinite(
+        detail.get("competitor_fit", np.nan)
+    ):
+        parts.append(
+            f"fit {detail['product_fit'] - detail['competitor_fit']:+.2f} against the competitor"
+        )
     if _has(frame, "win_rate"):
         pooled = pooled_win_rate(frame)
-        rate = float(pooled[frame["month"] == onset].iloc[0]) if (frame["month"] == onset).any() else float("nan")
+        rate = (
+            float(pooled[frame["month"] == onset].iloc[0])
+            if (frame["month"] == onset).any()
+            else float("nan")
+        )
         if np.isfinite(rate):
             detail["pooled_win_rate"] = rate
             parts.append(f"win rate {rate:.0%}")
@@ -503,8 +723,14 @@ def _spiral_line(frame: pd.DataFrame, onset: int) -> Line:
         parts.append(f"pressure {detail['pressure']:.2f}")
     now = f" (this month: {', '.join(parts)})" if parts else ""
     value = detail.get("custom_share")
-    return Line(onset, "spiral", f"The death spiral took hold: {SPIRAL_CHAIN}, each link feeding the next"
-                f"{now}.", value, "custom_share" if value is not None else None, _plain(detail))
+    return Line(
+        onset,
+        "spiral",
+        f"The death spiral took hold: {SPIRAL_CHAIN}, each link feeding the next{now}.",
+        value,
+        "custom_share" if value is not None else None,
+        _plain(detail),
+    )
 
 
 def _ending_line(frame: pd.DataFrame, died: bool) -> Line:
@@ -515,18 +741,31 @@ def _ending_line(frame: pd.DataFrame, died: bool) -> Line:
         burn = float(last["burn_usd"]) if "burn_usd" in frame.columns else None
         burn_text = f" after burning {money_short(burn)} that month" if burn is not None else ""
         cash_text = f" ({money_short(cash)}{burn_text})" if cash is not None else ""
-        return Line(month, "cash_out", f"Cash ran out{cash_text}: the company died.", cash,
-                    "cash_usd" if cash is not None else None, {"burn_usd": burn})
+        return Line(
+            month,
+            "cash_out",
+            f"Cash ran out{cash_text}: the company died.",
+            cash,
+            "cash_usd" if cash is not None else None,
+            {"burn_usd": burn},
+        )
     arr = float(last["arr_usd"]) if "arr_usd" in frame.columns else None
     arr_text = f" with ARR of {money_short(arr)}" if arr is not None else ""
     cash_text = f" and {money_short(cash)} in the bank" if cash is not None else ""
-    return Line(month, "survived", f"Still alive at month {month}{arr_text}{cash_text}.", arr,
-                "arr_usd" if arr is not None else None, {"cash_usd": cash})
+    return Line(
+        month,
+        "survived",
+        f"Still alive at month {month}{arr_text}{cash_text}.",
+        arr,
+        "arr_usd" if arr is not None else None,
+        {"cash_usd": cash},
+    )
 
 
 # ============================================================================================
 # Ensemble
 # ============================================================================================
+
 
 def debrief_ensemble(runs: Iterable[Any] | Any) -> EnsembleDebrief:
     """Which causes were most common among the runs that died.
@@ -540,10 +779,13 @@ def debrief_ensemble(runs: Iterable[Any] | Any) -> EnsembleDebrief:
     dead = [d for d in debriefs if not d.survived]
     counts = {cause: sum(cause in d.causes for d in dead) for cause in CAUSES}
     order = list(CAUSES)
-    ranked = sorted((c for c in CAUSES if counts[c] > 0), key=lambda c: (-counts[c], order.index(c)))
+    ranked = sorted(
+        (c for c in CAUSES if counts[c] > 0), key=lambda c: (-counts[c], order.index(c))
+    )
     deaths = [d.month_of_death for d in dead if d.month_of_death is not None]
     return EnsembleDebrief(
-        runs=len(debriefs), deaths=len(dead),
+        runs=len(debriefs),
+        deaths=len(dead),
         median_month_of_death=float(np.median(deaths)) if deaths else None,
         spirals=sum(d.spiral for d in debriefs),
         causes=tuple(CauseCount(c, CAUSES[c], counts[c], counts[c] / len(dead)) for c in ranked),
@@ -554,6 +796,7 @@ def debrief_ensemble(runs: Iterable[Any] | Any) -> EnsembleDebrief:
 # Text
 # ============================================================================================
 
+
 def render_text(debrief: Debrief) -> str:
     """The debrief as plain text: a headline, the timeline (one line a month-claim), the causes."""
     who = debrief.name or "This company"
@@ -562,8 +805,11 @@ def render_text(debrief: Debrief) -> str:
         head = f"{who}{seed} survived all {debrief.months_run} months."
     else:
         head = f"{who}{seed} died in month {debrief.month_of_death}: its cash ran out."
-    spiral = (f" The death spiral took hold in month {debrief.spiral_onset_month}." if debrief.spiral
-              else " No death spiral was detected in its series.")
+    spiral = (
+        f" The death spiral took hold in month {debrief.spiral_onset_month}."
+        if debrief.spiral
+        else " No death spiral was detected in its series."
+    )
     out = [head + spiral]
     if debrief.counterfactual:
         out.append(debrief.counterfactual)
@@ -580,10 +826,18 @@ def render_text(debrief: Debrief) -> str:
 def render_ensemble_text(summary: EnsembleDebrief) -> str:
     """The ensemble debrief as plain text."""
     alive = summary.runs - summary.deaths
-    when = (f" (median month of death {summary.median_month_of_death:g})"
-            if summary.median_month_of_death is not None else "")
-    out = [(f"{summary.runs} runs: {summary.deaths} died{when}, {alive} survived; the death spiral took hold "
-            f"in {summary.spirals}.")]
+    when = (
+        f" (median month of death {summary.median_month_of_death:g})"
+        if summary.median_month_of_death is not None
+        else ""
+    )
+    out = [
+        (
+            f"{summary.runs} runs: {summary.deaths} died{when}, {alive} survived; the death spiral "
+            f"took hold "
+            f"in {summary.spirals}."
+        )
+    ]
     if not summary.deaths:
         return out[0]
     out.append(f"Most common causes among the {summary.deaths} that died:")
@@ -595,6 +849,7 @@ def render_ensemble_text(summary: EnsembleDebrief) -> str:
 # ============================================================================================
 # Formatting helpers
 # ============================================================================================
+
 
 def _num(value: Any) -> float | None:
     try:
@@ -617,4 +872,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return None if not np.isfinite(value) else float(value)
     return value
-

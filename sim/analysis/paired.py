@@ -15,16 +15,23 @@ from scipy import stats
 CONFIDENCE = 0.95  # two-sided level of the paired interval
 
 
-def paired_difference(a: Sequence[float | bool | None], b: Sequence[float | bool | None],
-                      confidence: float = CONFIDENCE) -> tuple[float, float, float] | None:
+def paired_difference(
+    a: Sequence[float | bool | None],
+    b: Sequence[float | bool | None],
+    confidence: float = CONFIDENCE,
+) -> tuple[float, float, float] | None:
     """Mean of a - b over the seeds where both have a value, with its t interval.
 
     None when fewer than two seeds have both values. With no spread at all the interval is the
     mean itself.
     """
     if len(a) != len(b):
-        raise ValueError(f"paired_difference needs one value per seed on each side, got {len(a)} and {len(b)}")
-    pairs = [(float(x), float(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None]
+        raise ValueError(
+            f"paired_difference needs one value per seed on each side, got {len(a)} and {len(b)}"
+        )
+    pairs = [
+        (float(x), float(y)) for x, y in zip(a, b, strict=True) if x is not None and y is not None
+    ]
     diff = np.array([x - y for x, y in pairs if np.isfinite(x) and np.isfinite(y)])
     if diff.size < 2:
         return None
@@ -38,18 +45,26 @@ def paired_difference(a: Sequence[float | bool | None], b: Sequence[float | bool
 # Ensemble metrics that are a mean or a rate of one run metric: their A-B difference has a paired
 # interval over the seeds (medians and percentiles have none).
 PAIRED_METRICS: dict[str, str] = {
-    "survival_rate": "survived", "spiral_rate": "spiral", "loop_attributable_rate": "loop_attributable",
-    "mean_custom_share": "mean_custom_share", "mean_final_arr_usd": "final_arr_usd",
-    "mean_bookings_12m_usd": "bookings_12m_usd", "mean_revenue_12m_usd": "revenue_12m_usd",
-    "mean_cumulative_revenue_usd": "cumulative_revenue_usd", "mean_product_fit": "mean_product_fit",
-    "mean_relative_fit": "mean_relative_fit", "mean_profit_margin": "profit_margin",
+    "survival_rate": "survived",
+    "spiral_rate": "spiral",
+    "loop_attributable_rate": "loop_attributable",
+    "mean_custom_share": "mean_custom_share",
+    "mean_final_arr_usd": "final_arr_usd",
+    "mean_bookings_12m_usd": "bookings_12m_usd",
+    "mean_revenue_12m_usd": "revenue_12m_usd",
+    "mean_cumulative_revenue_usd": "cumulative_revenue_usd",
+    "mean_product_fit": "mean_product_fit",
+    "mean_relative_fit": "mean_relative_fit",
+    "mean_profit_margin": "profit_margin",
     "mean_promises_broken": "total_promises_broken",
     "mean_contingent_conversion_rate": "contingent_conversion_rate",
     "mean_custom_overrun_ratio": "custom_overrun_ratio",
 }
 
 
-def paired_metric(metric: str, runs_a: Sequence[dict], runs_b: Sequence[dict]) -> tuple[float, float, float] | None:
+def paired_metric(
+    metric: str, runs_a: Sequence[dict], runs_b: Sequence[dict]
+) -> tuple[float, float, float] | None:
     """Paired A-B difference of an ensemble metric from the two sides' run summaries (same seeds,
     same order); None for a metric without a per-run counterpart."""
     key = PAIRED_METRICS.get(metric)

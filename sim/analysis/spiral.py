@@ -14,23 +14,34 @@ import pandas as pd
 # below is a move across one link window. Tuned on synthetic series (tests/test_metrics.py):
 # recalibrate against model output if its noise levels differ a lot.
 
-SMOOTH_MONTHS = 3                # centred rolling mean applied to every signal first (months, odd)
-SMOOTH_WIN_RATE_MONTHS = 9       # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
-LINK_WINDOW_MONTHS = 8           # a link's move: change across this many months centred on the month
-SUSTAIN_MONTHS = 4               # a link starts when it moves this many consecutive months (months)
-ORDER_SLACK_MONTHS = 4           # a link may seem to start this much before the one it follows: the
+SMOOTH_MONTHS = 3  # centred rolling mean applied to every signal first (months, odd)
+SMOOTH_WIN_RATE_MONTHS = (
+    9  # the win rate, a ratio of few deals a month, is smoothed longer (months, odd)
+)
+LINK_WINDOW_MONTHS = 8  # a link's move: change across this many months centred on the month
+SUSTAIN_MONTHS = 4  # a link starts when it moves this many consecutive months (months)
+ORDER_SLACK_MONTHS = 4  # a link may seem to start this much before the one it follows: the
 #                                  centred link window blurs starts by half its width (months)
-PAUSE_MONTHS = 3                 # a new wave of custom work follows this many months without a rise (months)
-EARLIEST_ONSET_MONTH = 6         # start-up months (few deals, no plan yet) cannot date an onset (month)
-MAX_GAP_MONTHS = 1               # a break this short (one noisy month) does not end a stretch (months)
-MIN_CUSTOM_SHARE = 0.25          # least custom share of engineering for the loop to have taken over (share)
-MIN_CUSTOM_SHARE_RISE = 0.10     # rise of custom share that counts as "up" (share of engineering)
-HIGH_CUSTOM_SHARE = 0.5          # at least this and not falling by the rise still counts as "up" (share)
-MIN_RELATIVE_FIT_DROP = 0.03     # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
-MIN_WIN_RATE_DROP = 0.05         # fall of the win rate that counts as "down" (share of decided deals)
-MIN_PRESSURE_RISE = 0.05         # rise of pressure that counts as "up" (pressure, 0-1)
-HIGH_PRESSURE = 0.5              # at least this and not easing by the rise still counts as "up" (0-1)
-SPIRAL_COLUMNS: tuple[str, ...] = ("month", "custom_share", "product_fit", "competitor_fit", "win_rate", "pressure")
+PAUSE_MONTHS = 3  # a new wave of custom work follows this many months without a rise (months)
+EARLIEST_ONSET_MONTH = 6  # start-up months (few deals, no plan yet) cannot date an onset (month)
+MAX_GAP_MONTHS = 1  # a break this short (one noisy month) does not end a stretch (months)
+MIN_CUSTOM_SHARE = 0.25  # least custom share of engineering for the loop to have taken over (share)
+MIN_CUSTOM_SHARE_RISE = 0.10  # rise of custom share that counts as "up" (share of engineering)
+HIGH_CUSTOM_SHARE = 0.5  # at least this and not falling by the rise still counts as "up" (share)
+MIN_RELATIVE_FIT_DROP = (
+    0.03  # fall of product_fit - competitor_fit that counts as "down" (fit, 0-1)
+)
+MIN_WIN_RATE_DROP = 0.05  # fall of the win rate that counts as "down" (share of decided deals)
+MIN_PRESSURE_RISE = 0.05  # rise of pressure that counts as "up" (pressure, 0-1)
+HIGH_PRESSURE = 0.5  # at least this and not easing by the rise still counts as "up" (0-1)
+SPIRAL_COLUMNS: tuple[str, ...] = (
+    "month",
+    "custom_share",
+    "product_fit",
+    "competitor_fit",
+    "win_rate",
+    "pressure",
+)
 DEALS_COLUMN = "deals_decided"  # optional: weights each month's win rate by its decided deals
 
 
@@ -49,8 +60,10 @@ def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
     * pressure up by MIN_PRESSURE_RISE, or held at HIGH_PRESSURE or more without easing.
 
     A link *starts* in the first month of a stretch of SUSTAIN_MONTHS in which it moves, after
-    PAUSE_MONTHS in which it did not (breaks of MAX_GAP_MONTHS bridged). The loop closed when the links start **in the loop's order**:
-    custom share up, then relative fit down, then win rate down, then pressure up, each starting no more than ORDER_SLACK_MONTHS before the
+    PAUSE_MONTHS in which it did not (breaks of MAX_GAP_MONTHS bridged). The loop closed when the
+    links start **in the loop's order**:
+    custom share up, then relative fit down, then win rate down, then pressure up, each starting no
+    more than ORDER_SLACK_MONTHS before the
     one it follows (pressure may already be moving), then a *new*
     rise of custom share that starts after pressure's. The date is that last start: the
     month more custom work followed the pressure. Co-movement is not enough: a rival improving on
@@ -62,7 +75,11 @@ def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
         return False, None
     months, values = signals
     links = _links(values)
-    start = int(np.argmax(months >= EARLIEST_ONSET_MONTH)) if (months >= EARLIEST_ONSET_MONTH).any() else None
+    start = (
+        int(np.argmax(months >= EARLIEST_ONSET_MONTH))
+        if (months >= EARLIEST_ONSET_MONTH).any()
+        else None
+    )
     if start is None:
         return False, None
     at = start
@@ -83,20 +100,33 @@ def _links(signals: np.ndarray) -> list[np.ndarray]:
     custom_up = (change[:, _CUSTOM] >= MIN_CUSTOM_SHARE_RISE) & (custom >= MIN_CUSTOM_SHARE)
     fit_down = change[:, _FIT] <= -MIN_RELATIVE_FIT_DROP
     win_down = change[:, _WIN] <= -MIN_WIN_RATE_DROP
-    pressure_up = _pushing(signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE)
+    pressure_up = _pushing(
+        signals[:, _PRESSURE], change[:, _PRESSURE], MIN_PRESSURE_RISE, HIGH_PRESSURE
+    )
     custom_up = _bridge_gaps(custom_up)
-    return [custom_up, _bridge_gaps(fit_down), _bridge_gaps(win_down), _bridge_gaps(pressure_up), custom_up]
+    return [
+        custom_up,
+        _bridge_gaps(fit_down),
+        _bridge_gaps(win_down),
+        _bridge_gaps(pressure_up),
+        custom_up,
+    ]
 
 
 def _first_start(moving: np.ndarray, at: int, fresh: bool = True) -> int | None:
     """First month >= ``at`` that begins a sustained move: a run of at least SUSTAIN_MONTHS of
     movement, after PAUSE_MONTHS without sustained movement (shorter blips are noise). Not
-    ``fresh``: any month >= ``at`` inside such a run (pressure is a level that may already be high)."""
+    ``fresh``: any month >= ``at`` inside such a run (pressure is a level that may already be
+    high)."""
     sustained = _sustained(moving)
     for i in range(at, len(moving)):
         if not sustained[i]:
             continue
-        if not fresh or (i == 0 or not sustained[i - 1]) and not sustained[max(0, i - PAUSE_MONTHS):i].any():
+        if (
+            not fresh
+            or (i == 0 or not sustained[i - 1])
+            and not sustained[max(0, i - PAUSE_MONTHS) : i].any()
+        ):
             return i
     return None
 
@@ -201,10 +231,11 @@ def _bridge_gaps(chain: np.ndarray) -> np.ndarray:
     held = np.flatnonzero(chain)
     for before, after in itertools.pairwise(held):
         if 1 < after - before <= MAX_GAP_MONTHS + 1:
-            bridged[before + 1:after] = True
+            bridged[before + 1 : after] = True
     return bridged
 
 
 def _pushing(level: np.ndarray, change: np.ndarray, min_rise: float, high: float) -> np.ndarray:
-    """A driver is 'up': it rose by min_rise, or it sits at/above `high` and did not fall by min_rise."""
+    """A driver is 'up': it rose by min_rise, or it sits at/above `high` and did not fall by
+    min_rise."""
     return (change >= min_rise) | ((level >= high) & (change > -min_rise))

@@ -29,37 +29,89 @@ from sim.analysis.spiral import detect_spiral
 
 # --- summaries ------------------------------------------------------------------------------
 
-ARR_GROWTH_LOOKBACK_MONTHS = 12  # arr_growth_12m compares the last ARR with ARR this many rows before (months)
+ARR_GROWTH_LOOKBACK_MONTHS = (
+    12  # arr_growth_12m compares the last ARR with ARR this many rows before (months)
+)
 
 RUN_METRICS: tuple[str, ...] = (
-    "survived", "month_of_death", "months_run", "final_arr_usd", "final_mrr_usd", "peak_arr_usd",
-    "final_cash_usd", "final_customers", "cumulative_revenue_usd", "cumulative_costs_usd",
-    "profit_usd", "profit_margin", "peak_burn_usd", "mean_custom_share", "arr_growth_12m",
-    "pmf_month", "spiral", "spiral_onset_month", "total_contingent_accepted",
-    "total_contingent_converted", "total_commissions_usd",
-    "bookings_12m_usd", "revenue_12m_usd", "contingent_conversion_rate", "custom_overrun_ratio",
-    "mean_product_fit", "mean_relative_fit", "gross_margin", "total_promises_broken",
+    "survived",
+    "month_of_death",
+    "months_run",
+    "final_arr_usd",
+    "final_mrr_usd",
+    "peak_arr_usd",
+    "final_cash_usd",
+    "final_customers",
+    "cumulative_revenue_usd",
+    "cumulative_costs_usd",
+    "profit_usd",
+    "profit_margin",
+    "peak_burn_usd",
+    "mean_custom_share",
+    "arr_growth_12m",
+    "pmf_month",
+    "spiral",
+    "spiral_onset_month",
+    "total_contingent_accepted",
+    "total_contingent_converted",
+    "total_commissions_usd",
+    "bookings_12m_usd",
+    "revenue_12m_usd",
+    "contingent_conversion_rate",
+    "custom_overrun_ratio",
+    "mean_product_fit",
+    "mean_relative_fit",
+    "gross_margin",
+    "total_promises_broken",
 )
 FIRST_YEAR_MONTHS = 12  # bookings_12m_usd / revenue_12m_usd sum the first this many months (months)
 
 # Rate metrics of an ensemble summary -> the stem of their Wilson interval keys (``<stem>_ci_low``).
-RATE_CI_STEMS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf",
-                                 "loop_attributable_rate": "loop_attributable"}
+RATE_CI_STEMS: dict[str, str] = {
+    "survival_rate": "survival",
+    "spiral_rate": "spiral",
+    "pmf_rate": "pmf",
+    "loop_attributable_rate": "loop_attributable",
+}
 
 ENSEMBLE_METRICS: tuple[str, ...] = (
     "runs",
-    "survival_rate", "survival_ci_low", "survival_ci_high",
-    "spiral_rate", "spiral_ci_low", "spiral_ci_high",
-    "pmf_rate", "pmf_ci_low", "pmf_ci_high",
-    "loop_attributable_rate", "loop_attributable_ci_low", "loop_attributable_ci_high",
+    "survival_rate",
+    "survival_ci_low",
+    "survival_ci_high",
+    "spiral_rate",
+    "spiral_ci_low",
+    "spiral_ci_high",
+    "pmf_rate",
+    "pmf_ci_low",
+    "pmf_ci_high",
+    "loop_attributable_rate",
+    "loop_attributable_ci_low",
+    "loop_attributable_ci_high",
     "loop_attributable_share_of_deaths",
-    "median_final_arr_usd", "mean_final_arr_usd", "p10_final_arr_usd", "p90_final_arr_usd",
-    "median_month_of_death", "median_spiral_onset_month", "median_pmf_month",
-    "median_cumulative_revenue_usd", "median_peak_burn_usd", "mean_custom_share",
-    "median_profit_usd", "median_profit_margin", "median_arr_growth_12m",
-    "mean_bookings_12m_usd", "mean_revenue_12m_usd", "mean_cumulative_revenue_usd",
-    "mean_contingent_conversion_rate", "mean_custom_overrun_ratio", "mean_product_fit",
-    "sd_product_fit", "mean_relative_fit", "median_gross_margin", "mean_profit_margin",
+    "median_final_arr_usd",
+    "mean_final_arr_usd",
+    "p10_final_arr_usd",
+    "p90_final_arr_usd",
+    "median_month_of_death",
+    "median_spiral_onset_month",
+    "median_pmf_month",
+    "median_cumulative_revenue_usd",
+    "median_peak_burn_usd",
+    "mean_custom_share",
+    "median_profit_usd",
+    "median_profit_margin",
+    "median_arr_growth_12m",
+    "mean_bookings_12m_usd",
+    "mean_revenue_12m_usd",
+    "mean_cumulative_revenue_usd",
+    "mean_contingent_conversion_rate",
+    "mean_custom_overrun_ratio",
+    "mean_product_fit",
+    "sd_product_fit",
+    "mean_relative_fit",
+    "median_gross_margin",
+    "mean_profit_margin",
     "mean_promises_broken",
 )
 
@@ -69,6 +121,7 @@ CI_Z = 1.96  # normal quantile of the 95% intervals reported in ensemble summari
 # ============================================================================================
 # Confidence intervals
 # ============================================================================================
+
 
 def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, float]:
     """Wilson score interval of a binomial proportion (no continuity correction).
@@ -88,6 +141,7 @@ def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, flo
 # ============================================================================================
 # Run summary
 # ============================================================================================
+
 
 def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
     """A flat, JSON-ready summary of one run's series (keys: ``RUN_METRICS``).
@@ -131,18 +185,24 @@ def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
 
 
 def _pattern_metrics(series: pd.DataFrame) -> dict[str, Any]:
-    """Per-run quantities the MODEL.md patterns are pinned on (first year, contingent deals, fit)."""
+    """Per-run quantities the MODEL.md patterns are pinned on (first year, contingent deals,
+    fit)."""
     first_year = series[series["month"] <= FIRST_YEAR_MONTHS]
     accepted = _optional_total(series, "contingent_accepted")
     converted = _optional_total(series, "contingent_converted")
     return {
         "bookings_12m_usd": _optional_total(first_year, "bookings_usd"),
         "revenue_12m_usd": _optional_total(first_year, "revenue_usd"),
-        "contingent_conversion_rate": converted / accepted if accepted and converted is not None else None,
-        "custom_overrun_ratio": _ratio_of_totals(series, "custom_actual_em_delivered", "custom_estimate_em_delivered"),
+        "contingent_conversion_rate": converted / accepted
+        if accepted and converted is not None
+        else None,
+        "custom_overrun_ratio": _ratio_of_totals(
+            series, "custom_actual_em_delivered", "custom_estimate_em_delivered"
+        ),
         "mean_product_fit": _optional_mean(series, "product_fit"),
         "mean_relative_fit": _float((series["product_fit"] - series["competitor_fit"]).mean())
-        if {"product_fit", "competitor_fit"} <= set(series.columns) else None,
+        if {"product_fit", "competitor_fit"} <= set(series.columns)
+        else None,
         "gross_margin": _gross_margin(series),
         "total_promises_broken": _optional_total(series, "promises_broken"),
     }
@@ -208,6 +268,7 @@ def _first_true_month(series: pd.DataFrame, column: str) -> int | None:
 # Ensemble summary
 # ============================================================================================
 
+
 def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Survival, spiral and PMF rates with 95% Wilson intervals, and medians over runs.
 
@@ -230,7 +291,9 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "median_month_of_death": _stat(np.median, _values(summaries, "month_of_death")),
         "median_spiral_onset_month": _stat(np.median, _values(summaries, "spiral_onset_month")),
         "median_pmf_month": _stat(np.median, _values(summaries, "pmf_month")),
-        "median_cumulative_revenue_usd": _stat(np.median, _values(summaries, "cumulative_revenue_usd")),
+        "median_cumulative_revenue_usd": _stat(
+            np.median, _values(summaries, "cumulative_revenue_usd")
+        ),
         "median_peak_burn_usd": _stat(np.median, _values(summaries, "peak_burn_usd")),
         "mean_custom_share": _stat(np.mean, _values(summaries, "mean_custom_share")),
         "median_profit_usd": _stat(np.median, _values(summaries, "profit_usd")),
@@ -239,7 +302,9 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
         "mean_bookings_12m_usd": _stat(np.mean, _values(summaries, "bookings_12m_usd")),
         "mean_revenue_12m_usd": _stat(np.mean, _values(summaries, "revenue_12m_usd")),
         "mean_cumulative_revenue_usd": _stat(np.mean, _values(summaries, "cumulative_revenue_usd")),
-        "mean_contingent_conversion_rate": _stat(np.mean, _values(summaries, "contingent_conversion_rate")),
+        "mean_contingent_conversion_rate": _stat(
+            np.mean, _values(summaries, "contingent_conversion_rate")
+        ),
         "mean_custom_overrun_ratio": _stat(np.mean, _values(summaries, "custom_overrun_ratio")),
         "mean_product_fit": _stat(np.mean, _values(summaries, "mean_product_fit")),
         "sd_product_fit": _stat(np.std, _values(summaries, "mean_product_fit")),
@@ -254,8 +319,14 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 def _attribution_rates(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     """Share of runs whose death the loop explains (None when no run was attributed)."""
     if any(s.get("loop_attributable") is None for s in summaries):
-        return dict.fromkeys(("loop_attributable_rate", "loop_attributable_ci_low",
-                              "loop_attributable_ci_high", "loop_attributable_share_of_deaths"))
+        return dict.fromkeys(
+            (
+                "loop_attributable_rate",
+                "loop_attributable_ci_low",
+                "loop_attributable_ci_high",
+                "loop_attributable_share_of_deaths",
+            )
+        )
     out = _rate(summaries, "loop_attributable", "loop_attributable")
     deaths = [s for s in summaries if not s["survived"]]
     share = sum(bool(s["loop_attributable"]) for s in deaths) / len(deaths) if deaths else None

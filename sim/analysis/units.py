@@ -28,17 +28,22 @@ def money(value: Any, missing: str = MISSING) -> str:
     return f"{sign}${abs(value):,.0f}"
 
 
-def money_short(value: Any, decimals: int = 2, missing: str = "?") -> str:
-    """Dollars in a short form: $950, $45k, $1.25M (``decimals`` after the point for millions)."""
+def money_short(value: Any, decimals: int = 2, missing: str = "?", grouping: bool = False) -> str:
+    """Dollars in a short form: $950, $45k, $1.25M (``decimals`` after the point for millions).
+
+    ``grouping`` puts thousands separators into the number where rounding makes one appear
+    ($1,000k rather than $1000k; the chart labels use it, the debrief does not).
+    """
     if not is_number(value):
         return missing
+    sep = "," if grouping else ""
     sign = "-" if value < 0 else ""
     v = abs(value)
     if v >= 1e6:
-        return f"{sign}${v / 1e6:,.{decimals}f}M"
+        return f"{sign}${v / 1e6:{sep}.{decimals}f}M"
     if v >= 1e3:
-        return f"{sign}${v / 1e3:,.0f}k"
-    return f"{sign}${v:,.0f}"
+        return f"{sign}${v / 1e3:{sep}.0f}k"
+    return f"{sign}${v:{sep}.0f}"
 
 
 def money_millions(value: Any, decimals: int = 1, missing: str = MISSING) -> str:

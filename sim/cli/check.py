@@ -28,17 +28,35 @@ SCENARIO_SUFFIXES = (".yaml", ".yml")
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim check`."""
-    p = sub.add_parser("check", help="evaluate every scenario file's expect: block",
-                       description="Validate scenario files and evaluate each one's `expect:` "
-                       "assertions over an ensemble of the file's `seeds`. One line per "
-                       "assertion; exit 1 if any fails.", epilog=EXIT_CODES_HELP)
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                   help="scenario files, or directories searched recursively for *.yaml "
-                   "(default: scenarios/)")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="override every file's `seeds` (quicker, wider intervals)")
-    p.add_argument("--workers", type=positive_int, default=None, metavar="W",
-                   help="parallel worker processes (default: 1; same results whatever W)")
+    p = sub.add_parser(
+        "check",
+        help="evaluate every scenario file's expect: block",
+        description="Validate scenario files and evaluate each one's `expect:` "
+        "assertions over an ensemble of the file's `seeds`. One line per "
+        "assertion; exit 1 if any fails.",
+        epilog=EXIT_CODES_HELP,
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="scenario files, or directories searched recursively for *.yaml (default: scenarios/)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="override every file's `seeds` (quicker, wider intervals)",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="W",
+        help="parallel worker processes (default: 1; same results whatever W)",
+    )
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(handler=cmd_check)
 
@@ -68,11 +86,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     total = sum(len(report["results"]) for report in reports)
     seconds = time.perf_counter() - started
     if args.json:
-        print(to_json({"files": reports, "assertions": total, "failed": failed, "known_gaps": gaps,
-                       "seconds": round(seconds, 1)}))
+        print(
+            to_json(
+                {
+                    "files": reports,
+                    "assertions": total,
+                    "failed": failed,
+                    "known_gaps": gaps,
+                    "seconds": round(seconds, 1),
+                }
+            )
+        )
     else:
-        print(f"\n{len(files)} file(s), {total} assertion(s): {total - failed - gaps} hold, "
-              f"{gaps} known gap(s) that do not hold yet, {failed} fail ({seconds:.1f} s)")
+        print(
+            f"\n{len(files)} file(s), {total} assertion(s): {total - failed - gaps} hold, "
+            f"{gaps} known gap(s) that do not hold yet, {failed} fail ({seconds:.1f} s)"
+        )
     return EXIT_EXPECTATION_FAILED if failed else EXIT_OK
 
 
@@ -123,12 +152,18 @@ def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
     from sim.experiment.expectations import evaluate
 
     ensemble = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json)
-    others = {key: ensemble_for(scenario, seeds, args.workers, quiet=args.json)
-              for key, scenario in item.baselines.items()}
+    others = {
+        key: ensemble_for(scenario, seeds, args.workers, quiet=args.json)
+        for key, scenario in item.baselines.items()
+    }
     runs = ensemble.summaries.to_dict("records")
-    for result in evaluate(item.expectations, ensemble.summary,
-                           {key: other.summary for key, other in others.items()}, runs=runs,
-                           baseline_runs={k: o.summaries.to_dict("records") for k, o in others.items()}):
+    for result in evaluate(
+        item.expectations,
+        ensemble.summary,
+        {key: other.summary for key, other in others.items()},
+        runs=runs,
+        baseline_runs={k: o.summaries.to_dict("records") for k, o in others.items()},
+    ):
         report["results"].append(result.to_dict())
         if not args.json:
             print(f"  {result.describe()}", flush=True)

@@ -48,25 +48,44 @@ class Parser(argparse.ArgumentParser):
 # Arguments shared by several commands
 # --------------------------------------------------------------------------------------------
 
+
 def add_scenario_arg(p: argparse.ArgumentParser, dest: str, metavar: str) -> None:
     """A positional SCENARIO: a YAML file or a preset name."""
-    p.add_argument(dest, metavar=metavar,
-                   help=f"a scenario YAML file, or a preset name ({', '.join(PRESETS)})")
+    p.add_argument(
+        dest, metavar=metavar, help=f"a scenario YAML file, or a preset name ({', '.join(PRESETS)})"
+    )
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
     """--months, --set, --workers, --json (run and compare)."""
-    p.add_argument("--months", type=positive_int, default=None, metavar="M",
-                   help="horizon in months (default: the scenario's `months`)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a lever by dotted key, value as YAML (repeatable), "
-                   "e.g. --set sales.commission_rate=0.05")
-    p.add_argument("--workers", type=positive_int, default=None, metavar="W",
-                   help="parallel worker processes for an ensemble "
-                   "(default: 1; same results whatever W)")
-    p.add_argument("--json", action="store_true",
-                   help="print the summary as JSON (sorted keys; the same seed gives identical "
-                   "output)")
+    p.add_argument(
+        "--months",
+        type=positive_int,
+        default=None,
+        metavar="M",
+        help="horizon in months (default: the scenario's `months`)",
+    )
+    p.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a lever by dotted key, value as YAML (repeatable), "
+        "e.g. --set sales.commission_rate=0.05",
+    )
+    p.add_argument(
+        "--workers",
+        type=positive_int,
+        default=None,
+        metavar="W",
+        help="parallel worker processes for an ensemble (default: 1; same results whatever W)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary as JSON (sorted keys; the same seed gives identical output)",
+    )
 
 
 def positive_int(text: str) -> int:
@@ -104,8 +123,13 @@ def _int(text: str) -> int:
 # Scenarios and ensembles from arguments
 # --------------------------------------------------------------------------------------------
 
-def resolve_scenario(arg: str, sets: Sequence[str] = (), months: int | None = None,
-                     overrides: dict[str, Any] | None = None) -> Scenario:
+
+def resolve_scenario(
+    arg: str,
+    sets: Sequence[str] = (),
+    months: int | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Scenario:
     """The scenario named by a file path or preset name, with --set (or already parsed
     ``overrides``) and --months applied."""
     path = Path(arg)
@@ -135,5 +159,4 @@ def ensemble_for(scenario: Scenario, seeds: list[int], workers: int | None, quie
     """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json)."""
     from sim.experiment.ensemble import run_ensemble
 
-    return run_ensemble(scenario, seeds=seeds, workers=workers,
-                        progress=False if quiet else None)
+    return run_ensemble(scenario, seeds=seeds, workers=workers, progress=False if quiet else None)

@@ -25,16 +25,29 @@ from sim.report.text import compare_rows, difference, render_table, to_json
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim compare`."""
-    p = sub.add_parser("compare", help="compare two scenarios over the same seeds",
-                       description="Run two scenarios over the same seeds (common random numbers) "
-                       "and print their ensemble summaries side by side with the difference A-B.",
-                       epilog=EXIT_CODES_HELP)
+    p = sub.add_parser(
+        "compare",
+        help="compare two scenarios over the same seeds",
+        description="Run two scenarios over the same seeds (common random numbers) "
+        "and print their ensemble summaries side by side with the difference A-B.",
+        epilog=EXIT_CODES_HELP,
+    )
     add_scenario_arg(p, "scenario_a", "A")
     add_scenario_arg(p, "scenario_b", "B")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="seeds per scenario (default: the larger `seeds` of the two files)")
-    p.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="S",
-                   help="first seed (default 0)")
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="seeds per scenario (default: the larger `seeds` of the two files)",
+    )
+    p.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help="first seed (default 0)",
+    )
     add_common(p)
     p.set_defaults(handler=cmd_compare)
 
@@ -48,16 +61,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
     ens_b = ensemble_for(b, seeds, args.workers, quiet=args.json)
     paired = _paired(ens_a, ens_b)
     if args.json:
-        print(to_json(_compare_json(args, a, b, ens_a.summary, ens_b.summary, seeds) | {"paired": paired}))
+        print(
+            to_json(
+                _compare_json(args, a, b, ens_a.summary, ens_b.summary, seeds) | {"paired": paired}
+            )
+        )
         return EXIT_OK
     print(f"A: {a.name} ({args.scenario_a})\nB: {b.name} ({args.scenario_b})")
-    print(f"{len(seeds)} seeds each ({seeds[0]}-{seeds[-1]}), same seeds for both; "
-          f"{a.months} vs {b.months} months\n")
+    print(
+        f"{len(seeds)} seeds each ({seeds[0]}-{seeds[-1]}), same seeds for both; "
+        f"{a.months} vs {b.months} months\n"
+    )
     print(render_table(compare_rows(ens_a.summary, ens_b.summary)))
     print("\nPaired A-B over the same seeds (same world per seed), 95% t interval:")
     for metric, value in paired.items():
         if value is not None:
-            print(f"  {metric:<30} {value['mean']:+.3g}  [{value['low']:+.3g}, {value['high']:+.3g}]")
+            print(
+                f"  {metric:<30} {value['mean']:+.3g}  [{value['low']:+.3g}, {value['high']:+.3g}]"
+            )
     return EXIT_OK
 
 
@@ -67,12 +88,20 @@ def _paired(ens_a: Any, ens_b: Any) -> dict[str, dict[str, float] | None]:
     out: dict[str, dict[str, float] | None] = {}
     for metric in PAIRED_METRICS:
         value = paired_metric(metric, runs_a, runs_b)
-        out[metric] = None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
+        out[metric] = (
+            None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
+        )
     return out
 
 
-def _compare_json(args: argparse.Namespace, a: Scenario, b: Scenario, sa: dict[str, Any],
-                  sb: dict[str, Any], seeds: list[int]) -> dict[str, Any]:
+def _compare_json(
+    args: argparse.Namespace,
+    a: Scenario,
+    b: Scenario,
+    sa: dict[str, Any],
+    sb: dict[str, Any],
+    seeds: list[int],
+) -> dict[str, Any]:
     keys = sorted(set(sa) & set(sb))
     return {
         "seeds": seeds,

@@ -21,24 +21,31 @@ DEFAULT_PORT = 8501
 def add_parser(sub: SubParsers) -> None:
     """Register `sim dashboard`."""
     app = DASHBOARD_APP.relative_to(REPO_ROOT)
-    p = sub.add_parser("dashboard", help="start the Streamlit workshop dashboard",
-                       description=f"Start the workshop dashboard ({app}) with Streamlit. "
-                       "Headless (no browser opened) when CI is set or no display is available.",
-                       epilog=EXIT_CODES_HELP)
-    p.add_argument("--port", type=port, default=DEFAULT_PORT,
-                   help=f"port to serve on (default {DEFAULT_PORT})")
-    p.add_argument("--headless", action="store_true",
-                   help="do not open a browser, whatever the display")
-    p.add_argument("--dry-run", action="store_true",
-                   help="print the streamlit command instead of running it")
+    p = sub.add_parser(
+        "dashboard",
+        help="start the Streamlit workshop dashboard",
+        description=f"Start the workshop dashboard ({app}) with Streamlit. "
+        "Headless (no browser opened) when CI is set or no display is available.",
+        epilog=EXIT_CODES_HELP,
+    )
+    p.add_argument(
+        "--port", type=port, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    p.add_argument(
+        "--headless", action="store_true", help="do not open a browser, whatever the display"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the streamlit command instead of running it"
+    )
     p.set_defaults(handler=cmd_dashboard)
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """`sim dashboard`: `streamlit run dashboard/app.py`, headless when CI or no display."""
     if not DASHBOARD_APP.is_file():
-        raise UsageError(f"{PROG} dashboard: {DASHBOARD_APP}: not found "
-                         "(the dashboard is not installed here)")
+        raise UsageError(
+            f"{PROG} dashboard: {DASHBOARD_APP}: not found (the dashboard is not installed here)"
+        )
     command = dashboard_command(args.port, args.headless or needs_headless())
     if args.dry_run:
         print(" ".join(command))
@@ -78,9 +85,19 @@ def _install_handler(signum: int, handler: Callable[[int, Any], None]) -> Any:
 
 def dashboard_command(port: int, headless: bool) -> list[str]:
     """The streamlit command line for the dashboard."""
-    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
-            "--server.port", str(port), "--server.headless", "true" if headless else "false",
-            "--browser.gatherUsageStats", "false"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 def needs_headless(env: dict[str, str] | None = None, platform: str | None = None) -> bool:

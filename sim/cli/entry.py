@@ -69,17 +69,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - a bug, not bad input: one line, traceback on request
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()
-        return _fail(f"internal error: {type(err).__name__}: {one_line(err)} "
-                     f"(a bug, please report; {DEBUG_ENV}=1 shows the traceback)",
-                     EXIT_INTERNAL_ERROR)
+        return _fail(
+            f"internal error: {type(err).__name__}: {one_line(err)} "
+            f"(a bug, please report; {DEBUG_ENV}=1 shows the traceback)",
+            EXIT_INTERNAL_ERROR,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `sim` argument parser with one subcommand per module in ``COMMANDS``."""
-    parser = Parser(prog=PROG, description="Company-dynamics simulator: sales-led vs product-led "
-                    "software companies and the death spiral.", epilog=EXIT_CODES_HELP)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                parser_class=Parser)
+    parser = Parser(
+        prog=PROG,
+        description="Company-dynamics simulator: sales-led vs product-led "
+        "software companies and the death spiral.",
+        epilog=EXIT_CODES_HELP,
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=Parser
+    )
     for command in COMMANDS:
         command.add_parser(sub)
     return parser

@@ -28,14 +28,23 @@ from sim.config.hints import one_line
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim explain`."""
-    p = sub.add_parser("explain", help="why did this company die? one run's causal timeline",
-                       description="Print one run's debrief: a timeline of what happened and why, "
-                       "each line with its month and number; with --seeds, the causes most common "
-                       "among the runs that died.", epilog=EXIT_CODES_HELP)
+    p = sub.add_parser(
+        "explain",
+        help="why did this company die? one run's causal timeline",
+        description="Print one run's debrief: a timeline of what happened and why, "
+        "each line with its month and number; with --seeds, the causes most common "
+        "among the runs that died.",
+        epilog=EXIT_CODES_HELP,
+    )
     add_scenario_arg(p, "scenario", "SCENARIO")
     p.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="S")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="run seeds S..S+N-1 and count causes among those that died")
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="run seeds S..S+N-1 and count causes among those that died",
+    )
     p.add_argument("--months", type=positive_int, default=None, metavar="M")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--json", action="store_true")
@@ -44,13 +53,19 @@ def add_parser(sub: SubParsers) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """`sim explain`: the parsed arguments handed to ``explain_command``."""
-    return explain_command(args.scenario, args.seed, args.months, parse_set(args.sets),
-                           args.json, seeds=args.seeds)
+    return explain_command(
+        args.scenario, args.seed, args.months, parse_set(args.sets), args.json, seeds=args.seeds
+    )
 
 
-def explain_command(path: str, seed: int = 0, months: int | None = None,
-                    overrides: Mapping[str, Any] | None = None, as_json: bool = False,
-                    seeds: int | None = None) -> int:
+def explain_command(
+    path: str,
+    seed: int = 0,
+    months: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    as_json: bool = False,
+    seeds: int | None = None,
+) -> int:
     """`sim explain SCENARIO --seed S [--months M] [--set k=v ...] [--seeds N] [--json]`.
 
     ``path``: a scenario file or a preset name. One run (seed ``seed``): print its debrief. With
@@ -81,8 +96,11 @@ def explain_command(path: str, seed: int = 0, months: int | None = None,
     debriefs = [explain_run(run(scenario, seed=s), name=scenario.name) for s in seed_range]
     summary = debrief_ensemble(debriefs)
     if as_json:
-        print(json.dumps({"scenario": scenario.name, "seeds": seed_range, **summary.to_dict()},
-                         indent=2))
+        print(
+            json.dumps(
+                {"scenario": scenario.name, "seeds": seed_range, **summary.to_dict()}, indent=2
+            )
+        )
     else:
         print(f"{scenario.name}, seeds {seed}-{seed + seeds - 1}")
         print(render_ensemble_text(summary))

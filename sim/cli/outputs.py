@@ -120,21 +120,25 @@ def _digest_of(path: Path) -> str | None:
 
 
 def prepare_directory(directory: Path) -> Path:
-    """Create ``directory`` (with parents) if needed; OutputError if it is not a usable directory."""
+    """Create ``directory`` (with parents) if needed; OutputError if it is not a usable
+    directory."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"--out {directory}: exists and is not a directory")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise OutputError(f"--out {directory}: cannot create directory ({err.strerror or err.__class__.__name__})") from None
+        raise OutputError(
+            f"--out {directory}: cannot create directory ({err.strerror or err.__class__.__name__})"
+        ) from None
     if not os.access(directory, os.W_OK | os.X_OK):
         raise OutputError(f"--out {directory}: directory is not writable")
     return directory
 
 
 def check_outputs(directory: Path, names: list[str], force: bool = False) -> Path:
-    """Make sure ``names`` may be written into ``directory`` (created if missing); OutputError if not.
+    """Make sure ``names`` may be written into ``directory`` (created if missing); OutputError if
+    not.
 
     Cheap: call it before a long computation, so a bad --out fails at once. ``write_outputs``
     checks again just before writing.
@@ -144,12 +148,15 @@ def check_outputs(directory: Path, names: list[str], force: bool = False) -> Pat
     foreign = foreign_files(directory, names)
     if foreign and not force:
         listed = ", ".join(foreign)
-        raise OutputError(f"--out {directory}: would overwrite {listed}, not written by sim (use --force)")
+        raise OutputError(
+            f"--out {directory}: would overwrite {listed}, not written by sim (use --force)"
+        )
     return directory
 
 
 def write_outputs(directory: Path, files: dict[str, bytes], force: bool = False) -> list[Path]:
-    """Write ``files`` (name -> bytes) into ``directory`` atomically and record them in the manifest.
+    """Write ``files`` (name -> bytes) into ``directory`` atomically and record them in the
+    manifest.
 
     Refuses (OutputError, nothing written) when any target exists and is not `sim`'s own, unless
     ``force``. Returns the paths written, manifest last.
@@ -164,14 +171,18 @@ def write_outputs(directory: Path, files: dict[str, bytes], force: bool = False)
             atomic_write_bytes(directory / name, data)
             written.append(directory / name)
     except OSError as err:
-        raise OutputError(f"--out {directory}: cannot write ({err.strerror or err.__class__.__name__})") from None
+        raise OutputError(
+            f"--out {directory}: cannot write ({err.strerror or err.__class__.__name__})"
+        ) from None
     return [*written, directory / MANIFEST_NAME]
 
 
 def _check_names(directory: Path, names: list[str]) -> None:
     for name in names:
         if name == MANIFEST_NAME or Path(name).name != name:
-            raise OutputError(f"--out {directory}: refusing to write '{name}' (not a plain file name)")
+            raise OutputError(
+                f"--out {directory}: refusing to write '{name}' (not a plain file name)"
+            )
         if (directory / name).is_dir():
             raise OutputError(f"--out {directory}: {name} is a directory")
 
@@ -181,7 +192,7 @@ def _manifest_text(files: dict[str, str]) -> str:
         "tool": MANIFEST_TOOL,
         "version": MANIFEST_VERSION,
         "note": "files the `sim` command wrote here, with the SHA-256 of what it wrote; "
-                "sim replaces only these, unchanged, unless --force",
+        "sim replaces only these, unchanged, unless --force",
         "files": dict(sorted(files.items())),
     }
     return json.dumps(data, indent=2) + "\n"

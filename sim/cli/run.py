@@ -36,22 +36,41 @@ OUT_HELP = (
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim run`."""
-    p = sub.add_parser("run", help="run one scenario: one seed, or an ensemble with --seeds",
-                       description="Run one scenario. With one seed, print the run's summary; with "
-                       "--seeds N, run N seeds (S, S+1, ...) and print the ensemble summary.",
-                       epilog=EXIT_CODES_HELP)
+    p = sub.add_parser(
+        "run",
+        help="run one scenario: one seed, or an ensemble with --seeds",
+        description="Run one scenario. With one seed, print the run's summary; with "
+        "--seeds N, run N seeds (S, S+1, ...) and print the ensemble summary.",
+        epilog=EXIT_CODES_HELP,
+    )
     add_scenario_arg(p, "scenario", "SCENARIO")
-    p.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="S",
-                   help="seed of the run, or first seed of the ensemble (default 0)")
-    p.add_argument("--seeds", type=positive_int, default=None, metavar="N",
-                   help="run an ensemble of N seeds instead of one run")
+    p.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=DEFAULT_SEED,
+        metavar="S",
+        help="seed of the run, or first seed of the ensemble (default 0)",
+    )
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="run an ensemble of N seeds instead of one run",
+    )
     add_common(p)
-    p.add_argument("--out", type=Path, default=None, metavar="DIR",
-                   help=OUT_HELP + ". One run writes series.csv, events.csv, summary.json, "
-                   "scenario.yaml; an ensemble writes summaries.csv, bands.csv, summary.json, "
-                   "scenario.yaml")
-    p.add_argument("--force", action="store_true",
-                   help="with --out: replace files sim did not write")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=OUT_HELP + ". One run writes series.csv, events.csv, summary.json, "
+        "scenario.yaml; an ensemble writes summaries.csv, bands.csv, summary.json, "
+        "scenario.yaml",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --out: replace files sim did not write"
+    )
     p.set_defaults(handler=cmd_run)
 
 
@@ -75,8 +94,10 @@ def _run_one(scenario: Scenario, args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(result.summary))
     else:
-        print(f"{scenario.name} ({_preset_label(scenario)}), seed {args.seed}, "
-              f"{scenario.months} months")
+        print(
+            f"{scenario.name} ({_preset_label(scenario)}), seed {args.seed}, "
+            f"{scenario.months} months"
+        )
         print(render_table(summary_rows(RUN_ROWS, result.summary)))
         _print_written(args.out)
     return EXIT_OK
@@ -90,8 +111,10 @@ def _run_ensemble(scenario: Scenario, args: argparse.Namespace) -> int:
     if args.json:
         print(to_json(ensemble.summary))
     else:
-        print(f"{scenario.name} ({_preset_label(scenario)}), {len(seeds)} seeds "
-              f"({seeds[0]}-{seeds[-1]}), {scenario.months} months")
+        print(
+            f"{scenario.name} ({_preset_label(scenario)}), {len(seeds)} seeds "
+            f"({seeds[0]}-{seeds[-1]}), {scenario.months} months"
+        )
         print(render_table(summary_rows(ENSEMBLE_ROWS, ensemble.summary)))
         _print_written(args.out)
     return EXIT_OK
@@ -99,15 +122,23 @@ def _run_ensemble(scenario: Scenario, args: argparse.Namespace) -> int:
 
 def run_files(scenario: Scenario, result: Any) -> dict[str, bytes]:
     """The files `sim run --out` writes for one run, name -> content."""
-    contents = (_csv(result.series), _csv(result.events), _json_bytes(result.summary),
-                _yaml_bytes(scenario))
+    contents = (
+        _csv(result.series),
+        _csv(result.events),
+        _json_bytes(result.summary),
+        _yaml_bytes(scenario),
+    )
     return dict(zip(RUN_FILES, contents, strict=True))
 
 
 def ensemble_files(scenario: Scenario, ensemble: Any) -> dict[str, bytes]:
     """The files `sim run --seeds N --out` writes for an ensemble, name -> content."""
-    contents = (_csv(ensemble.summaries), _csv(ensemble.bands), _json_bytes(ensemble.summary),
-                _yaml_bytes(scenario))
+    contents = (
+        _csv(ensemble.summaries),
+        _csv(ensemble.bands),
+        _json_bytes(ensemble.summary),
+        _yaml_bytes(scenario),
+    )
     return dict(zip(ENSEMBLE_FILES, contents, strict=True))
 
 

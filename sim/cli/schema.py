@@ -12,9 +12,12 @@ from sim.report.text import JSON_INDENT
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim schema`."""
-    p = sub.add_parser("schema", help="print the JSON Schema of scenario files",
-                       description="Print the JSON Schema of scenario files.",
-                       epilog=EXIT_CODES_HELP)
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of scenario files",
+        description="Print the JSON Schema of scenario files.",
+        epilog=EXIT_CODES_HELP,
+    )
     p.set_defaults(handler=cmd_schema)
 
 

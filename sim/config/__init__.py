@@ -21,7 +21,23 @@ from sim.config.schema import (
 )
 
 __all__ = [
-    "PRESETS", "SCHEMA_VERSION", "SEGMENT_NAMES", "CompanyParams", "MarketParams", "PolicyParams",
-    "ProductParams", "SalesParams", "Scenario", "ScenarioError", "SegmentParams", "did_you_mean",
-    "from_dict", "json_schema", "load_scenario", "loads", "one_line", "parse_set", "preset",
+    "PRESETS",
+    "SCHEMA_VERSION",
+    "SEGMENT_NAMES",
+    "CompanyParams",
+    "MarketParams",
+    "PolicyParams",
+    "ProductParams",
+    "SalesParams",
+    "Scenario",
+    "ScenarioError",
+    "SegmentParams",
+    "did_you_mean",
+    "from_dict",
+    "json_schema",
+    "load_scenario",
+    "loads",
+    "one_line",
+    "parse_set",
+    "preset",
 ]

@@ -24,10 +24,17 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, dict) or part not in node:
-            raise ScenarioError(f"--set {key}: unknown key '{'.'.join(parts[:depth + 1])}'{did_you_mean(part, node if isinstance(node, dict) else ())}")
+            known = node if isinstance(node, dict) else ()
+            raise ScenarioError(
+                f"--set {key}: unknown key '{'.'.join(parts[: depth + 1])}'"
+                f"{did_you_mean(part, known)}"
+            )
         node = node[part]
     if not isinstance(node, dict) or parts[-1] not in node:
-        raise ScenarioError(f"--set {key}: unknown key '{key}'{did_you_mean(parts[-1], node if isinstance(node, dict) else ())}")
+        raise ScenarioError(
+            f"--set {key}: unknown key "
+            f"'{key}'{did_you_mean(parts[-1], node if isinstance(node, dict) else ())}"
+        )
     node[parts[-1]] = value
 
 
@@ -44,7 +51,9 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
             model = model.__args__[1]
             if parts:
                 parts.pop(0)
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    return (
+        list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    )
 
 
 def _format_error(err: ValidationError, source: str) -> str:
@@ -85,7 +94,9 @@ def validate(data: dict[str, Any], source: str) -> Scenario:
         raise ScenarioError(_format_error(err, source)) from None
 
 
-_DEFAULTS: dict[str, Any] = {"market": {"segments": {k: v.model_dump() for k, v in _default_segments().items()}}}
+_DEFAULTS: dict[str, Any] = {
+    "market": {"segments": {k: v.model_dump() for k, v in _default_segments().items()}}
+}
 
 
 def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
@@ -93,7 +104,9 @@ def from_dict(data: Any, source: str = "<scenario>") -> Scenario:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}")
+        raise ScenarioError(
+            f"{source}: (top level): expected a mapping of keys, got {type(data).__name__}"
+        )
     preset = data.get("preset")
     if preset is not None and (not isinstance(preset, str) or preset not in PRESETS):
         hint = did_you_mean(preset, PRESETS) or f" (choose one of {', '.join(PRESETS)})"
@@ -141,7 +154,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, (str, int, float, bool)) and key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark)
+                    None, None, f"duplicate key '{key}'", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -158,5 +172,3 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         except yaml.YAMLError:
             raise ScenarioError(f"--set {item}: value is not valid YAML") from None
     return out
-
-

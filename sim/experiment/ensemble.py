@@ -7,9 +7,9 @@ summary (survival rate with its Wilson interval, spiral rate, medians).
 Determinism: a run is a function of (scenario, seed) only and results are kept in seed order, so
 the same seeds give the same ensemble whatever the number of workers.
 
-Run summaries are recomputed from each run's series with ``sim.metrics.summarize_run`` (one
-definition of survival, death and spiral for every caller); keys the model's own summary adds
-beyond those are kept.
+Run summaries are recomputed from each run's series with ``sim.analysis.summaries.summarize_run``
+(one definition of survival, death and spiral for every caller); keys the model's own summary
+adds beyond those are kept.
 """
 
 from __future__ import annotations
@@ -29,11 +29,22 @@ from sim.analysis.summaries import summarize_ensemble, summarize_run
 from sim.config import Scenario
 
 BAND_COLUMNS: tuple[str, ...] = (
-    "cash_usd", "runway_months", "arr_usd", "mrr_usd", "customers", "product_fit",
-    "competitor_fit", "custom_share", "reps", "pressure", "win_rate", "bookings_usd", "complexity",
+    "cash_usd",
+    "runway_months",
+    "arr_usd",
+    "mrr_usd",
+    "customers",
+    "product_fit",
+    "competitor_fit",
+    "custom_share",
+    "reps",
+    "pressure",
+    "win_rate",
+    "bookings_usd",
+    "complexity",
 )
 PARALLEL_BACKEND = "loky"  # joblib backend for workers > 1: separate processes, no shared state
-CI_ENV_VAR = "CI"          # set (to anything non-empty) by CI services: no progress bar there
+CI_ENV_VAR = "CI"  # set (to anything non-empty) by CI services: no progress bar there
 
 
 class RunResult(Protocol):
@@ -51,10 +62,10 @@ Runner = Callable[..., RunResult]
 class Ensemble:
     """Runs of one scenario over many seeds, with their summaries and bands.
 
-    ``summaries`` has one row per run (column ``seed`` first, then ``sim.metrics.RUN_METRICS``);
-    ``bands`` comes from ``quantile_bands`` over ``BAND_COLUMNS``; ``summary`` from
-    ``summarize_ensemble``; ``death_months`` lists the month of death of each run that died, in
-    seed order.
+    ``summaries`` has one row per run (column ``seed`` first, then
+    ``sim.analysis.summaries.RUN_METRICS``); ``bands`` comes from ``quantile_bands`` over
+    ``BAND_COLUMNS``; ``summary`` from ``summarize_ensemble``; ``death_months`` lists the month of
+    death of each run that died, in seed order.
     """
 
     scenario: Scenario
@@ -71,8 +82,14 @@ class Ensemble:
         return [run.series for run in self.runs]
 
 
-def run_ensemble(scenario: Scenario, seeds: int | Iterable[int] = 32, workers: int | None = None,
-                 progress: bool | None = None, *, runner: Runner | None = None) -> Ensemble:
+def run_ensemble(
+    scenario: Scenario,
+    seeds: int | Iterable[int] = 32,
+    workers: int | None = None,
+    progress: bool | None = None,
+    *,
+    runner: Runner | None = None,
+) -> Ensemble:
     """Run ``scenario`` once per seed and summarise.
 
     ``seeds``: N means seeds 0..N-1, or an explicit list. ``workers``: None or 1 runs serially;
@@ -83,9 +100,16 @@ def run_ensemble(scenario: Scenario, seeds: int | Iterable[int] = 32, workers: i
     """
     seed_list = _seed_list(seeds)
     run = runner if runner is not None else _model_run()
-    results = list(tqdm(_execute(run, scenario, seed_list, workers), total=len(seed_list),
-                        desc=scenario.name, unit="run", file=sys.stderr,
-                        disable=not _show_progress(progress)))
+    results = list(
+        tqdm(
+            _execute(run, scenario, seed_list, workers),
+            total=len(seed_list),
+            desc=scenario.name,
+            unit="run",
+            file=sys.stderr,
+            disable=not _show_progress(progress),
+        )
+    )
     return _assemble(scenario, seed_list, results)
 
 
@@ -110,7 +134,9 @@ def _seed_list(seeds: int | Iterable[int]) -> list[int]:
     return seed_list
 
 
-def _execute(run: Runner, scenario: Scenario, seeds: list[int], workers: int | None) -> Iterator[RunResult]:
+def _execute(
+    run: Runner, scenario: Scenario, seeds: list[int], workers: int | None
+) -> Iterator[RunResult]:
     """Results in seed order, serially or from a loky pool."""
     if workers is None or workers == 1:
         return (run(scenario, seed=seed) for seed in seeds)
@@ -128,7 +154,9 @@ def _show_progress(progress: bool | None) -> bool:
 
 def _assemble(scenario: Scenario, seeds: list[int], results: list[RunResult]) -> Ensemble:
     summaries = [_run_summary(result, scenario.months) for result in results]
-    table = pd.DataFrame([{"seed": seed, **summary} for seed, summary in zip(seeds, summaries, strict=True)])
+    table = pd.DataFrame(
+        [{"seed": seed, **summary} for seed, summary in zip(seeds, summaries, strict=True)]
+    )
     return Ensemble(
         scenario=scenario,
         seeds=seeds,

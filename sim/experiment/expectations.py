@@ -36,15 +36,24 @@ from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.hints import did_you_mean
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt,
-    ">=": operator.ge, "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 COMPARISONS: tuple[str, ...] = ("ratio", "diff")
 REQUIRED_KEYS: tuple[str, ...] = ("vs", "check")
-MAPPING_KEYS: tuple[str, ...] = (*REQUIRED_KEYS, "gap")  # gap: optional, a claim known not to hold yet
+MAPPING_KEYS: tuple[str, ...] = (
+    *REQUIRED_KEYS,
+    "gap",
+)  # gap: optional, a claim known not to hold yet
 
 _ABSOLUTE = re.compile(r"^\s*(?P<metric>[^\s<>=!~]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
-_RELATIVE = re.compile(r"^\s*(?P<metric>\S+)\s+(?P<mode>[A-Za-z_]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$")
+_RELATIVE = re.compile(
+    r"^\s*(?P<metric>\S+)\s+(?P<mode>[A-Za-z_]+)\s*(?P<op>[<>=!~]+)\s*(?P<number>.*?)\s*$"
+)
 _ABSOLUTE_FORM = "'<metric> <op> <number>'"
 _RELATIVE_FORM = "'<metric> ratio|diff <op> <number>'"
 
@@ -77,7 +86,9 @@ class Expectation:
     text: str
     comparison: str | None = None
     baseline: Baseline | None = None
-    gap: str | None = None  # a claim the model is known not to show yet, and why (strict: see Result.ok)
+    gap: str | None = (
+        None  # a claim the model is known not to show yet, and why (strict: see Result.ok)
+    )
 
     @property
     def where(self) -> str:
@@ -98,7 +109,9 @@ class Result:
     baseline_runs: int | None = None
     baseline_ci: tuple[float, float] | None = None
     note: str = ""
-    paired: tuple[float, float, float] | None = None  # paired A-B (mean, low, high) over the same seeds
+    paired: tuple[float, float, float] | None = (
+        None  # paired A-B (mean, low, high) over the same seeds
+    )
 
     @property
     def ok(self) -> bool:
@@ -113,7 +126,10 @@ class Result:
         """One line: verdict, assertion, measured value, CI for rates and run count."""
         if self.expectation.gap:
             verdict = "GAP CLOSED (remove 'gap:')" if self.holds else "gap  "
-            return f"{verdict}  {self.expectation.text}  ({self._detail()}; known gap: {self.expectation.gap})"
+            return (
+                f"{verdict}  {self.expectation.text}  ({self._detail()}; known gap: "
+                f"{self.expectation.gap})"
+            )
         verdict = "holds" if self.holds else "FAILS"
         return f"{verdict}  {self.expectation.text}  ({self._detail()})"
 
@@ -135,13 +151,23 @@ class Result:
             ci = f", {_ci_label()} {_fmt_ci(self.ci)}" if self.ci else ""
             return f"measured {_fmt(metric, self.measured)}{ci}, {self.runs} runs"
         both = f"{_fmt(metric, self.this_value)} vs {_fmt(metric, self.baseline_value)}"
-        ci = f", {_ci_label()}s {_fmt_ci(self.ci)} and {_fmt_ci(self.baseline_ci)}" if self.ci and self.baseline_ci else ""
-        measured = _fmt(metric, self.measured) if self.expectation.comparison == "diff" else f"{self.measured:.3g}"
+        ci = (
+            f", {_ci_label()}s {_fmt_ci(self.ci)} and {_fmt_ci(self.baseline_ci)}"
+            if self.ci and self.baseline_ci
+            else ""
+        )
+        measured = (
+            _fmt(metric, self.measured)
+            if self.expectation.comparison == "diff"
+            else f"{self.measured:.3g}"
+        )
         paired = ""
         if self.paired is not None:
             mean, low, high = self.paired
-            paired = (f"; paired A-B {_fmt(metric, mean)} [{_fmt(metric, low)}, "
-                      f"{_fmt(metric, high)}] over the same seeds")
+            paired = (
+                f"; paired A-B {_fmt(metric, mean)} [{_fmt(metric, low)}, "
+                f"{_fmt(metric, high)}] over the same seeds"
+            )
         return f"measured {measured}: {both}{ci}, {self.runs} and {self.baseline_runs} runs{paired}"
 
 
@@ -149,10 +175,14 @@ class Result:
 # Parsing
 # ============================================================================================
 
+
 def parse_expectations(items: list[Any], source: str) -> list[Expectation]:
-    """Parse a scenario's ``expect:`` list; ``source`` is the scenario file (for messages and ``vs`` paths)."""
+    """Parse a scenario's ``expect:`` list; ``source`` is the scenario file (for messages and ``vs``
+    paths)."""
     if not isinstance(items, list):
-        raise ScenarioError(f"{source}: expect: expected a list of assertions, got {_type_name(items)}")
+        raise ScenarioError(
+            f"{source}: expect: expected a list of assertions, got {_type_name(items)}"
+        )
     return [_parse_item(item, source, index) for index, item in enumerate(items)]
 
 
@@ -162,7 +192,10 @@ def _parse_item(item: Any, source: str, index: int) -> Expectation:
         return _parse_absolute(item, source, index, where)
     if isinstance(item, Mapping):
         return _parse_comparison(item, source, index, where)
-    raise ScenarioError(f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'vs' and 'check', got {_type_name(item)}")
+    raise ScenarioError(
+        f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'vs' and 'check', got "
+        f"{_type_name(item)}"
+    )
 
 
 def _parse_absolute(text: str, source: str, index: int, where: str) -> Expectation:
@@ -191,18 +224,33 @@ def _parse_comparison(item: Mapping[str, Any], source: str, index: int, where: s
     text = f"{metric} {mode} {op} {match['number']} vs {baseline.label}"
     gap = item.get("gap")
     if gap is not None and (not isinstance(gap, str) or not gap.strip()):
-        raise ScenarioError(f"{where}: gap: expected a sentence saying why the model does not show this yet")
-    return Expectation(source, index, metric, op, threshold, text, mode, baseline,
-                       gap=" ".join(gap.split()) if gap else None)
+        raise ScenarioError(
+            f"{where}: gap: expected a sentence saying why the model does not show this yet"
+        )
+    return Expectation(
+        source,
+        index,
+        metric,
+        op,
+        threshold,
+        text,
+        mode,
+        baseline,
+        gap=" ".join(gap.split()) if gap else None,
+    )
 
 
 def _check_mapping_keys(item: Mapping[str, Any], where: str) -> None:
     for key in item:
         if key not in MAPPING_KEYS:
-            raise ScenarioError(f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}")
+            raise ScenarioError(
+                f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}"
+            )
     for key in REQUIRED_KEYS:
         if key not in item:
-            raise ScenarioError(f"{where}: missing '{key}' (a comparison needs both 'vs' and 'check')")
+            raise ScenarioError(
+                f"{where}: missing '{key}' (a comparison needs both 'vs' and 'check')"
+            )
 
 
 def _metric(name: str, where: str) -> str:
@@ -243,7 +291,10 @@ def _baseline(vs: Any, source: str, where: str) -> Baseline:
         flat = _flatten(vs)
         label = ", ".join(f"{key}={value}" for key, value in flat)
         return Baseline(overrides=flat, label=f"{{{label}}}")
-    raise ScenarioError(f"{where}: expected a scenario file path or a mapping of dotted overrides, got {_describe_value(vs)}")
+    raise ScenarioError(
+        f"{where}: expected a scenario file path or a mapping of dotted overrides, got "
+        f"{_describe_value(vs)}"
+    )
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, Any], ...]:
@@ -258,9 +309,10 @@ def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, A
     return tuple(out)
 
 
-
 def _type_name(value: Any) -> str:
-    return {list: "a list", dict: "a mapping", type(None): "nothing"}.get(type(value), type(value).__name__)
+    return {list: "a list", dict: "a mapping", type(None): "nothing"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _describe_value(value: Any) -> str:
@@ -272,6 +324,7 @@ def _describe_value(value: Any) -> str:
 # ============================================================================================
 # Baselines
 # ============================================================================================
+
 
 def baseline_scenario(expectation: Expectation, scenario: Scenario) -> Scenario:
     """The scenario a comparison item is measured against (its file, or ``scenario`` overridden).
@@ -294,11 +347,14 @@ def baseline_scenario(expectation: Expectation, scenario: Scenario) -> Scenario:
 # Evaluation
 # ============================================================================================
 
-def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
-             baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
-             runs: Sequence[Mapping[str, Any]] | None = None,
-             baseline_runs: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None,
-             ) -> list[Result]:
+
+def evaluate(
+    expectations: list[Expectation],
+    summary: Mapping[str, Any],
+    baselines: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+    runs: Sequence[Mapping[str, Any]] | None = None,
+    baseline_runs: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None,
+) -> list[Result]:
     """Check each expectation against this scenario's ensemble ``summary``.
 
     ``baselines`` maps ``Expectation.baseline.key`` to the baseline's ensemble summary; it must
@@ -313,7 +369,9 @@ def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
             results.append(evaluate_one(expectation, summary))
             continue
         if expectation.baseline.key not in baselines:
-            raise KeyError(f"{expectation.where}: no baseline summary for {expectation.baseline.label}")
+            raise KeyError(
+                f"{expectation.where}: no baseline summary for {expectation.baseline.label}"
+            )
         result = evaluate_one(expectation, summary, baselines[expectation.baseline.key])
         other = (baseline_runs or {}).get(expectation.baseline.key)
         if expectation.comparison == "diff" and runs is not None and other is not None:
@@ -322,8 +380,9 @@ def evaluate(expectations: list[Expectation], summary: Mapping[str, Any],
     return results
 
 
-def evaluate_one(expectation: Expectation, summary: Mapping[str, Any],
-                 baseline: Mapping[str, Any] | None = None) -> Result:
+def evaluate_one(
+    expectation: Expectation, summary: Mapping[str, Any], baseline: Mapping[str, Any] | None = None
+) -> Result:
     """Check one expectation (a comparison needs the baseline's ensemble summary)."""
     if expectation.comparison is None:
         return _evaluate_absolute(expectation, summary)
@@ -341,12 +400,16 @@ def _evaluate_absolute(expectation: Expectation, summary: Mapping[str, Any]) -> 
     return Result(expectation, holds, value, runs, ci=_rate_ci(summary, expectation.metric))
 
 
-def _evaluate_comparison(expectation: Expectation, summary: Mapping[str, Any],
-                         baseline: Mapping[str, Any]) -> Result:
+def _evaluate_comparison(
+    expectation: Expectation, summary: Mapping[str, Any], baseline: Mapping[str, Any]
+) -> Result:
     this, base = _value(summary, expectation.metric), _value(baseline, expectation.metric)
     common = {
-        "runs": int(summary["runs"]), "this_value": this, "baseline_value": base,
-        "baseline_runs": int(baseline["runs"]), "ci": _rate_ci(summary, expectation.metric),
+        "runs": int(summary["runs"]),
+        "this_value": this,
+        "baseline_value": base,
+        "baseline_runs": int(baseline["runs"]),
+        "ci": _rate_ci(summary, expectation.metric),
         "baseline_ci": _rate_ci(baseline, expectation.metric),
     }
     if this is None or base is None:
@@ -355,7 +418,9 @@ def _evaluate_comparison(expectation: Expectation, summary: Mapping[str, Any],
     if expectation.comparison == "ratio" and base == 0:
         return Result(expectation, False, None, note="baseline is 0, ratio undefined", **common)
     measured = this / base if expectation.comparison == "ratio" else this - base
-    return Result(expectation, OPERATORS[expectation.op](measured, expectation.threshold), measured, **common)
+    return Result(
+        expectation, OPERATORS[expectation.op](measured, expectation.threshold), measured, **common
+    )
 
 
 def _value(summary: Mapping[str, Any], metric: str) -> float | None:

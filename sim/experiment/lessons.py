@@ -53,9 +53,19 @@ ESSAYS: dict[str, str] = {
     "004_ce31e603c4dfbe1d.txt": "Blame the sales team",
 }
 
-# Charts a lesson may point at: the compare page's (sim.charts.compare_figures keys) and the
-# one-run page's (sim.charts.run_figures keys).
-COMPARE_CHARTS: tuple[str, ...] = ("survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure")
+# Charts a lesson may point at: the compare page's (sim.report.charts.compare_figures keys) and the
+# one-run page's (sim.report.charts.run_figures keys).
+COMPARE_CHARTS: tuple[str, ...] = (
+    "survival",
+    "cash",
+    "runway",
+    "arr",
+    "customers",
+    "fit",
+    "custom",
+    "reps",
+    "pressure",
+)
 RUN_CHARTS: tuple[str, ...] = ("money", "pipeline", "contingent", "work", "promises", "reps", "fit")
 CHART_NAMES: tuple[str, ...] = tuple(dict.fromkeys(COMPARE_CHARTS + RUN_CHARTS))
 
@@ -69,7 +79,8 @@ SECTIONS: dict[str, str] = {
 
 
 class LessonError(ValueError):
-    """A lesson file is invalid; ``str(err)`` is one line naming the file, the key and the problem."""
+    """A lesson file is invalid; ``str(err)`` is one line naming the file, the key and the
+    problem."""
 
 
 class FrontMatter(BaseModel):
@@ -78,10 +89,18 @@ class FrontMatter(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str = Field(min_length=1, max_length=120, description="the lesson's title")
-    essays: list[str] = Field(min_length=1, description="source essay file(s) the lesson paraphrases")
-    scenario_a: str = Field(min_length=1, description="side A scenario file, relative to the repository root")
-    scenario_b: str = Field(min_length=1, description="side B scenario file, relative to the repository root")
-    what_to_watch: list[str] = Field(min_length=1, description="dashboard charts to look at (CHART_NAMES)")
+    essays: list[str] = Field(
+        min_length=1, description="source essay file(s) the lesson paraphrases"
+    )
+    scenario_a: str = Field(
+        min_length=1, description="side A scenario file, relative to the repository root"
+    )
+    scenario_b: str = Field(
+        min_length=1, description="side B scenario file, relative to the repository root"
+    )
+    what_to_watch: list[str] = Field(
+        min_length=1, description="dashboard charts to look at (CHART_NAMES)"
+    )
 
     @field_validator("essays")
     @classmethod
@@ -96,7 +115,10 @@ class FrontMatter(BaseModel):
     def _known_charts(cls, value: list[str]) -> list[str]:
         for name in value:
             if name not in CHART_NAMES:
-                raise ValueError(f"unknown chart '{name}'{did_you_mean(name, CHART_NAMES)}; charts: {', '.join(CHART_NAMES)}")
+                raise ValueError(
+                    f"unknown chart '{name}'{did_you_mean(name, CHART_NAMES)}; charts: "
+                    f"{', '.join(CHART_NAMES)}"
+                )
         return value
 
 
@@ -160,6 +182,7 @@ class Lesson:
 # Loading
 # ============================================================================================
 
+
 def load_lesson(path: str | Path, root: str | Path | None = None) -> Lesson:
     """Read and validate one lesson page and its two scenario files.
 
@@ -170,7 +193,9 @@ def load_lesson(path: str | Path, root: str | Path | None = None) -> Lesson:
     root = Path(root) if root is not None else REPO_ROOT
     match = FILE_PATTERN.match(path.name)
     if match is None:
-        raise LessonError(f"{path}: (file name): expected NN-<slug>.md, e.g. 01-commission_timing.md")
+        raise LessonError(
+            f"{path}: (file name): expected NN-<slug>.md, e.g. 01-commission_timing.md"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -182,8 +207,17 @@ def load_lesson(path: str | Path, root: str | Path | None = None) -> Lesson:
     sections = _sections(body, path)
     path_a, scenario_a = _scenario(front.scenario_a, "scenario_a", root, path)
     path_b, scenario_b = _scenario(front.scenario_b, "scenario_b", root, path)
-    return Lesson(number=int(match["number"]), slug=match["slug"], path=path, front=front, sections=sections,
-                  scenario_a_path=path_a, scenario_b_path=path_b, scenario_a=scenario_a, scenario_b=scenario_b)
+    return Lesson(
+        number=int(match["number"]),
+        slug=match["slug"],
+        path=path,
+        front=front,
+        sections=sections,
+        scenario_a_path=path_a,
+        scenario_b_path=path_b,
+        scenario_a=scenario_a,
+        scenario_b=scenario_b,
+    )
 
 
 def lesson_files(directory: str | Path | None = None) -> list[Path]:
@@ -191,18 +225,24 @@ def lesson_files(directory: str | Path | None = None) -> list[Path]:
     directory = Path(directory) if directory is not None else LESSONS_DIR
     if not directory.is_dir():
         raise LessonError(f"{directory}: lessons folder not found")
-    return sorted(p for p in directory.glob("*.md") if p.is_file() and p.name.lower() != "readme.md")
+    return sorted(
+        p for p in directory.glob("*.md") if p.is_file() and p.name.lower() != "readme.md"
+    )
 
 
-def list_lessons(directory: str | Path | None = None, root: str | Path | None = None) -> list[Lesson]:
+def list_lessons(
+    directory: str | Path | None = None, root: str | Path | None = None
+) -> list[Lesson]:
     """Every lesson, in order of number. Raises ``LessonError`` on the first invalid one, or when
     two lessons share a number."""
     lessons = [load_lesson(path, root) for path in lesson_files(directory)]
     seen: dict[int, Path] = {}
     for lesson in lessons:
         if lesson.number in seen:
-            raise LessonError(f"{lesson.path}: (file name): lesson number {lesson.number:02d} is also used by "
-                              f"{seen[lesson.number].name}")
+            raise LessonError(
+                f"{lesson.path}: (file name): lesson number {lesson.number:02d} is also used by "
+                f"{seen[lesson.number].name}"
+            )
         seen[lesson.number] = lesson.path
     return sorted(lessons, key=lambda lesson: lesson.number)
 
@@ -227,7 +267,9 @@ def check_lessons(directory: str | Path | None = None, root: str | Path | None =
     return problems
 
 
-def get_lesson(key: int | str, directory: str | Path | None = None, root: str | Path | None = None) -> Lesson:
+def get_lesson(
+    key: int | str, directory: str | Path | None = None, root: str | Path | None = None
+) -> Lesson:
     """One lesson by number (``3``) or slug (``"selling_roadmap"``)."""
     for lesson in list_lessons(directory, root):
         if lesson.number == key or lesson.slug == key or str(lesson.number) == str(key):
@@ -239,10 +281,13 @@ def get_lesson(key: int | str, directory: str | Path | None = None, root: str | 
 # Parsing
 # ============================================================================================
 
+
 def _split_front_matter(text: str, path: Path) -> tuple[Any, str]:
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
-        raise LessonError(f"{path}: (front matter): the file must start with a '---' line and YAML front matter")
+        raise LessonError(
+            f"{path}: (front matter): the file must start with a '---' line and YAML front matter"
+        )
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
     except StopIteration:
@@ -253,12 +298,14 @@ def _split_front_matter(text: str, path: Path) -> tuple[Any, str]:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
         raise LessonError(f"{path}: (front matter): not valid YAML{where}") from None
-    return data, "\n".join(lines[end + 1:])
+    return data, "\n".join(lines[end + 1 :])
 
 
 def _front_matter(data: Any, path: Path) -> FrontMatter:
     if not isinstance(data, dict):
-        raise LessonError(f"{path}: (front matter): expected a mapping of keys, got {type(data).__name__}")
+        raise LessonError(
+            f"{path}: (front matter): expected a mapping of keys, got {type(data).__name__}"
+        )
     try:
         return FrontMatter.model_validate(data)
     except ValidationError as err:
@@ -294,7 +341,9 @@ def _sections(body: str, path: Path) -> dict[str, str]:
     out = {}
     for key, title in SECTIONS.items():
         if key not in found:
-            raise LessonError(f"{path}: ## {title}: section missing (sections: {', '.join(SECTIONS.values())})")
+            raise LessonError(
+                f"{path}: ## {title}: section missing (sections: {', '.join(SECTIONS.values())})"
+            )
         text = "\n".join(found[key]).strip()
         if not text:
             raise LessonError(f"{path}: ## {title}: section is empty")
@@ -311,4 +360,3 @@ def _scenario(relative: str, key: str, root: Path, path: Path) -> tuple[Path, Sc
         return full, load_scenario(full)
     except ScenarioError as err:
         raise LessonError(f"{path}: {key}: {' '.join(str(err).split())}") from None
-

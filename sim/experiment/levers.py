@@ -1,10 +1,11 @@
 """The workshop levers: the controls a facilitator moves, described once for every front end.
 
-Each lever names a dotted scenario key (DESIGN.md's lever table plus a few preset-defining
-extras), a plain-language label for a room of non-modellers, the display unit and the range a
-workshop slider covers. Everything that the schema already knows is *read* from the pydantic
-field, never copied: the one-line help text is the field's description, the hard bounds are its
-``ge``/``le`` constraints and the choices of a categorical lever are its ``Literal`` values.
+Each lever names a dotted scenario key (the lever table in docs/ARCHITECTURE.md plus a few
+preset-defining extras), a plain-language label for a room of non-modellers, the display unit
+and the range a workshop slider covers. Everything that the schema already knows is *read* from
+the pydantic field, never copied: the one-line help text is the field's description, the hard
+bounds are its ``ge``/``le`` constraints and the choices of a categorical lever are its
+``Literal`` values.
 
 Display values are what a control shows and what a URL carries (e.g. a commission rate of 0.10 is
 shown as ``10`` with unit ``%``); ``to_display`` and ``from_display`` convert. No Streamlit here.
@@ -41,12 +42,12 @@ class Lever:
     kind: Kind
     unit: str = ""
     scale: float = 1.0
-    low: float | None = None            # workshop slider range, in display units
+    low: float | None = None  # workshop slider range, in display units
     high: float | None = None
     step: float | None = None
     steps: tuple[float | None, ...] = ()  # for kind "steps", in scenario units
     choice_labels: Mapping[str, str] = field(default_factory=dict)
-    more: bool = False                  # shown under "more levers" rather than up front
+    more: bool = False  # shown under "more levers" rather than up front
 
     # -- read from the schema ---------------------------------------------------------------
     @property
@@ -80,7 +81,9 @@ class Lever:
     def choices(self, scenario: Scenario | None = None) -> list[str]:
         """The values a ``choice`` lever can take (segments come from the scenario's market)."""
         if self.key == "sales.focus_segment":
-            segments = scenario.market.segments if scenario is not None else Scenario().market.segments
+            segments = (
+                scenario.market.segments if scenario is not None else Scenario().market.segments
+            )
             return list(segments)
         args = typing.get_args(self.field.annotation)
         return [a for a in args if isinstance(a, str)]
@@ -154,49 +157,158 @@ def schema_field(key: str) -> FieldInfo:
 
 
 LEVERS: tuple[Lever, ...] = (
-    Lever("company.initial_cash", "Cash at the start", "slider", unit="$M", scale=1e6,
-          low=0.5, high=10.0, step=0.25),
-    Lever("company.hiring", "When to hire sales reps", "choice",
-          choice_labels={"plan": "on the hiring plan", "on_pressure": "when behind the revenue plan",
-                         "after_pmf": "only after product-market fit"}),
-    Lever("sales.commission_timing", "Sales commission starts", "choice",
-          choice_labels={"immediate": "from day one", "after_pmf": "after product-market fit"}),
-    Lever("sales.commission_rate", "Commission rate", "slider", unit="% of first-year value",
-          scale=0.01, low=0, high=30, step=1),
-    Lever("sales.contingent_acceptance", "'Buy if you build X' deals accepted", "slider",
-          unit="% of requests", scale=0.01, low=0, high=100, step=5),
-    Lever("sales.promise_horizon_months", "Sales may promise features up to", "slider",
-          unit="months ahead", low=0, high=24, step=1),
-    Lever("sales.targeting", "Which prospects sales chases", "choice",
-          choice_labels={"any": "anyone who will buy", "focus": "one focus segment"}),
-    Lever("sales.focus_segment", "Focus segment", "choice",
-          choice_labels={"smb": "small businesses", "midmarket": "mid-market", "enterprise": "enterprise"}),
-    Lever("product.custom_capacity_cap", "Most engineering time on one-off custom work", "slider",
-          unit="%", scale=0.01, low=0, high=100, step=5),
-    Lever("product.customizable_architecture", "Customisable architecture (hooks, workflows)", "toggle"),
-    Lever("product.bet_limit_usd", "Spend cap per custom-feature bet", "steps", unit="$k", scale=1e3,
-          steps=(None, 25_000, 50_000, 100_000, 200_000, 400_000, 800_000)),
+    Lever(
+        "company.initial_cash",
+        "Cash at the start",
+        "slider",
+        unit="$M",
+        scale=1e6,
+        low=0.5,
+        high=10.0,
+        step=0.25,
+    ),
+    Lever(
+        "company.hiring",
+        "When to hire sales reps",
+        "choice",
+        choice_labels={
+            "plan": "on the hiring plan",
+            "on_pressure": "when behind the revenue plan",
+            "after_pmf": "only after product-market fit",
+        },
+    ),
+    Lever(
+        "sales.commission_timing",
+        "Sales commission starts",
+        "choice",
+        choice_labels={"immediate": "from day one", "after_pmf": "after product-market fit"},
+    ),
+    Lever(
+        "sales.commission_rate",
+        "Commission rate",
+        "slider",
+        unit="% of first-year value",
+        scale=0.01,
+        low=0,
+        high=30,
+        step=1,
+    ),
+    Lever(
+        "sales.contingent_acceptance",
+        "'Buy if you build X' deals accepted",
+        "slider",
+        unit="% of requests",
+        scale=0.01,
+        low=0,
+        high=100,
+        step=5,
+    ),
+    Lever(
+        "sales.promise_horizon_months",
+        "Sales may promise features up to",
+        "slider",
+        unit="months ahead",
+        low=0,
+        high=24,
+        step=1,
+    ),
+    Lever(
+        "sales.targeting",
+        "Which prospects sales chases",
+        "choice",
+        choice_labels={"any": "anyone who will buy", "focus": "one focus segment"},
+    ),
+    Lever(
+        "sales.focus_segment",
+        "Focus segment",
+        "choice",
+        choice_labels={
+            "smb": "small businesses",
+            "midmarket": "mid-market",
+            "enterprise": "enterprise",
+        },
+    ),
+    Lever(
+        "product.custom_capacity_cap",
+        "Most engineering time on one-off custom work",
+        "slider",
+        unit="%",
+        scale=0.01,
+        low=0,
+        high=100,
+        step=5,
+    ),
+    Lever(
+        "product.customizable_architecture",
+        "Customisable architecture (hooks, workflows)",
+        "toggle",
+    ),
+    Lever(
+        "product.bet_limit_usd",
+        "Spend cap per custom-feature bet",
+        "steps",
+        unit="$k",
+        scale=1e3,
+        steps=(None, 25_000, 50_000, 100_000, 200_000, 400_000, 800_000),
+    ),
     Lever("policy.feedback_meetings", "Monthly sales-product feedback meeting", "toggle"),
     # Levers the presets set too (so the two sides can differ only where a control shows it).
-    Lever("sales.commission_basis", "Commission paid on", "choice", more=True,
-          choice_labels={"booking": "the signed deal", "cash": "cash collected",
-                         "clawback": "the deal, clawed back on early churn"}),
-    Lever("policy.custom_decider", "Who decides on custom work", "choice", more=True,
-          choice_labels={"sales": "sales commits to it", "product": "product judges each as a bet"}),
-    Lever("policy.pressure_response", "How much revenue pressure bends sales", "slider", unit="%",
-          scale=0.01, low=0, high=100, step=10, more=True),
-    Lever("company.low_burn_until_pmf", "Keep burn low until product-market fit", "toggle", more=True),
-    Lever("product.bet_style", "Roadmap built as", "choice", more=True,
-          choice_labels={"few_big": "a few big items", "many_small": "many small experiments"}),
+    Lever(
+        "sales.commission_basis",
+        "Commission paid on",
+        "choice",
+        more=True,
+        choice_labels={
+            "booking": "the signed deal",
+            "cash": "cash collected",
+            "clawback": "the deal, clawed back on early churn",
+        },
+    ),
+    Lever(
+        "policy.custom_decider",
+        "Who decides on custom work",
+        "choice",
+        more=True,
+        choice_labels={"sales": "sales commits to it", "product": "product judges each as a bet"},
+    ),
+    Lever(
+        "policy.pressure_response",
+        "How much revenue pressure bends sales",
+        "slider",
+        unit="%",
+        scale=0.01,
+        low=0,
+        high=100,
+        step=10,
+        more=True,
+    ),
+    Lever(
+        "company.low_burn_until_pmf", "Keep burn low until product-market fit", "toggle", more=True
+    ),
+    Lever(
+        "product.bet_style",
+        "Roadmap built as",
+        "choice",
+        more=True,
+        choice_labels={"few_big": "a few big items", "many_small": "many small experiments"},
+    ),
 )
 
 WORKSHOP_KEYS: tuple[str, ...] = (
-    "company.initial_cash", "company.hiring", "sales.commission_timing", "sales.commission_rate",
-    "sales.contingent_acceptance", "sales.promise_horizon_months", "sales.targeting",
-    "product.custom_capacity_cap", "product.customizable_architecture", "product.bet_limit_usd",
+    "company.initial_cash",
+    "company.hiring",
+    "sales.commission_timing",
+    "sales.commission_rate",
+    "sales.contingent_acceptance",
+    "sales.promise_horizon_months",
+    "sales.targeting",
+    "product.custom_capacity_cap",
+    "product.customizable_architecture",
+    "product.bet_limit_usd",
     "policy.feedback_meetings",
 )
-"""DESIGN.md's lever table: these keys must exist and each must have a control."""
+"""The workshop lever table (docs/ARCHITECTURE.md): these keys must exist and each must have a
+control."""
 
 BY_KEY: dict[str, Lever] = {lever.key: lever for lever in LEVERS}
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}

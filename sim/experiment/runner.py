@@ -23,8 +23,9 @@ class RunResult:
     seed: int = 0
 
 
-def run(scenario: Scenario, seed: int = 0, months: int | None = None,
-        attribute: bool = True) -> RunResult:
+def run(
+    scenario: Scenario, seed: int = 0, months: int | None = None, attribute: bool = True
+) -> RunResult:
     """Run one company for the scenario's horizon (or ``months``) with a given seed.
 
     ``attribute``: when the company dies with the return link live, rerun the same seed with the
@@ -35,7 +36,9 @@ def run(scenario: Scenario, seed: int = 0, months: int | None = None,
         scenario = scenario.with_overrides({"months": months})
     series, events = simulate(scenario, seed=seed)
     summary = summarize_run(series, scenario.months)
-    summary |= _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
+    summary |= (
+        _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
+    )
     return RunResult(series=series, summary=summary, events=events, seed=seed)
 
 

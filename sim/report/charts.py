@@ -2,7 +2,7 @@
 
 Two kinds of input:
 
-* ensemble bands, one DataFrame per side (``"A"``, ``"B"``) as ``sim.metrics.quantile_bands``
+* ensemble bands, one DataFrame per side (``"A"``, ``"B"``) as ``sim.analysis.bands.quantile_bands``
   makes them: ``month``, ``alive_share`` and ``<column>_p10`` / ``_p50`` / ``_p90``; plus the
   months in which runs died, one list per side;
 * one run's ``series`` (one row per month) and ``events`` (one row per event).
@@ -30,7 +30,7 @@ NEUTRAL = "#222222"
 GOOD = "#1A7F37"
 BAD = "#B3261E"
 GRID = "#D0D0D0"
-FONT_FAMILY = "\"Source Sans\", \"Source Sans Pro\", Helvetica, Arial, sans-serif"
+FONT_FAMILY = '"Source Sans", "Source Sans Pro", Helvetica, Arial, sans-serif'
 FONT_SIZE = 19
 TITLE_SIZE = 24
 CHART_HEIGHT = 430
@@ -43,7 +43,7 @@ SUBTITLE_CHARS = 52  # a subtitle line that fits a half-width chart on a 1920-pi
 
 def _rgba(hex_color: str, alpha: float) -> str:
     h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
 
 
@@ -75,7 +75,17 @@ class _Fig:
 
     def add_vline(self, x: float, line: dict[str, Any]) -> None:
         self.layout.setdefault("shapes", []).append(
-            {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "paper", "line": line})
+            {
+                "type": "line",
+                "x0": x,
+                "x1": x,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "paper",
+                "line": line,
+            }
+        )
 
     def build(self) -> go.Figure:
         return go.Figure(data=self.data, layout=self.layout)
@@ -109,43 +119,86 @@ def _trace(kind: str, **props: Any) -> dict[str, Any]:
     return out
 
 
-LIGHT_TEMPLATE: dict[str, Any] = {"layout": {"colorway": [SIDE_COLORS["A"], SIDE_COLORS["B"], NEUTRAL]}}
+LIGHT_TEMPLATE: dict[str, Any] = {
+    "layout": {"colorway": [SIDE_COLORS["A"], SIDE_COLORS["B"], NEUTRAL]}
+}
 
 
 def side_color(side: str) -> str:
     return SIDE_COLORS.get(side, NEUTRAL)
 
 
-def _style(fig: _Fig, title: str, y_title: str, *, height: int = CHART_HEIGHT,
-           y_range: Sequence[float] | None = None, x_title: str = "Month",
-           show_legend: bool = False, percent: bool = False, subtitle: str | None = None) -> _Fig:
+def _style(
+    fig: _Fig,
+    title: str,
+    y_title: str,
+    *,
+    height: int = CHART_HEIGHT,
+    y_range: Sequence[float] | None = None,
+    x_title: str = "Month",
+    show_legend: bool = False,
+    percent: bool = False,
+    subtitle: str | None = None,
+) -> _Fig:
     """Projector style: bold title (with an optional plain subtitle), big ticks, light grid."""
-    title_spec: dict[str, Any] = {"text": f"<b>{title}</b>", "font": {"size": TITLE_SIZE, "color": NEUTRAL},
-                                  "x": 0.012, "xanchor": "left", "xref": "container", "y": 0.985,
-                                  "yref": "container", "yanchor": "top"}
+    title_spec: dict[str, Any] = {
+        "text": f"<b>{title}</b>",
+        "font": {"size": TITLE_SIZE, "color": NEUTRAL},
+        "x": 0.012,
+        "xanchor": "left",
+        "xref": "container",
+        "y": 0.985,
+        "yref": "container",
+        "yanchor": "top",
+    }
     top = 56
     if subtitle:
         lines = wrap(subtitle, SUBTITLE_CHARS)
-        title_spec["subtitle"] = {"text": "<br>".join(lines), "font": {"size": FONT_SIZE - 2, "color": "#333333"}}
+        title_spec["subtitle"] = {
+            "text": "<br>".join(lines),
+            "font": {"size": FONT_SIZE - 2, "color": "#333333"},
+        }
         top = 60 + 22 * len(lines)
     legend_rows = 1 if show_legend else 0
     fig.update_layout(
-        title=title_spec, height=height + 60 * legend_rows,
+        title=title_spec,
+        height=height + 60 * legend_rows,
         font={"family": FONT_FAMILY, "size": FONT_SIZE, "color": NEUTRAL},
         margin={"l": 84, "r": 24, "t": top, "b": 64 + 64 * legend_rows},
         showlegend=show_legend,
-        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0.0,
-                "font": {"size": FONT_SIZE - 1}},
-        hovermode="x unified", hoverlabel={"font": {"size": FONT_SIZE - 2}},
-        plot_bgcolor="white", paper_bgcolor="white",
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.3,
+            "xanchor": "left",
+            "x": 0.0,
+            "font": {"size": FONT_SIZE - 1},
+        },
+        hovermode="x unified",
+        hoverlabel={"font": {"size": FONT_SIZE - 2}},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
     )
-    fig.update_xaxes(title={"text": x_title, "font": {"size": FONT_SIZE}, "standoff": 8}, gridcolor=GRID,
-                     linecolor=NEUTRAL, ticks="outside", tickfont={"size": FONT_SIZE},
-                     zeroline=False, showline=True)
-    fig.update_yaxes(title={"text": y_title, "font": {"size": FONT_SIZE}}, gridcolor=GRID,
-                     linecolor=NEUTRAL, ticks="outside", tickfont={"size": FONT_SIZE},
-                     zeroline=True, zerolinecolor="#888888", showline=True,
-                     ticksuffix="%" if percent else None)
+    fig.update_xaxes(
+        title={"text": x_title, "font": {"size": FONT_SIZE}, "standoff": 8},
+        gridcolor=GRID,
+        linecolor=NEUTRAL,
+        ticks="outside",
+        tickfont={"size": FONT_SIZE},
+        zeroline=False,
+        showline=True,
+    )
+    fig.update_yaxes(
+        title={"text": y_title, "font": {"size": FONT_SIZE}},
+        gridcolor=GRID,
+        linecolor=NEUTRAL,
+        ticks="outside",
+        tickfont={"size": FONT_SIZE},
+        zeroline=True,
+        zerolinecolor="#888888",
+        showline=True,
+        ticksuffix="%" if percent else None,
+    )
     if y_range is not None:
         fig.update_yaxes(range=list(y_range))
     return fig
@@ -162,43 +215,93 @@ def wrap(text: str, width: int) -> list[str]:
     return lines or [""]
 
 
-def _band_values(bands: pd.DataFrame, column: str, scale: float, clip: float | None) -> dict[str, np.ndarray]:
+def _band_values(
+    bands: pd.DataFrame, column: str, scale: float, clip: float | None
+) -> dict[str, np.ndarray]:
     out = {}
     for q in QUANTILES:
         name = f"{column}_{q}"
-        values = bands[name].to_numpy(dtype=float) * scale if name in bands else np.full(len(bands), np.nan)
+        values = (
+            bands[name].to_numpy(dtype=float) * scale
+            if name in bands
+            else np.full(len(bands), np.nan)
+        )
         if clip is not None:
             values = np.minimum(values, clip)
         out[q] = values
     return out
 
 
-def _add_band(fig: _Fig, bands: pd.DataFrame, column: str, side: str, label: str, *,
-              scale: float = 1.0, clip: float | None = None, dash: str = "solid",
-              band: bool = True, hover_format: str = ",.1f", suffix: str = "",
-              line_width: float = LINE_WIDTH) -> None:
+def _add_band(
+    fig: _Fig,
+    bands: pd.DataFrame,
+    column: str,
+    side: str,
+    label: str,
+    *,
+    scale: float = 1.0,
+    clip: float | None = None,
+    dash: str = "solid",
+    band: bool = True,
+    hover_format: str = ",.1f",
+    suffix: str = "",
+    line_width: float = LINE_WIDTH,
+) -> None:
     color = side_color(side)
     months = bands["month"].to_numpy()
     v = _band_values(bands, column, scale, clip)
     if band:
         # p10 then p90 filled to it: the middle 80% of runs.
-        fig.add_trace(_trace("scatter", x=months, y=v["p10"], mode="lines", line={"width": 0, "color": color},
-                                 hoverinfo="skip", showlegend=False, legendgroup=side, connectgaps=False))
-        fig.add_trace(_trace("scatter", x=months, y=v["p90"], mode="lines", line={"width": 0, "color": color},
-                                 fill="tonexty", fillcolor=_rgba(color, BAND_OPACITY), hoverinfo="skip",
-                                 showlegend=False, legendgroup=side, connectgaps=False,
-                                 name=f"{label}: middle 80% of runs"))
-    fig.add_trace(_trace("scatter", 
-        x=months, y=v["p50"], mode="lines", name=label, legendgroup=side,
-        line={"color": color, "width": line_width, "dash": dash},
-        hovertemplate=f"{label}: %{{y:{hover_format}}}{suffix}<extra></extra>"))
+        fig.add_trace(
+            _trace(
+                "scatter",
+                x=months,
+                y=v["p10"],
+                mode="lines",
+                line={"width": 0, "color": color},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=side,
+                connectgaps=False,
+            )
+        )
+        fig.add_trace(
+            _trace(
+                "scatter",
+                x=months,
+                y=v["p90"],
+                mode="lines",
+                line={"width": 0, "color": color},
+                fill="tonexty",
+                fillcolor=_rgba(color, BAND_OPACITY),
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=side,
+                connectgaps=False,
+                name=f"{label}: middle 80% of runs",
+            )
+        )
+    fig.add_trace(
+        _trace(
+            "scatter",
+            x=months,
+            y=v["p50"],
+            mode="lines",
+            name=label,
+            legendgroup=side,
+            line={"color": color, "width": line_width, "dash": dash},
+            hovertemplate=f"{label}: %{{y:{hover_format}}}{suffix}<extra></extra>",
+        )
+    )
 
 
 DEATH_STRIP = 0.1
 """Share of a fan chart's height given to the strip of death marks under the plot."""
 
 
-def _add_deaths(fig: _Fig, deaths: Mapping[str, Sequence[int]] | None, labels: Mapping[str, str]) -> None:
+def _add_deaths(
+    fig: _Fig, deaths: Mapping[str, Sequence[int]] | None, labels: Mapping[str, str]
+) -> None:
     """Mark each run's death month: a cross per month and side, bigger when more died then.
 
     The crosses sit in a strip of their own under the plot (side A above side B), labelled
@@ -206,29 +309,61 @@ def _add_deaths(fig: _Fig, deaths: Mapping[str, Sequence[int]] | None, labels: M
     """
     if not deaths or not any(deaths.values()):
         return
-    fig.update_layout(yaxis={"domain": [DEATH_STRIP + 0.04, 1.0]},
-                      yaxis2={"domain": [0.0, DEATH_STRIP], "range": [-0.7, 1.7], "visible": False,
-                              "fixedrange": True},
-                      xaxis={"anchor": "y2"})
-    fig.add_annotation(text="died", xref="paper", yref="paper", x=0, y=DEATH_STRIP / 2, xanchor="right",
-                       yanchor="middle", showarrow=False, xshift=-8, font={"size": FONT_SIZE - 2, "color": BAD})
+    fig.update_layout(
+        yaxis={"domain": [DEATH_STRIP + 0.04, 1.0]},
+        yaxis2={
+            "domain": [0.0, DEATH_STRIP],
+            "range": [-0.7, 1.7],
+            "visible": False,
+            "fixedrange": True,
+        },
+        xaxis={"anchor": "y2"},
+    )
+    fig.add_annotation(
+        text="died",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=DEATH_STRIP / 2,
+        xanchor="right",
+        yanchor="middle",
+        showarrow=False,
+        xshift=-8,
+        font={"size": FONT_SIZE - 2, "color": BAD},
+    )
     for row, side in zip((1, 0), sorted(deaths)):
         months = [int(m) for m in deaths[side] if m is not None and not pd.isna(m)]
         if not months:
             continue
         counts = pd.Series(months).value_counts().sort_index()
         size = 13 + 6 * np.sqrt(counts.to_numpy() - 1)
-        fig.add_trace(_trace("scatter", 
-            x=counts.index.to_numpy(), y=np.full(len(counts), row), yaxis="y2", mode="markers",
-            marker={"symbol": "x-thin", "size": size, "line": {"width": 3.5, "color": side_color(side)},
-                    "color": side_color(side)},
-            name=f"{labels.get(side, side)}: a company died", customdata=counts.to_numpy(),
-            hovertemplate=f"{labels.get(side, side)}: %{{customdata}} died in month %{{x}}<extra></extra>",
-            showlegend=False, legendgroup=side, cliponaxis=False))
+        fig.add_trace(
+            _trace(
+                "scatter",
+                x=counts.index.to_numpy(),
+                y=np.full(len(counts), row),
+                yaxis="y2",
+                mode="markers",
+                marker={
+                    "symbol": "x-thin",
+                    "size": size,
+                    "line": {"width": 3.5, "color": side_color(side)},
+                    "color": side_color(side),
+                },
+                name=f"{labels.get(side, side)}: a company died",
+                customdata=counts.to_numpy(),
+                hovertemplate=f"{labels.get(side, side)}: %{{customdata}} died in month "
+                f"%{{x}}<extra></extra>",
+                showlegend=False,
+                legendgroup=side,
+                cliponaxis=False,
+            )
+        )
 
 
-def _value_range(bands: Mapping[str, pd.DataFrame], columns: Sequence[str], scale: float,
-                 clip: float | None) -> tuple[float, float]:
+def _value_range(
+    bands: Mapping[str, pd.DataFrame], columns: Sequence[str], scale: float, clip: float | None
+) -> tuple[float, float]:
     lows, highs = [0.0], [0.0]
     for frame in bands.values():
         for column in columns:
@@ -244,11 +379,23 @@ def _value_range(bands: Mapping[str, pd.DataFrame], columns: Sequence[str], scal
     return low, high
 
 
-def fan_chart(bands: Mapping[str, pd.DataFrame], column: str, *, title: str, y_title: str,
-              labels: Mapping[str, str] | None = None, deaths: Mapping[str, Sequence[int]] | None = None,
-              scale: float = 1.0, clip: float | None = None, percent: bool = False,
-              hover_format: str = ",.1f", y_floor_zero: bool = True, height: int = CHART_HEIGHT,
-              show_legend: bool = False, subtitle: str | None = None) -> go.Figure:
+def fan_chart(
+    bands: Mapping[str, pd.DataFrame],
+    column: str,
+    *,
+    title: str,
+    y_title: str,
+    labels: Mapping[str, str] | None = None,
+    deaths: Mapping[str, Sequence[int]] | None = None,
+    scale: float = 1.0,
+    clip: float | None = None,
+    percent: bool = False,
+    hover_format: str = ",.1f",
+    y_floor_zero: bool = True,
+    height: int = CHART_HEIGHT,
+    show_legend: bool = False,
+    subtitle: str | None = None,
+) -> go.Figure:
     """One quantity over time for each side: the p10-p90 band and the median line.
 
     ``scale`` multiplies the values (e.g. ``1e-6`` for $M, ``100`` for percent); ``clip`` caps
@@ -258,12 +405,29 @@ def fan_chart(bands: Mapping[str, pd.DataFrame], column: str, *, title: str, y_t
     labels = dict(labels or {side: side for side in bands})
     fig = _Fig()
     for side, frame in bands.items():
-        _add_band(fig, frame, column, side, labels.get(side, side), scale=scale, clip=clip,
-                  hover_format=hover_format, suffix="%" if percent else "")
+        _add_band(
+            fig,
+            frame,
+            column,
+            side,
+            labels.get(side, side),
+            scale=scale,
+            clip=clip,
+            hover_format=hover_format,
+            suffix="%" if percent else "",
+        )
     low, high = _value_range(bands, [column], scale, clip)
     if y_floor_zero:
         low = min(0.0, low)
-    _style(fig, title, y_title, height=height, percent=percent, show_legend=show_legend, subtitle=subtitle)
+    _style(
+        fig,
+        title,
+        y_title,
+        height=height,
+        percent=percent,
+        show_legend=show_legend,
+        subtitle=subtitle,
+    )
     fig.update_layout(yaxis={"range": [low, high * 1.04 if high > 0 else high + 1]})
     _add_deaths(fig, deaths, labels)
     _set_x_range(fig, bands)
@@ -278,41 +442,94 @@ def _set_x_range(fig: _Fig, bands: Mapping[str, pd.DataFrame]) -> None:
         fig.update_xaxes(range=[lo - 0.5, hi + 0.5])
 
 
-def survival_chart(bands: Mapping[str, pd.DataFrame], *, labels: Mapping[str, str] | None = None,
-                   runs: Mapping[str, int] | None = None, height: int = CHART_HEIGHT,
-                   show_legend: bool = False) -> go.Figure:
+def survival_chart(
+    bands: Mapping[str, pd.DataFrame],
+    *,
+    labels: Mapping[str, str] | None = None,
+    runs: Mapping[str, int] | None = None,
+    height: int = CHART_HEIGHT,
+    show_legend: bool = False,
+) -> go.Figure:
     """Share of the simulated companies still alive, month by month, per side."""
     labels = dict(labels or {side: side for side in bands})
     fig = _Fig()
     for side, frame in bands.items():
         label = labels.get(side, side)
         n = (runs or {}).get(side)
-        fig.add_trace(_trace("scatter", 
-            x=frame["month"], y=frame["alive_share"] * 100, mode="lines", name=label,
-            line={"color": side_color(side), "width": LINE_WIDTH + 1, "shape": "hv"},
-            hovertemplate=f"{label}: %{{y:.0f}}% alive" + (f" of {n}" if n else "") + "<extra></extra>"))
-    _style(fig, "Companies still alive", "% of companies", height=height,
-           y_range=(0, 105), percent=True, show_legend=show_legend,
-           subtitle="share of the simulated companies that have not run out of cash")
+        fig.add_trace(
+            _trace(
+                "scatter",
+                x=frame["month"],
+                y=frame["alive_share"] * 100,
+                mode="lines",
+                name=label,
+                line={"color": side_color(side), "width": LINE_WIDTH + 1, "shape": "hv"},
+                hovertemplate=f"{label}: %{{y:.0f}}% alive"
+                + (f" of {n}" if n else "")
+                + "<extra></extra>",
+            )
+        )
+    _style(
+        fig,
+        "Companies still alive",
+        "% of companies",
+        height=height,
+        y_range=(0, 105),
+        percent=True,
+        show_legend=show_legend,
+        subtitle="share of the simulated companies that have not run out of cash",
+    )
     _set_x_range(fig, bands)
     return fig.build()
 
 
-def fit_chart(bands: Mapping[str, pd.DataFrame], *, labels: Mapping[str, str] | None = None,
-              deaths: Mapping[str, Sequence[int]] | None = None, height: int = CHART_HEIGHT,
-              show_legend: bool = False) -> go.Figure:
+def fit_chart(
+    bands: Mapping[str, pd.DataFrame],
+    *,
+    labels: Mapping[str, str] | None = None,
+    deaths: Mapping[str, Sequence[int]] | None = None,
+    height: int = CHART_HEIGHT,
+    show_legend: bool = False,
+) -> go.Figure:
     """Product fit to the market (bands, solid) against the competitor's fit (median, dotted)."""
     labels = dict(labels or {side: side for side in bands})
     fig = _Fig()
     for side, frame in bands.items():
         label = labels.get(side, side)
-        _add_band(fig, frame, "product_fit", side, f"{label} product", scale=100, hover_format=".0f", suffix="%")
-        _add_band(fig, frame, "competitor_fit", side, f"competitor vs {label}", scale=100, band=False,
-                  dash="dot", hover_format=".0f", suffix="%", line_width=LINE_WIDTH - 1)
+        _add_band(
+            fig,
+            frame,
+            "product_fit",
+            side,
+            f"{label} product",
+            scale=100,
+            hover_format=".0f",
+            suffix="%",
+        )
+        _add_band(
+            fig,
+            frame,
+            "competitor_fit",
+            side,
+            f"competitor vs {label}",
+            scale=100,
+            band=False,
+            dash="dot",
+            hover_format=".0f",
+            suffix="%",
+            line_width=LINE_WIDTH - 1,
+        )
     _, high = _value_range(bands, ["product_fit", "competitor_fit"], 100, None)
-    _style(fig, "Product fit vs the competitor", "% of needs covered", height=height, percent=True,
-           show_legend=show_legend, subtitle="share of what the market needs that each covers: "
-           "ours solid, the competitor's dotted")
+    _style(
+        fig,
+        "Product fit vs the competitor",
+        "% of needs covered",
+        height=height,
+        percent=True,
+        show_legend=show_legend,
+        subtitle="share of what the market needs that each covers: "
+        "ours solid, the competitor's dotted",
+    )
     fig.update_layout(yaxis={"range": [0, max(high, 10.0) * 1.05]})
     _add_deaths(fig, deaths, labels)
     _set_x_range(fig, bands)
@@ -335,34 +552,82 @@ class ChartSpec:
 
 
 COMPARE_CHARTS: tuple[ChartSpec, ...] = (
-    ChartSpec("cash", "cash_usd", "Cash in the bank", "$ million", scale=1e-6, hover_format=",.2f",
-              subtitle="seed money plus any round raised, minus what was spent"),
-    ChartSpec("runway", "runway_months", "Cash left (months of runway)", "months", clip=RUNWAY_CLIP_MONTHS,
-              hover_format=".0f",
-              subtitle=f"how long the cash lasts at this month's burn; {RUNWAY_CLIP_MONTHS:.0f} = not burning cash"),
-    ChartSpec("arr", "arr_usd", "Annual recurring revenue", "$ million / year", scale=1e-6, hover_format=",.2f",
-              subtitle="what the paying customers pay in a year"),
+    ChartSpec(
+        "cash",
+        "cash_usd",
+        "Cash in the bank",
+        "$ million",
+        scale=1e-6,
+        hover_format=",.2f",
+        subtitle="seed money plus any round raised, minus what was spent",
+    ),
+    ChartSpec(
+        "runway",
+        "runway_months",
+        "Cash left (months of runway)",
+        "months",
+        clip=RUNWAY_CLIP_MONTHS,
+        hover_format=".0f",
+        subtitle=f"how long the cash lasts at this month's burn; {RUNWAY_CLIP_MONTHS:.0f} = not "
+        f"burning cash",
+    ),
+    ChartSpec(
+        "arr",
+        "arr_usd",
+        "Annual recurring revenue",
+        "$ million / year",
+        scale=1e-6,
+        hover_format=",.2f",
+        subtitle="what the paying customers pay in a year",
+    ),
     ChartSpec("customers", "customers", "Paying customers", "customers", hover_format=",.0f"),
-    ChartSpec("custom", "custom_share", "Engineering on custom work", "% of engineering",
-              scale=100, percent=True, hover_format=".0f",
-              subtitle="share of engineering time spent building what a single deal asked for"),
+    ChartSpec(
+        "custom",
+        "custom_share",
+        "Engineering on custom work",
+        "% of engineering",
+        scale=100,
+        percent=True,
+        hover_format=".0f",
+        subtitle="share of engineering time spent building what a single deal asked for",
+    ),
     ChartSpec("reps", "reps", "Sales reps employed", "reps", hover_format=".0f"),
-    ChartSpec("pressure", "pressure", "Pressure to hit the revenue plan", "pressure (0-100)",
-              scale=100, hover_format=".0f", subtitle="0 = calm, 100 = panic: behind plan, cash running out"),
+    ChartSpec(
+        "pressure",
+        "pressure",
+        "Pressure to hit the revenue plan",
+        "pressure (0-100)",
+        scale=100,
+        hover_format=".0f",
+        subtitle="0 = calm, 100 = panic: behind plan, cash running out",
+    ),
 )
 """The fan charts of the compare page, in order (the survival and fit charts come separately)."""
 
 
-def compare_figures(bands: Mapping[str, pd.DataFrame], deaths: Mapping[str, Sequence[int]],
-                    labels: Mapping[str, str] | None = None,
-                    runs: Mapping[str, int] | None = None) -> dict[str, go.Figure]:
+def compare_figures(
+    bands: Mapping[str, pd.DataFrame],
+    deaths: Mapping[str, Sequence[int]],
+    labels: Mapping[str, str] | None = None,
+    runs: Mapping[str, int] | None = None,
+) -> dict[str, go.Figure]:
     """Every chart of the compare page, keyed: survival, cash, runway, arr, customers, fit, custom,
     reps, pressure. Columns a band frame lacks are drawn empty rather than failing."""
     figs: dict[str, go.Figure] = {"survival": survival_chart(bands, labels=labels, runs=runs)}
     for spec in COMPARE_CHARTS:
-        figs[spec.key] = fan_chart(bands, spec.column, title=spec.title, y_title=spec.y_title, labels=labels,
-                                   deaths=deaths, scale=spec.scale, clip=spec.clip, percent=spec.percent,
-                                   hover_format=spec.hover_format, subtitle=spec.subtitle)
+        figs[spec.key] = fan_chart(
+            bands,
+            spec.column,
+            title=spec.title,
+            y_title=spec.y_title,
+            labels=labels,
+            deaths=deaths,
+            scale=spec.scale,
+            clip=spec.clip,
+            percent=spec.percent,
+            hover_format=spec.hover_format,
+            subtitle=spec.subtitle,
+        )
         if spec.key == "customers":
             figs["fit"] = fit_chart(bands, labels=labels, deaths=deaths)
     return figs
@@ -371,6 +636,7 @@ def compare_figures(bands: Mapping[str, pd.DataFrame], deaths: Mapping[str, Sequ
 # --------------------------------------------------------------------------------------------
 # KPI cards
 # --------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Kpi:
@@ -390,7 +656,7 @@ def _pct(x: float | None) -> str:
 
 
 def _money(x: float | None) -> str:
-    return money_short(x, decimals=1, missing="n/a")
+    return money_short(x, decimals=1, missing="n/a", grouping=True)
 
 
 def _signed(x: float, fmt: Callable[[float], str]) -> str:
@@ -399,7 +665,8 @@ def _signed(x: float, fmt: Callable[[float], str]) -> str:
 
 
 def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
-    """The four KPI cards from two ensemble summaries (keys as in ``sim.metrics``)."""
+    """The four KPI cards from two ensemble summaries (keys as in ``sim.analysis.summaries``)."""
+
     def ci(s: Mapping[str, Any], stem: str) -> str:
         low, high = s.get(f"{stem}_ci_low"), s.get(f"{stem}_ci_high")
         return "" if low is None or high is None else f"95% CI {100 * low:.0f}–{100 * high:.0f}%"
@@ -420,15 +687,41 @@ def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
         return f"{round(runs * (1 - rate))} of {runs} died"
 
     da, db = a.get("median_month_of_death"), b.get("median_month_of_death")
-    death_diff = _signed(da - db, lambda v: f"{v:.0f}") + " months" if da is not None and db is not None else "—"
+    death_diff = (
+        _signed(da - db, lambda v: f"{v:.0f}") + " months"
+        if da is not None and db is not None
+        else "—"
+    )
     fa, fb = a.get("median_final_arr_usd"), b.get("median_final_arr_usd")
     arr_diff = _signed(fa - fb, _money) if fa is not None and fb is not None else "n/a"
     return [
-        Kpi("survival", "Companies that survive", _pct(a.get("survival_rate")), _pct(b.get("survival_rate")),
-            rate_diff("survival_rate"), ci(a, "survival"), ci(b, "survival")),
-        Kpi("spiral", "Fell into the death spiral", _pct(a.get("spiral_rate")), _pct(b.get("spiral_rate")),
-            rate_diff("spiral_rate"), ci(a, "spiral"), ci(b, "spiral")),
-        Kpi("death", "Typical month of death (median)", death(a), death(b), death_diff, died(a), died(b)),
+        Kpi(
+            "survival",
+            "Companies that survive",
+            _pct(a.get("survival_rate")),
+            _pct(b.get("survival_rate")),
+            rate_diff("survival_rate"),
+            ci(a, "survival"),
+            ci(b, "survival"),
+        ),
+        Kpi(
+            "spiral",
+            "Fell into the death spiral",
+            _pct(a.get("spiral_rate")),
+            _pct(b.get("spiral_rate")),
+            rate_diff("spiral_rate"),
+            ci(a, "spiral"),
+            ci(b, "spiral"),
+        ),
+        Kpi(
+            "death",
+            "Typical month of death (median)",
+            death(a),
+            death(b),
+            death_diff,
+            died(a),
+            died(b),
+        ),
         Kpi("arr", "Typical ARR at the end (median)", _money(fa), _money(fb), arr_diff),
     ]
 
@@ -436,6 +729,7 @@ def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
 # --------------------------------------------------------------------------------------------
 # One run up close
 # --------------------------------------------------------------------------------------------
+
 
 def _col(series: pd.DataFrame, name: str) -> pd.Series:
     return series[name] if name in series else pd.Series(np.nan, index=series.index)
@@ -445,24 +739,67 @@ def _death_line(fig: _Fig, series: pd.DataFrame) -> None:
     if "alive" in series and len(series) and not bool(series["alive"].iloc[-1]):
         month = int(series["month"].iloc[-1])
         fig.add_vline(x=month, line={"color": BAD, "width": 3, "dash": "dash"})
-        fig.add_annotation(x=month, y=1, yref="paper", text=f"cash ran out (month {month})", showarrow=False,
-                           xanchor="right", yanchor="bottom", xshift=-4, font={"size": FONT_SIZE - 1, "color": BAD},
-                           bgcolor="rgba(255,255,255,0.6)")
+        fig.add_annotation(
+            x=month,
+            y=1,
+            yref="paper",
+            text=f"cash ran out (month {month})",
+            showarrow=False,
+            xanchor="right",
+            yanchor="bottom",
+            xshift=-4,
+            font={"size": FONT_SIZE - 1, "color": BAD},
+            bgcolor="rgba(255,255,255,0.6)",
+        )
 
 
-def _line(fig: _Fig, x: Any, y: Any, name: str, color: str, *, dash: str = "solid",
-          width: float = LINE_WIDTH, fmt: str = ",.0f", suffix: str = "", yaxis: str = "y") -> None:
-    fig.add_trace(_trace("scatter", x=x, y=y, mode="lines", name=name, yaxis=yaxis,
-                             line={"color": color, "width": width, "dash": dash},
-                             hovertemplate=f"{name}: %{{y:{fmt}}}{suffix}<extra></extra>"))
+def _line(
+    fig: _Fig,
+    x: Any,
+    y: Any,
+    name: str,
+    color: str,
+    *,
+    dash: str = "solid",
+    width: float = LINE_WIDTH,
+    fmt: str = ",.0f",
+    suffix: str = "",
+    yaxis: str = "y",
+) -> None:
+    fig.add_trace(
+        _trace(
+            "scatter",
+            x=x,
+            y=y,
+            mode="lines",
+            name=name,
+            yaxis=yaxis,
+            line={"color": color, "width": width, "dash": dash},
+            hovertemplate=f"{name}: %{{y:{fmt}}}{suffix}<extra></extra>",
+        )
+    )
 
 
 def run_money_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """Cash in the bank and annual recurring revenue, in $M."""
     fig = _Fig()
-    _line(fig, series["month"], _col(series, "cash_usd") / 1e6, "cash in the bank", side_color(side), fmt=",.2f")
-    _line(fig, series["month"], _col(series, "arr_usd") / 1e6, "annual recurring revenue", NEUTRAL, dash="dash",
-          fmt=",.2f")
+    _line(
+        fig,
+        series["month"],
+        _col(series, "cash_usd") / 1e6,
+        "cash in the bank",
+        side_color(side),
+        fmt=",.2f",
+    )
+    _line(
+        fig,
+        series["month"],
+        _col(series, "arr_usd") / 1e6,
+        "annual recurring revenue",
+        NEUTRAL,
+        dash="dash",
+        fmt=",.2f",
+    )
     _style(fig, "Cash and revenue", "$ million", show_legend=True)
     _death_line(fig, series)
     return fig.build()
@@ -471,12 +808,37 @@ def run_money_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
 def pipeline_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """The deal pipeline: open deals, prospects waiting for a promised feature, customers."""
     fig = _Fig()
-    _line(fig, series["month"], _col(series, "pipeline_deals"), "deals in the pipeline", side_color(side))
-    _line(fig, series["month"], _col(series, "waiting_prospects"), "prospects waiting for a promised feature",
-          NEUTRAL, dash="dot")
-    _line(fig, series["month"], _col(series, "customers"), "paying customers", NEUTRAL, dash="solid", width=3)
-    _style(fig, "The deal pipeline", "count", show_legend=True,
-           subtitle="open deals, prospects waiting for a promised feature, paying customers")
+    _line(
+        fig,
+        series["month"],
+        _col(series, "pipeline_deals"),
+        "deals in the pipeline",
+        side_color(side),
+    )
+    _line(
+        fig,
+        series["month"],
+        _col(series, "waiting_prospects"),
+        "prospects waiting for a promised feature",
+        NEUTRAL,
+        dash="dot",
+    )
+    _line(
+        fig,
+        series["month"],
+        _col(series, "customers"),
+        "paying customers",
+        NEUTRAL,
+        dash="solid",
+        width=3,
+    )
+    _style(
+        fig,
+        "The deal pipeline",
+        "count",
+        show_legend=True,
+        subtitle="open deals, prospects waiting for a promised feature, paying customers",
+    )
     _death_line(fig, series)
     return fig.build()
 
@@ -487,14 +849,41 @@ def work_split_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     month = series["month"]
     custom = _col(series, "custom_share").clip(0, 1) * 100
     roadmap = _col(series, "roadmap_share").clip(0, 1) * 100
-    fig.add_trace(_trace("scatter", x=month, y=roadmap, mode="lines", stackgroup="work", name="roadmap (for the market)",
-                             line={"color": "#7A7A7A", "width": 1}, fillcolor="rgba(140,140,140,0.45)",
-                             hovertemplate="roadmap: %{y:.0f}%<extra></extra>"))
-    fig.add_trace(_trace("scatter", x=month, y=custom, mode="lines", stackgroup="work", name="custom work (for one deal)",
-                             line={"color": side_color(side), "width": 1}, fillcolor=_rgba(side_color(side), 0.75),
-                             hovertemplate="custom: %{y:.0f}%<extra></extra>"))
-    _style(fig, "Where engineering time went", "% of engineering", y_range=(0, 105), percent=True, show_legend=True,
-           subtitle="custom work for one deal vs the roadmap for the market")
+    fig.add_trace(
+        _trace(
+            "scatter",
+            x=month,
+            y=roadmap,
+            mode="lines",
+            stackgroup="work",
+            name="roadmap (for the market)",
+            line={"color": "#7A7A7A", "width": 1},
+            fillcolor="rgba(140,140,140,0.45)",
+            hovertemplate="roadmap: %{y:.0f}%<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        _trace(
+            "scatter",
+            x=month,
+            y=custom,
+            mode="lines",
+            stackgroup="work",
+            name="custom work (for one deal)",
+            line={"color": side_color(side), "width": 1},
+            fillcolor=_rgba(side_color(side), 0.75),
+            hovertemplate="custom: %{y:.0f}%<extra></extra>",
+        )
+    )
+    _style(
+        fig,
+        "Where engineering time went",
+        "% of engineering",
+        y_range=(0, 105),
+        percent=True,
+        show_legend=True,
+        subtitle="custom work for one deal vs the roadmap for the market",
+    )
     _death_line(fig, series)
     return fig.build()
 
@@ -503,43 +892,96 @@ def contingent_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """'Buy if you build X' deals each month: accepted, delivered, converted into the full order."""
     fig = _Fig()
     month = series["month"]
-    for col, name, color in (("contingent_accepted", "accepted", side_color(side)),
-                             ("contingent_delivered", "feature delivered", "#7A7A7A"),
-                             ("contingent_converted", "bought the full order", GOOD)):
-        fig.add_trace(_trace("bar", x=month, y=_col(series, col), name=name, marker_color=color,
-                             hovertemplate=f"{name}: %{{y:.0f}}<extra></extra>"))
+    for col, name, color in (
+        ("contingent_accepted", "accepted", side_color(side)),
+        ("contingent_delivered", "feature delivered", "#7A7A7A"),
+        ("contingent_converted", "bought the full order", GOOD),
+    ):
+        fig.add_trace(
+            _trace(
+                "bar",
+                x=month,
+                y=_col(series, col),
+                name=name,
+                marker_color=color,
+                hovertemplate=f"{name}: %{{y:.0f}}<extra></extra>",
+            )
+        )
     fig.update_layout(barmode="group", bargap=0.15)
-    _style(fig, "'Buy if you build X' deals", "deals", show_legend=True,
-           subtitle="each month: accepted by sales, feature delivered, full order bought")
+    _style(
+        fig,
+        "'Buy if you build X' deals",
+        "deals",
+        show_legend=True,
+        subtitle="each month: accepted by sales, feature delivered, full order bought",
+    )
     _death_line(fig, series)
     return fig.build()
 
 
 def promises_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """Roadmap promises: kept (up) and broken (down) each month, and how many are outstanding."""
-    return _up_down_chart(series, side, ("promises_kept", "kept"), ("promises_broken", "broken"),
-                          ("promises_outstanding", "still outstanding"), "Feature promises to customers",
-                          "promises", "kept (up) and broken (down) each month; the line: still outstanding")
+    return _up_down_chart(
+        series,
+        side,
+        ("promises_kept", "kept"),
+        ("promises_broken", "broken"),
+        ("promises_outstanding", "still outstanding"),
+        "Feature promises to customers",
+        "promises",
+        "kept (up) and broken (down) each month; the line: still outstanding",
+    )
 
 
 def reps_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """Sales team: reps employed, hired (up) and lost (down) each month."""
-    return _up_down_chart(series, side, ("reps_hired", "hired"), ("reps_left", "left"),
-                          ("reps", "reps employed"), "Sales reps", "reps",
-                          "hired (up) and left (down) each month; the line: employed")
+    return _up_down_chart(
+        series,
+        side,
+        ("reps_hired", "hired"),
+        ("reps_left", "left"),
+        ("reps", "reps employed"),
+        "Sales reps",
+        "reps",
+        "hired (up) and left (down) each month; the line: employed",
+    )
 
 
-def _up_down_chart(series: pd.DataFrame, side: str, up: tuple[str, str], down: tuple[str, str],
-                   level: tuple[str, str], title: str, unit: str, subtitle: str) -> go.Figure:
+def _up_down_chart(
+    series: pd.DataFrame,
+    side: str,
+    up: tuple[str, str],
+    down: tuple[str, str],
+    level: tuple[str, str],
+    title: str,
+    unit: str,
+    subtitle: str,
+) -> go.Figure:
     """Monthly gains as bars up, losses as bars down, and the running level as a line."""
     fig = _Fig()
     month = series["month"]
     (up_col, up_name), (down_col, down_name), (level_col, level_name) = up, down, level
-    fig.add_trace(_trace("bar", x=month, y=_col(series, up_col), name=up_name, marker_color=GOOD,
-                         hovertemplate=f"{up_name}: %{{y:.0f}}<extra></extra>"))
-    fig.add_trace(_trace("bar", x=month, y=-_col(series, down_col), name=down_name, marker_color=BAD,
-                         customdata=_col(series, down_col),
-                         hovertemplate=f"{down_name}: %{{customdata:.0f}}<extra></extra>"))
+    fig.add_trace(
+        _trace(
+            "bar",
+            x=month,
+            y=_col(series, up_col),
+            name=up_name,
+            marker_color=GOOD,
+            hovertemplate=f"{up_name}: %{{y:.0f}}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        _trace(
+            "bar",
+            x=month,
+            y=-_col(series, down_col),
+            name=down_name,
+            marker_color=BAD,
+            customdata=_col(series, down_col),
+            hovertemplate=f"{down_name}: %{{customdata:.0f}}<extra></extra>",
+        )
+    )
     _line(fig, month, _col(series, level_col), level_name, side_color(side))
     fig.update_layout(barmode="relative")
     _style(fig, title, unit, show_legend=True, subtitle=subtitle)
@@ -551,27 +993,70 @@ def run_fit_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     """One run's product fit, competitor fit and win rate."""
     fig = _Fig()
     month = series["month"]
-    _line(fig, month, _col(series, "product_fit") * 100, "our product's fit", side_color(side), fmt=".0f", suffix="%")
-    _line(fig, month, _col(series, "competitor_fit") * 100, "competitor's fit", NEUTRAL, dash="dot", fmt=".0f",
-          suffix="%")
+    _line(
+        fig,
+        month,
+        _col(series, "product_fit") * 100,
+        "our product's fit",
+        side_color(side),
+        fmt=".0f",
+        suffix="%",
+    )
+    _line(
+        fig,
+        month,
+        _col(series, "competitor_fit") * 100,
+        "competitor's fit",
+        NEUTRAL,
+        dash="dot",
+        fmt=".0f",
+        suffix="%",
+    )
     won = _col(series, "win_rate").rolling(3, min_periods=1).mean() * 100
-    _line(fig, month, won, "deals won (3-month average)", "#7A7A7A", dash="dash", width=3, fmt=".0f", suffix="%")
-    _style(fig, "Fit to the market and deals won", "%", y_range=(0, 105), percent=True, show_legend=True,
-           subtitle="share of market needs covered, ours vs the competitor's; share of decided deals won")
+    _line(
+        fig,
+        month,
+        won,
+        "deals won (3-month average)",
+        "#7A7A7A",
+        dash="dash",
+        width=3,
+        fmt=".0f",
+        suffix="%",
+    )
+    _style(
+        fig,
+        "Fit to the market and deals won",
+        "%",
+        y_range=(0, 105),
+        percent=True,
+        show_legend=True,
+        subtitle="share of market needs covered, ours vs the competitor's; share of decided deals "
+        "won",
+    )
     _death_line(fig, series)
     return fig.build()
 
 
 def run_figures(series: pd.DataFrame, side: str = "A") -> dict[str, go.Figure]:
     """Every chart of the one-run page, keyed."""
-    return {"money": run_money_chart(series, side), "pipeline": pipeline_chart(series, side),
-            "contingent": contingent_chart(series, side), "work": work_split_chart(series, side),
-            "promises": promises_chart(series, side), "reps": reps_chart(series, side),
-            "fit": run_fit_chart(series, side)}
+    return {
+        "money": run_money_chart(series, side),
+        "pipeline": pipeline_chart(series, side),
+        "contingent": contingent_chart(series, side),
+        "work": work_split_chart(series, side),
+        "promises": promises_chart(series, side),
+        "reps": reps_chart(series, side),
+        "fit": run_fit_chart(series, side),
+    }
 
 
-CONTINGENT_OUTCOMES = ("bought the full order", "feature delivered, no full order",
-                       "bet killed at its spend cap", "still waiting when the run ended")
+CONTINGENT_OUTCOMES = (
+    "bought the full order",
+    "feature delivered, no full order",
+    "bet killed at its spend cap",
+    "still waiting when the run ended",
+)
 
 
 def contingent_outcomes(events: pd.DataFrame) -> pd.DataFrame:
@@ -580,8 +1065,17 @@ def contingent_outcomes(events: pd.DataFrame) -> pd.DataFrame:
     Columns: ``month`` accepted, ``segment``, ``seats_now``, ``seats_promised``, ``estimate_em``,
     ``actual_em``, ``ended_month``, ``outcome`` (one of ``CONTINGENT_OUTCOMES``) and ``on_time``.
     """
-    columns = ["month", "segment", "seats_now", "seats_promised", "estimate_em", "actual_em", "ended_month",
-               "outcome", "on_time"]
+    columns = [
+        "month",
+        "segment",
+        "seats_now",
+        "seats_promised",
+        "estimate_em",
+        "actual_em",
+        "ended_month",
+        "outcome",
+        "on_time",
+    ]
     if events is None or events.empty or "event" not in events:
         return pd.DataFrame(columns=columns)
     accepted = events[events["event"] == "contingent_accepted"]
@@ -590,10 +1084,19 @@ def contingent_outcomes(events: pd.DataFrame) -> pd.DataFrame:
     open_by_customer: dict[Any, list[int]] = {}
     rows: list[dict[str, Any]] = []
     for _, ev in accepted.iterrows():
-        rows.append({"month": int(ev["month"]), "segment": ev.get("segment"),
-                     "seats_now": ev.get("seats_now"), "seats_promised": ev.get("seats_promised"),
-                     "estimate_em": ev.get("estimate_em"), "actual_em": np.nan, "ended_month": np.nan,
-                     "outcome": CONTINGENT_OUTCOMES[3], "on_time": None})
+        rows.append(
+            {
+                "month": int(ev["month"]),
+                "segment": ev.get("segment"),
+                "seats_now": ev.get("seats_now"),
+                "seats_promised": ev.get("seats_promised"),
+                "estimate_em": ev.get("estimate_em"),
+                "actual_em": np.nan,
+                "ended_month": np.nan,
+                "outcome": CONTINGENT_OUTCOMES[3],
+                "on_time": None,
+            }
+        )
         open_by_customer.setdefault(ev.get("customer"), []).append(len(rows) - 1)
     for _, ev in ends.iterrows():
         queue = open_by_customer.get(ev.get("customer"))
@@ -605,7 +1108,9 @@ def contingent_outcomes(events: pd.DataFrame) -> pd.DataFrame:
             row["outcome"] = CONTINGENT_OUTCOMES[2]
             row["actual_em"] = ev.get("spent_em", np.nan)
         else:
-            row["outcome"] = CONTINGENT_OUTCOMES[0] if bool(ev.get("converted")) else CONTINGENT_OUTCOMES[1]
+            row["outcome"] = (
+                CONTINGENT_OUTCOMES[0] if bool(ev.get("converted")) else CONTINGENT_OUTCOMES[1]
+            )
             row["actual_em"] = ev.get("actual_em", np.nan)
             row["on_time"] = None if pd.isna(ev.get("on_time")) else bool(ev.get("on_time"))
     return pd.DataFrame(rows, columns=columns)
@@ -618,9 +1123,19 @@ def contingent_outcome_chart(outcomes: pd.DataFrame, side: str = "A") -> go.Figu
     values = [int(counts.get(n, 0)) for n in names]
     colors = [GOOD, "#7A7A7A", BAD, side_color(side)]
     fig = _Fig()
-    fig.add_trace(_trace("bar", x=values, y=names, orientation="h", marker_color=colors, text=values,
-                           textposition="outside", textfont={"size": FONT_SIZE},
-                           hovertemplate="%{y}: %{x}<extra></extra>"))
+    fig.add_trace(
+        _trace(
+            "bar",
+            x=values,
+            y=names,
+            orientation="h",
+            marker_color=colors,
+            text=values,
+            textposition="outside",
+            textfont={"size": FONT_SIZE},
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+    )
     _style(fig, f"How the {len(outcomes)} 'buy if you build X' deals ended", "", x_title="deals")
     fig.update_yaxes(autorange="reversed", showline=False, ticks="")
     fig.update_xaxes(range=[0, max(values + [1]) * 1.2])
@@ -628,25 +1143,46 @@ def contingent_outcome_chart(outcomes: pd.DataFrame, side: str = "A") -> go.Figu
     return fig.build()
 
 
-SEGMENT_WORDS = {"smb": "a small-business", "midmarket": "a mid-market", "enterprise": "an enterprise"}
+SEGMENT_WORDS = {
+    "smb": "a small-business",
+    "midmarket": "a mid-market",
+    "enterprise": "an enterprise",
+}
 
 _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "rep_hired": lambda e: "a sales rep was hired",
-    "rep_left": lambda e: "a sales rep left" + (f" (at {100 * e['attainment']:.0f}% of quota)"
-                                                if _num(e.get("attainment")) else ""),
-    "contingent_accepted": lambda e: (f"sales accepted a 'buy if you build X' deal from "
-                                      f"{SEGMENT_WORDS.get(str(e.get('segment')), 'a ' + str(e.get('segment')))} "
-                                      f"prospect: {_int(e.get('seats_now'))} seats now, "
-                                      f"{_int(e.get('seats_promised'))} promised later"),
-    "contingent_delivered": lambda e: ("the custom feature shipped"
-                                       + (" on time" if e.get("on_time") is True else " late")
-                                       + (f" ({_num1(e.get('actual_em'))} engineer-months against "
-                                          f"{_num1(e.get('estimate_em'))} estimated)"
-                                          if _num(e.get("actual_em")) else "")
-                                       + ("; the customer bought the full order" if e.get("converted") is True
-                                          else "; the full order never came")),
-    "bet_killed": lambda e: f"a custom bet was stopped at its spend cap ({_num1(e.get('spent_em'))} engineer-months spent)",
-    "experiment_killed": lambda e: "a small product experiment was stopped: it showed too little value",
+    "rep_left": lambda e: (
+        "a sales rep left"
+        + (f" (at {100 * e['attainment']:.0f}% of quota)" if _num(e.get("attainment")) else "")
+    ),
+    "contingent_accepted": lambda e: (
+        f"sales accepted a 'buy if you build X' deal from "
+        f"{SEGMENT_WORDS.get(str(e.get('segment')), 'a ' + str(e.get('segment')))} "
+        f"prospect: {_int(e.get('seats_now'))} seats now, "
+        f"{_int(e.get('seats_promised'))} promised later"
+    ),
+    "contingent_delivered": lambda e: (
+        "the custom feature shipped"
+        + (" on time" if e.get("on_time") is True else " late")
+        + (
+            f" ({_num1(e.get('actual_em'))} engineer-months against "
+            f"{_num1(e.get('estimate_em'))} estimated)"
+            if _num(e.get("actual_em"))
+            else ""
+        )
+        + (
+            "; the customer bought the full order"
+            if e.get("converted") is True
+            else "; the full order never came"
+        )
+    ),
+    "bet_killed": lambda e: (
+        f"a custom bet was stopped at its spend cap ({_num1(e.get('spent_em'))} engineer-months "
+        f"spent)"
+    ),
+    "experiment_killed": lambda e: (
+        "a small product experiment was stopped: it showed too little value"
+    ),
     "leapfrog": lambda e: "the competitor shipped a leapfrog release",
     "funding": lambda e: f"raised a round of {_money(e.get('amount_usd'))}",
     "funding_refused": lambda e: "investors said no",
@@ -679,14 +1215,19 @@ def story(events: pd.DataFrame, kinds: Sequence[str] | None = None) -> pd.DataFr
         kind = record.get("event")
         if kinds is not None and kind not in kinds:
             continue
-        clean = {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()}
+        clean = {
+            k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in record.items()
+        }
         text = _EVENT_TEXT.get(kind, lambda e, k=kind: str(k).replace("_", " "))(clean)
         rows.append({"month": int(record["month"]), "what happened": text})
     return pd.DataFrame(rows, columns=["month", "what happened"])
 
 
-def results_table(summaries: Mapping[str, pd.DataFrame], names: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Per-run summaries of both sides in one table (``side`` and ``scenario`` first) for the CSV."""
+def results_table(
+    summaries: Mapping[str, pd.DataFrame], names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Per-run summaries of both sides in one table (``side`` and ``scenario`` first) for the
+    CSV."""
     frames = []
     for side, frame in summaries.items():
         frame = frame.copy()

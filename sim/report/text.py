@@ -88,8 +88,14 @@ def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
     """Table rows: metric, A, B, A-B."""
     rows = [["", "A", "B", "A - B"]]
     for label, key, fmt, diff_fmt in COMPARE_ROWS:
-        rows.append([label, cell(sa, key, fmt), cell(sb, key, fmt),
-                     diff_fmt(difference(sa.get(key), sb.get(key)))])
+        rows.append(
+            [
+                label,
+                cell(sa, key, fmt),
+                cell(sb, key, fmt),
+                diff_fmt(difference(sa.get(key), sb.get(key))),
+            ]
+        )
     return rows
 
 

@@ -3,7 +3,7 @@
 A scenario names a preset (``sales_led``, ``product_led`` or none), overrides levers in five
 sections (``company``, ``market``, ``sales``, ``product``, ``policy``) and may carry ``expect:``
 assertions. Every numeric field is bounded and states its unit. The lever keys are fixed by
-DESIGN.md; the mechanisms behind them are traced to the essays in ``docs/MODEL.md``.
+docs/ARCHITECTURE.md; the mechanisms behind them are traced to the essays in ``docs/MODEL.md``.
 """
 
 from __future__ import annotations

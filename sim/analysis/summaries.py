@@ -1,8 +1,9 @@
 """Run and ensemble summaries: the flat dicts scripts, `expect:` and the dashboard read.
 
 Everything here is a pure function of what a run records: its per-month series (one row per
-month, columns named as in docs/ARCHITECTURE.md) or the run summaries built from it. Nothing reads a flag the
-model sets; in particular the death spiral is *detected* from the series (``detect_spiral``).
+month, columns named as in docs/ARCHITECTURE.md) or the run summaries built from it. Nothing
+reads a flag the model sets; the death spiral's signature is *detected* from the series
+(``sim.analysis.spiral``), and the loop attribution comes from a counterfactual run.
 
 Conventions
 -----------

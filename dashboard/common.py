@@ -56,9 +56,12 @@ def side_result(scenario_key: str, scenario_json: str, seeds: int) -> SideResult
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def one_run(scenario_key: str, scenario_json: str, seed: int) -> Any:
-    """One run, cached on the scenario's canonical JSON and the seed (reuses the ensemble's run)."""
+    """One run, cached on the scenario's canonical JSON and the seed (reuses the ensemble's run),
+    with the loop attribution for a death (its counterfactual run is made here, on demand)."""
     run = engine().store.get(scenario_key, seed)
-    return run if run is not None else run_job(scenario_json, seed)
+    if run is not None and run.summary.get("survived"):
+        return run
+    return run_job(scenario_json, seed, attribute=True)
 
 
 PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "responsive": True}

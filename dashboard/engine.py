@@ -46,12 +46,16 @@ def stages_for(seeds: int, stages: Sequence[int] = DEFAULT_STAGES) -> list[int]:
 # --------------------------------------------------------------------------------------------
 
 
-def run_job(scenario_json: str, seed: int) -> Any:
-    """One run (called in a worker process, or inline)."""
+def run_job(scenario_json: str, seed: int, attribute: bool = False) -> Any:
+    """One run (called in a worker process, or inline).
+
+    Slider moves skip the loop attribution (a second, counterfactual run for every death); the
+    One-run page asks for it, where the debrief reads it.
+    """
     from sim.config import Scenario
     from sim.experiment.runner import run
 
-    return run(Scenario.model_validate_json(scenario_json), seed=seed)
+    return run(Scenario.model_validate_json(scenario_json), seed=seed, attribute=attribute)
 
 
 WORKER_NICENESS = 10

@@ -44,6 +44,8 @@ def why_panel(result: Any, name: str, color: str = "#111") -> None:
         if debrief.spiral
         else " No death spiral in its numbers."
     )
+    if debrief.counterfactual:
+        head += " " + debrief.counterfactual
     lines = "".join(
         f'<div class="why-line {esc(line.kind)}"><span class="why-month" style="color:{color}">'
         f"Month {line.month}</span><span>{esc(line.text)}</span></div>"

@@ -398,7 +398,13 @@ def test_aggregate_is_what_the_ensemble_api_reports():
     scenario = Scenario.model_validate_json(jobs[0].scenario_json)
     result = aggregate(scenario, eng.store.runs(jobs[0].key, 3))
     direct = run_ensemble(scenario, seeds=3)  # the model run afresh, as `sim compare` does
-    assert result.summary == direct.summary
+    # Slider moves skip the loop attribution (a counterfactual rerun per death; the One-run page
+    # computes it on demand): those keys are empty on the page, every other number is the same.
+    attribution = {k for k in direct.summary if k.startswith("loop_attributable")}
+    assert all(result.summary[k] is None for k in attribution)
+    assert {k: v for k, v in result.summary.items() if k not in attribution} == {
+        k: v for k, v in direct.summary.items() if k not in attribution
+    }
     assert result.deaths == direct.death_months
     assert result.bands.equals(direct.bands)
     assert list(result.summaries["seed"]) == [0, 1, 2]

@@ -432,8 +432,9 @@ class SalesParams(_Section):
         0.1,
         ge=0,
         le=1,
-        description="share of 'buy if you build X' requests sales commits the company to (share) "
-        "[001]",
+        description="share of 'buy if you build X' requests sales commits the company to with no "
+        "commission and no pressure; commission raises its odds and felt pressure closes part of "
+        "the gap to committing to all (share) [001]",
     )
     promise_horizon_months: float = Field(
         3, ge=0, le=36, description="how far ahead reps may sell the roadmap (months) [002]"

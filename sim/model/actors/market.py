@@ -41,6 +41,7 @@ class Market(mesa.Agent):
         self._pipeline_owner = np.zeros(0, dtype=np.int32)
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
+        self._weights: dict[tuple[int, ...], np.ndarray] = {}
         for s, seg in enumerate(self.segments):
             self._add(s, round(seg.initial_prospects * p.size_scale))
 
@@ -167,10 +168,15 @@ class Market(mesa.Agent):
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""
-        counts = self._live_counts()
-        mask = np.zeros(len(self.segments))
-        mask[segments] = 1.0
-        return counts * mask
+        counts = self._live_counts()  # refreshes the month's cache when the month has changed
+        key = tuple(segments)
+        weights = self._weights.get(key)
+        if weights is None:
+            mask = np.zeros(len(self.segments))
+            mask[segments] = 1.0
+            weights = self._weights[key] = counts * mask
+            weights.flags.writeable = False  # shared by every caller this month
+        return weights
 
     def _live_counts(self) -> np.ndarray:
         """Live prospects per segment, counted once a month (after arrivals)."""
@@ -181,6 +187,7 @@ class Market(mesa.Agent):
                 pr.active("seg")[alive], minlength=len(self.segments)
             ).astype(float)
             self._counts_month = self.model.month
+            self._weights = {}
         return self._counts
 
     def best_segment_love_share(self, threshold: float) -> float:

@@ -54,6 +54,9 @@ class ProductTeam(mesa.Agent):
         self.estimate = truth + model.streams.knowledge.normal(
             0.0, self.p.knowledge_noise, truth.shape
         )
+        self._demand_key: tuple = ()  # (month, estimate version, segments) of _demand
+        self._demand = np.zeros(len(self.coverage))
+        self._estimate_version = 0  # bumped whenever the estimate moves
         self.current: RoadmapItem | None = None
         self.month_custom_em = self.month_roadmap_em = self.month_capacity_em = 0.0
         self.roadmap_em_total = 0.0
@@ -158,6 +161,7 @@ class ProductTeam(mesa.Agent):
         k = item.capability
         truth = self.model.market.needs.logit[:, k]
         self.estimate[:, k] += SMALL_BET_LEARNING * (truth - self.estimate[:, k])
+        self._estimate_version += 1
         weights = self.model.market.segment_weights(self.model.company.target_segments())
         measured = float(weights @ expit(truth))
         if measured < self.p.small_bet_kill_value * item.expected_demand:
@@ -178,8 +182,13 @@ class ProductTeam(mesa.Agent):
 
     def _estimated_demand(self) -> np.ndarray:
         """Prospects in the target segments the team believes need each capability."""
-        weights = self.model.market.segment_weights(self.model.company.target_segments())
-        return weights @ expit(self.estimate)
+        segments = self.model.company.target_segments()
+        key = (self.model.month, self._estimate_version, tuple(segments))
+        if key != self._demand_key:
+            self._demand = self.model.market.segment_weights(segments) @ expit(self.estimate)
+            self._demand.flags.writeable = False
+            self._demand_key = key
+        return self._demand
 
     def ranked_plan(self) -> np.ndarray:
         return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
@@ -219,6 +228,7 @@ class ProductTeam(mesa.Agent):
         noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
         observed = truth + self.model.streams.knowledge.normal(0.0, noise, truth.shape)
         self.estimate += rate * (observed - self.estimate)
+        self._estimate_version += 1
 
     def learning_rate(self) -> float:
         company = self.model.company

@@ -5,12 +5,16 @@ No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble st
 
 * ``RunStore``: finished runs by (scenario key, seed), least recently used dropped first. A run
   is computed once per process, whichever page or session asked for it.
-* ``Engine.refine(jobs, seeds, stages)``: a generator. It submits every missing run of every side
-  (interleaved, seed 0 of A, seed 0 of B, seed 1 of A, ...) to a process pool, yields a
-  ``Tick`` each time a run finishes and a ``Stage`` each time every side has the first
-  ``stages[i]`` seeds, so the page can draw a small ensemble at once and refine it. Closing the
-  generator (Streamlit stops a script run when a slider moves) cancels the runs not yet started;
-  runs already started finish in the background and land in the store.
+* ``Engine.refine(jobs, seeds, stages)``: a generator. It asks the dispatcher for every missing
+  run of every side (seed 0 of A, seed 0 of B, seed 1 of A, ...), yields a ``Tick`` each time a
+  run finishes and a ``Stage`` each time every side has the first ``stages[i]`` seeds, so the
+  page can draw a small ensemble at once and refine it. Closing the generator (Streamlit stops a
+  script run when a slider moves) takes back the runs not yet started; runs already started
+  finish in the background and land in the store.
+* ``Dispatcher``: fair across sessions. The pool holds only as many runs as it has workers; the
+  rest wait ordered by seed, so every open comparison's first redraw (its first seeds) comes
+  before any comparison's refinement, and eight tables moving sliders at once each see their
+  first picture after a few runs, not after the other tables' whole ensembles.
 * ``aggregate(scenario, runs)``: bands, summary and per-run table of one side, assembled by
   ``sim.experiment.ensemble.run_ensemble`` from the runs already computed.
 """
@@ -18,13 +22,15 @@ No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble st
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
 import multiprocessing
 import os
 import sys
 import threading
 import time
 import types
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -175,18 +181,126 @@ class Stage:
     elapsed_s: float
 
 
+class Dispatcher:
+    """Hands runs to the pool a few at a time, lowest seed first, whoever asked.
+
+    The pool itself serves first come, first served: one table's 64 runs queued ahead of another
+    table's first picture. Here the pool only ever holds ``slots`` runs; the rest wait in a
+    priority queue ordered by (seed, request order), so the first seeds of every open
+    comparison (its first redraw) run before the later seeds of any of them. A requester that
+    goes away (a closed refinement) takes back its runs that have not started, unless another
+    requester wants them too.
+    """
+
+    def __init__(self, engine: Engine, slots: int) -> None:
+        self._engine = engine
+        self._slots = slots
+        self._cv = threading.Condition()
+        self._queue: list[tuple[int, int, tuple[str, int]]] = []  # heap: (seed, order, run key)
+        self._waiting: dict[tuple[str, int], tuple[str, set[int]]] = {}  # json, requesters
+        self._running: dict[tuple[str, int], Future] = {}
+        self._failed: dict[tuple[str, int], BaseException] = {}
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.started: deque[tuple[str, int]] = deque(maxlen=4096)  # dispatch order, for tests
+
+    def request(self, requester: int, job: Job, seed: int) -> None:
+        """Ask for one run (no-op when it is running or already asked for)."""
+        run_key = (job.key, seed)
+        with self._cv:
+            self._failed.pop(run_key, None)
+            if run_key in self._running:
+                return
+            entry = self._waiting.get(run_key)
+            if entry is not None:
+                entry[1].add(requester)
+                return
+            self._waiting[run_key] = (job.scenario_json, {requester})
+            heapq.heappush(self._queue, (seed, next(self._order), run_key))
+            self._start_thread()
+            self._cv.notify_all()
+
+    def release(self, requester: int) -> None:
+        """Take back every run this requester asked for that nobody else wants and has not
+        started."""
+        with self._cv:
+            for run_key in list(self._waiting):
+                wanted_by = self._waiting[run_key][1]
+                wanted_by.discard(requester)
+                if not wanted_by:
+                    del self._waiting[run_key]
+
+    def failure(self, run_key: tuple[str, int]) -> BaseException | None:
+        with self._cv:
+            return self._failed.get(run_key)
+
+    def pending(self) -> int:
+        """Runs asked for and not finished (waiting or running)."""
+        with self._cv:
+            return len(self._waiting) + len(self._running)
+
+    def running(self) -> list[Future]:
+        with self._cv:
+            return list(self._running.values())
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopped = True
+            self._waiting.clear()
+            self._queue.clear()
+            self._cv.notify_all()
+
+    def _start_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="sim-dispatch", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while not self._stopped and not (self._queue and len(self._running) < self._slots):
+                    self._cv.wait()
+                if self._stopped:
+                    return
+                _, _, run_key = heapq.heappop(self._queue)
+                entry = self._waiting.pop(run_key, None)
+                if entry is None:  # taken back since it was queued
+                    continue
+                pool = self._engine.pool()
+                assert pool is not None
+                with _plain_main():
+                    future = pool.submit(run_job, entry[0], run_key[1])
+                self._running[run_key] = future
+                self.started.append(run_key)
+            future.add_done_callback(lambda f, k=run_key: self._finished(k, f))
+
+    def _finished(self, run_key: tuple[str, int], future: Future) -> None:
+        if not future.cancelled():
+            error = future.exception()
+            if error is None:
+                self._engine.store.put(run_key[0], run_key[1], future.result())
+            else:
+                with self._cv:
+                    self._failed[run_key] = error
+        with self._cv:
+            self._running.pop(run_key, None)
+            self._cv.notify_all()
+
+
 @dataclass
 class Engine:
     """Computes runs in a pool of worker processes (``workers=0``: inline, one at a time)."""
 
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     store: RunStore = field(default_factory=RunStore)
-    poll_s: float = 0.05
+    poll_s: float = 0.02
 
     def __post_init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
-        self._inflight: dict[tuple[str, int], Future] = {}
+        self._requesters = itertools.count(1)
+        self.dispatcher = Dispatcher(self, slots=max(1, self.workers))
 
     # -- pool ---------------------------------------------------------------------------------
     def pool(self) -> ProcessPoolExecutor | None:
@@ -213,33 +327,13 @@ class Engine:
                     f.result()
 
     def shutdown(self) -> None:
+        self.dispatcher.stop()
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
     # -- scheduling ---------------------------------------------------------------------------
-    def _submit(self, job: Job, seed: int) -> Future | None:
-        pool = self.pool()
-        assert pool is not None
-        with self._lock:
-            existing = self._inflight.get((job.key, seed))
-            if existing is not None and not existing.cancelled():
-                return existing
-            with _plain_main():
-                future = pool.submit(run_job, job.scenario_json, seed)
-            self._inflight[(job.key, seed)] = future
-
-        def done(f: Future, key: str = job.key, s: int = seed) -> None:
-            with self._lock:
-                if self._inflight.get((key, s)) is f:
-                    del self._inflight[(key, s)]
-            if not f.cancelled() and f.exception() is None:
-                self.store.put(key, s, f.result())
-
-        future.add_done_callback(done)
-        return future
-
     def refine(
         self, jobs: Sequence[Job], seeds: int, stages: Sequence[int] = DEFAULT_STAGES
     ) -> Iterator[Tick | Stage]:
@@ -256,7 +350,9 @@ class Engine:
         if self.workers <= 0:
             yield from self._refine_inline(jobs, wanted, targets, seeds, total, start)
             return
-        futures = [f for f in (self._submit(job, s) for job, s in wanted) if f is not None]
+        requester = next(self._requesters)
+        for job, s in wanted:
+            self.dispatcher.request(requester, job, s)
         try:
             for target in targets:
                 while True:
@@ -268,28 +364,17 @@ class Engine:
                     ]
                     if not missing:
                         break
-                    failed = [
-                        f
-                        for f in futures
-                        if f.done() and not f.cancelled() and f.exception() is not None
-                    ]
-                    if failed:
-                        raise failed[0].exception()  # type: ignore[misc]
-                    for (
-                        job,
-                        s,
-                    ) in missing:  # resubmit anything cancelled by an earlier, closed refine
-                        f = self._inflight.get((job.key, s))
-                        if f is None or f.cancelled():
-                            nf = self._submit(job, s)
-                            if nf is not None:
-                                futures.append(nf)
+                    for job, s in missing:
+                        error = self.dispatcher.failure((job.key, s))
+                        if error is not None:
+                            raise error
+                        # asked again: a no-op unless another requester took it back meanwhile
+                        self.dispatcher.request(requester, job, s)
                     time.sleep(self.poll_s)
                     yield Tick(self._done(jobs, seeds), total)
                 yield Stage(target, target == seeds, time.perf_counter() - start)
         finally:
-            for f in futures:
-                f.cancel()
+            self.dispatcher.release(requester)
 
     def _done(self, jobs: Sequence[Job], seeds: int) -> int:
         return sum(self.store.count(j.key, seeds) for j in jobs)

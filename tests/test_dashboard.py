@@ -377,12 +377,42 @@ def test_closing_a_refinement_cancels_what_has_not_started():
         assert first.seeds == 4
         gen.close()  # what Streamlit does when a slider moves mid-refinement
         # 2 x 12 runs were asked for; only those already handed to the worker are left
-        left = [f for f in list(eng._inflight.values()) if not f.done()]
-        # the worker's own run plus the pool's call queue (workers + 1) cannot be taken back
-        assert len(left) <= 2 * eng.workers + 1, len(left)
+        left = [f for f in eng.dispatcher.running() if not f.done()]
+        # only the runs handed to the workers (one per worker) cannot be taken back
+        assert len(left) <= eng.workers, len(left)
+        assert eng.dispatcher.pending() <= eng.workers
         assert len(eng.store) + len(left) < 24
         # a new refinement of the same comparison still completes
         assert [s.seeds for s in eng.refine(_jobs(months=10), 6) if isinstance(s, Stage)][-1] == 6
+    finally:
+        eng.shutdown()
+
+
+def test_a_new_comparison_is_served_before_an_older_ones_refinement():
+    """Fair across sessions: a table that moves a slider gets its first seeds before the seeds
+    another table is still refining (the pool is not first come, first served)."""
+    from dashboard.engine import Engine, Stage
+
+    eng = Engine(workers=1)
+    older = _jobs(months=10)
+    newer = [
+        type(j)(j.side, j.key + "-newer", j.scenario_json.replace('"months":10', '"months":11'))
+        for j in older
+    ]
+    assert all('"months":11' in j.scenario_json for j in newer)
+    try:
+        first = eng.refine(older, 24)
+        assert next(i for i in first if isinstance(i, Stage)).seeds == 4
+        mark = len(eng.dispatcher.started)
+        assert [s.seeds for s in eng.refine(newer, 4) if isinstance(s, Stage)] == [4]
+        after = list(eng.dispatcher.started)[mark:]
+        newer_keys = {j.key for j in newer}
+        last_newer = max(i for i, (key, _) in enumerate(after) if key in newer_keys)
+        older_between = [k for k in after[:last_newer] if k[0] not in newer_keys]
+        # at most the one run dispatched before the newer comparison asked
+        assert len(older_between) <= eng.workers, older_between
+        assert sum(key in newer_keys for key, _ in after) == 8
+        first.close()
     finally:
         eng.shutdown()
 

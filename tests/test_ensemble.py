@@ -137,3 +137,44 @@ def test_progress_shown_only_when_asked_or_on_a_terminal_outside_ci(
     assert ensemble_module._show_progress(None) is False
     monkeypatch.delenv("CI")
     assert ensemble_module._show_progress(None) is True
+
+
+def test_a_models_own_summary_is_reused_only_when_it_is_the_same_summary() -> None:
+    """A run from sim.experiment.runner.run carries summarize_run of its series for its horizon:
+    the ensemble takes it as it is, which must equal recomputing it; any other result (or another
+    horizon) is summarised from its series."""
+    from sim.analysis.summaries import summarize_run
+    from sim.config import preset
+    from sim.experiment.runner import run
+
+    scenario = preset("sales_led").with_overrides({"months": 18, "market.size_scale": 0.3})
+    for seed in range(3):
+        result = run(scenario, seed=seed, attribute=False)
+        assert result.summarized_months == 18
+        reused = ensemble_module._run_summary(result, 18)
+        recomputed = summarize_run(result.series, 18)
+        assert reused == recomputed | {
+            k: v for k, v in result.summary.items() if k not in recomputed
+        }
+        assert ensemble_module._run_summary(result, 24)["survived"] is False  # recomputed
+    fake = fake_run(Scenario(months=MONTHS, name="fake"), seed=1)
+    assert ensemble_module._run_summary(fake, MONTHS)["survived"] in (True, False)
+
+
+def test_fast_quantiles_equal_numpy_nanquantile() -> None:
+    """bands._nan_quantiles sorts once and groups columns; its numbers are np.nanquantile's."""
+    from sim.analysis.bands import _nan_quantiles
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        rows, cols = int(rng.integers(1, 70)), int(rng.integers(1, 80))
+        table = rng.normal(size=(rows, cols)) * 10.0 ** int(rng.integers(-3, 8))
+        if trial % 3:
+            table = np.round(table, int(rng.integers(0, 3)))  # ties
+        table[rng.random((rows, cols)) < rng.random() * 0.7] = np.nan
+        qs = [0.1, 0.5, 0.9] if trial % 2 else [0.05, 0.25, 0.5, 0.75, 0.95]
+        expected = np.full((len(qs), cols), np.nan)
+        has = ~np.isnan(table).all(axis=0)
+        if has.any():
+            expected[:, has] = np.nanquantile(table[:, has], qs, axis=0)
+        assert np.array_equal(_nan_quantiles(table, qs), expected, equal_nan=True), trial

@@ -7,9 +7,10 @@ summary (survival rate with its Wilson interval, spiral rate, medians).
 Determinism: a run is a function of (scenario, seed) only and results are kept in seed order, so
 the same seeds give the same ensemble whatever the number of workers.
 
-Run summaries are recomputed from each run's series with ``sim.analysis.summaries.summarize_run``
-(one definition of survival, death and spiral for every caller); keys the model's own summary
-adds beyond those are kept.
+Run summaries come from ``sim.analysis.summaries.summarize_run`` of each run's series (one
+definition of survival, death and spiral for every caller), made once: a run from
+``sim.experiment.runner.run`` carries it already; keys the model's own summary adds beyond
+those are kept.
 """
 
 from __future__ import annotations
@@ -169,7 +170,13 @@ def _assemble(scenario: Scenario, seeds: list[int], results: list[RunResult]) ->
 
 
 def _run_summary(result: RunResult, months: int) -> dict[str, Any]:
-    """summarize_run of the series, plus any extra keys the model's own summary carries."""
+    """summarize_run of the series, plus any extra keys the model's own summary carries.
+
+    A summary ``sim.experiment.runner.run`` made with ``summarize_run`` for the same horizon is
+    taken as it is (the same function of the same series), not computed a second time.
+    """
+    if getattr(result, "summarized_months", None) == months:
+        return dict(result.summary)
     summary = summarize_run(result.series, months)
     extra = {k: v for k, v in (getattr(result, "summary", None) or {}).items() if k not in summary}
     return summary | extra

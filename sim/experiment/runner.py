@@ -21,6 +21,9 @@ class RunResult:
     summary: dict[str, Any]
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     seed: int = 0
+    summarized_months: int | None = None
+    """The horizon ``summary`` was made for by ``summarize_run`` (None: not made by ``run``); an
+    ensemble of the same horizon reuses it instead of summarising the series again."""
 
 
 def run(
@@ -39,7 +42,13 @@ def run(
     summary |= (
         _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
     )
-    return RunResult(series=series, summary=summary, events=events, seed=seed)
+    return RunResult(
+        series=series,
+        summary=summary,
+        events=events,
+        seed=seed,
+        summarized_months=scenario.months,
+    )
 
 
 def counterfactual(scenario: Scenario, seed: int) -> RunResult:

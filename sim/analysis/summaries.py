@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, norm
 
 from sim.analysis.spiral import detect_spiral
 
@@ -134,6 +133,8 @@ def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, flo
         raise ValueError(f"wilson_interval needs 0 <= successes <= n, got {successes} of {n}")
     if n == 0:
         return 0.0, 1.0
+    from scipy.stats import binomtest, norm  # here, not at import: scipy.stats costs ~0.5 s
+
     level = 2.0 * float(norm.cdf(z)) - 1.0
     ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)

@@ -28,8 +28,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import norm
-
 from sim.analysis.paired import paired_metric
 from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
 from sim.config import Scenario, ScenarioError, load_scenario
@@ -462,4 +460,6 @@ def _fmt_ci(ci: tuple[float, float] | None) -> str:
 
 
 def _ci_label() -> str:
+    from scipy.stats import norm  # here, not at import: scipy.stats costs ~0.5 s
+
     return f"{round(100 * (2 * float(norm.cdf(CI_Z)) - 1))}% CI"

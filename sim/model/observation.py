@@ -16,12 +16,13 @@ MONTHS_PER_YEAR = 12
 
 def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
     """One row of the series: finance, sales, product, customers and policy state."""
+    live = model.market.prospects.live()  # read once: nothing changes while the month is read
     return {
         "month": model.month,
         **_finance(model, flows),
         **_sales(model),
-        **_product(model),
-        **_customers(model),
+        **_product(model, live),
+        **_customers(model, live),
         "pmf": model.company.pmf_month is not None,
         "pmf_signal": model.company.pmf,
         "alive": not model.company.dead,
@@ -77,12 +78,12 @@ def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     }
 
 
-def _product(model: CompanyModel) -> dict[str, float | int]:
+def _product(model: CompanyModel, live: np.ndarray) -> dict[str, float | int]:
     product = model.product
     capacity = max(product.month_capacity_em, 1e-9)
     return {
-        "product_fit": model.market_fit(),
-        "competitor_fit": _competitor_fit(model),
+        "product_fit": _mean_fit(model, "fit", live),
+        "competitor_fit": _mean_fit(model, "comp_fit", live),
         "custom_share": product.month_custom_em / capacity,
         "roadmap_share": product.month_roadmap_em / capacity,
         "capacity_em": product.month_capacity_em,
@@ -96,29 +97,29 @@ def _product(model: CompanyModel) -> dict[str, float | int]:
     }
 
 
-def _competitor_fit(model: CompanyModel) -> float:
-    pr = model.market.prospects
-    live = pr.live()
-    return float(pr.active("comp_fit")[live].mean()) if live.any() else 0.0
+def _mean_fit(model: CompanyModel, column: str, live: np.ndarray) -> float:
+    """Mean fit (ours: ``fit``; the rival's: ``comp_fit``) over live prospects (0-1)."""
+    return float(model.market.prospects.active(column)[live].mean()) if live.any() else 0.0
 
 
-def _segment_fit(model: CompanyModel) -> np.ndarray:
+def _segment_fit(model: CompanyModel, live: np.ndarray) -> np.ndarray:
     """Mean fit of our product per segment, over live prospects."""
     pr, segments = model.market.prospects, len(model.market.segments)
-    live = pr.live()
     seg = pr.active("seg")[live]
     total = np.bincount(seg, weights=pr.active("fit")[live], minlength=segments)
     return total / np.maximum(np.bincount(seg, minlength=segments), 1)
 
 
-def _customers(model: CompanyModel) -> dict[str, float | int]:
+def _customers(model: CompanyModel, live: np.ndarray) -> dict[str, float | int]:
     customers, pr, market = model.customers, model.market.prospects, model.market
     is_customer = pr.active("state") == State.CUSTOMER
     per_segment = np.bincount(pr.active("seg")[is_customer], minlength=len(market.segments))
     row: dict[str, float | int] = {
         f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)
     }
-    row.update({f"fit_{name}": f for name, f in zip(market.segment_names, _segment_fit(model))})
+    row.update(
+        {f"fit_{name}": f for name, f in zip(market.segment_names, _segment_fit(model, live))}
+    )
     row.update(
         {
             "customers": int(is_customer.sum()),

@@ -24,10 +24,17 @@ class Recorder:
         self.rows += 1
 
     def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-        data = {name: col[: self.rows] for name, col in self.columns.items()}
-        frame = pd.DataFrame(data)
-        for name in bool_columns:
-            frame[name] = frame[name].astype(bool)
-        if "month" in frame:
-            frame["month"] = frame["month"].astype(int)
-        return frame
+        """The series so far: flags as bool, ``month`` as int, every other column as float."""
+        flags = set(bool_columns)
+        data = {
+            name: col[: self.rows].astype(bool)
+            if name in flags
+            else col[: self.rows].astype(int)
+            if name == "month"
+            else col[: self.rows]
+            for name, col in self.columns.items()
+        }
+        missing = flags - data.keys()
+        if missing:
+            raise KeyError(f"no recorded column(s) {sorted(missing)}")
+        return pd.DataFrame(data)

@@ -60,11 +60,12 @@ class CustomerBase(mesa.Agent):
     def step(self) -> None:
         """Waiters decide, promises settle, satisfaction moves, some churn, the rest pay."""
         self._settle_waiters()
-        self._settle_promises()
-        self._update_satisfaction()
-        self._churn()
-        self._expand()
-        self._pay()
+        customers = self._customers()  # after the waiters who bought; until some churn
+        self._settle_promises(customers)
+        self._update_satisfaction(customers)
+        staying = self._churn(customers)
+        self._expand(staying)
+        self._pay(staying)
 
     def _customers(self) -> np.ndarray:
         pr = self.model.market.prospects
@@ -106,9 +107,8 @@ class CustomerBase(mesa.Agent):
             1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE
         )
 
-    def _settle_promises(self) -> None:
+    def _settle_promises(self, customers: np.ndarray) -> None:
         pr = self.model.market.prospects
-        customers = self._customers()
         promised = customers[pr.promise_cap[customers] >= 0]
         if promised.size == 0:
             return
@@ -118,18 +118,16 @@ class CustomerBase(mesa.Agent):
         pr.satisfaction[promised[broken]] -= PROMISE_DISAPPOINTMENT
         pr.promise_cap[promised[kept | broken]] = NO_ONE
 
-    def _update_satisfaction(self) -> None:
+    def _update_satisfaction(self, idx: np.ndarray) -> None:
         pr = self.model.market.prospects
-        idx = self._customers()
         target = pr.fit[idx] - COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity
         pr.satisfaction[idx] += SATISFACTION_ADJUST * (target - pr.satisfaction[idx])
 
-    def _churn(self) -> None:
+    def _churn(self, idx: np.ndarray) -> np.ndarray:
         """Each customer leaves with a hazard set by its segment, satisfaction and the rival's
-        pull."""
+        pull. Returns the customers who stay."""
         market = self.model.market
         pr, p = market.prospects, market.params
-        idx = self._customers()
         shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
         pull = (
             np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
@@ -138,7 +136,8 @@ class CustomerBase(mesa.Agent):
             self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall)
             + p.competitor_steal_rate * pull
         )
-        gone = idx[self.model.streams.customers.random(idx.size) < np.minimum(hazard, 1.0)]
+        leaves = self.model.streams.customers.random(idx.size) < np.minimum(hazard, 1.0)
+        gone = idx[leaves]
         self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
         pr.state[gone] = State.CHURNED
         pr.promise_cap[gone] = NO_ONE
@@ -146,15 +145,14 @@ class CustomerBase(mesa.Agent):
         for i in gone[pr.custom_item[gone] >= 0].tolist():
             self.model.contingent.drop_customer(i)
             pr.custom_item[i] = NO_ONE
+        return idx[~leaves]
 
-    def _expand(self) -> None:
+    def _expand(self, idx: np.ndarray) -> None:
         pr = self.model.market.prospects
-        idx = self._customers()
         happy = idx[pr.satisfaction[idx] >= SATISFIED]
         pr.seats[happy] *= 1.0 + self.model.market.params.expansion_monthly
 
-    def _pay(self) -> None:
+    def _pay(self, idx: np.ndarray) -> None:
         pr = self.model.market.prospects
-        idx = self._customers()
         self.month_revenue = float(np.sum(pr.seats[idx] * pr.price[idx]))
         self.month_cost_to_serve = float(np.sum(pr.seats[idx] * self.cost_per_seat[pr.seg[idx]]))

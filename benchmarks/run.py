@@ -58,6 +58,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import workshop_speed as ws
+
 import sim.model.company_model as sim_model
 from sim.config import Scenario, preset
 from sim.experiment.runner import run
@@ -238,6 +240,7 @@ def bench_default(runs: int) -> dict[str, Any]:
         for warm in (1000, 1001):  # imports, caches, first-call costs
             run(scenario, warm)
         out[name] = aggregate([run_counted(scenario, seed) for seed in range(runs)])
+        out[name]["runs_per_cpu_s"] = runs / sum(r["cpu_s"] for r in out[name]["per_run"])
     return out
 
 
@@ -561,7 +564,13 @@ def print_table(res: dict[str, Any]) -> None:
             f"<= {TARGET_RUN_MS:.0f} ms",
             verdict(d["median_ms"] <= TARGET_RUN_MS),
         )
-        row("  median CPU time of one run (this process)", f"{d['median_cpu_ms']:.1f} ms")
+        row(
+            "  median CPU time of one run (this process)",
+            f"{d['median_cpu_ms']:.1f} ms",
+            f"<= {ws.TARGET_RUN_CPU_MS:.0f} ms",
+            verdict(d["median_cpu_ms"] <= ws.TARGET_RUN_CPU_MS),
+        )
+        row("  runs per CPU-second", f"{d['runs_per_cpu_s']:.1f}")
         row("  months simulated (mean; a dead company stops)", f"{d['mean_months']:.1f}")
         row("  prospects in the arrays (mean per month)", f"{d['mean_prospects_per_month']:.0f}")
         row("  wall per simulated month", f"{d['ms_per_month']:.2f} ms")
@@ -629,6 +638,7 @@ def print_table(res: dict[str, Any]) -> None:
                         verdict(ratio >= TARGET_RATIO_16X),
                     )
                     row("  16x: same ratio by CPU time", f"{r['cpu_ratio_vs_mesa']:.2f}x")
+    print_workshop(res, row)
     mem = res["memory"]
     w("")
     if "error" in mem:
@@ -650,6 +660,69 @@ def print_table(res: dict[str, Any]) -> None:
         )
         row("  RSS of the main process holding the result", f"{mem['main_rss_after_mb']:.0f} MB")
     w("")
+
+
+def print_workshop(res: dict[str, Any], row: Callable[..., None]) -> None:
+    """The workshop-speed figures (issue 12)."""
+    print()
+    print("workshop speed (issue 12)")
+    for name, cost in res["cost_model"].items():
+        row(
+            f"  {name}: fixed CPU per simulated month",
+            f"{cost['fixed_ms_per_month']:.3f} ms",
+        )
+        row(
+            f"  {name}: marginal CPU per prospect-month",
+            f"{cost['marginal_ns_per_prospect_month']:.0f} ns",
+        )
+        row(
+            f"  {name}: CPU per run at 16x the market / at 1x",
+            f"x{cost['cost_16x']:.2f}",
+            f"<= x{ws.TARGET_16X_COST:.0f}",
+            verdict(cost["cost_16x"] <= ws.TARGET_16X_COST),
+        )
+    ab = res["engine_ab"]
+    label = f"  dashboard engine, 2 x {ab['seeds_per_side']} seeds, {ab['workers']} workers"
+    row(
+        f"{label}: first stage",
+        f"{ab['first_median_s']:.2f} s",
+        f"<= {ws.TARGET_FIRST_STAGE_S} s",
+        verdict(ab["first_median_s"] <= ws.TARGET_FIRST_STAGE_S),
+    )
+    row(
+        f"{label}: all runs",
+        f"{ab['final_median_s']:.2f} s",
+        f"<= {ws.TARGET_ENGINE_AB_S} s",
+        verdict(ab["final_median_s"] <= ws.TARGET_ENGINE_AB_S),
+    )
+    row("    CPU of the move (main + workers)", f"{ab['cpu_median_s']:.2f} s")
+    row("    of which the main process", f"{ab['main_cpu_median_s']:.2f} s")
+    row("    main process: bands and summaries, all stages", f"{ab['agg_median_s'] * 1e3:.0f} ms")
+    row("    the same move again (every run cached)", f"{ab['cached_final_s'] * 1e3:.0f} ms")
+    se = res["engine_sessions"]
+    row(
+        f"  {se['sessions']} comparisons at once: first stage, median",
+        f"{se['first_median_s']:.2f} s",
+        f"<= {ws.TARGET_SESSIONS_FIRST_S} s",
+        verdict(se["first_median_s"] <= ws.TARGET_SESSIONS_FIRST_S),
+    )
+    row("    first stage, slowest session", f"{se['first_max_s']:.2f} s")
+    row("    all runs, median / slowest", f"{se['final_median_s']:.1f} / {se['final_max_s']:.1f} s")
+    st = res["startup"]
+    row("  fresh process: python -c pass", f"{st['python_s']:.2f} s")
+    row(
+        "  fresh process: import sim",
+        f"{st['import_sim_s']:.2f} s",
+        f"<= {ws.TARGET_IMPORT_SIM_S} s",
+        verdict(st["import_sim_s"] <= ws.TARGET_IMPORT_SIM_S),
+    )
+    row("  fresh process: import sim.experiment.runner", f"{st['import_runner_s']:.2f} s")
+    row(
+        "  fresh process: sim run scenarios/sales_led.yaml",
+        f"{st['cold_sim_run_s']:.2f} s",
+        f"<= {ws.TARGET_COLD_RUN_S} s",
+        verdict(st["cold_sim_run_s"] <= ws.TARGET_COLD_RUN_S),
+    )
 
 
 def summarise_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -690,6 +763,35 @@ def summarise_targets(res: dict[str, Any]) -> list[dict[str, Any]]:
                 "pass": value <= TARGET_AB_S,
             }
         )
+    for name, d in res["default"].items():
+        out.append(
+            {
+                "target": f"{name} median run CPU <= {ws.TARGET_RUN_CPU_MS} ms",
+                "value": d["median_cpu_ms"],
+                "pass": d["median_cpu_ms"] <= ws.TARGET_RUN_CPU_MS,
+            }
+        )
+    for name, cost in res["cost_model"].items():
+        out.append(
+            {
+                "target": f"{name} CPU per run at 16x market <= {ws.TARGET_16X_COST}x",
+                "value": cost["cost_16x"],
+                "pass": cost["cost_16x"] <= ws.TARGET_16X_COST,
+            }
+        )
+    ab, se, st = res["engine_ab"], res["engine_sessions"], res["startup"]
+    for target, value, limit in (
+        ("engine A/B first stage", ab["first_median_s"], ws.TARGET_FIRST_STAGE_S),
+        ("engine A/B all runs", ab["final_median_s"], ws.TARGET_ENGINE_AB_S),
+        (
+            f"{se['sessions']} sessions first stage (median)",
+            se["first_median_s"],
+            ws.TARGET_SESSIONS_FIRST_S,
+        ),
+        ("import sim (fresh process)", st["import_sim_s"], ws.TARGET_IMPORT_SIM_S),
+        ("cold sim run sales_led", st["cold_sim_run_s"], ws.TARGET_COLD_RUN_S),
+    ):
+        out.append({"target": f"{target} <= {limit} s", "value": value, "pass": value <= limit})
     for kind in ("market", "reps"):
         for name, rows in res["scaling"][kind].items():
             out.append(
@@ -777,6 +879,19 @@ def main(argv: list[str] | None = None) -> int:
     res["ab"] = bench_ab(
         seeds=8 if q else 32, repeats=1 if q else 2, workers_options=(cpus,) if q else (None, cpus)
     )
+    res["cost_model"] = {}
+    for name, rows in res["scaling"]["market"].items():
+        cost = ws.cost_model(rows)
+        cpu = {r["label"]: statistics.median(x["cpu_s"] for x in r["per_run"]) for r in rows}
+        cost["cost_16x"] = cpu.get("16x", cpu[rows[-1]["label"]]) / cpu["1x"]
+        res["cost_model"][name] = cost
+    say("slider moves through the dashboard engine")
+    res["engine_ab"] = ws.engine_ab(seeds=8 if q else 32, moves=2 if q else 5)
+    sessions = 3 if q else 8
+    say(f"{sessions} comparisons at once through the engine")
+    res["engine_sessions"] = ws.engine_sessions(sessions, seeds=8 if q else 32)
+    say("fresh processes: imports and a cold sim run")
+    res["startup"] = ws.startup(repeats=1 if q else 3)
     mem_seeds = 32 if q else 256
     say(f"memory of a {mem_seeds}-seed ensemble")
     res["memory"] = bench_memory("product_led", mem_seeds, workers=cpus)

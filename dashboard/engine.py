@@ -12,15 +12,17 @@ No Streamlit and no model logic here: runs come from ``sim.run`` and ensemble st
   script run when a slider moves) takes back the runs not yet started; runs already started
   finish in the background and land in the store.
 * ``Dispatcher``: fair across sessions. The pool holds only as many runs as it has workers; the
-  rest wait ordered by seed, so every open comparison's first redraw (its first seeds) comes
-  before any comparison's refinement, and eight tables moving sliders at once each see their
-  first picture after a few runs, not after the other tables' whole ensembles.
+  rest wait ordered by refinement stage, then by who asked first: every open comparison's first
+  redraw comes before any comparison's refinement, and eight tables moving sliders at once each
+  see their first picture after the other tables' first pictures, not after their whole
+  ensembles.
 * ``aggregate(scenario, runs)``: bands, summary and per-run table of one side, assembled by
   ``sim.experiment.ensemble.run_ensemble`` from the runs already computed.
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import heapq
 import itertools
@@ -186,8 +188,9 @@ class Dispatcher:
 
     The pool itself serves first come, first served: one table's 64 runs queued ahead of another
     table's first picture. Here the pool only ever holds ``slots`` runs; the rest wait in a
-    priority queue ordered by (seed, request order), so the first seeds of every open
-    comparison (its first redraw) run before the later seeds of any of them. A requester that
+    priority queue ordered by (stage, requester, seed): the first stage of every open
+    comparison (its first redraw) runs before the later stages of any of them, and first stages
+    are served in the order they were asked for. A requester that
     goes away (a closed refinement) takes back its runs that have not started, unless another
     requester wants them too.
     """
@@ -196,7 +199,8 @@ class Dispatcher:
         self._engine = engine
         self._slots = slots
         self._cv = threading.Condition()
-        self._queue: list[tuple[int, int, tuple[str, int]]] = []  # heap: (seed, order, run key)
+        # heap of (stage, requester, seed, order, run key): stage by stage, first asker first
+        self._queue: list[tuple[int, int, int, int, tuple[str, int]]] = []
         self._waiting: dict[tuple[str, int], tuple[str, set[int]]] = {}  # json, requesters
         self._running: dict[tuple[str, int], Future] = {}
         self._failed: dict[tuple[str, int], BaseException] = {}
@@ -205,8 +209,10 @@ class Dispatcher:
         self._stopped = False
         self.started: deque[tuple[str, int]] = deque(maxlen=4096)  # dispatch order, for tests
 
-    def request(self, requester: int, job: Job, seed: int) -> None:
-        """Ask for one run (no-op when it is running or already asked for)."""
+    def request(self, requester: int, job: Job, seed: int, stage: int = 0) -> None:
+        """Ask for one run (no-op when it is running or already asked for). ``stage``: the
+        refinement step the run belongs to (0: the first redraw); lower stages go first, then
+        earlier requesters, then lower seeds."""
         run_key = (job.key, seed)
         with self._cv:
             self._failed.pop(run_key, None)
@@ -217,7 +223,7 @@ class Dispatcher:
                 entry[1].add(requester)
                 return
             self._waiting[run_key] = (job.scenario_json, {requester})
-            heapq.heappush(self._queue, (seed, next(self._order), run_key))
+            heapq.heappush(self._queue, (stage, requester, seed, next(self._order), run_key))
             self._start_thread()
             self._cv.notify_all()
 
@@ -263,7 +269,7 @@ class Dispatcher:
                     self._cv.wait()
                 if self._stopped:
                     return
-                _, _, run_key = heapq.heappop(self._queue)
+                *_, run_key = heapq.heappop(self._queue)
                 entry = self._waiting.pop(run_key, None)
                 if entry is None:  # taken back since it was queued
                     continue
@@ -351,8 +357,9 @@ class Engine:
             yield from self._refine_inline(jobs, wanted, targets, seeds, total, start)
             return
         requester = next(self._requesters)
+        stage_of = {s: bisect.bisect_right(targets, s) for s in range(seeds)}
         for job, s in wanted:
-            self.dispatcher.request(requester, job, s)
+            self.dispatcher.request(requester, job, s, stage_of[s])
         try:
             for target in targets:
                 while True:
@@ -369,7 +376,7 @@ class Engine:
                         if error is not None:
                             raise error
                         # asked again: a no-op unless another requester took it back meanwhile
-                        self.dispatcher.request(requester, job, s)
+                        self.dispatcher.request(requester, job, s, stage_of[s])
                     time.sleep(self.poll_s)
                     yield Tick(self._done(jobs, seeds), total)
                 yield Stage(target, target == seeds, time.perf_counter() - start)

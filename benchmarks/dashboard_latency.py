@@ -27,6 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from browser_driver import (
+    _TRACES,
+    _VISIBLE,
     ARTIFACTS,
     browser,
     chart_data,
@@ -35,6 +37,7 @@ from browser_driver import (
     find_chromium,
     slider,
     slider_value,
+    status,
     streamlit_server,
     wait_chart_change,
     wait_charts,
@@ -42,6 +45,7 @@ from browser_driver import (
 )
 
 SLIDER = "deals accepted"
+_VISIBLE_CASH = _VISIBLE.format(name="cash")
 
 
 def measure_move(page, box, fraction: float, old_comparison: str) -> dict:
@@ -64,13 +68,81 @@ def measure_move(page, box, fraction: float, old_comparison: str) -> dict:
     }
 
 
+_CHANGED = f"""(old) => {{ const e = {_VISIBLE_CASH};
+                 const previous = !!(e && e.layout && e.layout.meta && e.layout.meta.previous);
+                 return !!(e && e.data) && !previous && JSON.stringify({_TRACES}) !== old; }}"""
+
+
+def measure_sessions(url: str, b, sessions: int, rounds: int, seeds: int, months: int):
+    """``sessions`` browser contexts (separate Streamlit sessions, as tables in a room) each move
+    their slider at the same moment, ``rounds`` times; per session and round, the time from its
+    own mouse release to its first redraw and to all its runs."""
+    firsts, finals = [], []
+    contexts = []
+    try:
+        pages = []
+        for _ in range(sessions):
+            contexts.append(b.new_context(viewport={"width": 1280, "height": 720}))
+            page = contexts[-1].new_page()
+            page.goto(f"{url}/?seeds={seeds}&months={months}")
+            pages.append(page)
+        states = [wait_done(page) for page in pages]
+        for page in pages:
+            wait_charts(page, 9)
+        boxes = [slider(page, SLIDER, 0) for page in pages]
+        for r in range(rounds):
+            befores = [chart_data(page, "cash") for page in pages]
+            released = []
+            for i, (page, box) in enumerate(zip(pages, boxes, strict=True)):
+                # a value per session and round that no session has asked for before
+                fraction = 0.06 + 0.88 * ((r * sessions + i + 1) / (rounds * sessions + 1))
+                released.append(drag_slider(page, box, fraction))
+            first = [None] * sessions
+            final = [None] * sessions
+            while any(f is None for f in final):
+                for i, page in enumerate(pages):
+                    now = time.perf_counter()
+                    if first[i] is None and page.evaluate(_CHANGED, befores[i]):
+                        first[i] = now - released[i]
+                    if final[i] is None and first[i] is not None:
+                        st = status(page)
+                        if (
+                            st.get("status") == "done"
+                            and st.get("comparison") != states[i]["comparison"]
+                        ):
+                            final[i] = now - released[i]
+                            states[i] = st
+                time.sleep(0.02)
+            firsts += first
+            finals += final
+    finally:
+        for context in contexts:
+            context.close()
+    return {
+        "sessions": sessions,
+        "rounds": rounds,
+        "first_redraw_s": [round(x, 3) for x in firsts],
+        "all_runs_s": [round(x, 3) for x in finals],
+        "median_first_redraw_s": round(statistics.median(firsts), 2),
+        "max_first_redraw_s": round(max(firsts), 2),
+        "median_all_runs_s": round(statistics.median(finals), 2),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=32, help="runs per side (default 32)")
     parser.add_argument("--months", type=int, default=60, help="months per run (default 60)")
     parser.add_argument(
-        "--moves", type=int, default=3, help="slider moves to new values (default 3)"
+        "--moves", type=int, default=5, help="slider moves to new values (default 5)"
     )
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        help="also: this many browser sessions move their sliders at once (e.g. 8)",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --sessions moves")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     args = parser.parse_args(argv)
 
@@ -102,11 +174,18 @@ def main(argv: list[str] | None = None) -> int:
         cached = measure_move(page, box, start_value / 100, state["comparison"])
         # Never frozen: move again while the page is still refining, and time that redraw.
         before = chart_data(page, "cash")
-        drag_slider(page, box, 0.1)
+        drag_slider(page, box, 0.1 if abs(start_value / 100 - 0.1) > 0.04 else 0.3)  # a new value
         wait_chart_change(page, "cash", before)
         interrupted = measure_move(page, box, 0.95, "")
         state = {"comparison": interrupted["comparison"]}
         page.screenshot(path=str(ARTIFACTS / "dashboard_latency_last.png"))
+        many = (
+            measure_sessions(
+                url, page.context.browser, args.sessions, args.rounds, args.seeds, args.months
+            )
+            if args.sessions > 0
+            else None
+        )
     load_after = os.getloadavg()
 
     firsts = [m["first_redraw_s"] for m in moves]
@@ -123,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         "move_while_refining": interrupted,
         "median_first_redraw_s": round(statistics.median(firsts), 2),
         "median_all_runs_s": round(statistics.median(totals), 2),
+        "sessions": many,
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -153,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
         f"  median: first redraw {report['median_first_redraw_s']:.2f} s, "
         f"all {args.seeds} runs per side {report['median_all_runs_s']:.2f} s"
     )
+    if many is not None:
+        print(
+            f"  {many['sessions']} sessions moving at once, {many['rounds']} rounds: first redraw "
+            f"median {many['median_first_redraw_s']:.2f} s "
+            f"(slowest {many['max_first_redraw_s']:.2f} s), "
+            f"all runs median {many['median_all_runs_s']:.2f} s"
+        )
     return 0
 
 

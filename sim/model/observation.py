@@ -71,7 +71,9 @@ def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
         "reps_ramping": sum(rep.is_ramping() for rep in reps),
         "reps_hired": company.reps_hired,
         "reps_left": company.reps_left,
-        "reps_at_quota_share": float(np.mean([a >= 1.0 for a in attained])) if attained else np.nan,
+        "reps_at_quota_share": sum(a >= 1.0 for a in attained) / len(attained)
+        if attained
+        else np.nan,
         "commission_on": company.commission_on(),
         "promises_made": company.promises_made,
         "contingent_accepted": company.contingent_accepted,

@@ -133,7 +133,7 @@ class ProductTeam(mesa.Agent):
 
     def _next_item(self) -> RoadmapItem:
         step, effort = self.item_size()
-        k = int(self.ranked_plan()[0])
+        k = int(np.argmax(self.estimated_value()))  # ranked_plan()[0]: the first of the best
         return RoadmapItem(
             capability=k,
             step=step,

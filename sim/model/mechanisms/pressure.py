@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 if TYPE_CHECKING:
     from sim.model.actors.company import Company
 
@@ -46,11 +44,14 @@ def pressure_reading(company: Company) -> float:
     """This month's raw reading (0-1): the revenue gap to plan and the cash fuse, weighted."""
     p = company.p
     plan = company.plan_mrr(company.model.month)
-    gap = float(np.clip((plan - company.mrr()) / plan, 0.0, 1.0)) if plan > 0 else 0.0
-    fuse = float(
-        np.clip((p.pressure_runway_months - company.runway) / p.pressure_runway_months, 0.0, 1.0)
-    )
+    gap = _unit((plan - company.mrr()) / plan) if plan > 0 else 0.0
+    fuse = _unit((p.pressure_runway_months - company.runway) / p.pressure_runway_months)
     return p.pressure_gap_weight * gap + (1.0 - p.pressure_gap_weight) * fuse
+
+
+def _unit(x: float) -> float:
+    """``x`` clipped to 0-1 (a plain float: this runs every month, scalars only)."""
+    return min(1.0, max(0.0, float(x)))
 
 
 def felt_pressure(company: Company) -> float:

@@ -68,11 +68,11 @@ def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
     P)."""
     weights = np.ones((coverages.shape[1], coverages.shape[0] + 1), dtype=np.float32)
     weights[:, :-1] = coverages.T
-    product = (
-        needs.astype(np.float32, copy=False) @ weights
-    )  # one matmul: covered per product and count
-    count = product[:, -1:]
-    return np.where(count > 0, product[:, :-1] / np.maximum(count, 1.0), NO_NEEDS_FIT)
+    product = needs.astype(np.float32, copy=False) @ weights  # covered per product, and count
+    count = product[:, -1]
+    out = product[:, :-1] / np.maximum(count, 1.0)[:, None]
+    out[count <= 0] = NO_NEEDS_FIT
+    return out
 
 
 def top_missing_need(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:

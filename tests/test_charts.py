@@ -155,18 +155,70 @@ def test_kpis_difference_a_minus_b():
         "median_final_arr_usd": 2_500_000.0,
     }
     cards = {k.key: k for k in charts.kpis(a, b)}
-    assert set(cards) == {"survival", "spiral", "death", "arr"}
+    assert set(cards) == {"survival", "spiral", "death", "profit", "arr"}
     assert cards["survival"].a == "25%" and cards["survival"].b == "90%"
     assert cards["survival"].diff == "−65 points"
     assert "10–45%" in cards["survival"].a_detail
     assert cards["spiral"].diff == "+50 points"
-    assert (
-        cards["death"].a == "month 30"
-        and cards["death"].b == "none died"
-        and cards["death"].diff == "—"
-    )
-    assert cards["death"].a_detail == "24 of 32 died" and cards["death"].b_detail == ""
     assert cards["arr"].a == "$200k" and cards["arr"].b == "$2.5M" and cards["arr"].diff == "−$2.3M"
+
+
+def test_kpis_compare_deaths_like_with_like():
+    """28 of 32 died against 1 of 32: counts per side with each side's own median month, never
+    'A - B: +18 months' from two medians over different companies (which reads as A doing
+    better)."""
+    a = {"runs": 32, "survival_rate": 4 / 32, "median_month_of_death": 28.0}
+    b = {"runs": 32, "survival_rate": 31 / 32, "median_month_of_death": 46.0}
+    card = {k.key: k for k in charts.kpis(a, b)}["death"]
+    assert (card.a, card.b) == ("28 of 32 died", "1 of 32 died")
+    assert (card.a_detail, card.b_detail) == ("median month 28", "median month 46")
+    assert card.diff == "+27 companies died"
+    assert "month" not in card.diff
+    none = {k.key: k for k in charts.kpis(b | {"survival_rate": 1.0}, b)}["death"]
+    assert none.a == "0 of 32 died" and none.a_detail == "median month 46"
+
+
+def test_kpis_paired_intervals_from_run_summaries():
+    """With both sides' run summaries (same seeds) the differences carry a paired interval."""
+    rng = np.random.default_rng(3)
+    runs_a = [
+        {
+            "survived": bool(rng.random() < 0.3),
+            "profit_usd": -2e6 + 1e5 * rng.standard_normal(),
+            "final_arr_usd": 1e5 * rng.random(),
+        }
+        for _ in range(32)
+    ]
+    runs_b = [
+        {
+            "survived": bool(rng.random() < 0.9),
+            "profit_usd": -1e6 + 1e5 * rng.standard_normal(),
+            "final_arr_usd": 1e6 * rng.random(),
+        }
+        for _ in range(32)
+    ]
+    a = {
+        "runs": 32,
+        "survival_rate": np.mean([r["survived"] for r in runs_a]),
+        "median_profit_usd": -2e6,
+        "median_final_arr_usd": 5e4,
+    }
+    b = {
+        "runs": 32,
+        "survival_rate": np.mean([r["survived"] for r in runs_b]),
+        "median_profit_usd": -1e6,
+        "median_final_arr_usd": 5e5,
+    }
+    cards = {k.key: k for k in charts.kpis(a, b, runs_a, runs_b)}
+    assert "paired 95% CI" in cards["survival"].diff
+    assert (
+        cards["profit"].diff.startswith("mean −$1.") and "paired 95% CI" in cards["profit"].diff
+    )
+    assert cards["profit"].a == "−$2.0M" or cards["profit"].a == "-$2.0M"
+    assert "paired 95% CI" in cards["arr"].diff
+    # without run summaries: the difference of the medians, no interval
+    plain = {k.key: k for k in charts.kpis(a, b)}
+    assert "CI" not in plain["profit"].diff
 
 
 def test_kpis_tolerate_missing_values():

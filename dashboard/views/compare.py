@@ -71,7 +71,12 @@ def compare_page(ctx: PageContext) -> None:
         return slots[name]
 
     def render_kpis(results: dict) -> None:
-        cards = kpis(results["A"].summary, results["B"].summary)
+        cards = kpis(
+            results["A"].summary,
+            results["B"].summary,
+            results["A"].summaries.to_dict("records"),  # same seeds on both sides: paired
+            results["B"].summaries.to_dict("records"),
+        )
         html = []
         for card in cards:
             html.append(

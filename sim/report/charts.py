@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from sim.analysis.paired import paired_difference
 from sim.analysis.units import money_short, percent
 
 SIDE_COLORS: dict[str, str] = {"A": "#0059B3", "B": "#D55E00"}
@@ -664,43 +665,72 @@ def _signed(x: float, fmt: Callable[[float], str]) -> str:
     return f"{sign}{fmt(abs(x))}"
 
 
-def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
-    """The four KPI cards from two ensemble summaries (keys as in ``sim.analysis.summaries``)."""
+def kpis(
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    runs_a: Sequence[Mapping[str, Any]] | None = None,
+    runs_b: Sequence[Mapping[str, Any]] | None = None,
+) -> list[Kpi]:
+    """The KPI cards from two ensemble summaries (keys as in ``sim.analysis.summaries``).
+
+    ``runs_a`` / ``runs_b``: the two sides' run summaries, seed by seed (the same seeds, in the
+    same order). With them every difference that is a mean over seeds gets its paired 95%
+    interval (``sim.analysis.paired``). Deaths are compared like with like: how many of each
+    side's companies died, each side's median month of death beside it, never a difference of
+    two medians taken over different companies.
+    """
+    paired = runs_a is not None and runs_b is not None and len(runs_a) == len(runs_b) > 1
 
     def ci(s: Mapping[str, Any], stem: str) -> str:
         low, high = s.get(f"{stem}_ci_low"), s.get(f"{stem}_ci_high")
         return "" if low is None or high is None else f"95% CI {100 * low:.0f}–{100 * high:.0f}%"
 
-    def rate_diff(key: str) -> str:
-        if a.get(key) is None or b.get(key) is None:
-            return "n/a"
-        return _signed(100 * (a[key] - b[key]), lambda v: f"{v:.0f}") + " points"
+    def pair(key: str) -> tuple[float, float, float] | None:
+        if not paired:
+            return None
+        return paired_difference([r.get(key) for r in runs_a], [r.get(key) for r in runs_b])
 
-    def death(s: Mapping[str, Any]) -> str:
-        m = s.get("median_month_of_death")
-        return "none died" if m is None else f"month {m:.0f}"
+    def rate_diff(rate: str, run_key: str) -> str:
+        if a.get(rate) is None or b.get(rate) is None:
+            return "n/a"
+        text = _signed(100 * (a[rate] - b[rate]), lambda v: f"{v:.0f}") + " points"
+        interval = pair(run_key)
+        if interval is not None and interval[1] != interval[2]:
+            text += f" (paired 95% CI {100 * interval[1]:+.0f} to {100 * interval[2]:+.0f})"
+        return text
+
+    def money_diff(median_key: str, run_key: str) -> str:
+        interval = pair(run_key)
+        if interval is not None:
+            mean, low, high = interval
+            text = f"mean {_signed(mean, _money)}"
+            if low != high:
+                text += f" (paired 95% CI {_signed(low, _money)} to {_signed(high, _money)})"
+            return text
+        ma, mb = a.get(median_key), b.get(median_key)
+        return _signed(ma - mb, _money) if ma is not None and mb is not None else "n/a"
+
+    def deaths(s: Mapping[str, Any]) -> int | None:
+        runs, rate = s.get("runs"), s.get("survival_rate")
+        return None if runs is None or rate is None else round(runs * (1 - rate))
 
     def died(s: Mapping[str, Any]) -> str:
-        runs, rate = s.get("runs"), s.get("survival_rate")
-        if runs is None or rate is None or s.get("median_month_of_death") is None:
-            return ""
-        return f"{round(runs * (1 - rate))} of {runs} died"
+        count, runs = deaths(s), s.get("runs")
+        return "n/a" if count is None else f"{count} of {runs} died"
 
-    da, db = a.get("median_month_of_death"), b.get("median_month_of_death")
-    death_diff = (
-        _signed(da - db, lambda v: f"{v:.0f}") + " months"
-        if da is not None and db is not None
-        else "—"
-    )
-    fa, fb = a.get("median_final_arr_usd"), b.get("median_final_arr_usd")
-    arr_diff = _signed(fa - fb, _money) if fa is not None and fb is not None else "n/a"
+    def death_month(s: Mapping[str, Any]) -> str:
+        m = s.get("median_month_of_death")
+        return "none died" if m is None else f"median month {m:.0f}"
+
+    da, db = deaths(a), deaths(b)
+    death_diff = f"{da - db:+d} companies died" if da is not None and db is not None else "n/a"
     return [
         Kpi(
             "survival",
             "Companies that survive",
             _pct(a.get("survival_rate")),
             _pct(b.get("survival_rate")),
-            rate_diff("survival_rate"),
+            rate_diff("survival_rate", "survived"),
             ci(a, "survival"),
             ci(b, "survival"),
         ),
@@ -709,20 +739,35 @@ def kpis(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[Kpi]:
             "Fell into the death spiral",
             _pct(a.get("spiral_rate")),
             _pct(b.get("spiral_rate")),
-            rate_diff("spiral_rate"),
+            rate_diff("spiral_rate", "spiral"),
             ci(a, "spiral"),
             ci(b, "spiral"),
         ),
         Kpi(
             "death",
-            "Typical month of death (median)",
-            death(a),
-            death(b),
-            death_diff,
+            "Companies that ran out of cash",
             died(a),
             died(b),
+            death_diff,
+            death_month(a),
+            death_month(b),
         ),
-        Kpi("arr", "Typical ARR at the end (median)", _money(fa), _money(fb), arr_diff),
+        Kpi(
+            "profit",
+            "Profit over the whole run (median)",
+            _money(a.get("median_profit_usd")),
+            _money(b.get("median_profit_usd")),
+            money_diff("median_profit_usd", "profit_usd"),
+            "revenue less every cost",
+            "revenue less every cost",
+        ),
+        Kpi(
+            "arr",
+            "ARR at the end (median; 0 if it died)",
+            _money(a.get("median_final_arr_usd")),
+            _money(b.get("median_final_arr_usd")),
+            money_diff("median_final_arr_usd", "final_arr_usd"),
+        ),
     ]
 
 

@@ -64,7 +64,15 @@ def one_run(scenario_key: str, scenario_json: str, seed: int) -> Any:
     return run_job(scenario_json, seed, attribute=True)
 
 
-PLOTLY_CONFIG: dict[str, Any] = {"displayModeBar": False, "responsive": True}
+PLOTLY_CONFIG: dict[str, Any] = {
+    "displayModeBar": "hover",  # one button, on hover: a PNG of the chart for a slide
+    "modeBarButtons": [["toImage"]],
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "sim-chart"},
+    "responsive": True,
+}
+"""Charts show a single 'Download plot as a png' button when the pointer is over them (2x scale,
+sharp on a slide); no zoom or pan buttons to get lost in front of a room."""
 
 CSS = f"""
 <style>

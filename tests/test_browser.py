@@ -71,6 +71,7 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         scroll_main(page, 900)
         time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_charts.png"))
+        _download_png(page, "cash")
         print(
             f"\nslider -> first redraw {first_redraw:.2f} s, -> all runs {all_runs:.2f} s "
             f"(2 x 4 seeds x 24 months; see benchmarks/dashboard_latency.py for 2 x 32)"
@@ -86,6 +87,22 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         assert slider_value(slider(page, "deals accepted", 0)) == 20
         assert slider_value(slider(page, "deals accepted", 1)) == 20  # B's own value, untouched
         assert chart_data(page, "cash") == after
+
+
+def _download_png(page, chart: str) -> None:
+    """A chart's one mode-bar button (shown on hover) saves it as a PNG, for a slide."""
+    plot = page.locator(f".st-key-chart-{chart} .js-plotly-plot").last
+    plot.scroll_into_view_if_needed()
+    plot.hover()
+    button = plot.locator('.modebar-btn[data-title="Download plot as a PNG"]')
+    assert button.count() == 1
+    assert plot.locator(".modebar-btn").count() == 1  # no zoom or pan buttons
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    path = ARTIFACTS / "chart_download.png"
+    info.value.save_as(path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 10_000
 
 
 def test_one_run_page_and_projector_sized_screen(server, chromium):

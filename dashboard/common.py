@@ -83,7 +83,7 @@ CSS = f"""
 /* Charts two a row, one a row when the main area is narrow (projector at 1280 px, sidebar open). */
 .st-key-charts [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
 .st-key-charts [data-testid="stColumn"] {{ min-width: min(100%, 26rem); }}
-.kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+.kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
     gap: 0.6rem;
              margin-bottom: 0.4rem; }}
 [data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650;

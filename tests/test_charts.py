@@ -384,3 +384,16 @@ def test_compare_figures_from_real_bands(real_run):
     )
     figs = charts.compare_figures({"A": bands, "B": bands}, {"A": [], "B": []})
     assert len(figs) == 9
+
+
+def test_kpis_rate_interval_stays_within_a_hundred_points():
+    """Four seeds: the t interval of a survival difference runs past -100; the card clips it to
+    what a difference of two shares can be."""
+    import re
+
+    runs_a = [{"survived": s} for s in (True, False, False, False)]
+    runs_b = [{"survived": True} for _ in range(4)]
+    a, b = {"runs": 4, "survival_rate": 0.25}, {"runs": 4, "survival_rate": 1.0}
+    diff = {k.key: k for k in charts.kpis(a, b, runs_a, runs_b)}["survival"].diff
+    bounds = [int(x) for x in re.findall(r"[+-]\d+", diff.split("CI")[1])]
+    assert len(bounds) == 2 and -100 <= bounds[0] <= bounds[1] <= 100, diff

@@ -696,7 +696,8 @@ def kpis(
         text = _signed(100 * (a[rate] - b[rate]), lambda v: f"{v:.0f}") + " points"
         interval = pair(run_key)
         if interval is not None and interval[1] != interval[2]:
-            text += f" (paired 95% CI {100 * interval[1]:+.0f} to {100 * interval[2]:+.0f})"
+            low, high = max(-1.0, interval[1]), min(1.0, interval[2])  # a rate moves by <= 100
+            text += f"; paired 95% CI {100 * low:+.0f} … {100 * high:+.0f}"
         return text
 
     def money_diff(median_key: str, run_key: str) -> str:
@@ -705,7 +706,7 @@ def kpis(
             mean, low, high = interval
             text = f"mean {_signed(mean, _money)}"
             if low != high:
-                text += f" (paired 95% CI {_signed(low, _money)} to {_signed(high, _money)})"
+                text += f"; paired 95% CI {_signed(low, _money)} … {_signed(high, _money)}"
             return text
         ma, mb = a.get(median_key), b.get(median_key)
         return _signed(ma - mb, _money) if ma is not None and mb is not None else "n/a"

@@ -168,14 +168,18 @@ def test_lessons_paraphrase_rather_than_copy() -> None:
         essay_runs |= {" ".join(w[i : i + COPY_WORDS]) for i in range(len(w) - COPY_WORDS + 1)}
     mine = list(LESSONS_DIR.glob("*.md")) + [REPO_ROOT / "docs" / "workshop.md"]
     mine += list((REPO_ROOT / "scenarios" / "lessons").glob("*.yaml"))
-    for path in mine:
-        w = words(path.read_text(encoding="utf-8"))
+    from sim.experiment.lessons import ESSAY_ARGUMENTS
+
+    texts = {path.name: path.read_text(encoding="utf-8") for path in mine}
+    texts["ESSAY_ARGUMENTS"] = "\n".join(ESSAY_ARGUMENTS.values())  # in our words (titles cite)
+    for name, text in texts.items():
+        w = words(text)
         copied = [
             " ".join(w[i : i + COPY_WORDS])
             for i in range(len(w) - COPY_WORDS + 1)
             if " ".join(w[i : i + COPY_WORDS]) in essay_runs
         ]
-        assert not copied, f"{path.name} copies an essay: '{copied[0]}'"
+        assert not copied, f"{name} copies an essay: '{copied[0]}'"
 
 
 def test_get_lesson_by_number_and_slug(lessons: list[Lesson]) -> None:
@@ -275,3 +279,11 @@ def test_duplicate_numbers_and_check_lessons(tmp_path: Path) -> None:
     _write(tmp_path, FRONT.replace("scenarios/a.yaml", "scenarios/none.yaml"), name="03-three.md")
     problems = check_lessons(tmp_path, root=tmp_path)
     assert len(problems) == 1 and "03-three.md" in problems[0]
+
+
+def test_every_essay_has_a_title_and_a_one_line_argument() -> None:
+    from sim.experiment.lessons import ESSAY_ARGUMENTS, ESSAYS
+
+    assert set(ESSAY_ARGUMENTS) == set(ESSAYS)
+    for name, argument in ESSAY_ARGUMENTS.items():
+        assert ESSAYS[name] and 40 < len(argument) < 200, name

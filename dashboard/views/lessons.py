@@ -14,7 +14,7 @@ import streamlit as st
 
 from dashboard.common import PageContext, esc
 from dashboard.lesson_pair import OPENED_KEY, open_pair
-from sim.experiment.lessons import ESSAYS, LessonError, list_lessons
+from sim.experiment.lessons import ESSAY_ARGUMENTS, ESSAYS, LessonError, list_lessons
 from sim.report.charts import SIDE_COLORS
 
 PREDICTIONS = "lesson_predictions"  # {slug: {"guess": str | None, "notes": str}}
@@ -110,11 +110,14 @@ def lessons_page(ctx: PageContext) -> None:
             f'<div class="lesson-title">Lesson {lesson.number}: {esc(lesson.title)}</div>',
             unsafe_allow_html=True,
         )
-        sources = "; ".join(
-            f"“{esc(ESSAYS.get(name, name))}” ({esc(name)})" for name in lesson.essays
+        sources = "".join(
+            f"<li><b>“{esc(ESSAYS.get(name, name))}”</b>: {esc(ESSAY_ARGUMENTS.get(name, ''))}</li>"
+            for name in lesson.essays
         )
         st.markdown(
-            f'<div class="lesson-source">From the essay {sources}</div>', unsafe_allow_html=True
+            f'<div class="lesson-source">From the essay{"s" if len(lesson.essays) > 1 else ""}'
+            f"<ul>{sources}</ul></div>",
+            unsafe_allow_html=True,
         )
 
         st.markdown("## 1. The situation")

@@ -44,13 +44,27 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = REPO_ROOT / "docs" / "lessons"
 FILE_PATTERN = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9][a-z0-9_-]*)\.md$")
 
-# The five source essays (shared/seeds), by file name: what a lesson may cite.
+# The five source essays (shared/seeds, not part of this repository), by file name: what a
+# lesson may cite. Pages show the title and, in this project's own words, what the essay argues.
 ESSAYS: dict[str, str] = {
     "000_6d48f6e008d74b5c.txt": "The danger of the sales and product mismatch",
     "001_c4a0b04a5eb93e2d.txt": "The trap of the sales-led product",
     "002_23429537579b20f1.txt": "Sales v. product management",
     "003_ad2eeeaa19e1d10f.txt": "On sales-marketing-product alignment",
     "004_ce31e603c4dfbe1d.txt": "Blame the sales team",
+}
+ESSAY_ARGUMENTS: dict[str, str] = {
+    "000_6d48f6e008d74b5c.txt": "paying sales to close before the product fits a market buys "
+    "revenue that the product then cannot keep; sell to learn first",
+    "001_c4a0b04a5eb93e2d.txt": "saying yes to one-off features to win deals diverts engineering, "
+    "lets the product fall behind the market, and the lost deals that follow create more such "
+    "requests",
+    "002_23429537579b20f1.txt": "sales and product need rules of engagement: promising features "
+    "far out makes buyers wait and then walk, and diverted engineers let a rival pull ahead",
+    "003_ad2eeeaa19e1d10f.txt": "companies whose sales, marketing and product share what they "
+    "learn about the market grow faster and keep their customers longer",
+    "004_ce31e603c4dfbe1d.txt": "when deals are lost, look at the segment and the product before "
+    "the salespeople: focus where the product is valued",
 }
 
 # Charts a lesson may point at: the compare page's (sim.report.charts.compare_figures keys) and the

@@ -18,7 +18,7 @@ from functools import partial
 
 import streamlit as st
 
-from dashboard.common import PageContext, apply_style, engine
+from dashboard.common import PageContext, apply_style, engine, presentation_toggle
 from dashboard.controls import sidebar
 from dashboard.views.compare import compare_page
 from dashboard.views.lessons import lessons_page
@@ -26,8 +26,8 @@ from dashboard.views.one_run import one_run_page
 
 PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
     # name, function, title, URL path; the first is the landing page
-    ("compare", compare_page, "Compare A and B", "compare"),
-    ("one_run", one_run_page, "One run up close", "one-run"),
+    ("compare", compare_page, "Compare", "compare"),  # short: four fit a 768 px tablet
+    ("one_run", one_run_page, "One run", "one-run"),
     ("lessons", lessons_page, "Lessons", "lessons"),
 )
 
@@ -40,6 +40,7 @@ def main() -> None:
         initial_sidebar_state="expanded",
     )
     apply_style()
+    presentation_toggle()
     engine()  # start the worker pool early
     sides, seeds, months = sidebar()
     pages: dict[str, st.Page] = {}

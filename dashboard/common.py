@@ -79,10 +79,11 @@ CSS = f"""
 /* Projector legibility: big, bold, high contrast. */
 [data-testid="stTopNavLink"] p, [data-testid="stTopNavLink"] span {{ font-size: 1.25rem !important;
     font-weight: 600; }}
-[data-testid="stSidebar"] {{ min-width: clamp(22rem, 40vw, 36rem); }}
-/* Charts two a row, one a row when the main area is narrow (projector at 1280 px, sidebar open). */
+/* Wide enough for A and B side by side; only while open, so collapsing really hides it. */
+[data-testid="stSidebar"][data-collapsed="false"] {{ min-width: clamp(20rem, 30vw, 34rem); }}
+/* Charts two a row; one a row only on a narrow screen (a tablet held upright). */
 .st-key-charts [data-testid="stHorizontalBlock"] {{ flex-wrap: wrap; }}
-.st-key-charts [data-testid="stColumn"] {{ min-width: min(100%, 26rem); }}
+.st-key-charts [data-testid="stColumn"] {{ min-width: min(100%, 20rem); }}
 .kpi-grid {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr));
     gap: 0.6rem;
              margin-bottom: 0.4rem; }}
@@ -114,6 +115,24 @@ CSS = f"""
 .legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
     margin: 0 0.3rem 0 0.9rem; }}
 .story p {{ font-size: 1.05rem; margin: 0.1rem 0; }}
+/* A 1280 x 720 projector: compact cards, less padding, so charts start above the fold. */
+@media (max-width: 1500px) {{
+  [data-testid="stMainBlockContainer"] {{ padding: 2.6rem 1.0rem 3rem 1.0rem; }}
+  .vs-title {{ font-size: 1.7rem; }}
+  .kpi {{ padding: 0.4rem 0.6rem; }}
+  .kpi-label {{ font-size: 0.95rem; margin-bottom: 0.1rem; }}
+  .kpi-value {{ font-size: 1.5rem; }}
+  .kpi-side {{ font-size: 1.0rem; }}
+  .kpi-detail {{ font-size: 0.8rem; }}
+  .kpi-diff {{ font-size: 0.9rem; margin-top: 0.2rem; }}
+  .kpi-grid {{ grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0.4rem; }}
+  .legend {{ font-size: 0.95rem; }}
+}}
+/* Presentation mode: no controls on screen, the whole width for the results. */
+body:has(.sim-present) [data-testid="stSidebar"],
+body:has(.sim-present) [data-testid="stSidebarCollapsedControl"] {{ display: none !important; }}
+.st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
+    margin-bottom: -2.4rem; z-index: 5; }}
 </style>
 """
 
@@ -121,6 +140,21 @@ CSS = f"""
 def apply_style() -> None:
     """The projector style sheet, once per page run."""
     st.markdown(CSS, unsafe_allow_html=True)
+
+
+def presentation_toggle() -> bool:
+    """'Presentation' in the top right of every page: hides the controls (the sidebar) so the
+    room sees the results at full width; bound to the URL (``present``) like every control."""
+    with st.container(key="present"):
+        on = st.toggle(
+            "Presentation",
+            key="present_mode",
+            help="Hide the controls so the room sees only the results. Switch off to edit.",
+            bind="query-params",
+        )
+    if on:
+        st.markdown('<div class="sim-present"></div>', unsafe_allow_html=True)
+    return on
 
 
 def vs_title(sides: Mapping[str, Side]) -> None:

@@ -89,6 +89,15 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         assert chart_data(page, "cash") == after
 
 
+def _two_charts_a_row(page) -> None:
+    """The first two charts share a row (side by side, same top)."""
+    boxes = [
+        page.locator(f".st-key-chart-{name} .js-plotly-plot").last.bounding_box()
+        for name in ("survival", "cash")
+    ]
+    assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[1]["x"] > boxes[0]["x"] + 200, boxes
+
+
 def _download_png(page, chart: str) -> None:
     """A chart's one mode-bar button (shown on hover) saves it as a PNG, for a slide."""
     plot = page.locator(f".st-key-chart-{chart} .js-plotly-plot").last
@@ -106,11 +115,34 @@ def _download_png(page, chart: str) -> None:
 
 
 def test_one_run_page_and_projector_sized_screen(server, chromium):
-    with browser(chromium, width=1280, height=800) as page:
+    with browser(chromium, width=1280, height=720) as page:
         page.goto(f"{server}/?{SMALL}")
         wait_done(page)
         wait_charts(page, 9)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280.png"))
+        _two_charts_a_row(page)
+        # the sidebar's collapse hides all of it (no strip of controls left on the projector)
+        page.locator('[data-testid="stSidebar"]').hover()
+        page.locator('[data-testid="stSidebarCollapseButton"] button').click()
+        page.wait_for_function(
+            """() => document.querySelector('[data-testid="stSidebar"]')
+                       .getBoundingClientRect().right < 8"""
+        )
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280_collapsed.png"))
+    with browser(chromium, width=1280, height=720) as page:
+        page.goto(f"{server}/?{SMALL}&present_mode=true")
+        wait_done(page)
+        wait_charts(page, 9)
+        assert not page.locator('[data-testid="stSidebar"]').is_visible()
+        assert page.locator(".st-key-present").is_visible()  # the way back to the controls
+        _two_charts_a_row(page)
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280_presentation.png"))
+    with browser(chromium, width=768, height=1024) as page:
+        page.goto(f"{server}/?{SMALL}")
+        wait_done(page)
+        links = page.locator('[data-testid="stTopNavLink"]')
+        assert links.count() >= 3 and all(links.nth(i).is_visible() for i in range(3))
+        page.screenshot(path=str(ARTIFACTS / "dashboard_compare_768.png"))
     with browser(chromium) as page:
         page.goto(f"{server}/one-run?{SMALL}&run_side=A&run_seed=2")
         wait_charts(page, 8)

@@ -69,7 +69,7 @@ def test_landing_page_is_the_comparison(app):
     assert grid[0].count('class="kpi"') == 5 and grid[0].count("A − B") == 5
     for key in ("survival", "spiral", "death", "profit", "arr"):
         assert f'data-kpi="{key}"' in grid[0]
-    assert "paired 95% CI" in grid[0]  # both sides ran the same seeds: paired differences
+    assert "(95% CI " in grid[0]  # both sides ran the same seeds: paired differences
     assert " of " in grid[0] and " died" in grid[0]  # deaths as counts per side
     labels = [b.proto.label for b in app.get("download_button")]
     assert "Download results (CSV)" in labels

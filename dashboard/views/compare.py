@@ -41,7 +41,8 @@ def compare_page(ctx: PageContext) -> None:
         '<div class="legend">How to read the charts: the line is the typical (median) company, the '
         "shaded band "
         "holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out "
-        "of cash."
+        "of cash. A − B differences are paired: both sides face the same markets and luck, seed by "
+        "seed."
         f'<span class="swatch" '
         f'style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
         f'<span class="swatch" '

@@ -675,7 +675,8 @@ def kpis(
 
     ``runs_a`` / ``runs_b``: the two sides' run summaries, seed by seed (the same seeds, in the
     same order). With them every difference that is a mean over seeds gets its paired 95%
-    interval (``sim.analysis.paired``). Deaths are compared like with like: how many of each
+    interval (``sim.analysis.paired``), shown as "(95% CI low…high)"; the page says once that
+    differences are paired by seed. Deaths are compared like with like: how many of each
     side's companies died, each side's median month of death beside it, never a difference of
     two medians taken over different companies.
     """
@@ -697,7 +698,7 @@ def kpis(
         interval = pair(run_key)
         if interval is not None and interval[1] != interval[2]:
             low, high = max(-1.0, interval[1]), min(1.0, interval[2])  # a rate moves by <= 100
-            text += f"; paired 95% CI {100 * low:+.0f} … {100 * high:+.0f}"
+            text += f" (95% CI {100 * low:+.0f}…{100 * high:+.0f})"
         return text
 
     def money_diff(median_key: str, run_key: str) -> str:
@@ -706,7 +707,7 @@ def kpis(
             mean, low, high = interval
             text = f"mean {_signed(mean, _money)}"
             if low != high:
-                text += f"; paired 95% CI {_signed(low, _money)} … {_signed(high, _money)}"
+                text += f" (95% CI {_signed(low, _money)}…{_signed(high, _money)})"
             return text
         ma, mb = a.get(median_key), b.get(median_key)
         return _signed(ma - mb, _money) if ma is not None and mb is not None else "n/a"

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.engine import Engine, SideResult, aggregate, run_job
@@ -62,6 +63,29 @@ def one_run(scenario_key: str, scenario_json: str, seed: int) -> Any:
     if run is not None and run.summary.get("survived"):
         return run
     return run_job(scenario_json, seed, attribute=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def side_causes(scenario_key: str, scenario_json: str, seeds: int) -> tuple[Any, ...]:
+    """The causes of death of one side's ``seeds`` companies, ranked by how much they separate
+    its deaths from its survivors (``sim.analysis.debrief.separate_causes``). The runs come from
+    the engine's store; the missing ones are computed first."""
+    from dashboard.engine import Job
+    from sim.analysis.debrief import explain_run, separate_causes
+
+    eng = engine()
+    if eng.store.count(scenario_key, seeds) < seeds:
+        for _ in eng.refine([Job("X", scenario_key, scenario_json)], seeds):
+            pass
+    return separate_causes([explain_run(run) for run in eng.store.runs(scenario_key, seeds)])
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def counterfactual_series(scenario_json: str, seed: int) -> pd.DataFrame:
+    """The same company in the same market (same seed) with the pressure link cut."""
+    from sim.experiment.runner import counterfactual
+
+    return counterfactual(Scenario.model_validate_json(scenario_json), seed).series
 
 
 PLOTLY_CONFIG: dict[str, Any] = {

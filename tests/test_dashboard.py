@@ -311,6 +311,29 @@ def test_one_run_page_tells_one_company_story():
     assert any("company #0" in m.value for m in at.markdown)
 
 
+def test_one_run_debrief_ranks_causes_across_its_side_and_sits_under_the_cards():
+    """A company that died: its causes ranked by how much they separate its side's deaths from
+    its survivors (or, when every company died, by their share of the deaths), with the table
+    of causes across the side."""
+    at = _app(a_initial_cash="1", seeds="4")
+    goto(at, "one-run")
+    at.query_params.update({"run_side": "A", "run_seed": "0"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    why = [m.value for m in at.markdown if 'class="why"' in m.value]
+    assert why, "no debrief"
+    assert "Why it died, in short" in why[0] and "of this side's deaths" in why[0]
+    assert "->" not in why[0]  # plain arrows only
+    assert any("Causes of death across this side's 4 companies" in e.label for e in at.expander)
+    table = next(df.value for df in at.dataframe if "in the deaths" in df.value.columns)
+    assert list(table.columns) == [
+        "cause",
+        "in the deaths",
+        "in the survivors",
+        "tells them apart by (points)",
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # The run engine on its own
 # --------------------------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def test_synthetic_fit_behind_claim(story: Debrief) -> None:
     assert line.value == pytest.approx(0.30) and line.detail["competitor_fit"] == pytest.approx(
         0.35
     )
-    assert "0.35 against 0.30" in line.text
+    assert "35% against 30%" in line.text  # in the units the fit chart uses
 
 
 def test_synthetic_win_rate_claim(story: Debrief) -> None:
@@ -437,3 +437,28 @@ def test_explain_command_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.count("\n") == 1 and "did you mean" in err
     assert explain_command(REAL_SCENARIO, 0, 0, {}, False) == 2
     assert "--months" in capsys.readouterr().err
+
+
+def test_causes_ranked_by_how_much_they_separate_deaths_from_survivors() -> None:
+    """A cause every run shows (dead or alive) separates nothing; the ranking puts first what
+    the dead show and the survivors do not, and the first domino is the earliest such line."""
+    from sim.analysis.debrief import Debrief, Line, first_domino, separate_causes
+
+    def run(survived: bool, kinds: dict[str, int]) -> Debrief:
+        lines = tuple(
+            Line(month, kind, kind) for kind, month in sorted(kinds.items(), key=lambda kv: kv[1])
+        )
+        return Debrief("x", 0, 40, survived, None if survived else 40, False, None, lines)
+
+    dead = [run(False, {"no_pmf": 3, "custom_work": 10, "win_rate_drop": 20}) for _ in range(4)]
+    dead.append(run(False, {"no_pmf": 3, "win_rate_drop": 22}))
+    alive = [run(True, {"no_pmf": 3}) for _ in range(5)]
+    ranking = separate_causes(dead + alive)
+    by = {c.cause: c for c in ranking}
+    assert by["no_pmf"].separation == 0 and by["no_pmf"].survivors_share == 1.0
+    assert by["win_rate_drop"].separation == 1.0
+    assert by["custom_work"].deaths_share == pytest.approx(0.8)
+    assert [c.cause for c in ranking] == ["win_rate_drop", "custom_work", "no_pmf"]
+    domino = first_domino(dead[0], ranking)
+    assert domino is not None and domino.kind == "custom_work" and domino.month == 10
+    assert separate_causes(alive) == ()

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.common import PLOTLY_CONFIG, PageContext, esc, one_run
+from dashboard.common import (
+    PLOTLY_CONFIG,
+    PageContext,
+    counterfactual_series,
+    esc,
+    one_run,
+    side_causes,
+)
 from dashboard.why import why_panel
 from sim.analysis.units import money_millions, percent
 from sim.report.charts import (
@@ -115,7 +122,13 @@ def one_run_page(ctx: PageContext) -> None:
         unsafe_allow_html=True,
     )
 
-    figs = run_figures(series, side)
+    ranking = side_causes(chosen.key, chosen.json, ctx.seeds)
+    why_panel(result, chosen.label, color, ranking, ctx.seeds)
+
+    counter = None
+    if summary.get("counterfactual_survived") is not None:  # it died with the link live
+        counter = counterfactual_series(chosen.json, int(seed))
+    figs = run_figures(series, side, summary.get("spiral_onset_month"), counter)
     outcomes = contingent_outcomes(events)
     order = [
         ("money", "pipeline"),
@@ -131,8 +144,6 @@ def one_run_page(ctx: PageContext) -> None:
                 col.plotly_chart(
                     fig, config=PLOTLY_CONFIG, theme=None, key=f"run-{name}", width="stretch"
                 )
-
-    why_panel(result, chosen.label, color)
 
     st.subheader("What happened, month by month")
     kinds = {

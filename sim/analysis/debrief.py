@@ -32,7 +32,7 @@ what the ``sim explain`` command calls.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -97,7 +97,7 @@ CAUSES: dict[str, str] = {
 LINE_CAUSES: dict[str, str] = {kind: kind for kind in CAUSES if kind != "leapfrog_while_diverted"}
 
 SPIRAL_CHAIN = (
-    "custom work up -> fit to the market down -> win rate down -> pressure up -> more custom work"
+    "custom work up → fit to the market down → win rate down → pressure up → more custom work"
 )
 
 
@@ -357,7 +357,7 @@ def _pmf_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
                     month,
                     "pmf",
                     f"Product-market-fit signal: enough prospects in one segment now love the "
-                    f"product; its fit to the whole market stands at {fit:.2f}.",
+                    f"product; its fit to the whole market stands at {fit:.0%}.",
                     fit,
                     "product_fit",
                 )
@@ -372,7 +372,7 @@ def _pmf_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
             Line(
                 month,
                 "no_pmf",
-                f"The product's fit to the market peaked here at {fit:.2f}; no "
+                f"The product's fit to the market peaked here at {fit:.0%}; no "
                 f"product-market-fit signal came in all {months} months.",
                 fit,
                 "product_fit",
@@ -446,7 +446,7 @@ def _fit_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
             month,
             "fit_behind",
             f"The competitor's product now fits the market better than ours "
-            f"({b:.2f} against {a:.2f}); it was ahead in {ahead} of the {left} months from here "
+            f"({b:.0%} against {a:.0%}); it was ahead in {ahead} of the {left} months from here "
             f"on.",
             a,
             "product_fit",
@@ -537,11 +537,11 @@ def _pressure_hiring_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Li
         Line(
             month,
             "pressure_hiring",
-            f"With pressure at {pressure:.2f} (0 calm, 1 panic: behind the revenue "
+            f"With pressure at {100 * pressure:.0f} of 100 (0 calm, 100 panic: behind the revenue "
             f"plan, cash fuse short), the CEO hired an extra sales rep{when} ({team} on the "
             f"payroll at month "
             f"end); {hires} extra rep{'s' if hires != 1 else ''} hired under pressure of "
-            f"{HIGH_PRESSURE:.2f} or "
+            f"{100 * HIGH_PRESSURE:.0f} or "
             f"more in all.",
             pressure,
             "pressure",
@@ -707,7 +707,8 @@ def _spiral_line(frame: pd.DataFrame, onset: int) -> Line:
         detail.get("competitor_fit", np.nan)
     ):
         parts.append(
-            f"fit {detail['product_fit'] - detail['competitor_fit']:+.2f} against the competitor"
+            f"fit {100 * (detail['product_fit'] - detail['competitor_fit']):+.0f} points against "
+            "the competitor"
         )
     if _has(frame, "win_rate"):
         pooled = pooled_win_rate(frame)
@@ -720,7 +721,7 @@ def _spiral_line(frame: pd.DataFrame, onset: int) -> Line:
             detail["pooled_win_rate"] = rate
             parts.append(f"win rate {rate:.0%}")
     if np.isfinite(detail.get("pressure", np.nan)):
-        parts.append(f"pressure {detail['pressure']:.2f}")
+        parts.append(f"pressure {100 * detail['pressure']:.0f} of 100")
     now = f" (this month: {', '.join(parts)})" if parts else ""
     value = detail.get("custom_share")
     return Line(
@@ -790,6 +791,51 @@ def debrief_ensemble(runs: Iterable[Any] | Any) -> EnsembleDebrief:
         spirals=sum(d.spiral for d in debriefs),
         causes=tuple(CauseCount(c, CAUSES[c], counts[c], counts[c] / len(dead)) for c in ranked),
     )
+
+
+@dataclass(frozen=True)
+class CauseSeparation:
+    """How much one cause tells deaths from survivors across a set of runs.
+
+    ``separation`` = share of the deaths showing it minus share of the survivors showing it: a
+    cause every run shows, dead or alive, separates nothing (0); one only the dead show, 1.
+    """
+
+    cause: str
+    label: str
+    deaths_share: float
+    survivors_share: float | None  # None when every run died
+    separation: float
+
+
+def separate_causes(debriefs: Sequence[Debrief]) -> tuple[CauseSeparation, ...]:
+    """Every cause shown by a run that died, ranked by how much it separates deaths from
+    survivors (most first; ties in ``CAUSES`` order). Without survivors a cause's separation is
+    its share of the deaths."""
+    dead = [d for d in debriefs if not d.survived]
+    alive = [d for d in debriefs if d.survived]
+    if not dead:
+        return ()
+    out = []
+    for cause, label in CAUSES.items():
+        in_dead = sum(cause in d.causes for d in dead) / len(dead)
+        if in_dead == 0:
+            continue
+        in_alive = sum(cause in d.causes for d in alive) / len(alive) if alive else None
+        out.append(CauseSeparation(cause, label, in_dead, in_alive, in_dead - (in_alive or 0.0)))
+    order = list(CAUSES)
+    return tuple(sorted(out, key=lambda c: (-c.separation, order.index(c.cause))))
+
+
+def first_domino(debrief: Debrief, ranking: Sequence[CauseSeparation]) -> Line | None:
+    """The earliest line of this run among the causes that separate its side's deaths from its
+    survivors (separation above 0), or None."""
+    telling = {c.cause for c in ranking if c.separation > 0}
+    for line in debrief.lines:  # in month order
+        cause = LINE_CAUSES.get(line.kind)
+        if cause in telling:
+            return line
+    return None
 
 
 # ============================================================================================

@@ -827,8 +827,15 @@ def _line(
     )
 
 
-def run_money_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
-    """Cash in the bank and annual recurring revenue, in $M."""
+COUNTERFACTUAL_COLOR = "#6B6B6B"
+SPIRAL_COLOR = "#8E24AA"
+
+
+def run_money_chart(
+    series: pd.DataFrame, side: str = "A", counterfactual: pd.DataFrame | None = None
+) -> go.Figure:
+    """Cash in the bank and annual recurring revenue, in $M; with ``counterfactual`` (the same
+    company in the same market with the pressure link cut) its cash as a dotted grey line."""
     fig = _Fig()
     _line(
         fig,
@@ -838,6 +845,17 @@ def run_money_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
         side_color(side),
         fmt=",.2f",
     )
+    if counterfactual is not None and len(counterfactual):
+        _line(
+            fig,
+            counterfactual["month"],
+            _col(counterfactual, "cash_usd") / 1e6,
+            "cash, same company with pressure cut",
+            COUNTERFACTUAL_COLOR,
+            dash="dot",
+            width=LINE_WIDTH - 1,
+            fmt=",.2f",
+        )
     _line(
         fig,
         series["month"],
@@ -1085,10 +1103,16 @@ def run_fit_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     return fig.build()
 
 
-def run_figures(series: pd.DataFrame, side: str = "A") -> dict[str, go.Figure]:
-    """Every chart of the one-run page, keyed."""
-    return {
-        "money": run_money_chart(series, side),
+def run_figures(
+    series: pd.DataFrame,
+    side: str = "A",
+    spiral_onset: int | None = None,
+    counterfactual: pd.DataFrame | None = None,
+) -> dict[str, go.Figure]:
+    """Every chart of the one-run page, keyed; the month the death spiral took hold (if it did)
+    marked on each, and the counterfactual's cash (if given) on the money chart."""
+    figs = {
+        "money": run_money_chart(series, side, counterfactual),
         "pipeline": pipeline_chart(series, side),
         "contingent": contingent_chart(series, side),
         "work": work_split_chart(series, side),
@@ -1096,6 +1120,27 @@ def run_figures(series: pd.DataFrame, side: str = "A") -> dict[str, go.Figure]:
         "reps": reps_chart(series, side),
         "fit": run_fit_chart(series, side),
     }
+    if spiral_onset is not None:
+        for fig in figs.values():
+            mark_spiral(fig, spiral_onset)
+    return figs
+
+
+def mark_spiral(fig: go.Figure, month: int) -> None:
+    """A dotted line at the month the death spiral took hold, labelled at the bottom."""
+    fig.add_vline(x=month, line={"color": SPIRAL_COLOR, "width": 2, "dash": "dot"})
+    fig.add_annotation(
+        x=month,
+        y=0,
+        yref="paper",
+        text=f"spiral (month {month})",
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
+        xshift=4,
+        font={"size": FONT_SIZE - 2, "color": SPIRAL_COLOR},
+        bgcolor="rgba(255,255,255,0.6)",
+    )
 
 
 CONTINGENT_OUTCOMES = (

@@ -139,6 +139,8 @@ CSS = f"""
 .legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
     margin: 0 0.3rem 0 0.9rem; }}
 .story p {{ font-size: 1.05rem; margin: 0.1rem 0; }}
+.room-line {{ font-size: 1.2rem; font-weight: 700; border-left: 0.4rem solid #555;
+             padding: 0.3rem 0.9rem; background: #F3F4F6; margin: 0.2rem 0 0.6rem 0; }}
 /* A 1280 x 720 projector: compact cards, less padding, so charts start above the fold. */
 @media (max-width: 1500px) {{
   [data-testid="stMainBlockContainer"] {{ padding: 2.6rem 1.0rem 3rem 1.0rem; }}

@@ -28,6 +28,7 @@ from dashboard.controls import (
     reset_levers,
     widget_key,
 )
+from dashboard.reveal import TOGGLE
 
 OPENED_KEY = "lesson_opened"
 """Session state: the slug of the lesson whose pair was last opened on the Compare page."""
@@ -68,3 +69,4 @@ def open_pair(lesson: Any) -> None:
     if lesson.scenario_a.seeds in SEED_OPTIONS:
         st.session_state["seeds"] = lesson.scenario_a.seeds
     st.session_state[OPENED_KEY] = lesson.slug
+    st.session_state[TOGGLE] = True  # the room predicts before the pair is revealed

@@ -1,7 +1,8 @@
 """One lesson, end to end, in a real browser (Debian's chromium driven by Playwright).
 
 A learner opens the Lessons page, picks a lesson, predicts, opens the pair on the Compare page
-(both sides' charts are drawn and the URL carries both sides), comes back and reads the debrief,
+(the room's guesses are tallied before Reveal; then both sides' charts are drawn and the URL
+carries both sides), comes back and reads the debrief,
 then reads why one company ended the way it did on the One-run page. Screenshots go to artifacts/
 (look at them: they are what the room sees). Where chromium is missing the test is skipped,
 except in CI (env CI set), where that is a failure.
@@ -87,9 +88,22 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         _scroll_to(page, ".st-key-lesson [data-testid='stRadio']")
         _shot(page, "lesson_2_predicted.png")
 
-        # 4. Open the pair on the Compare page: both sides set, both sides' charts drawn.
+        # 4. Open the pair on the Compare page: the room predicts first (setup, question, a
+        # tally), nothing is drawn until Reveal; then both sides' charts and the room's guesses.
         page.get_by_role("button", name="Open this pair on the Compare page").click()
+        page.locator(".reveal-q").wait_for(timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() == 0
+        plus_b = page.locator(".st-key-tally_plus_B button")
+        for expected in ("1", "2"):
+            plus_b.click()
+            page.locator('[data-option="B"]').filter(has_text=expected).wait_for(timeout=30_000)
+        page.locator(".st-key-tally_plus_A button").click()
+        page.locator('[data-option="A"]').filter(has_text="1").wait_for(timeout=30_000)
+        _shot(page, "lesson_3a_predict_first.png")
+        page.get_by_role("button", name="Reveal").click()
         done = wait_done(page, timeout=300)
+        room = page.locator(".room-line").inner_text()
+        assert "Side B ends up better off: 2" in room and "Result:" in room
         assert done["shown"] == str(LESSON.scenario_a.seeds)
         wait_charts(page, 9)
         for name in COMPARE_CHARTS:

@@ -76,6 +76,40 @@ def test_landing_page_is_the_comparison(app):
     assert "Download scenario A (YAML)" in labels and "Download scenario B (YAML)" in labels
 
 
+def test_predict_first_holds_the_results_until_reveal():
+    """Predict first: the setup and the question, a tally of the room's guesses, no runs; then
+    Reveal draws the comparison with the room's guesses beside it."""
+    at = _app(predict_first="true")
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(_charts(at)) == 0  # nothing shown (or simulated) before the reveal
+    page = "".join(m.value for m in at.markdown)
+    assert "which side is better off?" in page and "What differs" in page
+    assert "when behind the revenue plan" in page  # A's hiring, beside B's
+    for _ in range(3):
+        at.button(key="tally_plus_B").click().run()
+    at.button(key="tally_plus_A").click().run()
+    at.button(key="tally_plus_same").click().run()
+    at.button(key="tally_minus_same").click().run()
+    page = "".join(m.value for m in at.markdown)
+    assert 'data-option="B">3<' in page and 'data-option="A">1<' in page
+    assert 'data-option="same">0<' in page
+    at.button(key="reveal_now").click().run()
+    _assert_page_ok(at)
+    room = [m.value for m in at.markdown if 'class="room-line"' in m.value]
+    assert room and "Side B ends up better off: 3" in room[0] and "Result:" in room[0]
+
+
+def test_cards_when_only_one_side_has_deaths():
+    """Deaths on one side only: counts per side, the other side 'none died', a difference in
+    companies, never a difference of months."""
+    at = _app(a_initial_cash="0.5")
+    _assert_page_ok(at)
+    grid = next(m.value for m in at.markdown if 'class="kpi-grid"' in m.value)
+    death = grid[grid.index('data-kpi="death"') : grid.index('data-kpi="profit"')]
+    assert "2 of 2 died" in death and "0 of 2 died" in death and "none died" in death
+    assert "+2 companies died" in death and "months" not in death.split("A − B")[1]
+
+
 def test_every_control_is_labelled_with_help_and_bound_to_the_url(app):
     for side in ("a", "b"):
         for lever in lv.LEVERS:

@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
 from dashboard.engine import Job, Stage, Tick
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
@@ -34,7 +35,18 @@ def compare_page(ctx: PageContext) -> None:
     """The Compare page: both sides as ensembles, refined from a few runs to all."""
     sides, seeds, months = ctx.sides, ctx.seeds, ctx.months
 
-    vs_title(sides)
+    COMPARISON = hashlib.sha1(
+        (sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()
+    ).hexdigest()[:12]
+
+    title_col, toggle_col = st.columns([5, 1], vertical_alignment="center")
+    with title_col:
+        vs_title(sides)
+    with toggle_col:
+        predict_first = reveal.predict_first_toggle()
+    if predict_first and not reveal.revealed(COMPARISON):
+        reveal.gate(COMPARISON, sides, months)  # stops the page until "Reveal"
+    room = st.empty()
     status = st.empty()
     kpi_box = st.container(key="kpis")
     st.markdown(
@@ -104,6 +116,9 @@ def compare_page(ctx: PageContext) -> None:
             runs={s: r.runs for s, r in results.items()},
         )
         render_kpis(results)
+        line = reveal.room_line(COMPARISON, results) if predict_first else None
+        if line:
+            room.markdown(f'<div class="room-line">{esc(line)}</div>', unsafe_allow_html=True)
         for name in CHART_ORDER:
             # No widget key: a keyed chart would be a new element at every stage and
             # the stale one would
@@ -112,10 +127,6 @@ def compare_page(ctx: PageContext) -> None:
             # distinct (Streamlit ids unkeyed elements by their content).
             figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
             slot(name).plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
-
-    COMPARISON = hashlib.sha1(
-        (sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()
-    ).hexdigest()[:12]
 
     def status_line(text: str, final: bool, shown: int = 0) -> None:
         """The status line; its data attributes let a browser test see which comparison is drawn."""

@@ -66,16 +66,19 @@ def model_version() -> str:
     """SHA-256 (first 16 hex digits) of the code and library versions a run depends on."""
     from importlib.metadata import version
 
-    root = Path(__file__).resolve().parent.parent  # the sim package
-    digest = hashlib.sha256()
+    packages = "".join(f"{name}=={version(name)}\0" for name in VERSIONED_PACKAGES)
+    return source_version(Path(__file__).resolve().parent.parent, packages)
+
+
+def source_version(root: Path, extra: str = "") -> str:
+    """SHA-256 (16 hex digits) of ``VERSIONED_SOURCES`` under ``root`` (a ``sim`` package)."""
+    digest = hashlib.sha256(extra.encode())
     for source in VERSIONED_SOURCES:
         path = root / source
         files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
         for file in files:
             digest.update(file.relative_to(root).as_posix().encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")
-    for package in VERSIONED_PACKAGES:
-        digest.update(f"{package}=={version(package)}\0".encode())
     return digest.hexdigest()[:16]
 
 

@@ -105,7 +105,6 @@ def run_robustness(
     progress: bool = False,
 ) -> RobustnessResult:
     """Both policies in every world over the same seeds; paired differences A - B."""
-    from scipy import stats
 
     from sim.analysis.summaries import wilson_interval
     from sim.experiment.ensemble import _assemble
@@ -163,8 +162,8 @@ def run_robustness(
     drivers = []
     for u in UNCERTAINTIES:
         x = worlds_table[u.key].to_numpy(dtype=float)
-        rho, p = stats.spearmanr(x, diff)
-        rho_s, p_s = stats.spearmanr(x, sdiff)
+        rho, p = _spearman(x, diff)
+        rho_s, p_s = _spearman(x, sdiff)
         drivers.append(
             {
                 "constant": u.key + (" (x each segment)" if u.segments else ""),
@@ -181,6 +180,16 @@ def run_robustness(
     drivers_table = drivers_table.loc[order].reset_index(drop=True)
     drivers_table.insert(0, "rank", range(1, len(drivers_table) + 1))
     return RobustnessResult(worlds_table, drivers_table, summary, counts)
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Spearman's rho and its p-value; NaN when either side is constant (rho undefined)."""
+    from scipy import stats
+
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return float("nan"), float("nan")
+    rho, p = stats.spearmanr(x, y)
+    return float(rho), float(p)
 
 
 def _t_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:

@@ -117,3 +117,18 @@ def test_compact_run_is_small_and_rebuilds_the_series_exactly() -> None:
     pd.testing.assert_frame_equal(result.series, rebuilt.series, check_exact=True)
     assert rebuilt.summary == result.summary
     assert all(not isinstance(v, pd.DataFrame) for v in vars(compact).values())
+
+
+def test_bad_scheduler_is_one_line_and_a_stored_ensemble_needs_no_cluster(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli import main
+
+    monkeypatch.setenv("SIM_STORE_DIR", str(tmp_path))
+    argv = ["run", "sales_led", "--seeds", "2", "--months", "6", "--json"]
+    assert main([*argv, "--scheduler", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--scheduler nonsense" in err
+    assert main(argv) == 0  # computed here and stored
+    # every run is stored: the unreachable scheduler is never contacted
+    assert main([*argv, "--scheduler", "tcp://127.0.0.1:1"]) == 0

@@ -67,6 +67,12 @@ def add_parser(sub: SubParsers) -> None:
         metavar="N",
         help="N points of a Latin hypercube over the --vary ranges instead of the grid",
     )
+    p.add_argument(
+        "--metric",
+        default="survival_rate",
+        metavar="METRIC",
+        help="the ensemble metric the chart shows (default: survival_rate; the table has all)",
+    )
     add_explore_options(
         p,
         DEFAULT_SEEDS,
@@ -77,9 +83,10 @@ def add_parser(sub: SubParsers) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment.runs import RunCounts
-    from sim.experiment.sweep import grid_points, lhs_points, parse_vary, run_sweep
+    from sim.experiment.sweep import check_metric, grid_points, lhs_points, parse_vary, run_sweep
 
     base = resolve_scenario(args.scenario, args.sets, args.months)
+    check_metric(args.metric)
     varies = [parse_vary(text, base) for text in args.vary]
     keys = [v.key for v in varies]
     if len(set(keys)) != len(keys):
@@ -92,7 +99,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     result = run_sweep(
         base, points, seeds, executor, store, progress=show_progress(args), counts=counts
     )
-    figure = _figure(result.table, keys)
+    figure = _figure(result.table, keys, args.metric)
     from sim.report.explore import html_page
 
     html = html_page([figure], f"sim sweep {base.name}")
@@ -106,12 +113,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _figure(table, keys: list[str]):
+def _figure(table, keys: list[str], metric: str):
+    """One lever: the curve; two or more: the map over the first two (averaged over the rest)."""
     from sim.report.explore import sweep_curve, sweep_map
 
     if len(keys) == 1:
-        return sweep_curve(table, keys[0])
-    return sweep_map(table, keys[0], keys[1])
+        return sweep_curve(table, keys[0], metric)
+    title = None
+    if len(keys) > 2:
+        title = f"{metric} over {keys[0]} and {keys[1]}, mean over {', '.join(keys[2:])}"
+    return sweep_map(table, keys[0], keys[1], metric, title=title)
 
 
 def _print(table, keys: list[str], name: str, seeds: int) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 
 SCHEDULER_ENV = "SIM_SCHEDULER"  # a dask.distributed scheduler address, e.g. tcp://host:8786
 BATCH_SEEDS = 8  # seeds per task: big enough to amortise shipping, small enough to balance
@@ -134,7 +134,7 @@ class DaskExecutor:
         from distributed import Client, as_completed
 
         own = isinstance(self.scheduler, str)
-        client = Client(self.scheduler) if own else self.scheduler
+        client = _connect(Client, self.scheduler) if own else self.scheduler
         try:
             futures = [
                 client.submit(_indexed, fn, i, task, pure=False) for i, task in enumerate(tasks)
@@ -147,6 +147,18 @@ class DaskExecutor:
 
 
 Executor = SerialExecutor | ProcessExecutor | DaskExecutor
+CONNECT_TIMEOUT_S = 10
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A Client at ``address``, or a one-line ScenarioError (exit 2) naming it."""
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT_S)
+    except Exception as err:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address
+        raise ScenarioError(
+            f"--scheduler {address}: cannot reach a dask scheduler there "
+            f"({type(err).__name__}: {err})"
+        ) from None
 
 
 def _indexed(fn: TaskFn, index: int, task: Any) -> tuple[int, Any]:

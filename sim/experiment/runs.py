@@ -63,6 +63,8 @@ def compute_runs(
         for chunk in batches(missing, batch):
             tasks.append(Task(scenario, chunk))
             owners.append(index)
+    if not tasks:  # everything was stored: no executor (no cluster connection) needed
+        return found
     total = sum(len(seeds) for _, seeds in jobs)
     with tqdm(
         total=total, initial=counts.stored, desc=desc, unit="run", file=sys.stderr,

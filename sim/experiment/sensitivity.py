@@ -24,7 +24,9 @@ from sim.experiment.executors import Executor
 from sim.experiment.levers import LEVERS, WORKSHOP_KEYS, Lever
 from sim.experiment.runs import RunCounts
 from sim.experiment.store import RunStore
-from sim.experiment.sweep import run_sweep
+from sim.experiment.sweep import check_metric, run_sweep
+
+__all__ = ["check_metric", "factors", "run_sensitivity"]
 
 Method = Literal["morris", "sobol"]
 METHODS: tuple[str, ...] = ("morris", "sobol")
@@ -129,16 +131,6 @@ def analyze(method: Method, problem: dict[str, Any], x: np.ndarray, y: np.ndarra
     table = table.sort_values(main, ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
     return table
-
-
-def check_metric(metric: str) -> None:
-    """One line naming the metric when it is not a number of the ensemble summary."""
-    from sim.analysis.summaries import ENSEMBLE_METRICS
-
-    if metric not in ENSEMBLE_METRICS:
-        raise ScenarioError(
-            f"--metric {metric}: not an ensemble metric{did_you_mean(metric, ENSEMBLE_METRICS)}"
-        )
 
 
 @dataclass

@@ -88,6 +88,17 @@ def parse_vary(text: str, base: Scenario) -> Vary:
     return Vary(key, start, stop, n, integer)
 
 
+def check_metric(metric: str) -> None:
+    """One line naming the metric when it is not a number of the ensemble summary."""
+    from sim.analysis.summaries import ENSEMBLE_METRICS
+    from sim.config.hints import did_you_mean
+
+    if metric not in ENSEMBLE_METRICS:
+        raise ScenarioError(
+            f"--metric {metric}: not an ensemble metric{did_you_mean(metric, ENSEMBLE_METRICS)}"
+        )
+
+
 def grid_points(varies: Sequence[Vary]) -> list[dict[str, Any]]:
     """Every combination of the varies' values, the first key varying slowest."""
     keys = [v.key for v in varies]

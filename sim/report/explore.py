@@ -92,16 +92,18 @@ def sweep_map(
     is_grid = pivot.notna().all().all() and pivot.size == len(table)
     fig = go.Figure()
     scale = "RdYlBu"
+    is_rate = metric.endswith("_rate")
+    bounds = {"zmin": 0, "zmax": 1} if is_rate else {}
     if is_grid:
         z = pivot.to_numpy()
         fig.add_trace(
             go.Heatmap(
                 x=list(pivot.columns), y=list(pivot.index), z=z, colorscale=scale,
-                zmin=0, zmax=1, colorbar={"title": metric},
+                colorbar={"title": metric}, **bounds,
                 hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.2f}}<extra></extra>",
             )
         )
-        if np.nanmin(z) < TIPPING_LEVEL < np.nanmax(z):
+        if is_rate and np.nanmin(z) < TIPPING_LEVEL < np.nanmax(z):
             fig.add_trace(
                 go.Contour(
                     x=list(pivot.columns), y=list(pivot.index), z=z, showscale=False,
@@ -115,12 +117,14 @@ def sweep_map(
         fig.add_trace(
             go.Scatter(
                 x=table[x], y=table[y], mode="markers",
-                marker={"size": 12, "color": table[metric], "colorscale": scale, "cmin": 0,
-                        "cmax": 1, "colorbar": {"title": metric}},
+                marker={"size": 12, "color": table[metric], "colorscale": scale,
+                        "colorbar": {"title": metric},
+                        **({"cmin": 0, "cmax": 1} if is_rate else {})},
                 name=metric,
             )
         )
-    title = title or f"{metric} over {x} and {y} (black line: {TIPPING_LEVEL:.0%})"
+    line = f" (black line: {TIPPING_LEVEL:.0%})" if is_rate else ""
+    title = title or f"{metric} over {x} and {y}{line}"
     return _layout(fig, title, x, y)
 
 

@@ -97,13 +97,15 @@ def run_ensemble(
     """Run ``scenario`` once per seed and summarise.
 
     ``seeds``: N means seeds 0..N-1, or an explicit list. ``workers``: None or 1 runs serially;
-    more uses that many loky processes (-1: one per CPU, as joblib counts). ``progress``: show a
+    more uses that many joblib processes (-1: one per CPU, as joblib counts). ``progress``: show a
     tqdm bar on stderr; None shows it only on an interactive terminal outside CI. ``runner``
     replaces ``sim.model.run`` (tests); it must be picklable (a module-level function) when
     ``workers`` > 1. ``store``: a ``sim.experiment.store.RunStore`` to read runs from first and
     write computed runs to (model runs only, not a custom ``runner``). ``scheduler``: a Dask
     scheduler address or ``distributed.Client`` (default: ``SIM_SCHEDULER`` if set). ``counts``:
-    a ``sim.experiment.runs.RunCounts`` to add the computed and stored runs to.
+    a ``sim.experiment.runs.RunCounts`` to add the computed and stored runs to. Model runs
+    travel compact (``executors.CompactRun``): ``runs`` carry each run's series and summary but
+    no events (``sim.run`` gives one run's events).
     """
     seed_list = _seed_list(seeds)
     if runner is None:

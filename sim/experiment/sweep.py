@@ -145,18 +145,34 @@ def run_sweep(
     counts = counts if counts is not None else RunCounts()
     scenarios = [base.with_overrides(point) for point in points]
     seed_list = [int(s) for s in seeds]
+    summaries: dict[int, dict[str, Any]] = {}
+    if store is not None:  # whole ensembles stored before (by a sweep, a check, a run --seeds)
+        for i, scenario in enumerate(scenarios):
+            if (cached := store.get_ensemble(scenario, seed_list)) is not None:
+                summaries[i] = cached["summary"]
+                counts.stored += len(seed_list)
+    todo = [i for i in range(len(scenarios)) if i not in summaries]
     found = compute_runs(
-        [(scenario, seed_list) for scenario in scenarios],
+        [(scenarios[i], seed_list) for i in todo],
         executor,
         store,
         progress=progress,
         desc="sweep",
         counts=counts,
     )
-    rows = []
-    for point, scenario, runs in zip(points, scenarios, found, strict=True):
-        ensemble = _assemble(scenario, seed_list, results_in_order(runs, seed_list))
-        rows.append({**point, **ensemble.summary})
+    for i, runs in zip(todo, found, strict=True):
+        ensemble = _assemble(scenarios[i], seed_list, results_in_order(runs, seed_list))
+        summaries[i] = ensemble.summary
+        if store is not None:
+            store.put_ensemble(
+                scenarios[i],
+                seed_list,
+                ensemble.summaries.to_dict("records"),
+                ensemble.bands,
+                ensemble.summary,
+                ensemble.death_months,
+            )
+    rows = [{**point, **summaries[i]} for i, point in enumerate(points)]
     keys = list(points[0]) if points else []
     return SweepResult(base, keys, seed_list, pd.DataFrame(rows), counts)
 

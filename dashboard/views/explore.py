@@ -115,8 +115,16 @@ def _figure(table: pd.DataFrame, keys: list[str]) -> Any:
     for key in keys:
         shown[key] = [_lever(key).to_display(v) for v in shown[key]]
     if len(keys) == 1:
-        return sweep_curve(shown, keys[0], title=f"Survival against {_lever(keys[0]).label}")
-    return sweep_map(shown, keys[0], keys[1])
+        fig = sweep_curve(shown, keys[0], title=f"Survival against {_lever(keys[0]).label}")
+    else:
+        fig = sweep_map(shown, keys[0], keys[1], title="Survival (black line: 50%)")
+        fig.update_yaxes(title=_axis(keys[1]))
+    return fig.update_xaxes(title=_axis(keys[0]))
+
+
+def _axis(key: str) -> str:
+    lever = _lever(key)
+    return f"{lever.label} ({lever.unit})" if lever.unit else lever.label
 
 
 def _draw(slot: Any, table: pd.DataFrame, keys: list[str], partial: bool) -> Any:

@@ -54,6 +54,7 @@ def sweep_curve(
                 x=list(data[key]) + list(data[key])[::-1],
                 y=list(data[high]) + list(data[low])[::-1],
                 fill="toself",
+                mode="lines",
                 fillcolor=_rgba(LINE, BAND_OPACITY),
                 line={"width": 0},
                 hoverinfo="skip",

@@ -1,9 +1,10 @@
 """The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make
 dashboard`).
 
-Three pages share the sidebar, where sides A and B are set up (every control bound to the URL):
+Four pages share the sidebar, where sides A and B are set up (every control bound to the URL):
 "Compare" (the landing page: both ensembles as bands, KPI cards), "One run up close" (one
-company's month-by-month story) and "Lessons". Each page is a function of a ``PageContext``
+company's month-by-month story), "Lessons" and "Explore" (survival against one or two levers,
+filled in from the run store). Each page is a function of a ``PageContext``
 (the sides, the ensemble size, the horizon and the pages themselves, for links), registered with
 ``st.navigation``. No model logic here: the pages call `sim` and `sim.report.charts`.
 
@@ -21,6 +22,7 @@ import streamlit as st
 from dashboard.common import PageContext, apply_style, engine, presentation_toggle
 from dashboard.controls import sidebar
 from dashboard.views.compare import compare_page
+from dashboard.views.explore import explore_page
 from dashboard.views.lessons import lessons_page
 from dashboard.views.one_run import one_run_page
 
@@ -29,6 +31,7 @@ PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
     ("compare", compare_page, "Compare", "compare"),  # short: four fit a 768 px tablet
     ("one_run", one_run_page, "One run", "one-run"),
     ("lessons", lessons_page, "Lessons", "lessons"),
+    ("explore", explore_page, "Explore", "explore"),
 )
 
 

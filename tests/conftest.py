@@ -9,6 +9,14 @@ import pytest
 from browser_driver import ARTIFACTS, find_chromium, streamlit_server
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _run_store_off_the_repo(tmp_path_factory: pytest.TempPathFactory):
+    """The run store of every test lives in a temporary folder, never in the repo's results/."""
+    if os.environ.get("SIM_STORE_DIR") is None:
+        os.environ["SIM_STORE_DIR"] = str(tmp_path_factory.mktemp("run-store"))
+    yield
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = find_chromium()

@@ -15,6 +15,7 @@ from sim.cli.common import (
     EXIT_EXPECTATION_FAILED,
     EXIT_OK,
     SubParsers,
+    add_scheduler,
     ensemble_for,
     positive_int,
     seed_list,
@@ -57,6 +58,7 @@ def add_parser(sub: SubParsers) -> None:
         metavar="W",
         help="parallel worker processes (default: 1; same results whatever W)",
     )
+    add_scheduler(p)
     p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(handler=cmd_check)
 
@@ -151,9 +153,9 @@ def _check_one(item: CheckFile, args: argparse.Namespace) -> dict[str, Any]:
         print(f"{item.path} ({item.scenario.name}, {len(seeds)} seeds)", flush=True)
     from sim.experiment.expectations import evaluate
 
-    ensemble = ensemble_for(item.scenario, seeds, args.workers, quiet=args.json)
+    ensemble = ensemble_for(item.scenario, seeds, args.workers, args.json, args.scheduler)
     others = {
-        key: ensemble_for(scenario, seeds, args.workers, quiet=args.json)
+        key: ensemble_for(scenario, seeds, args.workers, args.json, args.scheduler)
         for key, scenario in item.baselines.items()
     }
     runs = ensemble.summaries.to_dict("records")

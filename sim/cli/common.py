@@ -86,6 +86,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the summary as JSON (sorted keys; the same seed gives identical output)",
     )
+    add_scheduler(p)
 
 
 def positive_int(text: str) -> int:
@@ -155,8 +156,35 @@ def seed_list(first: int, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-def ensemble_for(scenario: Scenario, seeds: list[int], workers: int | None, quiet: bool) -> Any:
-    """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json)."""
+def ensemble_for(
+    scenario: Scenario,
+    seeds: list[int],
+    workers: int | None,
+    quiet: bool,
+    scheduler: str | None = None,
+) -> Any:
+    """Run the ensemble (a progress bar on stderr on a terminal outside CI, never with --json),
+    reading and filling the run store (``SIM_STORE=off`` turns it off); ``scheduler``: a Dask
+    scheduler address (default: ``SIM_SCHEDULER``, else local)."""
     from sim.experiment.ensemble import run_ensemble
+    from sim.experiment.store import default_store
 
-    return run_ensemble(scenario, seeds=seeds, workers=workers, progress=False if quiet else None)
+    return run_ensemble(
+        scenario,
+        seeds=seeds,
+        workers=workers,
+        progress=False if quiet else None,
+        store=default_store(),
+        scheduler=scheduler,
+    )
+
+
+def add_scheduler(p: argparse.ArgumentParser) -> None:
+    """--scheduler ADDRESS: run on a dask.distributed cluster."""
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run on a dask.distributed cluster at this scheduler address "
+        "(e.g. tcp://10.0.0.5:8786; default: $SIM_SCHEDULER, else this machine)",
+    )

@@ -57,8 +57,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     a = resolve_scenario(args.scenario_a, args.sets, args.months)
     b = resolve_scenario(args.scenario_b, args.sets, args.months)
     seeds = seed_list(args.seed, args.seeds or max(a.seeds, b.seeds))
-    ens_a = ensemble_for(a, seeds, args.workers, quiet=args.json)
-    ens_b = ensemble_for(b, seeds, args.workers, quiet=args.json)
+    ens_a = ensemble_for(a, seeds, args.workers, args.json, args.scheduler)
+    ens_b = ensemble_for(b, seeds, args.workers, args.json, args.scheduler)
     paired = _paired(ens_a, ens_b)
     if args.json:
         print(

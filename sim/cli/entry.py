@@ -17,7 +17,18 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sim.cli import check, compare, dashboard, explain, run, schema
+from sim.cli import (
+    check,
+    compare,
+    dashboard,
+    explain,
+    robustness,
+    run,
+    schema,
+    sensitivity,
+    store,
+    sweep,
+)
 from sim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_CODES_HELP,
@@ -46,7 +57,18 @@ __all__ = [
 
 DEBUG_ENV = "SIM_DEBUG"
 
-COMMANDS = (run, compare, check, schema, dashboard, explain)
+COMMANDS = (
+    run,
+    compare,
+    check,
+    sweep,
+    sensitivity,
+    robustness,
+    schema,
+    store,
+    dashboard,
+    explain,
+)
 """The subcommand modules, in `sim --help` order; each has ``add_parser(subparsers)``."""
 
 

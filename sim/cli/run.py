@@ -105,7 +105,7 @@ def _run_one(scenario: Scenario, args: argparse.Namespace) -> int:
 
 def _run_ensemble(scenario: Scenario, args: argparse.Namespace) -> int:
     seeds = seed_list(args.seed, args.seeds)
-    ensemble = ensemble_for(scenario, seeds, args.workers, quiet=args.json)
+    ensemble = ensemble_for(scenario, seeds, args.workers, args.json, args.scheduler)
     if args.out is not None:
         write_outputs(args.out, ensemble_files(scenario, ensemble), force=args.force)
     if args.json:

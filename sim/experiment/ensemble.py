@@ -1,8 +1,10 @@
 """Ensembles: one scenario run over many seeds, summarised.
 
-``run_ensemble`` runs ``sim.model.run(scenario, seed=s)`` for each seed, serially or on joblib's
-loky process pool, and gathers per-run summaries, per-month quantile bands and the ensemble
-summary (survival rate with its Wilson interval, spiral rate, medians).
+``run_ensemble`` runs ``sim.model.run(scenario, seed=s)`` for each seed, on an executor of
+``sim.experiment.executors`` (serial, joblib processes under whatever ``joblib.parallel_config``
+says, or Dask), reading and filling a ``RunStore`` when one is given, and gathers per-run
+summaries, per-month quantile bands and the ensemble summary (survival rate with its Wilson
+interval, spiral rate, medians).
 
 Determinism: a run is a function of (scenario, seed) only and results are kept in seed order, so
 the same seeds give the same ensemble whatever the number of workers.
@@ -44,7 +46,6 @@ BAND_COLUMNS: tuple[str, ...] = (
     "bookings_usd",
     "complexity",
 )
-PARALLEL_BACKEND = "loky"  # joblib backend for workers > 1: separate processes, no shared state
 CI_ENV_VAR = "CI"  # set (to anything non-empty) by CI services: no progress bar there
 
 
@@ -90,16 +91,26 @@ def run_ensemble(
     progress: bool | None = None,
     *,
     runner: Runner | None = None,
+    store: Any = None,
+    scheduler: Any = None,
+    counts: Any = None,
 ) -> Ensemble:
     """Run ``scenario`` once per seed and summarise.
 
     ``seeds``: N means seeds 0..N-1, or an explicit list. ``workers``: None or 1 runs serially;
-    more uses that many loky processes (-1: one per CPU, as joblib counts). ``progress``: show a
+    more uses that many joblib processes (-1: one per CPU, as joblib counts). ``progress``: show a
     tqdm bar on stderr; None shows it only on an interactive terminal outside CI. ``runner``
     replaces ``sim.model.run`` (tests); it must be picklable (a module-level function) when
-    ``workers`` > 1.
+    ``workers`` > 1. ``store``: a ``sim.experiment.store.RunStore`` to read runs from first and
+    write computed runs to (model runs only, not a custom ``runner``). ``scheduler``: a Dask
+    scheduler address or ``distributed.Client`` (default: ``SIM_SCHEDULER`` if set). ``counts``:
+    a ``sim.experiment.runs.RunCounts`` to add the computed and stored runs to. Model runs
+    travel compact (``executors.CompactRun``): ``runs`` carry each run's series and summary but
+    no events (``sim.run`` gives one run's events).
     """
     seed_list = _seed_list(seeds)
+    if runner is None:
+        return _model_ensemble(scenario, seed_list, workers, progress, store, scheduler, counts)
     run = runner if runner is not None else _model_run()
     results = list(
         tqdm(
@@ -112,6 +123,55 @@ def run_ensemble(
         )
     )
     return _assemble(scenario, seed_list, results)
+
+
+def _model_ensemble(
+    scenario: Scenario,
+    seed_list: list[int],
+    workers: int | None,
+    progress: bool | None,
+    store: Any,
+    scheduler: Any,
+    counts: Any,
+) -> Ensemble:
+    """Model runs through the store and an executor: compact runs, reassembled in seed order."""
+    from sim.experiment.executors import executor_for
+    from sim.experiment.runs import StoredRuns, compute_runs, results_in_order
+
+    if workers == 0:
+        raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
+    cached = store.get_ensemble(scenario, seed_list) if store is not None else None
+    if cached is not None:
+        if counts is not None:
+            counts.stored += len(seed_list)
+        return Ensemble(
+            scenario=scenario,
+            seeds=seed_list,
+            runs=StoredRuns(store, scenario, seed_list),  # type: ignore[arg-type]
+            summaries=pd.DataFrame(cached["rows"]),
+            bands=cached["bands"],
+            summary=cached["summary"],
+            death_months=cached["death_months"],
+        )
+    [found] = compute_runs(
+        [(scenario, seed_list)],
+        executor_for(workers, scheduler),
+        store,
+        progress=_show_progress(progress),
+        desc=scenario.name,
+        counts=counts,
+    )
+    ensemble = _assemble(scenario, seed_list, results_in_order(found, seed_list))
+    if store is not None:
+        store.put_ensemble(
+            scenario,
+            seed_list,
+            ensemble.summaries.to_dict("records"),
+            ensemble.bands,
+            ensemble.summary,
+            ensemble.death_months,
+        )
+    return ensemble
 
 
 def _model_run() -> Runner:
@@ -138,12 +198,12 @@ def _seed_list(seeds: int | Iterable[int]) -> list[int]:
 def _execute(
     run: Runner, scenario: Scenario, seeds: list[int], workers: int | None
 ) -> Iterator[RunResult]:
-    """Results in seed order, serially or from a loky pool."""
+    """Results in seed order, serially or from joblib (backend: whatever parallel_config says)."""
     if workers is None or workers == 1:
         return (run(scenario, seed=seed) for seed in seeds)
     if workers == 0:
         raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
-    pool = Parallel(n_jobs=workers, backend=PARALLEL_BACKEND, return_as="generator")
+    pool = Parallel(n_jobs=workers, return_as="generator")
     return iter(pool(delayed(run)(scenario, seed=seed) for seed in seeds))
 
 

@@ -1,0 +1,176 @@
+"""Where runs execute: serially, on local processes, or on a Dask cluster.
+
+Work is cut into *tasks*, each one scenario and a batch of seeds (``BATCH_SEEDS`` by default);
+a task returns one ``CompactRun`` per seed: the run's summary and its monthly series as plain
+numpy columns (no pickled DataFrame, no events). Results come back as tasks finish, tagged with
+the task's index, so a caller can store each one at once; the ensemble puts them in seed order,
+so the numbers never depend on the executor or on the order of completion.
+
+* ``SerialExecutor``: in this process, in order.
+* ``ProcessExecutor``: joblib ``Parallel`` without a hard-coded backend, so an outer
+  ``joblib.parallel_config(backend=...)`` (dask, ray, threading) is honoured; the default is
+  joblib's own (loky processes).
+* ``DaskExecutor``: ``dask.distributed`` at a scheduler address (``--scheduler ADDRESS`` or the
+  ``SIM_SCHEDULER`` environment variable), or a ``distributed.Client`` handed in.
+
+Every task pins BLAS/OpenMP thread pools to one thread (threadpoolctl), so W workers use W cores.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Scenario, ScenarioError
+
+SCHEDULER_ENV = "SIM_SCHEDULER"  # a dask.distributed scheduler address, e.g. tcp://host:8786
+BATCH_SEEDS = 8  # seeds per task: big enough to amortise shipping, small enough to balance
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@dataclass
+class CompactRun:
+    """One finished run as it travels from a worker and sits in the store.
+
+    ``columns``: the monthly series, column name -> numpy array (one entry per month), in the
+    series' column order. ``to_result()`` rebuilds a ``RunResult`` with the same series (dtypes
+    included) and summary; events are not carried (ensembles do not read them).
+    """
+
+    seed: int
+    summary: dict[str, Any]
+    columns: dict[str, np.ndarray] = field(repr=False)
+
+    @classmethod
+    def from_result(cls, result: Any, seed: int) -> CompactRun:
+        series = result.series
+        columns = {str(c): series[c].to_numpy(copy=True) for c in series.columns}
+        return cls(seed=int(seed), summary=dict(result.summary), columns=columns)
+
+    @property
+    def series(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns)
+
+    def to_result(self) -> Any:
+        from sim.experiment.runner import RunResult
+
+        return RunResult(series=self.series, summary=dict(self.summary), seed=self.seed)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a scenario and a batch of seeds."""
+
+    scenario: Scenario
+    seeds: tuple[int, ...]
+
+
+def run_task(task: Task) -> list[CompactRun]:
+    """Run one task (module level, so every executor can ship it); BLAS pinned to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    from sim.experiment.runner import run
+
+    with threadpool_limits(limits=1):
+        return [CompactRun.from_result(run(task.scenario, seed=s), s) for s in task.seeds]
+
+
+def batches(seeds: Sequence[int], size: int = BATCH_SEEDS) -> list[tuple[int, ...]]:
+    """``seeds`` cut into consecutive batches of at most ``size``."""
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    return [tuple(seeds[i : i + size]) for i in range(0, len(seeds), size)]
+
+
+TaskFn = Callable[[Any], Any]
+
+
+class SerialExecutor:
+    """Every task in this process, in order."""
+
+    name = "serial"
+
+    def imap(self, fn: TaskFn, tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        for index, task in enumerate(tasks):
+            yield index, fn(task)
+
+
+class ProcessExecutor:
+    """joblib ``Parallel`` with ``workers`` jobs and whatever backend ``parallel_config`` says
+    (loky processes unless an outer ``joblib.parallel_config`` chooses another)."""
+
+    name = "processes"
+
+    def __init__(self, workers: int) -> None:
+        if workers == 0 or workers < -1:
+            raise ValueError(
+                f"workers must be None, a positive count or -1 (all CPUs), got {workers}"
+            )
+        self.workers = workers
+
+    def imap(self, fn: TaskFn, tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        from joblib import Parallel, delayed
+
+        for name in THREAD_ENV_VARS:  # inherited by fresh worker processes
+            os.environ.setdefault(name, "1")
+        pool = Parallel(n_jobs=self.workers, return_as="generator_unordered")
+        yield from pool(delayed(_indexed)(fn, i, task) for i, task in enumerate(tasks))
+
+
+class DaskExecutor:
+    """Tasks on a ``dask.distributed`` cluster: a scheduler address or a ready ``Client``."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | Any) -> None:
+        self.scheduler = scheduler
+
+    def imap(self, fn: TaskFn, tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
+        from distributed import Client, as_completed
+
+        own = isinstance(self.scheduler, str)
+        client = _connect(Client, self.scheduler) if own else self.scheduler
+        try:
+            futures = [
+                client.submit(_indexed, fn, i, task, pure=False) for i, task in enumerate(tasks)
+            ]
+            for _future, result in as_completed(futures, with_results=True):
+                yield result
+        finally:
+            if own:
+                client.close()
+
+
+Executor = SerialExecutor | ProcessExecutor | DaskExecutor
+CONNECT_TIMEOUT_S = 10
+
+
+def _connect(client_class: Any, address: str) -> Any:
+    """A Client at ``address``, or a one-line ScenarioError (exit 2) naming it."""
+    try:
+        return client_class(address, timeout=CONNECT_TIMEOUT_S)
+    except Exception as err:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address
+        raise ScenarioError(
+            f"--scheduler {address}: cannot reach a dask scheduler there "
+            f"({type(err).__name__}: {err})"
+        ) from None
+
+
+def _indexed(fn: TaskFn, index: int, task: Any) -> tuple[int, Any]:
+    return index, fn(task)
+
+
+def executor_for(workers: int | None = None, scheduler: str | Any | None = None) -> Executor:
+    """The executor the options ask for: a scheduler (argument, else ``SIM_SCHEDULER``) means
+    Dask; ``workers`` > 1 (or -1) local processes; otherwise serial."""
+    scheduler = scheduler if scheduler is not None else os.environ.get(SCHEDULER_ENV) or None
+    if scheduler is not None:
+        return DaskExecutor(scheduler)
+    if workers is None or workers == 1:
+        return SerialExecutor()
+    return ProcessExecutor(workers)

@@ -1,0 +1,169 @@
+"""Figures of exploration: a sweep's curve with its Wilson band, a two-lever tipping-point map,
+sensitivity indices, and the robustness report's paired differences. Pure functions of tables.
+
+Every figure is a plotly ``Figure``; ``html_page`` writes one or more into one self-contained
+HTML page (plotly.js inline: it opens offline, from a file, on a projector laptop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from sim.report.charts import BAND_OPACITY, FONT_FAMILY, GRID, LINE_WIDTH, SIDE_COLORS
+
+LINE = SIDE_COLORS["A"]
+TIPPING_LEVEL = 0.5  # the contour drawn on a tipping-point map: survival of one in two
+HEIGHT = 520
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        font={"family": FONT_FAMILY, "size": 16},
+        template="plotly_white",
+        height=HEIGHT,
+        margin={"l": 70, "r": 30, "t": 70, "b": 60},
+    )
+    fig.update_xaxes(title=x, gridcolor=GRID)
+    fig.update_yaxes(title=y, gridcolor=GRID)
+    return fig
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def sweep_curve(
+    table: pd.DataFrame, key: str, metric: str = "survival_rate", title: str | None = None
+) -> go.Figure:
+    """``metric`` against one lever; the 95% band when the table has ``<stem>_ci_low/high``."""
+    data = table.sort_values(key)
+    fig = go.Figure()
+    stem = metric.removesuffix("_rate")
+    low, high = f"{stem}_ci_low", f"{stem}_ci_high"
+    if low in data and high in data:
+        fig.add_trace(
+            go.Scatter(
+                x=list(data[key]) + list(data[key])[::-1],
+                y=list(data[high]) + list(data[low])[::-1],
+                fill="toself",
+                mode="lines",
+                fillcolor=_rgba(LINE, BAND_OPACITY),
+                line={"width": 0},
+                hoverinfo="skip",
+                name="95% Wilson interval",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=data[key],
+            y=data[metric],
+            mode="lines+markers",
+            line={"color": LINE, "width": LINE_WIDTH},
+            marker={"size": 9},
+            name=metric,
+        )
+    )
+    if metric.endswith("_rate"):
+        fig.add_hline(y=TIPPING_LEVEL, line={"dash": "dot", "color": "#888"})
+        fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
+    runs = int(data["runs"].iloc[0]) if "runs" in data and len(data) else None
+    title = title or f"{metric} against {key}" + (f" ({runs} seeds per point)" if runs else "")
+    return _layout(fig, title, key, metric)
+
+
+def sweep_map(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    metric: str = "survival_rate",
+    title: str | None = None,
+) -> go.Figure:
+    """A tipping-point map: ``metric`` over two levers as a heatmap, the 50% contour drawn.
+
+    A grid gives a heatmap; scattered points (a Latin hypercube) are drawn as coloured dots."""
+    pivot = table.pivot_table(index=y, columns=x, values=metric, aggfunc="mean")
+    is_grid = pivot.notna().all().all() and pivot.size == len(table)
+    fig = go.Figure()
+    scale = "RdYlBu"
+    is_rate = metric.endswith("_rate")
+    bounds = {"zmin": 0, "zmax": 1} if is_rate else {}
+    if is_grid:
+        z = pivot.to_numpy()
+        fig.add_trace(
+            go.Heatmap(
+                x=list(pivot.columns), y=list(pivot.index), z=z, colorscale=scale,
+                colorbar={"title": metric}, **bounds,
+                hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.2f}}<extra></extra>",
+            )
+        )
+        if is_rate and np.nanmin(z) < TIPPING_LEVEL < np.nanmax(z):
+            fig.add_trace(
+                go.Contour(
+                    x=list(pivot.columns), y=list(pivot.index), z=z, showscale=False,
+                    contours={"start": TIPPING_LEVEL, "end": TIPPING_LEVEL, "size": 1,
+                              "coloring": "none", "showlabels": True},
+                    line={"color": "black", "width": 3}, name="50% survival",
+                    hoverinfo="skip",
+                )
+            )
+    else:
+        fig.add_trace(
+            go.Scatter(
+                x=table[x], y=table[y], mode="markers",
+                marker={"size": 12, "color": table[metric], "colorscale": scale,
+                        "colorbar": {"title": metric},
+                        **({"cmin": 0, "cmax": 1} if is_rate else {})},
+                name=metric,
+            )
+        )
+    line = f" (black line: {TIPPING_LEVEL:.0%})" if is_rate else ""
+    title = title or f"{metric} over {x} and {y}{line}"
+    return _layout(fig, title, x, y)
+
+
+def indices_chart(
+    table: pd.DataFrame, value: str, conf: str, title: str, label: str = "lever"
+) -> go.Figure:
+    """Horizontal bars of an index with its confidence half-width, largest on top."""
+    data = table.sort_values(value)
+    fig = go.Figure(
+        go.Bar(
+            x=data[value], y=data[label], orientation="h", marker={"color": LINE},
+            error_x={"type": "data", "array": data[conf], "visible": True},
+        )
+    )
+    fig = _layout(fig, title, value, "")
+    fig.update_layout(height=max(320, 40 * len(data) + 140))
+    return fig
+
+
+def paired_histogram(diffs: Sequence[float], title: str, x: str) -> go.Figure:
+    """Histogram of per-world paired differences, a line at zero."""
+    fig = go.Figure(go.Histogram(x=list(diffs), marker={"color": LINE}, nbinsx=30))
+    fig.add_vline(x=0, line={"color": "black", "width": 2})
+    return _layout(fig, title, x, "worlds")
+
+
+def html_page(figures: Sequence[go.Figure], title: str) -> bytes:
+    """One self-contained HTML page (plotly.js inline) holding ``figures`` in order."""
+    parts = [
+        pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0)) for i, fig in
+        enumerate(figures)
+    ]
+    page = (
+        "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        f"<title>{_escape(title)}</title></head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
+    )
+    return page.encode("utf-8")
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -137,7 +137,13 @@ def test_open_pair_sets_both_sides_and_switches_to_compare_and_the_prediction_su
         {"months": months, "seeds": seeds}
     )
     assert not sides["A"].edited and not sides["B"].edited
-    # now on the Compare page, with the whole pair in the URL (the sidebar's bound "Start from")
+    # now on the Compare page, predict first: the room guesses before anything is shown
+    assert len(at.get("plotly_chart")) == 0
+    assert any("which side is better off?" in m.value for m in at.markdown)
+    goto(at, "compare")  # AppTest reruns the page it was told, not the one switched to
+    at.button(key="reveal_now").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    # revealed, with the whole pair in the URL (the sidebar's bound "Start from")
     assert len(at.get("plotly_chart")) == 9
     assert any('data-status="done"' in m.value for m in at.markdown)
     assert at.selectbox(key="a_base").value == "lessons/commission_timing_a"

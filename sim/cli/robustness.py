@@ -53,12 +53,23 @@ def add_parser(sub: SubParsers) -> None:
         "which world constants matter most.",
         epilog=EXIT_CODES_HELP,
     )
-    p.add_argument("a", nargs="?", default="product_led", metavar="A",
-                   help="policy A: a scenario file or preset (default: product_led)")
-    p.add_argument("b", nargs="?", default="sales_led", metavar="B",
-                   help="policy B (default: sales_led)")
-    p.add_argument("--worlds", type=positive_int, default=DEFAULT_WORLDS, metavar="N",
-                   help=f"worlds in the hypercube (default: {DEFAULT_WORLDS})")
+    p.add_argument(
+        "a",
+        nargs="?",
+        default="product_led",
+        metavar="A",
+        help="policy A: a scenario file or preset (default: product_led)",
+    )
+    p.add_argument(
+        "b", nargs="?", default="sales_led", metavar="B", help="policy B (default: sales_led)"
+    )
+    p.add_argument(
+        "--worlds",
+        type=positive_int,
+        default=DEFAULT_WORLDS,
+        metavar="N",
+        help=f"worlds in the hypercube (default: {DEFAULT_WORLDS})",
+    )
     add_explore_options(p, DEFAULT_SEEDS, "write here (default: results/robustness)")
     p.set_defaults(handler=cmd_robustness)
 
@@ -72,9 +83,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     out = prepare_out(args, RESULTS_DIR / "robustness", OUT_NAMES)
     executor, store = executor_and_store(args)
     seeds = seed_list(0, args.seeds)
-    result = run_robustness(
-        a, b, args.worlds, seeds, executor, store, progress=show_progress(args)
-    )
+    result = run_robustness(a, b, args.worlds, seeds, executor, store, progress=show_progress(args))
     s = result.summary
     headline = (
         f"{a.name} vs {b.name} in {s['worlds']} worlds x {len(seeds)} seeds: {a.name} outlives "
@@ -88,32 +97,54 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         f"in {percent(s['share_b_survives_more'])}"
     )
     figures = [
-        paired_histogram(result.worlds["months_alive_diff"],
-                         f"{a.name} - {b.name}: mean months alive, paired, per world",
-                         "months alive difference"),
+        paired_histogram(
+            result.worlds["months_alive_diff"],
+            f"{a.name} - {b.name}: mean months alive, paired, per world",
+            "months alive difference",
+        ),
     ]
     from sim.report.explore import indices_chart
 
     drivers = result.drivers.assign(abs_rho=result.drivers["rho_months_alive_diff"].abs(), ci=0.0)
-    figures.append(indices_chart(drivers, "abs_rho", "ci",
-                                 "which world constants drive the difference (|Spearman rho|)",
-                                 label="constant"))
+    figures.append(
+        indices_chart(
+            drivers,
+            "abs_rho",
+            "ci",
+            "which world constants drive the difference (|Spearman rho|)",
+            label="constant",
+        )
+    )
     files = table_files("robustness_worlds", result.worlds, html_page(figures, headline))
     del files["robustness_worlds.html"]
     files["robustness.csv"] = result.drivers.to_csv(index=False).encode("utf-8")
     files["robustness.json"] = (to_json(s) + "\n").encode("utf-8")
     files["robustness.html"] = html_page(figures, headline)
     if args.json:
-        print(to_json({**s, "drivers": result.drivers.to_dict("records"),
-                       "computed_runs": result.counts.computed,
-                       "stored_runs": result.counts.stored}))
+        print(
+            to_json(
+                {
+                    **s,
+                    "drivers": result.drivers.to_dict("records"),
+                    "computed_runs": result.counts.computed,
+                    "stored_runs": result.counts.stored,
+                }
+            )
+        )
     else:
         print(headline)
         rows = [["rank", "world constant", "range", "rho (months)", "p", "rho (survival)"]]
         for r in result.drivers.to_dict("records"):
-            rows.append([str(r["rank"]), r["constant"], f"{r['low']:g}-{r['high']:g}",
-                         f"{r['rho_months_alive_diff']:+.2f}", f"{r['p_months_alive_diff']:.3f}",
-                         f"{r['rho_survival_diff']:+.2f}"])
+            rows.append(
+                [
+                    str(r["rank"]),
+                    r["constant"],
+                    f"{r['low']:g}-{r['high']:g}",
+                    f"{r['rho_months_alive_diff']:+.2f}",
+                    f"{r['p_months_alive_diff']:.3f}",
+                    f"{r['rho_survival_diff']:+.2f}",
+                ]
+            )
         print(render_table(rows))
         print(f"\n{result.counts.computed} runs computed, {result.counts.stored} from the store")
     write(out, files, args)

@@ -92,7 +92,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     size = args.size or DEFAULT_SIZE[args.method]
     seeds = seed_list(0, args.seeds)
     result = run_sensitivity(
-        base, args.method, keys, seeds, size, args.metric, executor, store,
+        base,
+        args.method,
+        keys,
+        seeds,
+        size,
+        args.metric,
+        executor,
+        store,
         progress=show_progress(args),
     )
     main, conf = ("mu_star", "mu_star_conf") if args.method == "morris" else ("ST", "ST_conf")
@@ -106,10 +113,19 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     files = table_files("sensitivity", result.indices, html_page(figures, title))
     files["sensitivity_points.csv"] = result.points.to_csv(index=False).encode("utf-8")
     if args.json:
-        print(to_json({"method": args.method, "metric": args.metric, "points": len(result.points),
-                       "seeds": len(seeds), "indices": result.indices.to_dict("records"),
-                       "computed_runs": result.counts.computed,
-                       "stored_runs": result.counts.stored}))
+        print(
+            to_json(
+                {
+                    "method": args.method,
+                    "metric": args.metric,
+                    "points": len(result.points),
+                    "seeds": len(seeds),
+                    "indices": result.indices.to_dict("records"),
+                    "computed_runs": result.counts.computed,
+                    "stored_runs": result.counts.stored,
+                }
+            )
+        )
     else:
         print(title)
         cols = [c for c in result.indices.columns]

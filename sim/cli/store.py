@@ -37,8 +37,11 @@ def cmd_store(args: argparse.Namespace) -> int:
     if args.action == "clear":
         deleted = store.clear(stale_only=args.stale)
         what = "stale " if args.stale else ""
-        print(to_json({"deleted_runs": deleted}) if args.json else
-              f"deleted {deleted} {what}runs from {store.path}/")
+        print(
+            to_json({"deleted_runs": deleted})
+            if args.json
+            else f"deleted {deleted} {what}runs from {store.path}/"
+        )
         return EXIT_OK
     info = store.info()
     data = {

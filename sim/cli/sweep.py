@@ -104,8 +104,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     html = html_page([figure], f"sim sweep {base.name}")
     if args.json:
-        print(to_json({"keys": keys, "seeds": len(seeds), "points": result.table.to_dict("records"),
-                       "computed_runs": counts.computed, "stored_runs": counts.stored}))
+        print(
+            to_json(
+                {
+                    "keys": keys,
+                    "seeds": len(seeds),
+                    "points": result.table.to_dict("records"),
+                    "computed_runs": counts.computed,
+                    "stored_runs": counts.stored,
+                }
+            )
+        )
     else:
         _print(result.table, keys, base.name, len(seeds))
         print(f"\n{counts.computed} runs computed, {counts.stored} from the run store")

@@ -161,7 +161,7 @@ def _model_ensemble(
         desc=scenario.name,
         counts=counts,
     )
-    ensemble = _assemble(scenario, seed_list, results_in_order(found, seed_list))
+    ensemble = _assemble(scenario, seed_list, results_in_order(found, seed_list, scenario.months))
     if store is not None:
         store.put_ensemble(
             scenario,

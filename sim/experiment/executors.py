@@ -56,10 +56,18 @@ class CompactRun:
     def series(self) -> pd.DataFrame:
         return pd.DataFrame(self.columns)
 
-    def to_result(self) -> Any:
+    def to_result(self, summarized_months: int | None = None) -> Any:
+        """The ``RunResult``; ``summarized_months``: the horizon its summary was made for by
+        ``run`` (every compact run of a scenario comes from ``run`` of that scenario), so an
+        ensemble reuses the summary instead of summarising the series again."""
         from sim.experiment.runner import RunResult
 
-        return RunResult(series=self.series, summary=dict(self.summary), seed=self.seed)
+        return RunResult(
+            series=self.series,
+            summary=dict(self.summary),
+            seed=self.seed,
+            summarized_months=summarized_months,
+        )
 
 
 @dataclass(frozen=True)

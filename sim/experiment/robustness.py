@@ -117,8 +117,8 @@ def run_robustness(
     found = compute_runs(jobs, executor, store, progress=progress, desc="worlds", counts=counts)
     rows = []
     for i, (sa, sb) in enumerate(pairs):
-        ea = _assemble(sa, seed_list, results_in_order(found[2 * i], seed_list))
-        eb = _assemble(sb, seed_list, results_in_order(found[2 * i + 1], seed_list))
+        ea = _assemble(sa, seed_list, results_in_order(found[2 * i], seed_list, sa.months))
+        eb = _assemble(sb, seed_list, results_in_order(found[2 * i + 1], seed_list, sb.months))
         months_a = ea.summaries["months_run"].astype(float).to_numpy()
         months_b = eb.summaries["months_run"].astype(float).to_numpy()
         rows.append(

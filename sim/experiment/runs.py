@@ -67,7 +67,11 @@ def compute_runs(
         return found
     total = sum(len(seeds) for _, seeds in jobs)
     with tqdm(
-        total=total, initial=counts.stored, desc=desc, unit="run", file=sys.stderr,
+        total=total,
+        initial=counts.stored,
+        desc=desc,
+        unit="run",
+        file=sys.stderr,
         disable=not progress,
     ) as bar:
         for task_index, runs in executor.imap(run_task, tasks):
@@ -82,9 +86,12 @@ def compute_runs(
     return found
 
 
-def results_in_order(found: dict[int, CompactRun], seeds: Sequence[int]) -> list[Any]:
-    """``RunResult`` objects in seed order, rebuilt from compact runs."""
-    return [found[seed].to_result() for seed in seeds]
+def results_in_order(
+    found: dict[int, CompactRun], seeds: Sequence[int], months: int | None = None
+) -> list[Any]:
+    """``RunResult`` objects in seed order, rebuilt from compact runs; ``months``: the horizon of
+    the scenario they were run for (their summaries are then reused as they are)."""
+    return [found[seed].to_result(months) for seed in seeds]
 
 
 class StoredRuns(Sequence[Any]):

@@ -161,7 +161,9 @@ def run_sweep(
         counts=counts,
     )
     for i, runs in zip(todo, found, strict=True):
-        ensemble = _assemble(scenarios[i], seed_list, results_in_order(runs, seed_list))
+        ensemble = _assemble(
+            scenarios[i], seed_list, results_in_order(runs, seed_list, scenarios[i].months)
+        )
         summaries[i] = ensemble.summary
         if store is not None:
             store.put_ensemble(

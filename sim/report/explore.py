@@ -99,28 +99,47 @@ def sweep_map(
         z = pivot.to_numpy()
         fig.add_trace(
             go.Heatmap(
-                x=list(pivot.columns), y=list(pivot.index), z=z, colorscale=scale,
-                colorbar={"title": metric}, **bounds,
+                x=list(pivot.columns),
+                y=list(pivot.index),
+                z=z,
+                colorscale=scale,
+                colorbar={"title": metric},
+                **bounds,
                 hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.2f}}<extra></extra>",
             )
         )
         if is_rate and np.nanmin(z) < TIPPING_LEVEL < np.nanmax(z):
             fig.add_trace(
                 go.Contour(
-                    x=list(pivot.columns), y=list(pivot.index), z=z, showscale=False,
-                    contours={"start": TIPPING_LEVEL, "end": TIPPING_LEVEL, "size": 1,
-                              "coloring": "none", "showlabels": True},
-                    line={"color": "black", "width": 3}, name="50% survival",
+                    x=list(pivot.columns),
+                    y=list(pivot.index),
+                    z=z,
+                    showscale=False,
+                    contours={
+                        "start": TIPPING_LEVEL,
+                        "end": TIPPING_LEVEL,
+                        "size": 1,
+                        "coloring": "none",
+                        "showlabels": True,
+                    },
+                    line={"color": "black", "width": 3},
+                    name="50% survival",
                     hoverinfo="skip",
                 )
             )
     else:
         fig.add_trace(
             go.Scatter(
-                x=table[x], y=table[y], mode="markers",
-                marker={"size": 12, "color": table[metric], "colorscale": scale,
-                        "colorbar": {"title": metric},
-                        **({"cmin": 0, "cmax": 1} if is_rate else {})},
+                x=table[x],
+                y=table[y],
+                mode="markers",
+                marker={
+                    "size": 12,
+                    "color": table[metric],
+                    "colorscale": scale,
+                    "colorbar": {"title": metric},
+                    **({"cmin": 0, "cmax": 1} if is_rate else {}),
+                },
                 name=metric,
             )
         )
@@ -136,7 +155,10 @@ def indices_chart(
     data = table.sort_values(value)
     fig = go.Figure(
         go.Bar(
-            x=data[value], y=data[label], orientation="h", marker={"color": LINE},
+            x=data[value],
+            y=data[label],
+            orientation="h",
+            marker={"color": LINE},
             error_x={"type": "data", "array": data[conf], "visible": True},
         )
     )
@@ -155,8 +177,8 @@ def paired_histogram(diffs: Sequence[float], title: str, x: str) -> go.Figure:
 def html_page(figures: Sequence[go.Figure], title: str) -> bytes:
     """One self-contained HTML page (plotly.js inline) holding ``figures`` in order."""
     parts = [
-        pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0)) for i, fig in
-        enumerate(figures)
+        pio.to_html(fig, full_html=False, include_plotlyjs=(i == 0))
+        for i, fig in enumerate(figures)
     ]
     page = (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"

@@ -143,7 +143,40 @@ def _execute(
     if workers == 0:
         raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
     pool = Parallel(n_jobs=workers, backend=PARALLEL_BACKEND, return_as="generator")
-    return iter(pool(delayed(run)(scenario, seed=seed) for seed in seeds))
+    parent = os.getpid()
+    return iter(pool(delayed(_in_worker)(run, parent, scenario, seed=seed) for seed in seeds))
+
+
+def _in_worker(run: Runner, parent: int, scenario: Scenario, seed: int) -> RunResult:
+    """``run`` in a pool worker that first ties its life to the process that started the pool."""
+    die_with_parent(parent)
+    return run(scenario, seed=seed)
+
+
+_TIED: set[int] = set()
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does (SIGTERM, SIGINT, kill -9, a closed session).
+
+    On Linux the kernel sends SIGKILL to this process when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); if the parent is already gone, end now. Elsewhere a no-op
+    (joblib's own shutdown still ends the workers of a parent that exits normally).
+    """
+    if os.getpid() in _TIED or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    _TIED.add(os.getpid())
+    if os.getppid() != parent:  # the parent died before the tie was made
+        os._exit(1)
 
 
 def _show_progress(progress: bool | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -62,6 +63,12 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not DASHBOARD_APP.is_file():
         raise UsageError(
             f"{PROG} dashboard: {DASHBOARD_APP}: not found (the dashboard is not installed here)"
+        )
+    missing = [name for name in ("streamlit", "plotly") if importlib.util.find_spec(name) is None]
+    if missing and not args.dry_run:
+        raise UsageError(
+            f"{PROG} dashboard: {', '.join(missing)} not installed (the 'dashboard' extra): run "
+            "`make dashboard`, or `pip install -e '.[dashboard]'`"
         )
     address = SHARE_ADDRESS if args.share else (args.address or LOCAL_ADDRESS)
     command = dashboard_command(args.port, args.headless or needs_headless(), address)

@@ -120,7 +120,9 @@ def base_scenarios() -> tuple[dict[str, Scenario], list[str]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _parse(text: str, source: str) -> Scenario:
-    return loads(text, source=source)
+    scenario = loads(text, source=source)
+    check_budget(scenario, source)
+    return scenario
 
 
 def encode_upload(yaml_text: str) -> str:
@@ -129,6 +131,27 @@ def encode_upload(yaml_text: str) -> str:
         .decode("ascii")
         .rstrip("=")
     )
+
+
+DASHBOARD_MAX_PROSPECTS = 25_000
+"""Largest market an uploaded scenario may bring to the shared server (prospects over the longest
+horizon the page offers, times size_scale; the presets have about 5,600). The CLI allows
+1,000,000 on your own machine; here one upload must not occupy the workers every session
+shares."""
+
+
+def check_budget(scenario: Scenario, source: str) -> None:
+    """ScenarioError when ``scenario``'s market is over the dashboard's budget."""
+    market = scenario.market
+    months = max(MONTH_OPTIONS)
+    prospects = market.size_scale * sum(
+        s.initial_prospects + s.arrivals_per_month * months for s in market.segments.values()
+    )
+    if prospects > DASHBOARD_MAX_PROSPECTS:
+        raise ScenarioError(
+            f"{source}: market: about {prospects:,.0f} prospects over {months} months, over the "
+            f"dashboard's limit of {DASHBOARD_MAX_PROSPECTS:,} (run it with `sim run` instead)"
+        )
 
 
 MAX_TOKEN_CHARS = MAX_BYTES * 2
@@ -231,6 +254,7 @@ def _on_upload(side: str, uploader_key: str) -> None:
     try:
         scenario = loads(text, source=name)
         parse_expectations(list(scenario.expect), name)  # as `sim run` checks it (nothing runs)
+        check_budget(scenario, name)
     except ScenarioError as err:
         st.session_state[error_key] = str(err)
         return

@@ -432,6 +432,7 @@ HOSTILE = [
     ),
     ("big.yaml", b"# " + b"x" * (300 * 1024) + b"\nname: big\n", "over the limit"),
     ("ansi.yaml", b'name: "\\e[31mred"\n', "control character"),
+    ("market.yaml", b"market: {size_scale: 20}\n", "dashboard's limit"),
 ]
 
 

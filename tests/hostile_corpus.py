@@ -255,6 +255,10 @@ def build(folder: Path) -> list[Case]:
         Case("set max below initial", [*small, "--set", "company.max_engineers=1"]),
         Case("set dotted into list", [*small, "--set", "expect.0=x"]),
         Case("set preset", [*small, "--set", "preset=product_led"]),
+        Case(
+            "set expect vs passwd",
+            [*small, "--set", "expect=[{vs: /etc/passwd, check: survival_rate diff > 0}]"],
+        ),
         Case("out empty", [*small, "--out", ""]),
         Case("out fifo", [*small, "--seeds", "2", "--out", str(out_fifo)]),
         Case("out dangling symlink", [*small, "--seeds", "2", "--out", str(dangling)]),

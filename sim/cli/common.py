@@ -172,14 +172,14 @@ def resolve_scenario(
     ``overrides``) and --months applied."""
     path = Path(arg)
     scenario = preset(arg) if arg in PRESETS and not path.exists() else load_scenario(path)
-    if scenario.expect:  # a malformed expect: block is bad input for every command, not just check
-        check_expectations(scenario, str(path))
     if sets:
         scenario = scenario.with_overrides(parse_set(list(sets)))
     if overrides:
         scenario = scenario.with_overrides(dict(overrides))
     if months is not None:
         scenario = _with_months(scenario, months)
+    if scenario.expect:  # a malformed expect: block is bad input for every command, not just check
+        check_expectations(scenario, str(path))
     return scenario
 
 

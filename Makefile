@@ -26,6 +26,7 @@ $(PY):
 	$$py -m venv $(VENV)
 
 $(UV): | $(PY)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null
 	$(PY) -m pip install --quiet --disable-pip-version-check --target $(UV_DIR) uv==$(UV_VERSION)
 
 # The dashboard's libraries only (no test tools); a dev environment already has them all.

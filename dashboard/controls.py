@@ -20,6 +20,7 @@ import streamlit as st
 
 from sim.config import PRESETS, Scenario, ScenarioError, loads, preset
 from sim.config.hints import one_line
+from sim.config.loading import read_scenario_text
 from sim.config.safe_yaml import MAX_BYTES
 from sim.experiment import levers as lv
 from sim.experiment.expectations import parse_expectations
@@ -75,18 +76,13 @@ def widget_key(side: str, name: str) -> str:
 
 
 def _load_file(path: Path) -> tuple[Scenario | None, str | None]:
-    """(scenario, None) or (None, the one-line error) for a scenario file."""
+    """(scenario, None) or (None, the one-line error) for a scenario file (read like the CLI
+    reads one: a regular file within the size limit, the same YAML reader)."""
+    source = str(path.relative_to(SCENARIO_DIR.parent))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return (
-            None,
-            f"{path.relative_to(SCENARIO_DIR.parent)}: cannot read ({err.__class__.__name__})",
-        )
-    try:
-        return loads(text, source=str(path.relative_to(SCENARIO_DIR.parent))), None
+        return loads(read_scenario_text(path), source=source), None
     except ScenarioError as err:
-        return None, str(err)
+        return None, str(err).replace(str(path), source)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -1,5 +1,5 @@
-"""No worker outlives its parent: `sim run --workers 2` killed by SIGTERM, SIGINT or SIGKILL while
-its pool is busy leaves no worker process behind (issue 16)."""
+"""No worker outlives its parent: `sim run --workers 2` ended by SIGTERM, SIGINT, SIGHUP (a closed
+session) or SIGKILL while its pool is busy leaves no worker process behind (issue 16)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
-SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGKILL)
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL)  # HUP: a closed session
 LONG_RUNS = [
     "--months",
     "240",

@@ -491,3 +491,12 @@ def test_damaged_links_are_one_line():
         at = _app(a_upload=token)
         assert not at.exception, token
         assert all("\n" not in e.value for e in at.error)
+
+
+def test_a_comparison_stops_at_its_time_budget_and_says_so(monkeypatch):
+    monkeypatch.setenv("SIM_DASHBOARD_BUDGET_S", "0")
+    at = _app(seeds="16")  # stages of 4 and 12 runs, then 16
+    _assert_page_ok(at)
+    status = next(m.value for m in at.markdown if "data-status" in m.value)
+    assert "Stopped after 0 s" in status and 'data-shown="4"' in status, status
+    _slider_still_works(at)

@@ -91,9 +91,21 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars turned into Python numbers: the schema is strict (a bool or a
+    string is not a number), and a script's ``np.int64(3)`` is still the number 3."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def validate(data: dict[str, Any], source: str) -> Scenario:
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(_plain(data))
     except ValidationError as err:
         raise ScenarioError(_format_error(err, source)) from None
 

@@ -4,8 +4,16 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
+DASH_STAMP := $(VENV)/.installed-dashboard
+# Installs come from the lock files (exact versions, resolved once: `make lock`) through uv,
+# which lives beside the environment, not in it (a sync would remove it otherwise).
+UV_VERSION := 0.13.9
+UV_DIR := $(VENV)/.uv
+UV := $(UV_DIR)/bin/uv
+SYNC = $(UV) pip sync --quiet --python $(PY)
+EDITABLE = $(UV) pip install --quiet --python $(PY) --no-deps -e .
 
-.PHONY: dashboard test bench check lint browser clean
+.PHONY: dashboard test bench check lint browser clean lock
 
 $(PY):
 	@py=""; for c in python3 python3.13 python3.12; do \
@@ -17,13 +25,38 @@ $(PY):
 	echo "creating $(VENV) with $$py ($$($$py --version))"; \
 	$$py -m venv $(VENV)
 
-$(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+$(UV): | $(PY)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null
+	$(PY) -m pip install --quiet --disable-pip-version-check --target $(UV_DIR) uv==$(UV_VERSION)
 
-dashboard: $(STAMP)
+# The dashboard's libraries only (no test tools); a dev environment already has them all.
+$(DASH_STAMP): requirements/dashboard.lock pyproject.toml | $(UV)
+	@if [ -f $(STAMP) ] && [ $(STAMP) -nt requirements/dev.lock ]; then \
+	  echo "the dev environment already has the dashboard's libraries"; \
+	else \
+	  $(SYNC) requirements/dashboard.lock && $(EDITABLE); \
+	fi
+	@touch $(DASH_STAMP)
+
+# Everything `make test` needs: the dashboard's libraries plus the dev tools.
+$(STAMP): requirements/dev.lock pyproject.toml | $(UV)
+	$(SYNC) requirements/dev.lock
+	$(EDITABLE)
+	@touch $(STAMP) $(DASH_STAMP)
+
+dashboard: $(DASH_STAMP)
 	$(VENV)/bin/sim dashboard
+
+# Re-resolve the lock files from pyproject.toml (then commit them). UPGRADE=1 takes the newest
+# versions allowed; otherwise the versions installed now are kept where they still fit.
+lock: | $(UV)
+	$(UV) pip freeze --python $(PY) --exclude-editable > $(VENV)/installed.txt
+	for extra in dashboard dev; do \
+	  $(UV) pip compile pyproject.toml --quiet --extra $$extra --python-version 3.12 --no-header \
+	    --annotation-style line $(if $(UPGRADE),,--constraint $(VENV)/installed.txt) \
+	    -o requirements/$$extra.lock && \
+	  sed -i -E 's#, -c [^ ]*installed.txt##; s#via -c [^ ]*installed.txt, #via #; s#  +\# via -c [^ ]*installed.txt$$##' requirements/$$extra.lock; \
+	done
 
 # The import rule (lint-imports: layers, no Streamlit in sim), ruff, the tests, then every
 # scenario file's expectations (the patterns the model must keep showing).

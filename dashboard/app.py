@@ -14,6 +14,7 @@ whichever directory Streamlit starts in; nothing here edits ``sys.path``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
@@ -25,6 +26,9 @@ from dashboard.views.compare import compare_page
 from dashboard.views.explore import explore_page
 from dashboard.views.lessons import lessons_page
 from dashboard.views.one_run import one_run_page
+from sim.config.hints import one_line
+
+LOG = logging.getLogger("dashboard")
 
 PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
     # name, function, title, URL path; the first is the landing page
@@ -44,15 +48,27 @@ def main() -> None:
     )
     apply_style()
     presentation_toggle()
-    engine()  # start the worker pool early
-    sides, seeds, months = sidebar()
-    pages: dict[str, st.Page] = {}
-    context = PageContext(sides=sides, seeds=seeds, months=months, pages=pages)
-    for i, (name, page, title, url_path) in enumerate(PAGES):
-        pages[name] = st.Page(
-            partial(page, context), title=title, url_path=url_path, default=i == 0
-        )
-    st.navigation(list(pages.values()), position="top").run()
+    try:
+        engine()  # start the worker pool early
+        sides, seeds, months = sidebar()
+        pages: dict[str, st.Page] = {}
+        context = PageContext(sides=sides, seeds=seeds, months=months, pages=pages)
+        for i, (name, page, title, url_path) in enumerate(PAGES):
+            pages[name] = st.Page(
+                partial(page, context), title=title, url_path=url_path, default=i == 0
+            )
+        st.navigation(list(pages.values()), position="top").run()
+    except Exception as err:  # noqa: BLE001 - never a traceback on the page (server paths)
+        st.error(page_error(err))
+
+
+def page_error(err: BaseException) -> str:
+    """The one line the page shows for an error it did not expect (the server logs the rest)."""
+    LOG.exception("dashboard page failed")
+    return one_line(
+        f"Something went wrong drawing this page ({type(err).__name__}). Reset the controls or "
+        "reload the page without its link parameters; the server log has the details."
+    )
 
 
 main()

@@ -19,7 +19,11 @@ from typing import Any
 import streamlit as st
 
 from sim.config import PRESETS, Scenario, ScenarioError, loads, preset
+from sim.config.hints import one_line
+from sim.config.loading import read_scenario_text
+from sim.config.safe_yaml import MAX_BYTES
 from sim.experiment import levers as lv
+from sim.experiment.expectations import parse_expectations
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 SIDES = ("A", "B")
@@ -72,18 +76,13 @@ def widget_key(side: str, name: str) -> str:
 
 
 def _load_file(path: Path) -> tuple[Scenario | None, str | None]:
-    """(scenario, None) or (None, the one-line error) for a scenario file."""
+    """(scenario, None) or (None, the one-line error) for a scenario file (read like the CLI
+    reads one: a regular file within the size limit, the same YAML reader)."""
+    source = str(path.relative_to(SCENARIO_DIR.parent))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        return (
-            None,
-            f"{path.relative_to(SCENARIO_DIR.parent)}: cannot read ({err.__class__.__name__})",
-        )
-    try:
-        return loads(text, source=str(path.relative_to(SCENARIO_DIR.parent))), None
+        return loads(read_scenario_text(path), source=source), None
     except ScenarioError as err:
-        return None, str(err)
+        return None, str(err).replace(str(path), source)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -117,7 +116,9 @@ def base_scenarios() -> tuple[dict[str, Scenario], list[str]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _parse(text: str, source: str) -> Scenario:
-    return loads(text, source=source)
+    scenario = loads(text, source=source)
+    check_budget(scenario, source)
+    return scenario
 
 
 def encode_upload(yaml_text: str) -> str:
@@ -128,29 +129,85 @@ def encode_upload(yaml_text: str) -> str:
     )
 
 
+DASHBOARD_MAX_PROSPECTS = 25_000
+"""Largest market an uploaded scenario may bring to the shared server (prospects over the longest
+horizon the page offers, times size_scale; the presets have about 5,600). The CLI allows
+1,000,000 on your own machine; here one upload must not occupy the workers every session
+shares."""
+
+
+def check_budget(scenario: Scenario, source: str) -> None:
+    """ScenarioError when ``scenario``'s market is over the dashboard's budget."""
+    market = scenario.market
+    months = max(MONTH_OPTIONS)
+    prospects = market.size_scale * sum(
+        s.initial_prospects + s.arrivals_per_month * months for s in market.segments.values()
+    )
+    if prospects > DASHBOARD_MAX_PROSPECTS:
+        raise ScenarioError(
+            f"{source}: market: about {prospects:,.0f} prospects over {months} months, over the "
+            f"dashboard's limit of {DASHBOARD_MAX_PROSPECTS:,} (run it with `sim run` instead)"
+        )
+
+
+MAX_TOKEN_CHARS = MAX_BYTES * 2
+"""Longest ``a_upload`` link parameter read: a link carries no more than an upload may."""
+
+
+class LinkError(ValueError):
+    """An ``a_upload`` link parameter that does not decode to a scenario text."""
+
+
 def decode_upload(token: str) -> str:
+    """The YAML text a link carries; LinkError when it is not one, or expands past MAX_BYTES
+    (decompressed in bounded steps: a small link cannot expand into gigabytes)."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise LinkError(f"the link's scenario is over {MAX_TOKEN_CHARS} characters")
     padded = token + "=" * (-len(token) % 4)
-    return zlib.decompress(base64.urlsafe_b64decode(padded.encode("ascii"))).decode("utf-8")
+    try:
+        raw = base64.urlsafe_b64decode(padded.encode("ascii"))
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(raw, MAX_BYTES + 1)
+        if len(data) > MAX_BYTES or inflater.unconsumed_tail:
+            raise LinkError(f"the link's scenario expands past the limit of {MAX_BYTES} bytes")
+        return data.decode("utf-8")
+    except (ValueError, zlib.error, UnicodeError) as err:
+        if isinstance(err, LinkError):
+            raise
+        raise LinkError("the link's scenario is not readable (damaged or cut short)") from None
 
 
 def _uploaded(side: str) -> Scenario | None:
-    """The side's uploaded scenario: from this session, else from the URL (``a_upload``)."""
-    state_key = f"{side.lower()}_uploaded_yaml"
+    """The side's uploaded scenario: from this session, else from the URL (``a_upload``).
+
+    A link that does not decode or validate is reported once on the side (one line), never
+    raised: a shared link must not break the page.
+    """
+    lower = side.lower()
+    state_key = f"{lower}_uploaded_yaml"
     text = st.session_state.get(state_key)
+    source = f"uploaded scenario {side}"
     if text is None:
-        token = st.query_params.get(f"{side.lower()}_upload")
+        token = st.query_params.get(f"{lower}_upload")
         if token:
             try:
                 text = decode_upload(token)
-                st.session_state[state_key] = text
-            except (ValueError, zlib.error, UnicodeDecodeError):
+            except LinkError as err:
+                st.session_state[f"{lower}_upload_error"] = f"{source} (from the link): {err}"
                 return None
+            st.session_state[state_key] = text
     if text is None:
         return None
     try:
-        return _parse(text, f"uploaded scenario {side}")
-    except ScenarioError:
-        return None
+        return _parse(text, source)
+    except ScenarioError as err:
+        st.session_state[f"{lower}_upload_error"] = one_line(err)
+    except Exception as err:  # noqa: BLE001 - a bug must not replace the page with a traceback
+        st.session_state[f"{lower}_upload_error"] = one_line(
+            f"{source}: cannot be loaded ({type(err).__name__})"
+        )
+    st.session_state.pop(state_key, None)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,20 +236,31 @@ def _on_upload(side: str, uploader_key: str) -> None:
     error_key = f"{side.lower()}_upload_error"
     if file is None:
         return
+    name = one_line(file.name)[:120]
+    if file.size > MAX_BYTES:
+        st.session_state[error_key] = (
+            f"{name}: {file.size} bytes, over the limit of {MAX_BYTES} bytes for a scenario"
+        )
+        return
     try:
         text = file.getvalue().decode("utf-8")
     except UnicodeDecodeError:
-        st.session_state[error_key] = f"{file.name}: cannot read (not UTF-8 text)"
+        st.session_state[error_key] = f"{name}: cannot read (not UTF-8 text)"
         return
     try:
-        scenario = loads(text, source=file.name)
+        scenario = loads(text, source=name)
+        parse_expectations(list(scenario.expect), name)  # as `sim run` checks it (nothing runs)
+        check_budget(scenario, name)
     except ScenarioError as err:
         st.session_state[error_key] = str(err)
+        return
+    except Exception as err:  # noqa: BLE001 - a bug must not replace the page with a traceback
+        st.session_state[error_key] = f"{name}: cannot be loaded ({type(err).__name__})"
         return
     st.session_state.pop(error_key, None)
     yaml_text = scenario.to_yaml()
     st.session_state[f"{side.lower()}_uploaded_yaml"] = yaml_text
-    st.session_state[f"{side.lower()}_upload_name"] = file.name
+    st.session_state[f"{side.lower()}_upload_name"] = name
     st.query_params[f"{side.lower()}_upload"] = encode_upload(yaml_text)
     st.session_state[widget_key(side, "base")] = UPLOADED
     reset_levers(side, scenario)
@@ -210,7 +278,7 @@ def _on_upload(side: str, uploader_key: str) -> None:
     note_key = f"{side.lower()}_upload_note"
     if notes:
         st.session_state[note_key] = (
-            f"{file.name} asks for {', '.join(notes)}; the dashboard offers "
+            f"{name} asks for {', '.join(notes)}; the dashboard offers "
             f"{', '.join(map(str, MONTH_OPTIONS))} months and "
             f"{', '.join(map(str, SEED_OPTIONS))} runs per side."
         )

@@ -517,3 +517,21 @@ def test_check_bad_expectations_exit_2_before_running(
 
 def test_exit_codes_are_distinct() -> None:
     assert len({EXIT_OK, EXIT_EXPECTATION_FAILED, EXIT_BAD_INPUT}) == 3
+
+
+def test_dashboard_serves_this_machine_only_unless_shared(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def flag(command: list[str], name: str) -> str:
+        return command[command.index(name) + 1]
+
+    local = dashboard_cmd.dashboard_command(8600, headless=True)
+    assert flag(local, "--server.address") == "127.0.0.1"
+    assert flag(local, "--server.maxUploadSize") == "1"
+    assert flag(local, "--client.showErrorDetails") == "none"
+    code, out, _ = run_cli(["dashboard", "--dry-run", "--headless"], capsys)
+    assert code == EXIT_OK and "--server.address 127.0.0.1" in out
+    code, out, _ = run_cli(["dashboard", "--dry-run", "--headless", "--share"], capsys)
+    assert code == EXIT_OK and "--server.address 0.0.0.0" in out
+    code, _, err = run_cli(["dashboard", "--share", "--address", "10.0.0.1"], capsys)
+    assert code == 2 and "--address" in err

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
 from dashboard_helpers import goto, sides
+from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
 from sim.config import ScenarioError, load_scenario, loads
@@ -498,3 +499,93 @@ def test_aggregate_is_what_the_ensemble_api_reports():
     assert result.bands.equals(direct.bands)
     assert list(result.summaries["seed"]) == [0, 1, 2]
     assert {"alive_share", "cash_usd_p10", "pressure_p90"} <= set(result.bands.columns)
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile uploads and links (issue 16): one line on the side, never a traceback, and the page
+# keeps answering the controls
+# --------------------------------------------------------------------------------------------
+
+
+HOSTILE = [
+    ("bomb.yaml", BOMB.encode(), "aliases"),
+    ("bomb_in_expect.yaml", BOMB_IN_EXPECT.encode(), "aliases"),
+    ("recursive.yaml", b"a: &a [*a]\n", "aliases"),
+    ("deep.yaml", ("x: " + "[" * 600 + "]" * 600).encode(), "nested deeper"),
+    ("complex.yaml", b"? [a, b]\n: 1\n", "plain name"),
+    ("tag.yaml", b"months: !!int abc\n", "explicit tags"),
+    (
+        "vs.yaml",
+        b"expect:\n  - {vs: ../../../../etc/passwd, check: survival_rate diff > 0}\n",
+        "outside",
+    ),
+    ("big.yaml", b"# " + b"x" * (300 * 1024) + b"\nname: big\n", "over the limit"),
+    ("ansi.yaml", b'name: "\\e[31mred"\n', "control character"),
+    ("market.yaml", b"market: {size_scale: 20}\n", "dashboard's limit"),
+]
+
+
+def _slider_still_works(at: AppTest, side: str = "a") -> None:
+    at.slider(key=f"{side}_promise_horizon_months").set_value(2).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _sides(at)[side.upper()].scenario.sales.promise_horizon_months == 2
+    _assert_page_ok(at)
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_upload_is_one_line_and_the_page_keeps_working(name, content, fragment):
+    at = _app()
+    before = _sides(at)["A"].scenario
+    at.file_uploader(key="a_uploader_0").set_value((name, content, "application/x-yaml")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and fragment in errors[0] and "\n" not in errors[0], errors
+    assert "Traceback" not in errors[0] and "\x1b" not in errors[0]
+    assert _sides(at)["A"].scenario == before
+    _slider_still_works(at)
+
+
+@pytest.mark.parametrize(("name", "content", "fragment"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_link_is_one_line_and_the_page_keeps_working(name, content, fragment):
+    from dashboard.controls import encode_upload
+
+    token = encode_upload(content.decode("utf-8"))
+    at = _app(a_upload=token, a_base="uploaded")
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    if fragment != "outside":  # a link's expect: block is not read (links carry levers)
+        assert len(errors) == 1 and "\n" not in errors[0], errors
+        assert fragment in errors[0] or "limit" in errors[0], errors
+    _slider_still_works(at)
+
+
+def test_a_link_that_expands_past_the_limit_is_refused_without_expanding_it():
+    import base64
+    import zlib
+
+    from dashboard.controls import LinkError, decode_upload
+
+    raw = zlib.compress(b"#" * (30 * 1024 * 1024), 9)  # 30 KB of link, 30 MB expanded
+    token = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+    with pytest.raises(LinkError, match="expands past the limit"):
+        decode_upload(token)
+    at = _app(a_upload=token)
+    assert not at.exception
+    assert any("expands past the limit" in e.value for e in at.error)
+    _slider_still_works(at)
+
+
+def test_damaged_links_are_one_line():
+    for token in ("%%%", "AAAA", "eJzLSM3JyQcABiwCFQ"[:-3]):
+        at = _app(a_upload=token)
+        assert not at.exception, token
+        assert all("\n" not in e.value for e in at.error)
+
+
+def test_a_comparison_stops_at_its_time_budget_and_says_so(monkeypatch):
+    monkeypatch.setenv("SIM_DASHBOARD_BUDGET_S", "0")
+    at = _app(seeds="16")  # stages of 4 and 12 runs, then 16
+    _assert_page_ok(at)
+    status = next(m.value for m in at.markdown if "data-status" in m.value)
+    assert "Stopped after 0 s" in status and 'data-shown="4"' in status, status
+    _slider_still_works(at)

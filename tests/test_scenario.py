@@ -600,3 +600,26 @@ def test_readme_example_scenario_loads() -> None:
     from sim.experiment.expectations import parse_expectations
 
     assert len(parse_expectations(list(scenario.expect), "README.md")) == len(scenario.expect)
+
+
+def test_numbers_are_numbers_but_bools_and_strings_are_not() -> None:
+    """Strict numbers (issue 16): true or '12' is refused; a script's numpy scalar is a number."""
+    import numpy as np
+
+    from sim.config import preset
+
+    base = preset("sales_led")
+    scenario = base.with_overrides(
+        {"company.initial_reps": np.int64(3), "sales.contingent_acceptance": np.float32(0.25)}
+    )
+    assert scenario.company.initial_reps == 3 and type(scenario.company.initial_reps) is int
+    for key, value in (
+        ("company.initial_reps", True),
+        ("company.initial_reps", np.bool_(True)),
+        ("months", "12"),
+        ("sales.contingent_acceptance", True),
+        ("company.pressure_runway_months", True),
+    ):
+        with pytest.raises(ScenarioError, match=key.split(".")[-1]):
+            base.with_overrides({key: value})
+    assert loads("company: {initial_cash: 1e9}").company.initial_cash == 1e9

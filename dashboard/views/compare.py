@@ -9,6 +9,7 @@ refinement at once (Streamlit interrupts the script) and starts on the new compa
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 
 import streamlit as st
@@ -16,7 +17,22 @@ import streamlit as st
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
 from dashboard.engine import Job, Stage, Tick
+from sim.config.hints import one_line
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
+
+BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
+DEFAULT_BUDGET_S = 180.0
+"""Most seconds one comparison refines for (a session's time budget on the shared workers);
+past it the page keeps the ensemble drawn so far and says so."""
+
+
+def comparison_budget() -> float:
+    """The time budget of one comparison, in seconds (``SIM_DASHBOARD_BUDGET_S`` overrides)."""
+    try:
+        return max(0.0, float(os.environ.get(BUDGET_ENV, DEFAULT_BUDGET_S)))
+    except ValueError:
+        return DEFAULT_BUDGET_S
+
 
 CHART_ORDER = (
     "survival",
@@ -140,9 +156,22 @@ def compare_page(ctx: PageContext) -> None:
     jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
     results: dict = {}
     started = time.perf_counter()
+    budget = comparison_budget()
+    refinement = engine().refine(jobs, seeds)
     try:
         last_done = -1
-        for item in engine().refine(jobs, seeds):
+        for item in refinement:
+            if results and time.perf_counter() - started > budget:
+                shown = min(r.runs for r in results.values())
+                status_line(
+                    f"Stopped after {budget:.0f} s, the time one comparison may take: showing "
+                    f"{shown} of {seeds} companies per side (fewer companies or months finish "
+                    "sooner).",
+                    True,
+                    shown,
+                )
+                refinement.close()  # cancels the runs not started yet
+                break
             if isinstance(item, Tick):
                 if item.done == last_done:
                     continue
@@ -178,7 +207,7 @@ def compare_page(ctx: PageContext) -> None:
                     )
                 render(results, item)
     except Exception as err:  # noqa: BLE001 (a failing run must not take the page down)
-        status.error(f"The simulation failed: {err.__class__.__name__}: {err}")
+        status.error(one_line(f"The simulation failed: {err.__class__.__name__}: {err}")[:300])
         st.stop()
 
     with downloads:

@@ -79,7 +79,9 @@ def explore_page(ctx: PageContext) -> None:
                 key=f"explore_range_{lever.name}",
             )
             n = st.select_slider(
-                "points", POINT_CHOICES, value=6 if len(chosen) == 1 else 4,
+                "points",
+                POINT_CHOICES,
+                value=6 if len(chosen) == 1 else 4,
                 key=f"explore_n_{lever.name}",
             )
         if low == high:
@@ -188,9 +190,7 @@ def _open_point(
     ):
         # as on the Lessons page: URL parameters bound to widgets cannot be cleared; the
         # sidebar writes both sides back. Keep an uploaded side's file.
-        kept = {
-            k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")
-        }
+        kept = {k: v for k, v in st.query_params.to_dict().items() if k in ("a_upload", "b_upload")}
         st.switch_page(ctx.pages["compare"], query_params=kept)
 
 

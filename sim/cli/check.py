@@ -17,8 +17,9 @@ from sim.cli.common import (
     SubParsers,
     add_scheduler,
     ensemble_for,
-    positive_int,
+    seed_count,
     seed_list,
+    worker_count,
 )
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.report.text import to_json
@@ -46,14 +47,14 @@ def add_parser(sub: SubParsers) -> None:
     )
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=seed_count,
         default=None,
         metavar="N",
         help="override every file's `seeds` (quicker, wider intervals)",
     )
     p.add_argument(
         "--workers",
-        type=positive_int,
+        type=worker_count,
         default=None,
         metavar="W",
         help="parallel worker processes (default: 1; same results whatever W)",

@@ -15,6 +15,12 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim.config import PRESETS, Scenario, ScenarioError, load_scenario, parse_set, preset
+from sim.config.schema import MAX_SEED
+
+MAX_SEEDS = 10_000
+"""Largest ensemble (--seeds): the schema's bound on a file's `seeds`."""
+MAX_WORKERS = 32
+"""Most worker processes (--workers): more only adds processes on any machine this runs on."""
 
 EXIT_OK = 0
 EXIT_EXPECTATION_FAILED = 1
@@ -76,7 +82,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=positive_int,
+        type=worker_count,
         default=None,
         metavar="W",
         help="parallel worker processes for an ensemble (default: 1; same results whatever W)",
@@ -105,6 +111,34 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def seed_value(text: str) -> int:
+    """argparse type: a seed, 0 to MAX_SEED (what numpy accepts)."""
+    value = _int(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {MAX_SEED}, got '{text}'")
+    return value
+
+
+def seed_count(text: str) -> int:
+    """argparse type: an ensemble size, 1 to MAX_SEEDS."""
+    value = _int(text)
+    if not 1 <= value <= MAX_SEEDS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of seeds from 1 to {MAX_SEEDS}, got '{text}'"
+        )
+    return value
+
+
+def worker_count(text: str) -> int:
+    """argparse type: worker processes, 1 to MAX_WORKERS."""
+    value = _int(text)
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of workers from 1 to {MAX_WORKERS}, got '{text}'"
+        )
+    return value
+
+
 def port(text: str) -> int:
     """argparse type: a TCP port."""
     value = _int(text)
@@ -114,6 +148,10 @@ def port(text: str) -> int:
 
 
 def _int(text: str) -> int:
+    if len(text) > 30:  # int() of a huge string is slow and refused past 4300 digits anyway
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at most 30 digits, got '{text[:20]}...'"
+        )
     try:
         return int(text)
     except ValueError:
@@ -141,7 +179,18 @@ def resolve_scenario(
         scenario = scenario.with_overrides(dict(overrides))
     if months is not None:
         scenario = _with_months(scenario, months)
+    if scenario.expect:  # a malformed expect: block is bad input for every command, not just check
+        check_expectations(scenario, str(path))
     return scenario
+
+
+def check_expectations(scenario: Scenario, source: str) -> None:
+    """Parse ``scenario``'s expect: block and load its baselines (nothing runs); ScenarioError."""
+    from sim.experiment.expectations import baseline_scenario, parse_expectations
+
+    for expectation in parse_expectations(list(scenario.expect), source):
+        if expectation.baseline is not None:
+            baseline_scenario(expectation, scenario)
 
 
 def _with_months(scenario: Scenario, months: int) -> Scenario:
@@ -153,6 +202,10 @@ def _with_months(scenario: Scenario, months: int) -> Scenario:
 
 def seed_list(first: int, count: int) -> list[int]:
     """``count`` consecutive seeds starting at ``first``."""
+    if first + count - 1 > MAX_SEED:
+        raise UsageError(
+            f"{PROG}: --seed {first} with {count} seeds goes past the largest seed {MAX_SEED}"
+        )
     return list(range(first, first + count))
 
 

@@ -14,10 +14,10 @@ from sim.cli.common import (
     add_common,
     add_scenario_arg,
     ensemble_for,
-    non_negative_int,
-    positive_int,
     resolve_scenario,
+    seed_count,
     seed_list,
+    seed_value,
 )
 from sim.config import Scenario
 from sim.report.text import compare_rows, difference, render_table, to_json
@@ -36,14 +36,14 @@ def add_parser(sub: SubParsers) -> None:
     add_scenario_arg(p, "scenario_b", "B")
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=seed_count,
         default=None,
         metavar="N",
         help="seeds per scenario (default: the larger `seeds` of the two files)",
     )
     p.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_value,
         default=DEFAULT_SEED,
         metavar="S",
         help="first seed (default 0)",

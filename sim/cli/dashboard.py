@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -16,6 +17,10 @@ from sim.cli.common import EXIT_CODES_HELP, EXIT_OK, PROG, SubParsers, UsageErro
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD_APP = REPO_ROOT / "dashboard" / "app.py"
 DEFAULT_PORT = 8501
+LOCAL_ADDRESS = "127.0.0.1"
+SHARE_ADDRESS = "0.0.0.0"
+MAX_UPLOAD_MB = 1
+"""Streamlit's own upload limit (whole MB); the app refuses anything over the loader's 256 KB."""
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -34,6 +39,19 @@ def add_parser(sub: SubParsers) -> None:
     p.add_argument(
         "--headless", action="store_true", help="do not open a browser, whatever the display"
     )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
+        "--share",
+        action="store_true",
+        help=f"serve the room's network (every interface, {SHARE_ADDRESS}) instead of this "
+        f"machine only ({LOCAL_ADDRESS}, the default)",
+    )
+    where.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help=f"the address to listen on (default {LOCAL_ADDRESS}: this machine only)",
+    )
     p.add_argument(
         "--dry-run", action="store_true", help="print the streamlit command instead of running it"
     )
@@ -46,10 +64,29 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{PROG} dashboard: {DASHBOARD_APP}: not found (the dashboard is not installed here)"
         )
-    command = dashboard_command(args.port, args.headless or needs_headless())
+    missing = [name for name in ("streamlit", "plotly") if importlib.util.find_spec(name) is None]
+    if missing and not args.dry_run:
+        raise UsageError(
+            f"{PROG} dashboard: {', '.join(missing)} not installed (the 'dashboard' extra): run "
+            "`make dashboard`, or `pip install -e '.[dashboard]'`"
+        )
+    address = SHARE_ADDRESS if args.share else (args.address or LOCAL_ADDRESS)
+    command = dashboard_command(args.port, args.headless or needs_headless(), address)
     if args.dry_run:
         print(" ".join(command))
         return EXIT_OK
+    if address in (LOCAL_ADDRESS, "localhost", "::1"):
+        print(
+            f"{PROG} dashboard: serving this machine only (http://{LOCAL_ADDRESS}:{args.port}); "
+            "--share serves the room's network",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"{PROG} dashboard: serving the network on {address}:{args.port}: anyone who can "
+            "reach this machine can open the dashboard",
+            file=sys.stderr,
+        )
     return run_forwarding_signals(command, REPO_ROOT)
 
 
@@ -83,8 +120,9 @@ def _install_handler(signum: int, handler: Callable[[int, Any], None]) -> Any:
         return None
 
 
-def dashboard_command(port: int, headless: bool) -> list[str]:
-    """The streamlit command line for the dashboard."""
+def dashboard_command(port: int, headless: bool, address: str = LOCAL_ADDRESS) -> list[str]:
+    """The streamlit command line for the dashboard: this machine only unless ``address`` says
+    otherwise, uploads capped, and no error details (tracebacks, server paths) on the page."""
     return [
         sys.executable,
         "-m",
@@ -95,6 +133,12 @@ def dashboard_command(port: int, headless: bool) -> list[str]:
         str(port),
         "--server.headless",
         "true" if headless else "false",
+        "--server.address",
+        address,
+        "--server.maxUploadSize",
+        str(MAX_UPLOAD_MB),
+        "--client.showErrorDetails",
+        "none",
         "--browser.gatherUsageStats",
         "false",
     ]

@@ -17,10 +17,11 @@ from sim.cli.common import (
     PROG,
     SubParsers,
     add_scenario_arg,
-    non_negative_int,
     positive_int,
     resolve_scenario,
+    seed_count,
     seed_list,
+    seed_value,
 )
 from sim.config import ScenarioError, parse_set
 from sim.config.hints import one_line
@@ -37,10 +38,10 @@ def add_parser(sub: SubParsers) -> None:
         epilog=EXIT_CODES_HELP,
     )
     add_scenario_arg(p, "scenario", "SCENARIO")
-    p.add_argument("--seed", type=non_negative_int, default=DEFAULT_SEED, metavar="S")
+    p.add_argument("--seed", type=seed_value, default=DEFAULT_SEED, metavar="S")
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=seed_count,
         default=None,
         metavar="N",
         help="run seeds S..S+N-1 and count causes among those that died",

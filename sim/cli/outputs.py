@@ -13,9 +13,14 @@ ours edited since - is someone else's, and ``write_outputs`` refuses to replace 
 
 from __future__ import annotations
 
+import argparse
+import glob
 import hashlib
+import importlib.metadata
 import json
 import os
+import platform
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +29,7 @@ MANIFEST_NAME = ".sim-run"
 MANIFEST_TOOL = "sim"
 MANIFEST_VERSION = 1
 TEMP_SUFFIX = ".tmp"
+MANIFEST_MAX_BYTES = 1024 * 1024
 DEFAULT_FILE_MODE = 0o666  # before the process umask, as open() would create it
 
 
@@ -82,41 +88,96 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_manifest(directory: Path) -> dict[str, str] | None:
-    """Files `sim` wrote in ``directory`` (name -> sha256); {} if no manifest, None if foreign."""
+def _read_manifest_data(directory: Path) -> dict[str, Any] | None:
+    """The manifest as JSON: {} if there is none, None if it is not ours (or not a plain file)."""
     path = Path(directory) / MANIFEST_NAME
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
+    data_bytes = _read_regular(path, MANIFEST_MAX_BYTES)
+    if data_bytes is None:
+        return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = json.loads(data_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return None
     if not isinstance(data, dict) or data.get("tool") != MANIFEST_TOOL:
         return None
-    files = data.get("files")
-    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+    for key in ("files", "pending"):
+        table = data.get(key, {})
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            return None
+    return data
+
+
+def read_manifest(directory: Path) -> dict[str, str] | None:
+    """Files `sim` wrote in ``directory`` (name -> sha256); {} if no manifest, None if foreign."""
+    data = _read_manifest_data(directory)
+    return None if data is None else dict(data.get("files", {}))
+
+
+def _owned(directory: Path) -> dict[str, set[str]] | None:
+    """Every digest each file may have and still be sim's: what it wrote (``files``) and what
+    an interrupted write was about to write (``pending``); None if the manifest is foreign."""
+    data = _read_manifest_data(directory)
+    if data is None:
         return None
-    return dict(files)
+    owned: dict[str, set[str]] = {}
+    for key in ("files", "pending"):
+        for name, digest in data.get(key, {}).items():
+            owned.setdefault(name, set()).add(digest)
+    return owned
 
 
 def foreign_files(directory: Path, names: list[str]) -> list[str]:
-    """Which of ``names`` exist in ``directory`` but are not `sim`'s own (see module docstring)."""
+    """Which of ``names`` exist in ``directory`` but are not `sim`'s own (see module docstring).
+
+    A symlink (dangling or not), a FIFO, a device or anything but a regular file is never ours.
+    """
     directory = Path(directory)
-    manifest = read_manifest(directory)
-    foreign = [MANIFEST_NAME] if manifest is None else []
-    owned = manifest or {}
+    owned = _owned(directory)
+    foreign = [MANIFEST_NAME] if owned is None else []
+    owned = owned or {}
     for name in names:
         path = directory / name
-        if path.exists() and owned.get(name) != _digest_of(path):
+        if os.path.lexists(path) and _digest_of(path) not in owned.get(name, set()):
             foreign.append(name)
     return foreign
 
 
-def _digest_of(path: Path) -> str | None:
+def _read_regular(path: Path, limit: int | None = None) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file (not a symlink, FIFO or device), else None.
+
+    Opened without following a symlink and without blocking, so a FIFO cannot hang us.
+    """
     try:
-        return sha256(path.read_bytes())
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read() if limit is None else handle.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return None if limit is not None and len(data) > limit else data
+
+
+def _digest_of(path: Path) -> str | None:
+    data = _read_regular(path)
+    return None if data is None else sha256(data)
+
+
+def out_dir(text: str) -> Path:
+    """argparse type of --out: a folder path, not empty (``--out ""`` would mean the current
+    folder by accident)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder path, got an empty one")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("the path contains a NUL character")
+    return Path(text)
 
 
 def prepare_directory(directory: Path) -> Path:
@@ -154,27 +215,50 @@ def check_outputs(directory: Path, names: list[str], force: bool = False) -> Pat
     return directory
 
 
-def write_outputs(directory: Path, files: dict[str, bytes], force: bool = False) -> list[Path]:
+def write_outputs(
+    directory: Path,
+    files: dict[str, bytes],
+    force: bool = False,
+    versions: dict[str, str] | None = None,
+) -> list[Path]:
     """Write ``files`` (name -> bytes) into ``directory`` atomically and record them in the
     manifest.
 
     Refuses (OutputError, nothing written) when any target exists and is not `sim`'s own, unless
     ``force``. Returns the paths written, manifest last.
+
+    Survives a kill at any point: the manifest first records the new digests as ``pending``
+    (the old ones stay in ``files``), then each file is replaced, then the manifest records the
+    new digests as ``files``. Whenever the process dies, every file holds its old bytes or its
+    new ones, and both are recognised as sim's, so a rerun without --force replaces them; the
+    temporary files a kill leaves behind are removed by the next write.
     """
     directory = check_outputs(directory, list(files), force)
-    manifest = read_manifest(directory) or {}
-    manifest.update({name: sha256(data) for name, data in files.items()})
+    old = read_manifest(directory) or {}
+    new = {name: sha256(data) for name, data in files.items()}
     try:
-        atomic_write_text(directory / MANIFEST_NAME, _manifest_text(manifest))
+        _remove_stale_temps(directory, [*files, MANIFEST_NAME])
+        atomic_write_text(
+            directory / MANIFEST_NAME, _manifest_text(old, pending=new, versions=versions)
+        )
         written = []
         for name, data in files.items():
             atomic_write_bytes(directory / name, data)
             written.append(directory / name)
+        atomic_write_text(directory / MANIFEST_NAME, _manifest_text(old | new, versions=versions))
     except OSError as err:
         raise OutputError(
             f"--out {directory}: cannot write ({err.strerror or err.__class__.__name__})"
         ) from None
     return [*written, directory / MANIFEST_NAME]
+
+
+def _remove_stale_temps(directory: Path, names: list[str]) -> None:
+    """Remove the temporary files an interrupted write of ``names`` left (``.<name>.*.tmp``)."""
+    for name in names:
+        for stale in directory.glob(f".{glob.escape(name)}.*{TEMP_SUFFIX}"):
+            if stale.is_file() and not stale.is_symlink():
+                stale.unlink(missing_ok=True)
 
 
 def _check_names(directory: Path, names: list[str]) -> None:
@@ -187,7 +271,11 @@ def _check_names(directory: Path, names: list[str]) -> None:
             raise OutputError(f"--out {directory}: {name} is a directory")
 
 
-def _manifest_text(files: dict[str, str]) -> str:
+def _manifest_text(
+    files: dict[str, str],
+    pending: dict[str, str] | None = None,
+    versions: dict[str, str] | None = None,
+) -> str:
     data: dict[str, Any] = {
         "tool": MANIFEST_TOOL,
         "version": MANIFEST_VERSION,
@@ -195,4 +283,22 @@ def _manifest_text(files: dict[str, str]) -> str:
         "sim replaces only these, unchanged, unless --force",
         "files": dict(sorted(files.items())),
     }
+    if pending:
+        data["pending"] = dict(sorted(pending.items()))
+    data["versions"] = dict(sorted((versions or library_versions()).items()))
     return json.dumps(data, indent=2) + "\n"
+
+
+VERSIONED = ("sim", "mesa", "numpy", "pandas", "scipy", "pydantic", "pyyaml", "joblib")
+"""The distributions whose versions decide the bytes sim writes (recorded in the manifest)."""
+
+
+def library_versions() -> dict[str, str]:
+    """Python's and the libraries' versions, as the manifest records them."""
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

@@ -14,12 +14,12 @@ from sim.cli.common import (
     add_common,
     add_scenario_arg,
     ensemble_for,
-    non_negative_int,
-    positive_int,
     resolve_scenario,
+    seed_count,
     seed_list,
+    seed_value,
 )
-from sim.cli.outputs import MANIFEST_NAME, check_outputs, write_outputs
+from sim.cli.outputs import MANIFEST_NAME, check_outputs, out_dir, write_outputs
 from sim.config import Scenario
 from sim.report.text import ENSEMBLE_ROWS, RUN_ROWS, render_table, summary_rows, to_json
 
@@ -46,14 +46,14 @@ def add_parser(sub: SubParsers) -> None:
     add_scenario_arg(p, "scenario", "SCENARIO")
     p.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_value,
         default=DEFAULT_SEED,
         metavar="S",
         help="seed of the run, or first seed of the ensemble (default 0)",
     )
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=seed_count,
         default=None,
         metavar="N",
         help="run an ensemble of N seeds instead of one run",
@@ -61,7 +61,7 @@ def add_parser(sub: SubParsers) -> None:
     add_common(p)
     p.add_argument(
         "--out",
-        type=Path,
+        type=out_dir,
         default=None,
         metavar="DIR",
         help=OUT_HELP + ". One run writes series.csv, events.csv, summary.json, "

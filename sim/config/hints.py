@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 
 HINT_CUTOFF = 0.6  # difflib similarity above which a misspelt name gets a "did you mean" hint
@@ -15,5 +16,16 @@ def did_you_mean(name: object, choices: Iterable[object]) -> str:
 
 
 def one_line(text: object) -> str:
-    """The text with every run of whitespace (newlines included) turned into one space."""
-    return " ".join(str(text).split())
+    """The text with every run of whitespace (newlines included) turned into one space, and
+    every other control character (an ANSI escape, a bidi override) shown as an escape, so a
+    message is one line and safe to print on a terminal."""
+    return " ".join(_escape_controls(str(text)).split())
+
+
+def _escape_controls(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(
+        c if c.isprintable() or c.isspace() and unicodedata.category(c) != "Cf" else ascii(c)[1:-1]
+        for c in text
+    )

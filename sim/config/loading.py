@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import copy
 import json
+import stat
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.config.hints import did_you_mean, one_line
 from sim.config.presets import PRESETS
+from sim.config.safe_yaml import MAX_BYTES, clean, load_yaml
 from sim.config.schema import Scenario, ScenarioError, _default_segments
+
+SCENARIO_LIBRARY = Path(__file__).resolve().parents[2] / "scenarios"
+"""The project's scenario library (a source checkout's scenarios/): baselines may point there."""
 
 
 def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
@@ -87,9 +91,21 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _plain(value: Any) -> Any:
+    """``value`` with numpy scalars turned into Python numbers: the schema is strict (a bool or a
+    string is not a number), and a script's ``np.int64(3)`` is still the number 3."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def validate(data: dict[str, Any], source: str) -> Scenario:
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(_plain(data))
     except ValidationError as err:
         raise ScenarioError(_format_error(err, source)) from None
 
@@ -121,43 +137,49 @@ def preset(name: str) -> Scenario:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file; raises ScenarioError with a one-line message."""
+    """Read and validate a scenario YAML file; raises ScenarioError with a one-line message.
+
+    Only a regular file is read (not a device, a FIFO or a directory), and at most ``MAX_BYTES``.
+    """
+    return loads(read_scenario_text(path), source=str(path))
+
+
+def read_scenario_text(path: str | Path) -> str:
+    """The text of a scenario file: a regular file of at most ``MAX_BYTES``, UTF-8."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: file not found") from None
+        raise ScenarioError(f"{clean(path, 200)}: file not found") from None
+    except OSError as err:
+        raise ScenarioError(f"{clean(path, 200)}: cannot read ({err.__class__.__name__})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError(f"{clean(path, 200)}: is a directory, not a scenario file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(
+            f"{clean(path, 200)}: not a regular file (a device, pipe or socket is not read)"
+        )
+    if info.st_size > MAX_BYTES:
+        raise ScenarioError(
+            f"{clean(path, 200)}: {info.st_size} bytes, over the limit of {MAX_BYTES} bytes "
+            "for a scenario"
+        )
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"{path}: cannot read ({err.__class__.__name__})") from None
-    return loads(text, source=str(path))
+        raise ScenarioError(f"{clean(path, 200)}: cannot read ({err.__class__.__name__})") from None
+    if len(data) > MAX_BYTES:  # it grew after the stat
+        raise ScenarioError(
+            f"{clean(path, 200)}: over the limit of {MAX_BYTES} bytes for a scenario"
+        )
+    return text
 
 
 def loads(text: str, source: str = "<scenario>") -> Scenario:
     """Parse YAML text into a validated scenario (used for uploads and files alike)."""
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        problem = getattr(err, "problem", "") or ""
-        detail = f" ({problem})" if problem.startswith("duplicate key") else ""
-        raise ScenarioError(f"{source}: (yaml): not valid YAML{where}{detail}") from None
-    return from_dict(data, source=source)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (the last would silently win)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}'", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    return from_dict(load_yaml(text, source), source=source)
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
@@ -168,7 +190,9 @@ def parse_set(items: list[str]) -> dict[str, Any]:
         if not sep or not key.strip():
             raise ScenarioError(f"--set {item}: expected key=value")
         try:
-            out[key.strip()] = yaml.safe_load(raw) if raw.strip() else None
-        except yaml.YAMLError:
-            raise ScenarioError(f"--set {item}: value is not valid YAML") from None
+            out[key.strip()] = load_yaml(raw, f"--set {key.strip()}") if raw.strip() else None
+        except ScenarioError as err:
+            raise ScenarioError(
+                str(err).replace("(yaml): not valid YAML", "value is not valid YAML", 1)
+            ) from None
     return out

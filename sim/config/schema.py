@@ -17,6 +17,13 @@ from sim.config.hints import one_line
 
 SCHEMA_VERSION = 1
 SEGMENT_NAMES = ("smb", "midmarket", "enterprise")
+MAX_SEGMENTS = 12
+MAX_PROSPECTS = 1_000_000
+"""Most prospects a run may meet over its horizon (initial plus arrivals, times size_scale): the
+model holds every prospect in memory (about 250 bytes each at 24 capabilities)."""
+MAX_EXPECT = 100
+MAX_SEED = 2**32 - 1
+"""Largest seed: what numpy's legacy seeding accepts (a seed and its ensemble stay below it)."""
 
 
 class ScenarioError(ValueError):
@@ -25,7 +32,7 @@ class ScenarioError(ValueError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class SegmentParams(_Section):
@@ -241,6 +248,19 @@ class CompanyParams(_Section):
         2, ge=1, le=24, description="PMF signal: consecutive months the share must hold (months)"
     )
 
+    @model_validator(mode="after")
+    def _maxima_not_below_initial(self) -> CompanyParams:
+        for maximum, initial in (
+            ("max_engineers", "initial_engineers"),
+            ("max_reps", "initial_reps"),
+        ):
+            if getattr(self, maximum) < getattr(self, initial):
+                raise ValueError(
+                    f"{maximum} ({getattr(self, maximum)}) is below {initial} "
+                    f"({getattr(self, initial)}): a maximum cannot be below the starting value"
+                )
+        return self
+
 
 class MarketParams(_Section):
     """The market: capability space, need drift, segments and the competitor [001, 002, 004]."""
@@ -369,7 +389,9 @@ class MarketParams(_Section):
         0.006, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)"
     )
     segments: dict[str, SegmentParams] = Field(
-        default_factory=_default_segments, description="segments by name"
+        default_factory=_default_segments,
+        max_length=MAX_SEGMENTS,
+        description="segments by name",
     )
 
     @field_validator("segments")
@@ -714,7 +736,7 @@ class PolicyParams(_Section):
 class Scenario(BaseModel):
     """A whole scenario: preset, the five lever sections, horizon, seeds and expectations."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     schema_version: Literal[1] = Field(SCHEMA_VERSION, description="version of this file format")
     name: str = Field(
@@ -736,8 +758,24 @@ class Scenario(BaseModel):
     product: ProductParams = Field(default_factory=ProductParams)
     policy: PolicyParams = Field(default_factory=PolicyParams)
     expect: list[str | dict[str, Any]] = Field(
-        default_factory=list, description="assertions on ensemble metrics checked by `sim check`"
+        default_factory=list,
+        max_length=MAX_EXPECT,
+        description="assertions on ensemble metrics checked by `sim check`",
     )
+
+    @model_validator(mode="after")
+    def _market_fits_in_memory(self) -> Scenario:
+        market = self.market
+        prospects = market.size_scale * sum(
+            s.initial_prospects + s.arrivals_per_month * self.months
+            for s in market.segments.values()
+        )
+        if prospects > MAX_PROSPECTS:
+            raise ValueError(
+                f"market: about {prospects:,.0f} prospects over {self.months} months (initial "
+                f"plus arrivals, times size_scale), over the limit of {MAX_PROSPECTS:,}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _focus_segment_exists(self) -> Scenario:

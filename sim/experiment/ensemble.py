@@ -203,8 +203,17 @@ def _execute(
         return (run(scenario, seed=seed) for seed in seeds)
     if workers == 0:
         raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
-    pool = Parallel(n_jobs=workers, return_as="generator")
-    return iter(pool(delayed(run)(scenario, seed=seed) for seed in seeds))
+    pool = Parallel(n_jobs=workers, return_as="generator")  # backend: parallel_config
+    parent = os.getpid()
+    return iter(pool(delayed(_in_worker)(run, parent, scenario, seed=seed) for seed in seeds))
+
+
+def _in_worker(run: Runner, parent: int, scenario: Scenario, seed: int) -> RunResult:
+    """``run`` in a pool worker that first ties its life to the process that started the pool."""
+    from sim.experiment.executors import die_with_parent
+
+    die_with_parent(parent)
+    return run(scenario, seed=seed)
 
 
 def _show_progress(progress: bool | None) -> bool:

@@ -19,6 +19,7 @@ Every task pins BLAS/OpenMP thread pools to one thread (threadpoolctl), so W wor
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +109,38 @@ class SerialExecutor:
             yield index, fn(task)
 
 
+_TIED: set[int] = set()
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does (SIGTERM, SIGINT, kill -9, a closed session).
+
+    On Linux the kernel sends SIGKILL to this process when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``); if the parent is already gone, end now. Elsewhere a no-op
+    (joblib's own shutdown still ends the workers of a parent that exits normally).
+    """
+    if os.getpid() in (_TIED | {parent}) or not sys.platform.startswith("linux"):
+        return  # already tied, or not a worker at all (serial, threads): nothing to tie
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    _TIED.add(os.getpid())
+    if os.getppid() != parent:  # the parent died before the tie was made
+        os._exit(1)
+
+
+def _tied_indexed(parent: int, fn: TaskFn, index: int, task: Any) -> tuple[int, Any]:
+    """``_indexed`` in a pool worker that first ties its life to the process that made the pool."""
+    die_with_parent(parent)
+    return _indexed(fn, index, task)
+
+
 class ProcessExecutor:
     """joblib ``Parallel`` with ``workers`` jobs and whatever backend ``parallel_config`` says
     (loky processes unless an outer ``joblib.parallel_config`` chooses another)."""
@@ -127,7 +160,8 @@ class ProcessExecutor:
         for name in THREAD_ENV_VARS:  # inherited by fresh worker processes
             os.environ.setdefault(name, "1")
         pool = Parallel(n_jobs=self.workers, return_as="generator_unordered")
-        yield from pool(delayed(_indexed)(fn, i, task) for i, task in enumerate(tasks))
+        parent = os.getpid()
+        yield from pool(delayed(_tied_indexed)(parent, fn, i, task) for i, task in enumerate(tasks))
 
 
 class DaskExecutor:

@@ -32,6 +32,8 @@ from sim.analysis.paired import paired_metric
 from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.hints import did_you_mean
+from sim.config.loading import SCENARIO_LIBRARY
+from sim.config.safe_yaml import clean
 
 OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -284,7 +286,7 @@ def _number(text: str, op: str, where: str) -> float:
 
 def _baseline(vs: Any, source: str, where: str) -> Baseline:
     if isinstance(vs, str) and vs.strip():
-        return Baseline(path=Path(source).parent / vs.strip(), label=vs.strip())
+        return Baseline(path=_baseline_path(vs.strip(), source, where), label=vs.strip())
     if isinstance(vs, Mapping) and vs:
         flat = _flatten(vs)
         label = ", ".join(f"{key}={value}" for key, value in flat)
@@ -293,6 +295,22 @@ def _baseline(vs: Any, source: str, where: str) -> Baseline:
         f"{where}: expected a scenario file path or a mapping of dotted overrides, got "
         f"{_describe_value(vs)}"
     )
+
+
+def _baseline_path(vs: str, source: str, where: str) -> Path:
+    """The baseline file ``vs`` names, relative to the scenario's folder; it must stay inside
+    that folder's tree or the scenario library (after following symlinks), so a scenario - or an
+    uploaded one - cannot make `sim` read and echo any other file on the machine."""
+    folder = Path(source).parent
+    path = folder / vs
+    resolved = path.resolve()
+    roots = [folder.resolve(), SCENARIO_LIBRARY.resolve()]
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise ScenarioError(
+            f"{where}: '{clean(vs)}' is outside the scenario's folder ({clean(folder, 80)}/) and "
+            "the scenario library: a baseline must be a file beside the scenario or below it"
+        )
+    return path
 
 
 def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, Any], ...]:

@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.hints import did_you_mean
+from sim.config.safe_yaml import load_yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = REPO_ROOT / "docs" / "lessons"
@@ -307,11 +307,9 @@ def _split_front_matter(text: str, path: Path) -> tuple[Any, str]:
     except StopIteration:
         raise LessonError(f"{path}: (front matter): no closing '---' line") from None
     try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark else ""
-        raise LessonError(f"{path}: (front matter): not valid YAML{where}") from None
+        data = load_yaml("\n".join(lines[1:end]), str(path), line_offset=1)
+    except ScenarioError as err:
+        raise LessonError(str(err).replace("(yaml)", "(front matter)", 1)) from None
     return data, "\n".join(lines[end + 1 :])
 
 

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+
+try:
+    import plotly.graph_objects as go
+except ImportError:  # the CLI and the workers do not need it: only the charts do
+    raise ImportError(
+        "sim.report.charts needs plotly, part of the 'dashboard' extra: "
+        "run `make dashboard`, or `pip install -e '.[dashboard]'`"
+    ) from None
 
 from sim.analysis.paired import paired_difference
 from sim.analysis.units import money_short, percent

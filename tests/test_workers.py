@@ -1,0 +1,102 @@
+"""No worker outlives its parent: `sim run --workers 2` ended by SIGTERM, SIGINT, SIGHUP (a closed
+session) or SIGKILL while its pool is busy leaves no worker process behind (issue 16)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+SIM = [sys.executable, "-m", "sim.cli.entry"]
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] != "Z":  # zombies have ended
+            parents[int(entry.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if state[state.rindex(")") + 2] != "Z":
+            alive.add(pid)
+    return alive
+
+
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL)  # HUP: a closed session
+LONG_RUNS = [
+    "--months",
+    "240",
+    "--set",
+    "market.size_scale=60",
+    "--set",
+    "company.initial_cash=1e9",
+]
+"""Runs of about 20 s each: a worker busy with one when its parent dies would finish it (and
+fail the test) unless it ends with its parent."""
+
+
+def test_no_worker_outlives_its_parent() -> None:
+    """One busy `sim run --workers 2` per signal, all at once (the pools start in parallel)."""
+    procs = {
+        signum: subprocess.Popen(
+            [*SIM, "run", "sales_led", "--seeds", "40", "--workers", "2", "--json", *LONG_RUNS],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own group: the signal reaches the parent only
+        )
+        for signum in SIGNALS
+    }
+    try:
+        workers: dict[int, set[int]] = {signum: set() for signum in SIGNALS}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and min(map(len, workers.values())) < 2:
+            time.sleep(0.3)
+            workers = {signum: _children(proc.pid) for signum, proc in procs.items()}
+        assert min(map(len, workers.values())) >= 2, f"a pool never started: {workers}"
+        time.sleep(1.0)  # the workers are busy with runs
+        for signum, proc in procs.items():
+            workers[signum] = _children(proc.pid)
+            os.kill(proc.pid, signum)
+        for proc in procs.values():
+            proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        left = {s: _alive(w) for s, w in workers.items()}
+        while any(left.values()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = {s: _alive(w) for s, w in workers.items()}
+        outlived = {signal.Signals(s).name: sorted(p) for s, p in left.items() if p}
+        assert not outlived, f"workers outlived their parent: {outlived}"
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+            for pid in _alive(_children(proc.pid)):
+                os.kill(pid, signal.SIGKILL)

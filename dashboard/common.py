@@ -60,8 +60,8 @@ def one_run(scenario_key: str, scenario_json: str, seed: int) -> Any:
     """One run, cached on the scenario's canonical JSON and the seed (reuses the ensemble's run),
     with the loop attribution for a death (its counterfactual run is made here, on demand)."""
     run = engine().store.get(scenario_key, seed)
-    if run is not None and run.summary.get("survived"):
-        return run
+    if run is not None and run.summary.get("survived") and not run.events.empty:
+        return run  # (a run from the disk store has no events: the story needs them)
     return run_job(scenario_json, seed, attribute=True)
 
 

@@ -63,7 +63,24 @@ def run_job(scenario_json: str, seed: int, attribute: bool = False) -> Any:
     from sim.config import Scenario
     from sim.experiment.runner import run
 
-    return run(Scenario.model_validate_json(scenario_json), seed=seed, attribute=attribute)
+    scenario = Scenario.model_validate_json(scenario_json)
+    if not attribute:
+        stored = stored_run(scenario, seed)
+        if stored is not None:
+            return stored
+    return run(scenario, seed=seed, attribute=attribute)
+
+
+def stored_run(scenario: Any, seed: int) -> Any | None:
+    """The run from the project's run store (``sim.experiment.store``: what `sim check`, sweeps
+    and earlier sessions computed), or None. Read only: a slider move's runs skip the loop
+    attribution, so they are not the complete runs the store keeps. Its events are not stored:
+    the One-run page reruns a company it tells the story of."""
+    from sim.experiment.store import default_store
+
+    store = default_store()
+    found = store.get(scenario, seed) if store is not None else None
+    return None if found is None else found.to_result(scenario.months)
 
 
 WORKER_NICENESS = 10
@@ -71,11 +88,29 @@ WORKER_NICENESS = 10
 ensemble and answering the next slider move come before refining the last one."""
 
 
-def _worker_init() -> None:
+SERVER_WATCH_S = 1.0
+"""How often a worker checks that the server that started it is still there (seconds)."""
+
+
+def _worker_init(server: int) -> None:
     try:
         os.nice(WORKER_NICENESS)
     except OSError:  # not permitted here: run at normal priority
         pass
+    # The worker's parent is the forkserver, which a killed server can leave behind: watch the
+    # server itself, and end with it.
+    threading.Thread(target=_watch_server, args=(server,), daemon=True).start()
+
+
+def _watch_server(server: int) -> None:
+    while True:
+        time.sleep(SERVER_WATCH_S)
+        try:
+            os.kill(server, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:  # a pid reused by someone else's process: the server is gone
+            os._exit(0)
 
 
 def _warm() -> int:
@@ -316,9 +351,12 @@ class Engine:
             if self._pool is None:
                 # forkserver: never fork the threaded Streamlit server itself.
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["sim.experiment.runner"])
+                ctx.set_forkserver_preload(["sim.experiment.runner", "sim.experiment.store"])
                 self._pool = ProcessPoolExecutor(
-                    max_workers=self.workers, mp_context=ctx, initializer=_worker_init
+                    max_workers=self.workers,
+                    mp_context=ctx,
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
                 )
             return self._pool
 

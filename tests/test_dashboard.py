@@ -589,3 +589,68 @@ def test_a_comparison_stops_at_its_time_budget_and_says_so(monkeypatch):
     status = next(m.value for m in at.markdown if "data-status" in m.value)
     assert "Stopped after 0 s" in status and 'data-shown="4"' in status, status
     _slider_still_works(at)
+
+
+def test_the_engine_serves_a_run_the_store_already_has(tmp_path, monkeypatch):
+    """What `sim check` or a sweep computed is not computed again by a slider move."""
+    from dashboard.engine import Engine, Job, Stage
+    from sim.config import preset
+    from sim.experiment.executors import CompactRun
+    from sim.experiment.runner import run
+    from sim.experiment.store import RunStore
+
+    monkeypatch.setenv("SIM_STORE_DIR", str(tmp_path))
+    scenario = preset("product_led").with_overrides({"months": 8, "market.size_scale": 0.3})
+    store = RunStore(tmp_path)
+    stored = run(scenario, seed=0)
+    store.put(scenario, CompactRun.from_result(stored, 0))
+    calls = []
+    from sim.experiment import runner
+
+    real = runner.run
+    monkeypatch.setattr(runner, "run", lambda *a, **k: calls.append(k.get("seed")) or real(*a, **k))
+    eng = Engine(workers=0)
+    job = Job("B", "k", scenario.model_dump_json())
+    assert [s.seeds for s in eng.refine([job], 2) if isinstance(s, Stage)][-1] == 2
+    assert calls == [1]  # seed 0 came from the store
+    served = eng.store.get("k", 0)
+    assert served.summary == stored.summary
+    assert served.series.equals(stored.series)
+
+
+def test_dashboard_workers_end_when_the_server_is_killed(tmp_path):
+    """kill -9 of the process that owns the engine: its workers do not stay behind."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os, sys, time\n"
+        "from dashboard.engine import Engine\n"
+        "eng = Engine(workers=2); eng.warm_up()\n"
+        "print(' '.join(str(p) for p in eng.pool()._processes), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = [int(p) for p in proc.stdout.readline().split()]
+        assert len(pids) == 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        alive = pids
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            alive = [p for p in pids if _running(p)]
+        assert not alive, f"workers still running: {alive}"
+    finally:
+        proc.kill()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

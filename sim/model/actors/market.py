@@ -12,7 +12,8 @@ import mesa
 import numpy as np
 
 from sim.config import Scenario
-from sim.model.needs import NeedSpace, fits, needs_matrix
+from sim.model.kernels import fit_of, needs_and_fit
+from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
 
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
@@ -107,19 +108,36 @@ class Market(mesa.Agent):
         they are the only ones who act on fit again this month.
         """
         pr, n = self.prospects, self.prospects.n
+        ours = self.model.coverage.astype(np.float32)
+        rival = self.model.competitor.coverage.astype(np.float32)
         if not only_committed or self._needs.shape[0] != n:
-            self._needs = needs_matrix(
-                pr.active("u"), pr.active("seg"), self.needs.prob.astype(np.float32)
-            ).astype(np.float32)
+            self._needs = np.empty((n, self.params.capabilities), dtype=np.float32)
+            # fits land in the population, except for a committed-only update (scratch there)
+            everyone = not only_committed
+            needs_and_fit(
+                pr.active("u"),
+                pr.active("seg"),
+                self.needs.prob.astype(np.float32),
+                ours,
+                rival,
+                pr.active("custom_bonus"),
+                self._needs,
+                pr.active("fit") if everyone else np.empty(n),
+                pr.active("comp_fit") if everyone else np.empty(n),
+            )
+            if everyone:
+                return
         state = pr.active("state")
-        if only_committed:
-            rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
-            needs = self._needs[rows]
-        else:
-            rows, needs = slice(0, n), self._needs
-        both = fits(needs, np.stack([self.model.coverage, self.model.competitor.coverage]))
-        pr.fit[rows] = np.minimum(1.0, both[:, 0] + pr.custom_bonus[rows])
-        pr.comp_fit[rows] = both[:, 1]
+        rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
+        fit_of(
+            rows,
+            self._needs,
+            ours,
+            rival,
+            pr.active("custom_bonus"),
+            pr.active("fit"),
+            pr.active("comp_fit"),
+        )
 
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""

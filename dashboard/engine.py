@@ -115,6 +115,11 @@ def _watch_server(server: int) -> None:
 
 def _warm() -> int:
     import sim.experiment.runner  # noqa: F401  (import the model once per worker)
+    from sim.model import kernels
+
+    # A worker simulates thousands of months: the compiled pass from the first one (same numbers).
+    os.environ.setdefault(kernels.KERNELS_ENV, "compiled")
+    kernels.warm()
 
     return os.getpid()
 

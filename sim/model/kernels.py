@@ -90,6 +90,17 @@ def _fits_in_order(
     return np.minimum(1.0, fa.astype(np.float64) + bonus), fb.astype(np.float64)
 
 
+def warm() -> None:
+    """Compile (or load from the cache) both kernels now, on a tiny population: a long-lived
+    worker calls it once so its first slider move does not wait for the compiler."""
+    n, k = 2, 3
+    u, needs = np.zeros((n, k), np.float32), np.zeros((n, k), np.float32)
+    seg, prob = np.zeros(n, np.int8), np.ones((1, k), np.float32)
+    cov, bonus, fit, rival_fit = np.ones(k, np.float32), np.zeros(n), np.zeros(n), np.zeros(n)
+    _kernel("needs_and_fit")(u, seg, prob, cov, cov, bonus, needs, fit, rival_fit)
+    _kernel("fit_of")(np.arange(n), needs, cov, cov, bonus, fit, rival_fit)
+
+
 def _kernel(name: str) -> Callable[..., Any]:
     if not _compiled:
         from numba import njit  # here: numba costs ~0.5 s to import

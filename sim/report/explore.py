@@ -21,6 +21,30 @@ TIPPING_LEVEL = 0.5  # the contour drawn on a tipping-point map: survival of one
 HEIGHT = 520
 
 
+METRIC_LABELS: dict[str, str] = {
+    "survival_rate": "companies that survive",
+    "spiral_rate": "fell into the death spiral",
+    "loop_attributable_rate": "deaths the pressure loop explains",
+    "pmf_rate": "reached product-market fit",
+}
+
+
+def metric_label(metric: str) -> str:
+    """A metric as a person reads it ("companies that survive"), else its name in words."""
+    return METRIC_LABELS.get(metric, metric.replace("_usd", " ($)").replace("_", " "))
+
+
+def lever_label(key: str) -> str:
+    """A workshop lever's title ("'Buy if you build X' deals accepted (% of requests)"), else the
+    key; the axis then reads in the units of the key's values."""
+    from sim.experiment.levers import LEVERS
+
+    lever = next((lv for lv in LEVERS if lv.key == key), None)
+    if lever is None or lever.kind != "slider" or lever.scale != 1.0:
+        return key if lever is None else f"{lever.label} ({key})"
+    return lever.title
+
+
 def _layout(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(
         title=title,
@@ -68,15 +92,17 @@ def sweep_curve(
             mode="lines+markers",
             line={"color": LINE, "width": LINE_WIDTH},
             marker={"size": 9},
-            name=metric,
+            name=metric_label(metric),
         )
     )
     if metric.endswith("_rate"):
         fig.add_hline(y=TIPPING_LEVEL, line={"dash": "dot", "color": "#888"})
         fig.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
     runs = int(data["runs"].iloc[0]) if "runs" in data and len(data) else None
-    title = title or f"{metric} against {key}" + (f" ({runs} seeds per point)" if runs else "")
-    return _layout(fig, title, key, metric)
+    title = title or f"{metric_label(metric).capitalize()} against {lever_label(key)}" + (
+        f" ({runs} seeds per point)" if runs else ""
+    )
+    return _layout(fig, title, lever_label(key), metric_label(metric))
 
 
 def sweep_map(
@@ -103,7 +129,7 @@ def sweep_map(
                 y=list(pivot.index),
                 z=z,
                 colorscale=scale,
-                colorbar={"title": metric},
+                colorbar={"title": metric_label(metric)},
                 **bounds,
                 hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:.2f}}<extra></extra>",
             )
@@ -137,15 +163,15 @@ def sweep_map(
                     "size": 12,
                     "color": table[metric],
                     "colorscale": scale,
-                    "colorbar": {"title": metric},
+                    "colorbar": {"title": metric_label(metric)},
                     **({"cmin": 0, "cmax": 1} if is_rate else {}),
                 },
                 name=metric,
             )
         )
     line = f" (black line: {TIPPING_LEVEL:.0%})" if is_rate else ""
-    title = title or f"{metric} over {x} and {y}{line}"
-    return _layout(fig, title, x, y)
+    title = title or f"{metric_label(metric).capitalize()} over {x} and {y}{line}"
+    return _layout(fig, title, lever_label(x), lever_label(y))
 
 
 def indices_chart(

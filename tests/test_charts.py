@@ -395,3 +395,21 @@ def test_kpis_rate_interval_stays_within_a_hundred_points():
     diff = {k.key: k for k in charts.kpis(a, b, runs_a, runs_b)}["survival"].diff
     bounds = [int(x) for x in re.findall(r"[+-]\d+", diff.split("CI")[1])]
     assert len(bounds) == 2 and -100 <= bounds[0] <= bounds[1] <= 100, diff
+
+
+def test_run_figures_mark_the_spiral_and_draw_the_counterfactual():
+    from sim.config import preset
+    from sim.experiment.runner import run
+
+    series = run(preset("sales_led"), seed=0, months=12, attribute=False).series
+    other = series.assign(cash_usd=series["cash_usd"] * 2)
+    figs = charts.run_figures(series, "A", spiral_onset=5, counterfactual=other)
+    for name, fig in figs.items():
+        texts = [a.text for a in fig.layout.annotations]
+        assert "spiral (month 5)" in texts, name
+        assert any(shape.x0 == 5 for shape in fig.layout.shapes), name
+    names = [trace.name for trace in figs["money"].data]
+    assert "cash, same company with pressure cut" in names
+    plain = charts.run_figures(series, "A")
+    assert not any("spiral" in (a.text or "") for a in plain["money"].layout.annotations)
+    assert "cash, same company with pressure cut" not in [t.name for t in plain["money"].data]

@@ -792,19 +792,27 @@ def _col(series: pd.DataFrame, name: str) -> pd.Series:
 def _death_line(fig: _Fig, series: pd.DataFrame) -> None:
     if "alive" in series and len(series) and not bool(series["alive"].iloc[-1]):
         month = int(series["month"].iloc[-1])
-        fig.add_vline(x=month, line={"color": BAD, "width": 3, "dash": "dash"})
-        fig.add_annotation(
-            x=month,
-            y=1,
-            yref="paper",
-            text=f"cash ran out (month {month})",
-            showarrow=False,
-            xanchor="right",
-            yanchor="bottom",
-            xshift=-4,
-            font={"size": FONT_SIZE - 1, "color": BAD},
-            bgcolor="rgba(255,255,255,0.6)",
-        )
+        mark_month(fig, month, f"cash ran out (month {month})", BAD, top=True)
+
+
+def mark_month(fig: Any, month: int, text: str, color: str, top: bool = False) -> None:
+    """A labelled vertical line at ``month``: dashed at the top right (cash ran out) or dotted
+    at the bottom left (the spiral took hold)."""
+    fig.add_vline(
+        x=month, line={"color": color, "width": 3 if top else 2, "dash": "dash" if top else "dot"}
+    )
+    fig.add_annotation(
+        x=month,
+        y=1 if top else 0,
+        yref="paper",
+        text=text,
+        showarrow=False,
+        xanchor="right" if top else "left",
+        yanchor="bottom",
+        xshift=-4 if top else 4,
+        font={"size": FONT_SIZE - (1 if top else 2), "color": color},
+        bgcolor="rgba(255,255,255,0.6)",
+    )
 
 
 def _line(
@@ -1135,19 +1143,7 @@ def run_figures(
 
 def mark_spiral(fig: go.Figure, month: int) -> None:
     """A dotted line at the month the death spiral took hold, labelled at the bottom."""
-    fig.add_vline(x=month, line={"color": SPIRAL_COLOR, "width": 2, "dash": "dot"})
-    fig.add_annotation(
-        x=month,
-        y=0,
-        yref="paper",
-        text=f"spiral (month {month})",
-        showarrow=False,
-        xanchor="left",
-        yanchor="bottom",
-        xshift=4,
-        font={"size": FONT_SIZE - 2, "color": SPIRAL_COLOR},
-        bgcolor="rgba(255,255,255,0.6)",
-    )
+    mark_month(fig, month, f"spiral (month {month})", SPIRAL_COLOR)
 
 
 CONTINGENT_OUTCOMES = (

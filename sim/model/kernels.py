@@ -15,8 +15,8 @@ Which one runs (``SIM_KERNELS``): ``auto`` (default) uses numpy for a process's 
 ``COMPILE_AFTER_MONTHS`` simulated months and the compiled kernel after that, so a single
 ``sim run`` does not pay numba's import (~0.5 s) while ensembles, sweeps and the dashboard's
 workers, which simulate thousands of months, get the faster pass; ``numpy`` or ``compiled`` force
-one. ``cache=True`` keeps the compiled code under ``__pycache__``: a fresh process loads it
-instead of compiling again.
+one (any other value counts as ``auto``). ``cache=True`` keeps the compiled code under
+``__pycache__``: a fresh process loads it instead of compiling again.
 """
 
 from __future__ import annotations

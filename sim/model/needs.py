@@ -8,7 +8,8 @@ that stops building for the market loses fit even when nothing else changes
 
 A prospect's needs are fixed by its own latent draws ``u`` (one per capability): it needs
 capability k while ``u[k] < p[segment, k]``. Drift therefore moves every prospect's needs
-consistently, and fit is the share of a prospect's needs that a product covers.
+consistently, and fit is the share of a prospect's needs that a product covers (computed each
+month by sim/model/kernels.py).
 """
 
 from __future__ import annotations
@@ -54,25 +55,6 @@ class NeedSpace:
 def needs_matrix(u: np.ndarray, seg: np.ndarray, prob: np.ndarray) -> np.ndarray:
     """Boolean (n, K): which capabilities each prospect needs now."""
     return u < prob[seg]
-
-
-def fit(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:
-    """Share of each prospect's needs a product covers (0-1); a prospect with no needs fits 0.5."""
-    count = needs.sum(axis=1)
-    covered = needs @ coverage
-    return np.where(count > 0, covered / np.maximum(count, 1), NO_NEEDS_FIT)
-
-
-def fits(needs: np.ndarray, coverages: np.ndarray) -> np.ndarray:
-    """Fit of each prospect to several products at once: (n, K) needs x (P, K) coverages -> (n,
-    P)."""
-    weights = np.ones((coverages.shape[1], coverages.shape[0] + 1), dtype=np.float32)
-    weights[:, :-1] = coverages.T
-    product = needs.astype(np.float32, copy=False) @ weights  # covered per product, and count
-    count = product[:, -1]
-    out = product[:, :-1] / np.maximum(count, 1.0)[:, None]
-    out[count <= 0] = NO_NEEDS_FIT
-    return out
 
 
 def top_missing_need(needs: np.ndarray, coverage: np.ndarray) -> np.ndarray:

@@ -197,6 +197,13 @@ class CompanyParams(_Section):
     plan_growth_monthly: float = Field(
         0.07, ge=0, le=1, description="planned MRR growth (share/month)"
     )
+    plan_replan_months: int = Field(
+        0,
+        ge=0,
+        le=60,
+        description="every this many months after plan start the board re-bases a plan the "
+        "company beat on its actual MRR, growing at the same rate from there; 0 = never (months)",
+    )
     pressure_runway_months: float = Field(
         12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]"
     )
@@ -360,6 +367,16 @@ class MarketParams(_Section):
         le=1,
         description="monthly hazard that a customer the competitor fits better switches, per unit "
         "of fit gap (1/month)",
+    )
+    no_decision_share: float = Field(
+        0.0,
+        ge=0,
+        le=0.95,
+        description="share of due deals where the buyer keeps the status quo this cycle and "
+        "buys from nobody; it may be worked again a budget cycle later (share)",
+    )
+    no_decision_cooldown_months: int = Field(
+        9, ge=1, le=36, description="months before a no-decision buyer can be worked again (months)"
     )
     win_base_logit: float = Field(
         -0.2, ge=-10, le=10, description="win odds of an even deal (logit)"

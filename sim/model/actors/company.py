@@ -58,6 +58,7 @@ class Company(mesa.Agent):
         self.last_hire_month = 0
         self.stance, self.stance_month = None, -1
         self._quota, self._quota_month = 0.0, -1
+        self.plan_base = (self.p.plan_start_month, self.p.plan_start_mrr_usd)  # (month, MRR)
         self.reset_month()
 
     def reset_month(self) -> None:
@@ -68,9 +69,19 @@ class Company(mesa.Agent):
     def plan_mrr(self, month: int) -> float:
         if month < self.p.plan_start_month:
             return 0.0
-        return self.p.plan_start_mrr_usd * (1.0 + self.p.plan_growth_monthly) ** (
-            month - self.p.plan_start_month
-        )
+        base_month, base_mrr = self.plan_base
+        return base_mrr * (1.0 + self.p.plan_growth_monthly) ** (month - base_month)
+
+    def _replan(self) -> None:
+        """The yearly budget: a plan the company beat is re-based on what it really makes."""
+        every, month = self.p.plan_replan_months, self.model.month
+        since = month - self.p.plan_start_month
+        if every <= 0 or since <= 0 or since % every:
+            return
+        actual = self.mrr()
+        if actual > self.plan_mrr(month):
+            self.plan_base = (month, actual)
+            self.model.log("replan", mrr=round(actual))
 
     def mrr(self) -> float:
         return float(self.model.market.prospects.mrr().sum())
@@ -116,6 +127,7 @@ class Company(mesa.Agent):
         """Read the PMF signal and pressure, then hire (or not)."""
         self.reset_month()
         self._read_pmf()
+        self._replan()
         self._update_pressure()
         self._hire_reps()
 

@@ -96,7 +96,24 @@ class SalesFloor:
             return
         asks = pr.asks_custom[due] & (pr.fit[due] < self.model.config.sales.min_fit)
         self._contingent(self._in_rep_order(due[asks]), stance)
-        self._decide(due[~asks], stance)
+        self._decide(self._status_quo(due[~asks]), stance)
+
+    def _status_quo(self, due: np.ndarray) -> np.ndarray:
+        """Some buyers decide to buy nothing this cycle (no decision): they go back to being
+        leads, out of reach for a budget cycle. Returns the deals that do decide. A buyer who
+        asked for a custom feature has made up its mind to buy on that condition, so only the
+        others come here."""
+        mp = self.model.market.params
+        if mp.no_decision_share <= 0:
+            return due
+        pr = self.model.market.prospects
+        stays = self.model.streams.deals.random(due.size) < mp.no_decision_share
+        still = due[stays]
+        pr.state[still] = State.LEAD
+        pr.owner[still] = NO_ONE
+        pr.next_contact[still] = self.model.month + mp.no_decision_cooldown_months
+        self.model.company.note_decisions(still.size, 0)
+        return due[~stays]
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""

@@ -481,7 +481,7 @@ def _attribution_text(debrief: Debrief, summary: Mapping[str, Any]) -> str:
 
 def _debrief_html(debrief: Debrief) -> str:
     rows = "".join(
-        f"<li class='{_esc(line.kind)}'><span class='when'>Month {line.month}</span>"
+        f"<li class='{_attr(line.kind)}'><span class='when'>Month {line.month}</span>"
         f"<span>{_esc(line.text)}</span></li>"
         for line in debrief.lines
     )
@@ -868,7 +868,7 @@ class _Document:
                 default_width="100%",
             )
             cells.append(
-                f"<figure class='chart' data-chart='{_esc(key)}'>"
+                f"<figure class='chart' data-chart='{_attr(key)}'>"
                 f"{div}<figcaption>{_esc(caption)}</figcaption></figure>"
             )
         self.section(heading, intro + f"<div class='charts'>{''.join(cells)}</div>", level)
@@ -912,6 +912,12 @@ class _Document:
 
 
 def _esc(text: Any) -> str:
+    """Text for an element's content."""
+    return html.escape(str(text), quote=False)
+
+
+def _attr(text: Any) -> str:
+    """Text for an attribute value (quotes escaped too)."""
     return html.escape(str(text), quote=True)
 
 

@@ -414,3 +414,11 @@ def test_workshop_shows_each_teams_decisions_in_words_and_its_story(workshop) ->
         "sales.commission_timing": "after_pmf",
         "product.custom_capacity_cap": 0.2,
     }
+
+
+def test_a_team_from_a_scenario_without_a_schedule_changed_nothing(one_run) -> None:
+    scenario, result = one_run
+    team = Team.from_scenario("Solo", scenario, result)
+    assert team.decisions == [] and team.scenario is scenario
+    html = workshop_report("One team", [team], generated=WHEN).html
+    assert "The team changed nothing during the run." in html

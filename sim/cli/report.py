@@ -182,7 +182,9 @@ def _overridden(text: str, a: Scenario) -> Scenario:
     try:
         b = a.with_overrides(flat)
     except ScenarioError as err:
-        raise ScenarioError(f"--vs: {str(err).removeprefix('--set: ')}") from None
+        raise ScenarioError(
+            f"--vs: {str(err).removeprefix('--set: ').removeprefix('--set ')}"
+        ) from None
     if "name" not in flat:
         label = ", ".join(f"{k}={v}" for k, v in flat.items())
         b = b.with_overrides({"name": f"{a.name} with {label}"[:NAME_LIMIT]})

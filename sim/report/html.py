@@ -105,6 +105,18 @@ class Team:
     story: str | Debrief | None = None
     scenario: Scenario | None = None
 
+    @classmethod
+    def from_scenario(
+        cls, name: str, scenario: Scenario, result: Any, story: str | Debrief | None = None
+    ) -> Team:
+        """A team whose decisions are its scenario's ``schedule:`` entries (none when the
+        scenario has no schedule)."""
+        schedule = getattr(scenario, "schedule", None) or ()
+        decisions = [
+            item.model_dump() if hasattr(item, "model_dump") else dict(item) for item in schedule
+        ]
+        return cls(name, decisions, result, story, scenario)
+
 
 @dataclass(frozen=True)
 class Reference:

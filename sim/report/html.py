@@ -312,7 +312,12 @@ def workshop_report(
     )
     paths = {team.name: team.result.series for team in teams}
     refs = {ref.name: ref.result.series for ref in references}
-    ref_note = " Dotted grey lines: " + ", ".join(refs) + " on the same market." if refs else ""
+    ref_note = (
+        f" Dotted grey {'lines' if len(refs) > 1 else 'line'}: {', '.join(refs)}, on the same "
+        "market with the same luck."
+        if refs
+        else ""
+    )
     charts = [
         (
             "teams-cash",
@@ -1022,7 +1027,8 @@ def _scenario_block(scenario: Scenario, source: str, label: str | None = None) -
         if scenario.preset and scenario.name == scenario.preset
         else "(The scenario has no description.)"
     )
-    src = f"<div class='source'>from {_esc(source)}</div>" if source else ""
+    shown = source and source not in (scenario.name, scenario.preset)
+    src = f"<div class='source'>from {_esc(source)}</div>" if shown else ""
     return (
         f"<div class='scenario'><div class='name'>{_esc(name)}</div>{src}"
         f"<p>{_esc(description)}</p></div>"

@@ -422,3 +422,12 @@ def test_a_team_from_a_scenario_without_a_schedule_changed_nothing(one_run) -> N
     assert team.decisions == [] and team.scenario is scenario
     html = workshop_report("One team", [team], generated=WHEN).html
     assert "The team changed nothing during the run." in html
+
+
+def test_a_workshop_needs_teams_with_distinct_names(one_run) -> None:
+    scenario, result = one_run
+    with pytest.raises(ValueError, match="at least one team"):
+        workshop_report("Empty", [])
+    twins = [Team("Owls", [], result), Team("Owls", [], result)]
+    with pytest.raises(ValueError, match="Owls"):
+        workshop_report("Twins", twins)

@@ -287,6 +287,11 @@ def workshop_report(
     """
     if not teams:
         raise ValueError("a workshop report needs at least one team")
+    names = [team.name for team in teams]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"two teams share a name: {sorted(n for n in names if names.count(n) > 1)}"
+        )
     doc = _Document(title, generated, model_version)
     seeds = sorted({int(team.result.seed) for team in teams})
     blocks = [_p(description)] if description else []

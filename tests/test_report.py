@@ -425,7 +425,7 @@ def test_a_team_from_a_scenario_without_a_schedule_changed_nothing(one_run) -> N
 
 
 def test_a_workshop_needs_teams_with_distinct_names(one_run) -> None:
-    scenario, result = one_run
+    result = one_run[1]
     with pytest.raises(ValueError, match="at least one team"):
         workshop_report("Empty", [])
     twins = [Team("Owls", [], result), Team("Owls", [], result)]

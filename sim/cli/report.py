@@ -93,6 +93,9 @@ def add_parser(sub: SubParsers) -> None:
         help="the run's seed, or the first seed (default 0)",
     )
     add_common(p)
+    for action in p._actions:
+        if action.dest == "json":
+            action.help = "print where the file was written and what it holds, as JSON"
     p.add_argument("--force", action="store_true", help="replace a file sim did not write")
     p.set_defaults(handler=cmd_report)
 

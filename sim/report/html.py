@@ -971,7 +971,7 @@ def _money(value: Any) -> str:
 def _signed_money(value: float | None) -> str:
     if value is None:
         return "-"
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    sign = "+" if value > 0 else ("-" if value < 0 else "±")  # the same minus as money_short
     return sign + _money(abs(value))
 
 

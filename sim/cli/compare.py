@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from sim.analysis.paired import PAIRED_METRICS, paired_metric
 from sim.cli.common import (
     DEFAULT_SEED,
     EXIT_CODES_HELP,
@@ -19,8 +17,7 @@ from sim.cli.common import (
     seed_list,
     seed_value,
 )
-from sim.config import Scenario
-from sim.report.text import compare_rows, difference, render_table, to_json
+from sim.report.text import compare_data, compare_rows, paired_table, render_table, to_json
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -59,11 +56,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     seeds = seed_list(args.seed, args.seeds or max(a.seeds, b.seeds))
     ens_a = ensemble_for(a, seeds, args.workers, args.json, args.scheduler)
     ens_b = ensemble_for(b, seeds, args.workers, args.json, args.scheduler)
-    paired = _paired(ens_a, ens_b)
+    paired = paired_table(ens_a.summaries.to_dict("records"), ens_b.summaries.to_dict("records"))
     if args.json:
         print(
             to_json(
-                _compare_json(args, a, b, ens_a.summary, ens_b.summary, seeds) | {"paired": paired}
+                compare_data(
+                    (args.scenario_a, args.scenario_b),
+                    (a.name, b.name),
+                    (ens_a.summary, ens_b.summary),
+                    seeds,
+                    paired,
+                )
             )
         )
         return EXIT_OK
@@ -80,32 +83,3 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"  {metric:<30} {value['mean']:+.3g}  [{value['low']:+.3g}, {value['high']:+.3g}]"
             )
     return EXIT_OK
-
-
-def _paired(ens_a: Any, ens_b: Any) -> dict[str, dict[str, float] | None]:
-    """The paired difference of every metric that has a per-run counterpart."""
-    runs_a, runs_b = ens_a.summaries.to_dict("records"), ens_b.summaries.to_dict("records")
-    out: dict[str, dict[str, float] | None] = {}
-    for metric in PAIRED_METRICS:
-        value = paired_metric(metric, runs_a, runs_b)
-        out[metric] = (
-            None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
-        )
-    return out
-
-
-def _compare_json(
-    args: argparse.Namespace,
-    a: Scenario,
-    b: Scenario,
-    sa: dict[str, Any],
-    sb: dict[str, Any],
-    seeds: list[int],
-) -> dict[str, Any]:
-    keys = sorted(set(sa) & set(sb))
-    return {
-        "seeds": seeds,
-        "a": {"source": args.scenario_a, "name": a.name, "summary": sa},
-        "b": {"source": args.scenario_b, "name": b.name, "summary": sb},
-        "difference": {k: difference(sa[k], sb[k]) for k in keys},
-    }

@@ -22,6 +22,7 @@ from sim.cli import (
     compare,
     dashboard,
     explain,
+    report,
     robustness,
     run,
     schema,
@@ -68,6 +69,7 @@ COMMANDS = (
     store,
     dashboard,
     explain,
+    report,
 )
 """The subcommand modules, in `sim --help` order; each has ``add_parser(subparsers)``."""
 

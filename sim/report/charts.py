@@ -1146,6 +1146,64 @@ def mark_spiral(fig: go.Figure, month: int) -> None:
     mark_month(fig, month, f"spiral (month {month})", SPIRAL_COLOR)
 
 
+TEAM_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+"""Okabe-Ito colours for teams (their yellow left out: it is unreadable on white); past seven
+teams the colours repeat with another dash."""
+TEAM_DASHES = ("solid", "dash", "dashdot")
+REFERENCE_COLOR = "#8A8A8A"
+
+
+def team_paths_chart(
+    paths: Mapping[str, pd.DataFrame],
+    column: str,
+    title: str,
+    y_title: str,
+    scale: float = 1.0,
+    references: Mapping[str, pd.DataFrame] | None = None,
+    *,
+    percent: bool = False,
+    subtitle: str | None = None,
+) -> go.Figure:
+    """One line per team (``paths``: team name -> its run's series) of ``column`` times
+    ``scale``, and the ``references`` (e.g. the presets on the same seed) as dotted grey lines.
+    A team whose company died ends its line with a cross at the month of death."""
+    fig = _Fig()
+    fmt = ",.0f" if percent or scale == 100 else ",.2f"
+    suffix = "%" if percent else ""
+    for i, (name, ref) in enumerate((references or {}).items()):
+        _line(
+            fig,
+            ref["month"],
+            _col(ref, column) * scale,
+            name,
+            REFERENCE_COLOR,
+            dash=("dot", "dashdot")[i % 2],
+            width=LINE_WIDTH - 1.5,
+            fmt=fmt,
+            suffix=suffix,
+        )
+    for i, (name, series) in enumerate(paths.items()):
+        color = TEAM_COLORS[i % len(TEAM_COLORS)]
+        dash = TEAM_DASHES[(i // len(TEAM_COLORS)) % len(TEAM_DASHES)]
+        values = _col(series, column) * scale
+        _line(fig, series["month"], values, name, color, dash=dash, fmt=fmt, suffix=suffix)
+        if "alive" in series and len(series) and not bool(series["alive"].iloc[-1]):
+            fig.add_trace(
+                _trace(
+                    "scatter",
+                    x=[series["month"].iloc[-1]],
+                    y=[values.iloc[-1]],
+                    mode="markers",
+                    marker={"symbol": "x-thin", "size": 16, "line": {"width": 3.5, "color": color}},
+                    name=f"{name}: cash ran out",
+                    showlegend=False,
+                    hovertemplate=f"{name} ran out of cash in month %{{x}}<extra></extra>",
+                )
+            )
+    _style(fig, title, y_title, show_legend=True, percent=percent, subtitle=subtitle)
+    return fig.build()
+
+
 CONTINGENT_OUTCOMES = (
     "bought the full order",
     "feature delivered, no full order",

@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from sim.analysis.paired import PAIRED_METRICS, paired_metric
 from sim.analysis.units import (
     is_number,
     money,
@@ -82,6 +83,42 @@ def difference(a: Any, b: Any) -> float | None:
     if isinstance(a, bool) or isinstance(b, bool) or not is_number(a) or not is_number(b):
         return None
     return float(a) - float(b)
+
+
+def paired_table(
+    runs_a: Sequence[dict[str, Any]], runs_b: Sequence[dict[str, Any]]
+) -> dict[str, dict[str, float] | None]:
+    """The paired A-B difference (``mean``, ``low``, ``high``: a 95% t interval over the seeds)
+    of every ensemble metric that has a per-run counterpart (``PAIRED_METRICS``); None where
+    fewer than two seeds have both values. ``runs_a`` / ``runs_b``: the two sides' run
+    summaries, the same seeds in the same order."""
+    out: dict[str, dict[str, float] | None] = {}
+    for metric in PAIRED_METRICS:
+        value = paired_metric(metric, list(runs_a), list(runs_b))
+        out[metric] = (
+            None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
+        )
+    return out
+
+
+def compare_data(
+    sources: tuple[str, str],
+    names: tuple[str, str],
+    summaries: tuple[dict[str, Any], dict[str, Any]],
+    seeds: Sequence[int],
+    paired: dict[str, dict[str, float] | None],
+) -> dict[str, Any]:
+    """What `sim compare --json` prints: the seeds, each side's source, name and ensemble
+    summary, the plain difference A-B of every shared number and the paired differences."""
+    sa, sb = summaries
+    keys = sorted(set(sa) & set(sb))
+    return {
+        "seeds": list(seeds),
+        "a": {"source": sources[0], "name": names[0], "summary": sa},
+        "b": {"source": sources[1], "name": names[1], "summary": sb},
+        "difference": {k: difference(sa[k], sb[k]) for k in keys},
+        "paired": paired,
+    }
 
 
 def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:

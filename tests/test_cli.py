@@ -475,6 +475,24 @@ def test_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["failed"] == 0 and data["files"][0]["results"][0]["holds"] is True
 
 
+def test_check_seed_moves_the_seeds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--seed S`` checks the same claims on seeds S.. (held-out seeds): other worlds, other
+    numbers, and the output says which seeds."""
+    write(tmp_path / "a.yaml", CHECK_HEADER + "expect: [mean_final_arr_usd >= 0]\n")
+    values = {}
+    for first in (0, 1000):
+        code, out, err = run_cli(["check", str(tmp_path), "--json", "--seed", str(first)], capsys)
+        assert code == EXIT_OK, err
+        report = json.loads(out)["files"][0]
+        assert report["first_seed"] == first and report["seeds"] == 2
+        values[first] = report["results"][0]["measured"]
+    assert values[0] != values[1000]
+    code, out, _ = run_cli(["check", str(tmp_path), "--seed", "1000"], capsys)
+    assert code == EXIT_OK and "2 seeds from 1000)" in out
+    code, _, err = run_cli(["check", str(tmp_path), "--seed", "-1"], capsys)
+    assert code == EXIT_BAD_INPUT and "--seed" in err and "Traceback" not in err
+
+
 def test_check_defaults_to_scenarios_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

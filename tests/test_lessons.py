@@ -30,8 +30,9 @@ from sim.experiment.lessons import (
 MIN_LESSONS = 6
 LESSON_SEEDS = (
     16,
-    24,
-)  # seeds a lesson scenario may ask for: enough to show the point, quick to check
+    48,
+)  # seeds a lesson scenario may ask for: enough to show the point (a small payoff such as
+# Lesson 7's needs 48), few enough for the dashboard's seed menu and a quick check
 MECHANISMS = (
     "commission",
     "contingent",

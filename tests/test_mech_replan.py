@@ -1,0 +1,69 @@
+"""Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`, off by default).
+
+Every N months after the plan starts, a company whose MRR is above the plan gets a new plan that
+grows from what it really makes. A plan is never lowered, so a company behind plan keeps the old
+one. Quotas follow the plan, so a company that keeps beating it sees its quotas rise and its
+reps' attainment fall. The re-based plan starts at the company's own MRR, so it adds no
+pressure on the day; a company in the spiral (behind plan) is untouched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from mechanisms_helpers import count_events, mean_of, paired, run_arms
+
+from sim.config import preset
+
+SEEDS = tuple(range(1000, 1012))  # seeds the lever was not probed on
+EVERY = 12  # months between budget reviews in the 'on' arm
+# product-led plan at the last month, on against off: at least this ratio (mean over seeds);
+# measured 6.8
+PLAN_RATIO_MIN = 2.0
+# mean share of ramped reps at quota, product-led, on minus off: at most this (negative: fewer
+# reps make a quota set from a raised plan); measured -0.29
+QUOTA_SHARE_MARGIN = -0.1
+# re-plans per run: product-led minus sales-led (sales-led companies rarely beat the plan), at
+# least; measured 1.75 (2.7 against 0.9)
+REPLANS_MARGIN = 1.0
+
+
+@pytest.fixture(scope="module")
+def product_led():
+    return run_arms(
+        preset("product_led"),
+        {"on": {"company.plan_replan_months": EVERY}, "off": {}},
+        seeds=SEEDS,
+    )
+
+
+@pytest.fixture(scope="module")
+def sales_led():
+    return run_arms(preset("sales_led"), {"on": {"company.plan_replan_months": EVERY}}, seeds=SEEDS)
+
+
+def test_a_replan_never_lowers_the_plan(product_led, sales_led):
+    """Month by month the re-based plan is at least the original one (both arms alive)."""
+    for on, off in zip(product_led["on"], product_led["off"], strict=True):
+        months = min(len(on.series), len(off.series))
+        assert np.all(
+            on.series["plan_mrr_usd"].to_numpy()[:months]
+            >= off.series["plan_mrr_usd"].to_numpy()[:months] - 1e-6
+        )
+
+
+def test_a_beaten_plan_is_raised_and_quotas_follow(product_led):
+    last_plan = paired(
+        product_led["on"], product_led["off"], lambda r: r.series["plan_mrr_usd"].iloc[-1]
+    )
+    print("last month's plan, on / off:", last_plan)
+    assert np.mean(last_plan.a / last_plan.b) >= PLAN_RATIO_MIN, last_plan
+    at_quota = paired(product_led["on"], product_led["off"], mean_of("reps_at_quota_share"))
+    print("share of ramped reps at quota, on - off:", at_quota)
+    assert at_quota.mean_diff <= QUOTA_SHARE_MARGIN, at_quota
+
+
+def test_companies_behind_plan_are_rarely_replanned(product_led, sales_led):
+    p = paired(product_led["on"], sales_led["on"], count_events("replan"))
+    print("re-plans per run, product-led - sales-led:", p)
+    assert p.mean_diff >= REPLANS_MARGIN, p

@@ -42,7 +42,7 @@ from sim.cli.common import (
     seed_value,
 )
 from sim.cli.outputs import MANIFEST_NAME, check_outputs, write_outputs
-from sim.config import PRESETS, Scenario, ScenarioError
+from sim.config import PRESETS, Scenario, ScenarioError, dotted_items
 from sim.config.safe_yaml import clean
 from sim.report.text import to_json
 
@@ -181,7 +181,7 @@ def _overridden(text: str, a: Scenario) -> Scenario:
         raise ScenarioError(
             "--vs: expected a mapping of dotted overrides, e.g. '{sales.commission_rate: 0.02}'"
         )
-    flat = dict(_flatten(mapping))
+    flat = dict(dotted_items(mapping))
     try:
         b = a.with_overrides(flat)
     except ScenarioError as err:
@@ -192,17 +192,6 @@ def _overridden(text: str, a: Scenario) -> Scenario:
         label = ", ".join(f"{k}={v}" for k, v in flat.items())
         b = b.with_overrides({"name": f"{a.name} with {label}"[:NAME_LIMIT]})
     return b
-
-
-def _flatten(mapping: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in mapping.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.extend(_flatten(value, f"{dotted}."))
-        else:
-            out.append((dotted, value))
-    return out
 
 
 def _one_run(html: Any, scenario: Scenario, args: argparse.Namespace) -> Any:

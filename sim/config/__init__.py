@@ -4,7 +4,7 @@ The bottom layer: it imports nothing else of ``sim``.
 """
 
 from sim.config.hints import did_you_mean, one_line
-from sim.config.loading import from_dict, load_scenario, loads, parse_set, preset
+from sim.config.loading import dotted_items, from_dict, load_scenario, loads, parse_set, preset
 from sim.config.presets import PRESETS
 from sim.config.schema import (
     SCHEMA_VERSION,
@@ -33,6 +33,7 @@ __all__ = [
     "ScenarioError",
     "SegmentParams",
     "did_you_mean",
+    "dotted_items",
     "from_dict",
     "json_schema",
     "load_scenario",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,16 @@ def parse_set(items: list[str]) -> dict[str, Any]:
                 str(err).replace("(yaml): not valid YAML", "value is not valid YAML", 1)
             ) from None
     return out
+
+
+def dotted_items(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, Any], ...]:
+    """Nested mappings become dotted keys: ``{sales: {a: 1}}`` -> ``(("sales.a", 1),)``; an empty
+    mapping is kept as a value."""
+    out: list[tuple[str, Any]] = []
+    for key, value in mapping.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out.extend(dotted_items(value, f"{dotted}."))
+        else:
+            out.append((dotted, value))
+    return tuple(out)

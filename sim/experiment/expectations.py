@@ -30,7 +30,7 @@ from typing import Any
 
 from sim.analysis.paired import paired_metric
 from sim.analysis.summaries import CI_Z, ENSEMBLE_METRICS, RATE_CI_STEMS
-from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config import Scenario, ScenarioError, dotted_items, load_scenario
 from sim.config.hints import did_you_mean
 from sim.config.loading import SCENARIO_LIBRARY
 from sim.config.safe_yaml import clean
@@ -288,7 +288,7 @@ def _baseline(vs: Any, source: str, where: str) -> Baseline:
     if isinstance(vs, str) and vs.strip():
         return Baseline(path=_baseline_path(vs.strip(), source, where), label=vs.strip())
     if isinstance(vs, Mapping) and vs:
-        flat = _flatten(vs)
+        flat = dotted_items(vs)
         label = ", ".join(f"{key}={value}" for key, value in flat)
         return Baseline(overrides=flat, label=f"{{{label}}}")
     raise ScenarioError(
@@ -311,18 +311,6 @@ def _baseline_path(vs: str, source: str, where: str) -> Path:
             "the scenario library: a baseline must be a file beside the scenario or below it"
         )
     return path
-
-
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> tuple[tuple[str, Any], ...]:
-    """Nested mappings become dotted keys: {sales: {a: 1}} -> (("sales.a", 1),)."""
-    out: list[tuple[str, Any]] = []
-    for key, value in mapping.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.extend(_flatten(value, f"{dotted}."))
-        else:
-            out.append((dotted, value))
-    return tuple(out)
 
 
 def _type_name(value: Any) -> str:

@@ -38,7 +38,7 @@ from plotly.offline import get_plotlyjs
 from sim.analysis.debrief import CAUSES, Debrief, EnsembleDebrief, explain_run
 from sim.analysis.paired import PAIRED_METRICS
 from sim.analysis.units import is_number, money_short, month, number, percent, yes_no
-from sim.config import Scenario
+from sim.config import Scenario, dotted_items
 from sim.experiment.levers import BY_KEY, NO_CAP, WORKSHOP_KEYS
 from sim.report.charts import (
     compare_figures,
@@ -763,7 +763,7 @@ def _team_block(team: Team) -> str:
     decisions = sorted(team.decisions, key=lambda d: int(d.get("month", 0)))
     rows = []
     for round_no, decision in enumerate(decisions, start=1):
-        changes = _flatten(decision.get("set") or {})
+        changes = dotted_items(decision.get("set") or {})
         text = "; ".join(f"{_lever_label(k)}: {_lever_value(k, v)}" for k, v in changes) or (
             "no change"
         )
@@ -1010,19 +1010,8 @@ def _lever_value(key: str, value: Any) -> str:
     return f"{shown:g} {lever.unit}".strip() if is_number(shown) else str(shown)
 
 
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    for key, value in mapping.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out.extend(_flatten(value, f"{dotted}."))
-        else:
-            out.append((dotted, value))
-    return out
-
-
 def _plain_decision(decision: Mapping[str, Any]) -> dict[str, Any]:
-    return {"month": decision.get("month"), "set": dict(_flatten(decision.get("set") or {}))}
+    return {"month": decision.get("month"), "set": dict(dotted_items(decision.get("set") or {}))}
 
 
 def _scenario_block(scenario: Scenario, source: str, label: str | None = None) -> str:

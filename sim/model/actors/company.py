@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
+from sim.model.kernels import mrr_total
 from sim.model.ledger import Ledger
 from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
@@ -84,7 +85,8 @@ class Company(mesa.Agent):
             self.model.log("replan", mrr=round(actual))
 
     def mrr(self) -> float:
-        return float(self.model.market.prospects.mrr().sum())
+        pr = self.model.market.prospects
+        return mrr_total(pr.active("state"), pr.active("seats"), pr.active("price"))
 
     def commission_on(self) -> bool:
         return self.sales.commission_rate > 0 and (

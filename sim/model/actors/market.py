@@ -12,7 +12,13 @@ import mesa
 import numpy as np
 
 from sim.config import Scenario
-from sim.model.kernels import fit_of, needs_and_fit
+from sim.model.kernels import (
+    awareness_scan,
+    committed_fit,
+    love_share,
+    needs_and_fit,
+    sales_scan,
+)
 from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
 
@@ -95,9 +101,13 @@ class Market(mesa.Agent):
 
     def _spread_awareness(self) -> None:
         pr, p = self.prospects, self.params
-        customers = pr.count(State.CUSTOMER)
+        # one scan: customers, the unaware, and the month's live counts per segment (waking up
+        # moves prospects between live states, so the counts hold for the rest of the month)
+        customers, unaware, counts = awareness_scan(
+            pr.active("state"), pr.active("seg"), len(self.segments)
+        )
+        self._set_live_counts(counts)
         rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
-        unaware = pr.in_state(State.UNAWARE)
         woke = unaware[self.model.streams.awareness.random(unaware.size) < rate]
         pr.state[woke] = State.LEAD
 
@@ -127,10 +137,8 @@ class Market(mesa.Agent):
             )
             if everyone:
                 return
-        state = pr.active("state")
-        rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
-        fit_of(
-            rows,
+        committed_fit(
+            pr.active("state"),
             self._needs,
             ours,
             rival,
@@ -141,11 +149,10 @@ class Market(mesa.Agent):
 
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
-        pr, _n = self.prospects, self.prospects.n
-        self._leads = np.flatnonzero(
-            (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= self.model.month)
+        pr = self.prospects
+        self._leads, self._pipeline = sales_scan(
+            pr.active("state"), pr.active("next_contact"), self.model.month
         )
-        self._pipeline = pr.in_state(State.PIPELINE)
         self._pipeline_owner = pr.owner[self._pipeline]
 
     def open_deal_count(self, rep_id: int) -> int:
@@ -201,20 +208,20 @@ class Market(mesa.Agent):
         if self._counts_month != self.model.month:
             pr = self.prospects
             alive = pr.live()
-            self._counts = np.bincount(
-                pr.active("seg")[alive], minlength=len(self.segments)
-            ).astype(float)
-            self._counts_month = self.model.month
-            self._weights = {}
+            self._set_live_counts(
+                np.bincount(pr.active("seg")[alive], minlength=len(self.segments)).astype(float)
+            )
         return self._counts
+
+    def _set_live_counts(self, counts: np.ndarray) -> None:
+        self._counts = counts
+        self._counts_month = self.model.month
+        self._weights = {}
 
     def best_segment_love_share(self, threshold: float) -> float:
         """PMF survey: the largest share, over segments, of live prospects whose fit >=
         threshold."""
         pr = self.prospects
-        live = pr.live()
-        seg = pr.active("seg")[live]
-        love = pr.active("fit")[live] >= threshold
-        total = np.bincount(seg, minlength=len(self.segments))
-        loved = np.bincount(seg, weights=love, minlength=len(self.segments))
-        return float(np.max(loved / np.maximum(total, 1)))
+        return love_share(
+            pr.active("state"), pr.active("seg"), pr.active("fit"), threshold, len(self.segments)
+        )

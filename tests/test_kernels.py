@@ -133,3 +133,14 @@ def test_pairwise_sum_is_numpys(monkeypatch) -> None:
         assert np.float64(0.0 + pairwise(a, n)).tobytes() == a.sum().tobytes()
     zeros = np.full(9, -0.0)
     assert np.float64(0.0 + pairwise(zeros, 9)).tobytes() == zeros.sum().tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_top_missing_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Ties (equal coverage), fully covered needs and prospects who need nothing included."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 500)), int(rng.integers(1, 40))
+    needs = (rng.random((n, k)) < rng.random()).astype(np.float32)
+    coverage = np.round(rng.random(k) * 4) / 4  # ties, and 1.0: covered, no gap
+    rows = np.flatnonzero(rng.random(n) < 0.5)
+    _same(*_both(monkeypatch, kernels.top_missing, needs, rows, coverage))

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.needs import NO_NEEDS_FIT, needs_matrix
+from sim.model.needs import NO_NEEDS_FIT, needs_matrix, top_missing_need
 
 KERNELS_ENV = "SIM_KERNELS"  # auto | numpy | compiled
 COMPILE_AFTER_MONTHS = 600
@@ -112,6 +112,7 @@ def warm() -> None:
     _kernel("sales_scan")(state, ints, 0)
     _kernel("mrr_total")(state, fit, rival_fit)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    _kernel("top_missing")(needs, np.arange(n), bonus)
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -250,6 +251,16 @@ def committed_fit(state, needs, ours, rival, bonus, fit, rival_fit) -> None:
         return
     rows = np.flatnonzero((state >= _WAITING) & (state <= _CUSTOMER))
     fit[rows], rival_fit[rows] = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+
+
+def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:
+    """For the prospects ``rows``: the needed capability our product covers least (-1 when none
+    needed or all are fully covered) and how many capabilities each needs, from the month's needs
+    matrix (float32 0/1)."""
+    if compiled_now():
+        return _kernel("top_missing")(needs, rows, coverage)
+    wanted = needs[rows] > 0.5
+    return top_missing_need(wanted, coverage), wanted.sum(axis=1)
 
 
 def _pairwise_sum_loop(a, n):
@@ -427,6 +438,25 @@ def _committed_fit_loop(state, needs, ours, rival, bonus, fit, rival_fit):
         rival_fit[i] = np.float64(fb)
 
 
+def _top_missing_loop(needs, rows, coverage):
+    m, k_count = rows.shape[0], needs.shape[1]
+    best, count = np.empty(m, np.int64), np.empty(m, np.int64)
+    for r in range(m):
+        i = rows[r]
+        top, at, c = -1.0, 0, 0
+        for k in range(k_count):  # the first largest gap, as argmax takes it
+            if needs[i, k] > 0.5:
+                gap = 1.0 - coverage[k]
+                c += 1
+            else:
+                gap = -1.0
+            if k == 0 or gap > top:
+                top, at = gap, k
+        best[r] = at if top > 0 else -1
+        count[r] = c
+    return best, count
+
+
 _LOOPS: dict[str, Callable[..., Any]] = {
     "needs_and_fit": _needs_and_fit_loop,
     "fit_of": _fit_of_loop,
@@ -436,4 +466,5 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "sales_scan": _sales_scan_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
+    "top_missing": _top_missing_loop,
 }

@@ -18,6 +18,7 @@ from sim.model.kernels import (
     love_share,
     needs_and_fit,
     sales_scan,
+    top_missing,
 )
 from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
@@ -77,7 +78,8 @@ class Market(mesa.Agent):
         pr.seats_wanted[idx] = np.maximum(
             1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count))
         )
-        pr.honesty[idx] = np.clip(seg.honesty + HONESTY_SD * rng.standard_normal(count), 0.0, 1.0)
+        honesty = seg.honesty + HONESTY_SD * rng.standard_normal(count)
+        pr.honesty[idx] = np.minimum(np.maximum(honesty, 0.0), 1.0)  # np.clip, less overhead
         pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
         pr.n += count
 
@@ -177,6 +179,13 @@ class Market(mesa.Agent):
         return leads
 
     # -- queries used by the other agents -----------------------------------------------------
+    def top_missing_of(
+        self, idx: np.ndarray, coverage: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For these prospects: the needed capability ``coverage`` covers least (-1: none) and
+        how many capabilities each needs this month."""
+        return top_missing(self._needs, idx, coverage)
+
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
         """Which capabilities these prospects need this month (from the monthly needs matrix)."""
         return self._needs[idx] > 0.5

@@ -45,6 +45,7 @@ class Market(mesa.Agent):
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
         self._leads = np.zeros(0, dtype=np.int64)
         self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
+        self._needs_buffer = self._needs
         self._pipeline = np.zeros(0, dtype=np.int64)
         self._pipeline_owner = np.zeros(0, dtype=np.int32)
         self._counts_month = -1
@@ -123,7 +124,13 @@ class Market(mesa.Agent):
         ours = self.model.coverage.astype(np.float32)
         rival = self.model.competitor.coverage.astype(np.float32)
         if not only_committed or self._needs.shape[0] != n:
-            self._needs = np.empty((n, self.params.capabilities), dtype=np.float32)
+            if self._needs_buffer.shape[0] < n:  # grows with the population, like its arrays
+                self._needs_buffer = np.empty(
+                    (len(pr.seg), self.params.capabilities), dtype=np.float32
+                )
+            # the month's matrix in a buffer kept from month to month (every row is rewritten):
+            # a fresh array each month cost page faults over the whole matrix
+            self._needs = self._needs_buffer[:n]
             # fits land in the population, except for a committed-only update (scratch there)
             everyone = not only_committed
             needs_and_fit(

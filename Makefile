@@ -10,7 +10,10 @@ DASH_STAMP := $(VENV)/.installed-dashboard
 UV_VERSION := 0.13.9
 UV_DIR := $(VENV)/.uv
 UV := $(UV_DIR)/bin/uv
-SYNC = $(UV) pip sync --quiet --python $(PY)
+# --compile-bytecode: a fresh environment ships its .pyc files; where PYTHONDONTWRITEBYTECODE is
+# set (as on this workplace) Python would otherwise recompile pandas, mesa and scipy in every
+# process (import sim.experiment.runner 4 s instead of 1.2 s; workers and `sim run` alike).
+SYNC = $(UV) pip sync --quiet --compile-bytecode --python $(PY)
 EDITABLE = $(UV) pip install --quiet --python $(PY) --no-deps -e .
 
 .PHONY: dashboard test bench check lint browser clean lock

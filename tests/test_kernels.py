@@ -52,3 +52,95 @@ def test_auto_mode_compiles_only_after_many_months(monkeypatch) -> None:
     assert kernels.use_compiled()
     monkeypatch.setenv(kernels.KERNELS_ENV, "numpy")
     assert not kernels.use_compiled()
+
+
+def _states(rng: np.random.Generator, n: int, segments: int):
+    """A random population for the scans: every state, segment, fit, promise and satisfaction."""
+    state = rng.integers(0, 8, n).astype(np.int8)
+    seg = rng.integers(0, segments, n).astype(np.int8)
+    fit = rng.random(n)
+    comp_fit = rng.random(n)
+    promise_cap = np.where(rng.random(n) < 0.3, rng.integers(0, 24, n), -1).astype(np.int32)
+    satisfaction = rng.standard_normal(n) * 10.0 ** rng.uniform(-3, 3, n)
+    next_contact = rng.integers(0, 12, n).astype(np.int32)
+    seats = np.round(rng.gamma(1.5, 8.0, n)) + 1.0
+    price = rng.uniform(20.0, 900.0, n)
+    return state, seg, fit, comp_fit, promise_cap, satisfaction, next_contact, seats, price
+
+
+def _both(monkeypatch, scan, *args):
+    """``scan(*args)`` with the numpy scans and again with the compiled ones."""
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        out.append(scan(*args))
+    return out
+
+
+def _same(a, b) -> None:
+    if isinstance(a, tuple):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+        return
+    if isinstance(a, np.ndarray):
+        assert a.dtype.kind == b.dtype.kind and np.array_equal(a, b)
+        return
+    assert type(a) is type(b) or {type(a), type(b)} <= {int, np.int64}
+    assert np.float64(a).tobytes() == np.float64(b).tobytes()  # to the bit, -0.0 included
+
+
+@pytest.mark.parametrize(
+    "n", [0, 1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 255, 256, 257, 1000, 2049, 9000, 33001]
+)
+def test_scans_agree_to_the_bit(n: int, monkeypatch) -> None:
+    """Counts, index lists and numpy's pairwise float sums (block edges at 8 and 128 included)."""
+    rng = np.random.default_rng(n)
+    for segments in (1, 3):
+        state, seg, fit, comp, cap, sat, contact, seats, price = _states(rng, n, segments)
+        census = (state, seg, fit, comp, cap, sat, segments)
+        _same(*_both(monkeypatch, kernels.census, *census))
+        _same(*_both(monkeypatch, kernels.awareness_scan, state, seg, segments))
+        _same(*_both(monkeypatch, kernels.love_share, state, seg, fit, 0.55, segments))
+        _same(*_both(monkeypatch, kernels.sales_scan, state, contact, 6))
+        _same(*_both(monkeypatch, kernels.mrr_total, state, seats, price))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_committed_fit_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 3000)), 24
+    u, seg, prob, ours, rival, bonus = _population(rng, n, k)
+    needs = (u < prob[seg]).astype(np.float32)
+    state = rng.integers(0, 8, n).astype(np.int8)
+
+    def call():
+        fit, rival_fit = np.full(n, -1.0), np.full(n, -1.0)
+        kernels.committed_fit(state, needs, ours, rival, bonus, fit, rival_fit)
+        return fit, rival_fit
+
+    _same(*_both(monkeypatch, call))
+
+
+def test_pairwise_sum_is_numpys(monkeypatch) -> None:
+    """The compiled pairwise sum against ``ndarray.sum`` on awkward values and every length."""
+    rng = np.random.default_rng(5)
+    monkeypatch.setenv(kernels.KERNELS_ENV, "compiled")
+    kernels.warm()
+    pairwise = kernels._pairwise_sum
+    for n in [*range(300), 1024, 4097, 65537]:
+        a = rng.standard_normal(n) * 10.0 ** rng.uniform(-8, 8, n)
+        assert np.float64(0.0 + pairwise(a, n)).tobytes() == a.sum().tobytes()
+    zeros = np.full(9, -0.0)
+    assert np.float64(0.0 + pairwise(zeros, 9)).tobytes() == zeros.sum().tobytes()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_top_missing_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Ties (equal coverage), fully covered needs and prospects who need nothing included."""
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 500)), int(rng.integers(1, 40))
+    needs = (rng.random((n, k)) < rng.random()).astype(np.float32)
+    coverage = np.round(rng.random(k) * 4) / 4  # ties, and 1.0: covered, no gap
+    rows = np.flatnonzero(rng.random(n) < 0.5)
+    _same(*_both(monkeypatch, kernels.top_missing, needs, rows, coverage))

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.needs import NO_NEEDS_FIT, needs_matrix
+from sim.model.needs import NO_NEEDS_FIT, needs_matrix, top_missing_need
 
 KERNELS_ENV = "SIM_KERNELS"  # auto | numpy | compiled
 COMPILE_AFTER_MONTHS = 600
@@ -39,9 +39,15 @@ _compiled: dict[str, Callable[..., Any]] = {}
 
 
 def use_compiled() -> bool:
-    """Whether this month's pass runs compiled (counts the months of this process)."""
+    """Whether this month's pass runs compiled (counts the months of this process: the market's
+    needs-and-fit pass calls it once a month; every other kernel asks ``compiled_now``)."""
     global _months
     _months += 1
+    return compiled_now()
+
+
+def compiled_now() -> bool:
+    """Whether the kernels run compiled now (does not count a month)."""
     mode = os.environ.get(KERNELS_ENV, "auto").strip().lower()
     if mode == "numpy":
         return False
@@ -63,7 +69,7 @@ def needs_and_fit(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit) -> No
 
 def fit_of(rows, needs, ours, rival, bonus, fit, rival_fit) -> None:
     """The same fits for some prospects (``rows``) from needs already computed this month."""
-    if use_compiled():
+    if compiled_now():
         _kernel("fit_of")(rows, needs, ours, rival, bonus, fit, rival_fit)
         return
     fit[rows], rival_fit[rows] = _fits_in_order(needs[rows], ours, rival, bonus[rows])
@@ -99,14 +105,25 @@ def warm() -> None:
     cov, bonus, fit, rival_fit = np.ones(k, np.float32), np.zeros(n), np.zeros(n), np.zeros(n)
     _kernel("needs_and_fit")(u, seg, prob, cov, cov, bonus, needs, fit, rival_fit)
     _kernel("fit_of")(np.arange(n), needs, cov, cov, bonus, fit, rival_fit)
+    state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
+    _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
+    _kernel("awareness_scan")(state, seg, 1)
+    _kernel("love_share")(state, seg, fit, 0.5, 1)
+    _kernel("sales_scan")(state, ints, 0)
+    _kernel("mrr_total")(state, fit, rival_fit)
+    _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    _kernel("top_missing")(needs, np.arange(n), bonus)
 
 
 def _kernel(name: str) -> Callable[..., Any]:
     if not _compiled:
         from numba import njit  # here: numba costs ~0.5 s to import
 
-        _compiled["needs_and_fit"] = njit(cache=True, nogil=True)(_needs_and_fit_loop)
-        _compiled["fit_of"] = njit(cache=True, nogil=True)(_fit_of_loop)
+        compile_ = njit(cache=True, nogil=True)
+        # the helper first: the loops below call it, and numba resolves it when they compile
+        globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
+        for kernel, loop in _LOOPS.items():
+            _compiled[kernel] = compile_(loop)
     return _compiled[name]
 
 
@@ -155,3 +172,299 @@ def _fit_of_loop(rows, needs, ours, rival, bonus, fit, rival_fit):
             fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
         fit[i] = min(1.0, np.float64(fa) + bonus[i])
         rival_fit[i] = np.float64(fb)
+
+
+# -- population scans: counts, index lists and sums the month reads, one pass each ---------------
+# Each numpy function below is the code its caller ran before (so the numbers are that code's);
+# its loop gives the same numbers to the bit: counts are exact, a ``bincount`` with weights adds in
+# index order, and a float sum (``x.sum()``, ``x.mean()``) is numpy's pairwise sum, which
+# ``_pairwise_sum_loop`` repeats step for step (tests/test_kernels.py checks every scan).
+# State codes (sim/model/population.py), as plain ints for the loops.
+_UNAWARE, _LEAD, _PIPELINE, _WAITING, _CUSTOMER = 0, 1, 2, 3, 4
+_STATES = 8
+
+
+def census(state, seg, fit, comp_fit, promise_cap, satisfaction, segments: int) -> tuple:
+    """The month's row counts (sim/model/observation.py): prospects per state; per segment the
+    live prospects, their summed fit and the customers; the sums of live prospects' fit and
+    rival fit and of customers' satisfaction; promises outstanding."""
+    if compiled_now():
+        return _kernel("census")(state, seg, fit, comp_fit, promise_cap, satisfaction, segments)
+    live = state <= _CUSTOMER
+    is_customer = state == _CUSTOMER
+    seg_live, fit_live = seg[live], fit[live]
+    return (
+        np.bincount(state, minlength=_STATES),
+        np.bincount(seg_live, minlength=segments),
+        # float even when no prospect is live (bincount then returns int zeros)
+        np.bincount(seg_live, weights=fit_live, minlength=segments).astype(float, copy=False),
+        np.bincount(seg[is_customer], minlength=segments),
+        float(fit_live.sum()),
+        float(comp_fit[live].sum()),
+        float(satisfaction[is_customer].sum()),
+        int(np.count_nonzero(promise_cap >= 0)),
+    )
+
+
+def awareness_scan(state, seg, segments: int) -> tuple[int, np.ndarray, np.ndarray]:
+    """After arrivals: customers (how many), the unaware (indices), live prospects per segment."""
+    if compiled_now():
+        return _kernel("awareness_scan")(state, seg, segments)
+    return (
+        int(np.count_nonzero(state == _CUSTOMER)),
+        np.flatnonzero(state == _UNAWARE),
+        np.bincount(seg[state <= _CUSTOMER], minlength=segments).astype(float),
+    )
+
+
+def love_share(state, seg, fit, threshold: float, segments: int) -> float:
+    """The largest share, over segments, of live prospects whose fit >= threshold."""
+    if compiled_now():
+        return _kernel("love_share")(state, seg, fit, threshold, segments)
+    live = state <= _CUSTOMER
+    seg_live = seg[live]
+    love = fit[live] >= threshold
+    total = np.bincount(seg_live, minlength=segments)
+    loved = np.bincount(seg_live, weights=love, minlength=segments)
+    return float(np.max(loved / np.maximum(total, 1)))
+
+
+def sales_scan(state, next_contact, month: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leads a rep may contact this month, and the deals in the pipeline (indices)."""
+    if compiled_now():
+        return _kernel("sales_scan")(state, next_contact, month)
+    leads = np.flatnonzero((state == _LEAD) & (next_contact <= month))
+    return leads, np.flatnonzero(state == _PIPELINE)
+
+
+def mrr_total(state, seats, price) -> float:
+    """Monthly revenue of all customers: the sum over every prospect (0 for non-customers)."""
+    if compiled_now():
+        return _kernel("mrr_total")(state, seats, price)
+    return float(np.where(state == _CUSTOMER, seats * price, 0.0).sum())
+
+
+def committed_fit(state, needs, ours, rival, bonus, fit, rival_fit) -> None:
+    """``fit_of`` for the customers and waiting buyers (after the product ships), in place."""
+    if compiled_now():
+        _kernel("committed_fit")(state, needs, ours, rival, bonus, fit, rival_fit)
+        return
+    rows = np.flatnonzero((state >= _WAITING) & (state <= _CUSTOMER))
+    fit[rows], rival_fit[rows] = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+
+
+def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:
+    """For the prospects ``rows``: the needed capability our product covers least (-1 when none
+    needed or all are fully covered) and how many capabilities each needs, from the month's needs
+    matrix (float32 0/1)."""
+    if compiled_now():
+        return _kernel("top_missing")(needs, rows, coverage)
+    wanted = needs[rows] > 0.5
+    return top_missing_need(wanted, coverage), wanted.sum(axis=1)
+
+
+def _pairwise_sum_loop(a, n):
+    """numpy's pairwise sum of ``a[:n]`` (float64), the same additions in the same order: a block
+    of up to 128 values is summed in eight running sums (below 8 values, one by one); a longer
+    range is split in two halves at a multiple of 8, each summed the same way, then added. numpy
+    adds the total to 0.0 (so ``0.0 + _pairwise_sum(...)``). numpy recurses; this walks the same
+    tree with a stack (a cached numba function must not recurse)."""
+    lo_of, n_of, stage_of = np.empty(64, np.int64), np.empty(64, np.int64), np.empty(64, np.int64)
+    values = np.empty(64)
+    lo_of[0], n_of[0], stage_of[0] = 0, n, 0
+    frames, held = 1, 0
+    while frames > 0:
+        top = frames - 1
+        lo, m = lo_of[top], n_of[top]
+        if m <= 128:
+            frames -= 1
+            if m < 8:
+                res = 0.0
+                for i in range(lo, lo + m):
+                    res += a[i]
+            else:
+                r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+                r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+                i = 8
+                whole = m - m % 8
+                while i < whole:
+                    j = lo + i
+                    r0 += a[j]
+                    r1 += a[j + 1]
+                    r2 += a[j + 2]
+                    r3 += a[j + 3]
+                    r4 += a[j + 4]
+                    r5 += a[j + 5]
+                    r6 += a[j + 6]
+                    r7 += a[j + 7]
+                    i += 8
+                res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+                while i < m:
+                    res += a[lo + i]
+                    i += 1
+            values[held] = res
+            held += 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage_of[top] == 0:  # the left half first
+            stage_of[top] = 1
+            lo_of[frames], n_of[frames], stage_of[frames] = lo, half, 0
+            frames += 1
+        elif stage_of[top] == 1:  # then the right half
+            stage_of[top] = 2
+            lo_of[frames], n_of[frames], stage_of[frames] = lo + half, m - half, 0
+            frames += 1
+        else:  # both done: left + right
+            frames -= 1
+            held -= 1
+            values[held - 1] = values[held - 1] + values[held]
+    return values[0]
+
+
+_pairwise_sum = _pairwise_sum_loop  # the compiled helper replaces it when the loops compile
+
+
+def _census_loop(state, seg, fit, comp_fit, promise_cap, satisfaction, segments):
+    n = state.shape[0]
+    states = np.zeros(_STATES, np.int64)
+    seg_live = np.zeros(segments, np.int64)
+    seg_fit = np.zeros(segments)
+    cust_seg = np.zeros(segments, np.int64)
+    fit_live, comp_live, sat = np.empty(n), np.empty(n), np.empty(n)
+    live = customers = promises = 0
+    for i in range(n):
+        x = state[i]
+        states[x] += 1
+        if x <= _CUSTOMER:
+            s = seg[i]
+            seg_live[s] += 1
+            seg_fit[s] += fit[i]
+            fit_live[live] = fit[i]
+            comp_live[live] = comp_fit[i]
+            live += 1
+            if x == _CUSTOMER:
+                cust_seg[s] += 1
+                sat[customers] = satisfaction[i]
+                customers += 1
+        if promise_cap[i] >= 0:
+            promises += 1
+    return (
+        states,
+        seg_live,
+        seg_fit,
+        cust_seg,
+        0.0 + _pairwise_sum(fit_live, live),
+        0.0 + _pairwise_sum(comp_live, live),
+        0.0 + _pairwise_sum(sat, customers),
+        promises,
+    )
+
+
+def _awareness_scan_loop(state, seg, segments):
+    n = state.shape[0]
+    unaware = np.empty(n, np.int64)
+    counts = np.zeros(segments)
+    customers = m = 0
+    for i in range(n):
+        x = state[i]
+        if x == _UNAWARE:
+            unaware[m] = i
+            m += 1
+        elif x == _CUSTOMER:
+            customers += 1
+        if x <= _CUSTOMER:
+            counts[seg[i]] += 1.0
+    return customers, unaware[:m].copy(), counts
+
+
+def _love_share_loop(state, seg, fit, threshold, segments):
+    total = np.zeros(segments, np.int64)
+    loved = np.zeros(segments)
+    for i in range(state.shape[0]):
+        if state[i] <= _CUSTOMER:
+            total[seg[i]] += 1
+            if fit[i] >= threshold:
+                loved[seg[i]] += 1.0
+    best = loved[0] / max(total[0], 1)
+    for s in range(1, segments):
+        best = max(best, loved[s] / max(total[s], 1))
+    return best
+
+
+def _sales_scan_loop(state, next_contact, month):
+    n = state.shape[0]
+    leads, pipeline = np.empty(n, np.int64), np.empty(n, np.int64)
+    a = b = 0
+    for i in range(n):
+        x = state[i]
+        if x == _LEAD and next_contact[i] <= month:
+            leads[a] = i
+            a += 1
+        elif x == _PIPELINE:
+            pipeline[b] = i
+            b += 1
+    return leads[:a].copy(), pipeline[:b].copy()
+
+
+def _mrr_total_loop(state, seats, price):
+    n = state.shape[0]
+    mrr = np.empty(n)
+    for i in range(n):
+        mrr[i] = seats[i] * price[i] if state[i] == _CUSTOMER else 0.0
+    return 0.0 + _pairwise_sum(mrr, n)
+
+
+def _committed_fit_loop(state, needs, ours, rival, bonus, fit, rival_fit):
+    one = np.float32(1.0)
+    k_count = needs.shape[1]
+    for i in range(state.shape[0]):
+        if state[i] < _WAITING or state[i] > _CUSTOMER:
+            continue
+        count = np.float32(0.0)
+        a = np.float32(0.0)
+        b = np.float32(0.0)
+        for k in range(k_count):
+            need = needs[i, k]
+            count += need
+            a += need * ours[k]
+            b += need * rival[k]
+        if count > 0:
+            denominator = max(count, one)
+            fa, fb = a / denominator, b / denominator
+        else:
+            fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
+        fit[i] = min(1.0, np.float64(fa) + bonus[i])
+        rival_fit[i] = np.float64(fb)
+
+
+def _top_missing_loop(needs, rows, coverage):
+    m, k_count = rows.shape[0], needs.shape[1]
+    best, count = np.empty(m, np.int64), np.empty(m, np.int64)
+    for r in range(m):
+        i = rows[r]
+        top, at, c = -1.0, 0, 0
+        for k in range(k_count):  # the first largest gap, as argmax takes it
+            if needs[i, k] > 0.5:
+                gap = 1.0 - coverage[k]
+                c += 1
+            else:
+                gap = -1.0
+            if k == 0 or gap > top:
+                top, at = gap, k
+        best[r] = at if top > 0 else -1
+        count[r] = c
+    return best, count
+
+
+_LOOPS: dict[str, Callable[..., Any]] = {
+    "needs_and_fit": _needs_and_fit_loop,
+    "fit_of": _fit_of_loop,
+    "census": _census_loop,
+    "awareness_scan": _awareness_scan_loop,
+    "love_share": _love_share_loop,
+    "sales_scan": _sales_scan_loop,
+    "mrr_total": _mrr_total_loop,
+    "committed_fit": _committed_fit_loop,
+    "top_missing": _top_missing_loop,
+}

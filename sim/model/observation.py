@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from sim.model.kernels import census
 from sim.model.population import State
 
 if TYPE_CHECKING:
@@ -14,15 +15,39 @@ if TYPE_CHECKING:
 MONTHS_PER_YEAR = 12
 
 
+class _Census(NamedTuple):
+    """The population's counts and sums for one row, from one scan (sim/model/kernels.py)."""
+
+    states: np.ndarray  # prospects per state
+    seg_live: np.ndarray  # live prospects per segment
+    seg_fit: np.ndarray  # their summed fit to our product, per segment
+    seg_customers: np.ndarray  # customers per segment
+    fit_sum: float  # summed fit of live prospects, ours and the rival's
+    rival_fit_sum: float
+    satisfaction_sum: float  # summed satisfaction of customers
+    promises: int  # promises outstanding
+
+
 def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
     """One row of the series: finance, sales, product, customers and policy state."""
-    live = model.market.prospects.live()  # read once: nothing changes while the month is read
+    pr = model.market.prospects  # read once: nothing changes while the month is read
+    counts = _Census(
+        *census(
+            pr.active("state"),
+            pr.active("seg"),
+            pr.active("fit"),
+            pr.active("comp_fit"),
+            pr.active("promise_cap"),
+            pr.active("satisfaction"),
+            len(model.market.segments),
+        )
+    )
     return {
         "month": model.month,
         **_finance(model, flows),
-        **_sales(model),
-        **_product(model, live),
-        **_customers(model, live),
+        **_sales(model, counts),
+        **_product(model, counts),
+        **_customers(model, counts),
         "pmf": model.company.pmf_month is not None,
         "pmf_signal": model.company.pmf,
         "alive": not model.company.dead,
@@ -52,9 +77,8 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
     }
 
 
-def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
-    company, pr = model.company, model.market.prospects
-    states = np.bincount(pr.active("state"), minlength=len(State))
+def _sales(model: CompanyModel, counts: _Census) -> dict[str, float | int | bool]:
+    company, states = model.company, counts.states
     reps = model.reps()
     attained = [
         a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None
@@ -80,12 +104,13 @@ def _sales(model: CompanyModel) -> dict[str, float | int | bool]:
     }
 
 
-def _product(model: CompanyModel, live: np.ndarray) -> dict[str, float | int]:
+def _product(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
     product = model.product
     capacity = max(product.month_capacity_em, 1e-9)
+    live = int(counts.seg_live.sum())
     return {
-        "product_fit": _mean_fit(model, "fit", live),
-        "competitor_fit": _mean_fit(model, "comp_fit", live),
+        "product_fit": counts.fit_sum / live if live else 0.0,  # mean over live prospects (0-1)
+        "competitor_fit": counts.rival_fit_sum / live if live else 0.0,
         "custom_share": product.month_custom_em / capacity,
         "roadmap_share": product.month_roadmap_em / capacity,
         "capacity_em": product.month_capacity_em,
@@ -99,43 +124,27 @@ def _product(model: CompanyModel, live: np.ndarray) -> dict[str, float | int]:
     }
 
 
-def _mean_fit(model: CompanyModel, column: str, live: np.ndarray) -> float:
-    """Mean fit (ours: ``fit``; the rival's: ``comp_fit``) over live prospects (0-1)."""
-    return float(model.market.prospects.active(column)[live].mean()) if live.any() else 0.0
-
-
-def _segment_fit(model: CompanyModel, live: np.ndarray) -> np.ndarray:
-    """Mean fit of our product per segment, over live prospects."""
-    pr, segments = model.market.prospects, len(model.market.segments)
-    seg = pr.active("seg")[live]
-    total = np.bincount(seg, weights=pr.active("fit")[live], minlength=segments)
-    return total / np.maximum(np.bincount(seg, minlength=segments), 1)
-
-
-def _customers(model: CompanyModel, live: np.ndarray) -> dict[str, float | int]:
-    customers, pr, market = model.customers, model.market.prospects, model.market
-    is_customer = pr.active("state") == State.CUSTOMER
-    per_segment = np.bincount(pr.active("seg")[is_customer], minlength=len(market.segments))
+def _customers(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
+    customers, names = model.customers, model.market.segment_names
     row: dict[str, float | int] = {
-        f"customers_{name}": int(c) for name, c in zip(market.segment_names, per_segment)
+        f"customers_{name}": int(c) for name, c in zip(names, counts.seg_customers)
     }
-    row.update(
-        {f"fit_{name}": f for name, f in zip(market.segment_names, _segment_fit(model, live))}
-    )
+    # mean fit of our product per segment, over live prospects
+    segment_fit = counts.seg_fit / np.maximum(counts.seg_live, 1)
+    row.update({f"fit_{name}": f for name, f in zip(names, segment_fit)})
+    paying = int(counts.states[State.CUSTOMER])
     row.update(
         {
-            "customers": int(is_customer.sum()),
+            "customers": paying,
             "churned_mrr_usd": customers.month_churned_mrr,
-            "promises_outstanding": int(np.count_nonzero(pr.active("promise_cap") >= 0)),
+            "promises_outstanding": counts.promises,
             "promises_kept": customers.promises_kept,
             "promises_broken": customers.promises_broken,
             "contingent_delivered": customers.contingent_delivered,
             "contingent_converted": customers.contingent_converted,
             "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
             "custom_actual_em_delivered": customers.custom_actual_em_delivered,
-            "satisfaction": float(pr.active("satisfaction")[is_customer].mean())
-            if is_customer.any()
-            else np.nan,
+            "satisfaction": counts.satisfaction_sum / paying if paying else np.nan,
         }
     )
     return row

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
+from sim.model.kernels import mrr_total
 from sim.model.ledger import Ledger
 from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
@@ -59,6 +60,8 @@ class Company(mesa.Agent):
         self.stance, self.stance_month = None, -1
         self._quota, self._quota_month = 0.0, -1
         self.plan_base = (self.p.plan_start_month, self.p.plan_start_mrr_usd)  # (month, MRR)
+        self._targets: list[int] = []
+        self._targets_key: tuple = ()  # what _targets was read from
         self.reset_month()
 
     def reset_month(self) -> None:
@@ -84,7 +87,8 @@ class Company(mesa.Agent):
             self.model.log("replan", mrr=round(actual))
 
     def mrr(self) -> float:
-        return float(self.model.market.prospects.mrr().sum())
+        pr = self.model.market.prospects
+        return mrr_total(pr.active("state"), pr.active("seats"), pr.active("price"))
 
     def commission_on(self) -> bool:
         return self.sales.commission_rate > 0 and (
@@ -97,7 +101,22 @@ class Company(mesa.Agent):
         return len(self.model.reps())
 
     def target_segments(self) -> list[int]:
-        """Focus segment, unless pressure (bent by governance) widens targeting to everyone."""
+        """Focus segment, unless pressure (bent by governance) widens targeting to everyone.
+
+        Read a dozen times a month; kept until pressure or a setting it depends on moves
+        (callers only read the list)."""
+        key = (
+            self.pressure,
+            self.policy.pressure_response,
+            self.policy.pressure_widen,
+            self.sales.targeting,
+            self.sales.focus_segment,
+        )
+        if key != self._targets_key:
+            self._targets, self._targets_key = self._target_segments(), key
+        return self._targets
+
+    def _target_segments(self) -> list[int]:
         market = self.model.market
         every = list(range(len(market.segments)))
         if self.sales.targeting == "any":

@@ -12,7 +12,14 @@ import mesa
 import numpy as np
 
 from sim.config import Scenario
-from sim.model.kernels import fit_of, needs_and_fit
+from sim.model.kernels import (
+    awareness_scan,
+    committed_fit,
+    love_share,
+    needs_and_fit,
+    sales_scan,
+    top_missing,
+)
 from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
 
@@ -38,6 +45,7 @@ class Market(mesa.Agent):
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
         self._leads = np.zeros(0, dtype=np.int64)
         self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
+        self._needs_buffer = self._needs
         self._pipeline = np.zeros(0, dtype=np.int64)
         self._pipeline_owner = np.zeros(0, dtype=np.int32)
         self._counts_month = -1
@@ -71,7 +79,8 @@ class Market(mesa.Agent):
         pr.seats_wanted[idx] = np.maximum(
             1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count))
         )
-        pr.honesty[idx] = np.clip(seg.honesty + HONESTY_SD * rng.standard_normal(count), 0.0, 1.0)
+        honesty = seg.honesty + HONESTY_SD * rng.standard_normal(count)
+        pr.honesty[idx] = np.minimum(np.maximum(honesty, 0.0), 1.0)  # np.clip, less overhead
         pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
         pr.n += count
 
@@ -95,9 +104,13 @@ class Market(mesa.Agent):
 
     def _spread_awareness(self) -> None:
         pr, p = self.prospects, self.params
-        customers = pr.count(State.CUSTOMER)
+        # one scan: customers, the unaware, and the month's live counts per segment (waking up
+        # moves prospects between live states, so the counts hold for the rest of the month)
+        customers, unaware, counts = awareness_scan(
+            pr.active("state"), pr.active("seg"), len(self.segments)
+        )
+        self._set_live_counts(counts)
         rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
-        unaware = pr.in_state(State.UNAWARE)
         woke = unaware[self.model.streams.awareness.random(unaware.size) < rate]
         pr.state[woke] = State.LEAD
 
@@ -111,7 +124,13 @@ class Market(mesa.Agent):
         ours = self.model.coverage.astype(np.float32)
         rival = self.model.competitor.coverage.astype(np.float32)
         if not only_committed or self._needs.shape[0] != n:
-            self._needs = np.empty((n, self.params.capabilities), dtype=np.float32)
+            if self._needs_buffer.shape[0] < n:  # grows with the population, like its arrays
+                self._needs_buffer = np.empty(
+                    (len(pr.seg), self.params.capabilities), dtype=np.float32
+                )
+            # the month's matrix in a buffer kept from month to month (every row is rewritten):
+            # a fresh array each month cost page faults over the whole matrix
+            self._needs = self._needs_buffer[:n]
             # fits land in the population, except for a committed-only update (scratch there)
             everyone = not only_committed
             needs_and_fit(
@@ -127,10 +146,8 @@ class Market(mesa.Agent):
             )
             if everyone:
                 return
-        state = pr.active("state")
-        rows = np.flatnonzero((state >= State.WAITING) & (state <= State.CUSTOMER))
-        fit_of(
-            rows,
+        committed_fit(
+            pr.active("state"),
             self._needs,
             ours,
             rival,
@@ -141,11 +158,10 @@ class Market(mesa.Agent):
 
     def open_sales_month(self) -> None:
         """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
-        pr, _n = self.prospects, self.prospects.n
-        self._leads = np.flatnonzero(
-            (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= self.model.month)
+        pr = self.prospects
+        self._leads, self._pipeline = sales_scan(
+            pr.active("state"), pr.active("next_contact"), self.model.month
         )
-        self._pipeline = pr.in_state(State.PIPELINE)
         self._pipeline_owner = pr.owner[self._pipeline]
 
     def open_deal_count(self, rep_id: int) -> int:
@@ -170,6 +186,13 @@ class Market(mesa.Agent):
         return leads
 
     # -- queries used by the other agents -----------------------------------------------------
+    def top_missing_of(
+        self, idx: np.ndarray, coverage: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For these prospects: the needed capability ``coverage`` covers least (-1: none) and
+        how many capabilities each needs this month."""
+        return top_missing(self._needs, idx, coverage)
+
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
         """Which capabilities these prospects need this month (from the monthly needs matrix)."""
         return self._needs[idx] > 0.5
@@ -201,20 +224,20 @@ class Market(mesa.Agent):
         if self._counts_month != self.model.month:
             pr = self.prospects
             alive = pr.live()
-            self._counts = np.bincount(
-                pr.active("seg")[alive], minlength=len(self.segments)
-            ).astype(float)
-            self._counts_month = self.model.month
-            self._weights = {}
+            self._set_live_counts(
+                np.bincount(pr.active("seg")[alive], minlength=len(self.segments)).astype(float)
+            )
         return self._counts
+
+    def _set_live_counts(self, counts: np.ndarray) -> None:
+        self._counts = counts
+        self._counts_month = self.model.month
+        self._weights = {}
 
     def best_segment_love_share(self, threshold: float) -> float:
         """PMF survey: the largest share, over segments, of live prospects whose fit >=
         threshold."""
         pr = self.prospects
-        live = pr.live()
-        seg = pr.active("seg")[live]
-        love = pr.active("fit")[live] >= threshold
-        total = np.bincount(seg, minlength=len(self.segments))
-        loved = np.bincount(seg, weights=love, minlength=len(self.segments))
-        return float(np.max(loved / np.maximum(total, 1)))
+        return love_share(
+            pr.active("state"), pr.active("seg"), pr.active("fit"), threshold, len(self.segments)
+        )

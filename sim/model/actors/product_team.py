@@ -10,6 +10,7 @@ knowledge fed by structured sales-product meetings and learning-mode discovery
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mesa
@@ -212,8 +213,8 @@ class ProductTeam(mesa.Agent):
         if self.current is not None:
             ahead = self.current.effort_em - self.current.spent_em
             eta[self.current.capability] = ahead / rate
-        for k in self.ranked_plan():
-            if np.isinf(eta[k]):
+        for k in self.ranked_plan().tolist():
+            if math.isinf(eta[k]):
                 ahead += effort
                 eta[k] = ahead / rate
         return eta

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from sim.model.needs import top_missing_need
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -135,7 +134,8 @@ class SalesFloor:
         market, rng = self.model.market, self.model.streams.deals
         pr, mp = market.prospects, market.params
         promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
-        need_discount = np.clip(1.0 - pr.budget[idx], 0.0, MAX_NEEDED_DISCOUNT)
+        # np.clip's numbers, without its overhead
+        need_discount = np.minimum(np.maximum(1.0 - pr.budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
         discount = np.minimum(need_discount, stance.max_discount)
         seen_fit = pr.fit[idx] + promise_gain
         logit = (
@@ -166,14 +166,13 @@ class SalesFloor:
         if stance.promise_horizon <= 0:
             return np.full(idx.size, NO_ONE), np.zeros(idx.size), np.zeros(idx.size)
         product = self.model.product
-        needs = self.model.market.needs_of(idx)
-        k = top_missing_need(needs, product.coverage)
+        k, needed = self.model.market.top_missing_of(idx, product.coverage)
         eta = product.planned_eta()[np.maximum(k, 0)]
         ok = (k >= 0) & (eta <= stance.promise_horizon)
         step, _ = product.item_size()
         # A promise persuades less the further out it is: buyers discount distant features.
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        gain = np.where(ok, step / np.maximum(needs.sum(axis=1), 1) * decay, 0.0)
+        gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
         return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
 
     def _lose(self, idx: np.ndarray) -> None:
@@ -218,8 +217,10 @@ class SalesFloor:
         pr = self.model.market.prospects
         mrr = pr.seats[idx] * pr.price[idx]
         self.model.company.book(idx, reps, stance.commission_on)
+        present = set(reps.tolist())
         for rep in self.reps:
-            rep.month_booked += float(mrr[reps == rep.unique_id].sum())
+            if rep.unique_id in present:  # a rep with no deal here would add 0.0
+                rep.month_booked += float(mrr[reps == rep.unique_id].sum())
 
     # -- deal-contingent requests
     # ----------------------------------------------------------------------
@@ -229,7 +230,7 @@ class SalesFloor:
             return
         market, product, rng = self.model.market, self.model.product, self.model.streams.deals
         pr = market.prospects
-        wanted = top_missing_need(market.needs_of(idx), product.coverage)
+        wanted, _ = market.top_missing_of(idx, product.coverage)
         for i, k in zip(idx.tolist(), wanted.tolist()):
             seg = market.segments[pr.seg[i]]
             item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em)

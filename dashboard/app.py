@@ -26,6 +26,7 @@ from dashboard.views.compare import compare_page
 from dashboard.views.explore import explore_page
 from dashboard.views.lessons import lessons_page
 from dashboard.views.one_run import one_run_page
+from dashboard.views.play import play_entry, play_page
 from sim.config.hints import one_line
 
 LOG = logging.getLogger("dashboard")
@@ -36,6 +37,7 @@ PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
     ("one_run", one_run_page, "One run", "one-run"),
     ("lessons", lessons_page, "Lessons", "lessons"),
     ("explore", explore_page, "Explore", "explore"),
+    ("play", play_page, "Play", "play"),
 )
 
 
@@ -47,6 +49,12 @@ def main() -> None:
         initial_sidebar_state="expanded",
     )
     apply_style()
+    try:
+        if play_entry():  # a facilitator console or a team page: no sidebar, no other pages
+            return
+    except Exception as err:  # noqa: BLE001 - never a traceback on the page (server paths)
+        st.error(page_error(err))
+        return
     presentation_toggle()
     try:
         engine()  # start the worker pool early

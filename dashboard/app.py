@@ -1,10 +1,12 @@
 """The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make
 dashboard`).
 
-Four pages share the sidebar, where sides A and B are set up (every control bound to the URL):
+Five pages share the sidebar, where sides A and B are set up (every control bound to the URL):
 "Compare" (the landing page: both ensembles as bands, KPI cards), "One run up close" (one
 company's month-by-month story), "Lessons" and "Explore" (survival against one or two levers,
-filled in from the run store). Each page is a function of a ``PageContext``
+filled in from the run store), "Play" (create a workshop where each team steers its own company;
+a link with ``?workshop=TOKEN`` or ``?team=TOKEN`` opens the facilitator console or a team's page
+without the sidebar: ``dashboard/views/play.py``). Each page is a function of a ``PageContext``
 (the sides, the ensemble size, the horizon and the pages themselves, for links), registered with
 ``st.navigation``. No model logic here: the pages call `sim` and `sim.report.charts`.
 

@@ -312,7 +312,8 @@ def _console_status(token: str) -> None:
         )
         cells.append(
             f'<tr data-team="{esc(team.name)}" data-submitted="{"yes" if sub else "no"}">'
-            f"<td>{esc(team.name)}</td><td>{'✅ ' if sub else '⏳ '}{esc(state)}</td></tr>"
+            f'<td>{esc(team.name)}</td><td style="color:{"#00734D" if sub else "#8A5A00"}">'
+            f"<b>{esc(state)}</b></td></tr>"
         )
     st.markdown(
         f'<table class="board submitted"><tr><th>Team</th><th>Round {nxt} levers</th></tr>'

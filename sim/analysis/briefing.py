@@ -73,8 +73,12 @@ def briefing(series: pd.DataFrame, window: int) -> Briefing:
     if accepted:
         sales.append(f"We said yes to {accepted} 'buy if you build X' deals this round.")
     if pressure >= HIGH_PRESSURE:
+        behind = plan > 0 and mrr < plan
         sales.append(
             "The plan is pressing hard: give us room to discount, promise and take custom deals."
+            if behind
+            else "The short cash fuse is pressing hard: give us room to discount, promise and "
+            "take custom deals."
         )
     product: list[str] = []
     custom = float(recent["custom_share"].mean()) if "custom_share" in recent else 0.0

@@ -1,10 +1,12 @@
 """The workshop dashboard: `streamlit run dashboard/app.py` (or `sim dashboard`, or `make
 dashboard`).
 
-Four pages share the sidebar, where sides A and B are set up (every control bound to the URL):
+Five pages share the sidebar, where sides A and B are set up (every control bound to the URL):
 "Compare" (the landing page: both ensembles as bands, KPI cards), "One run up close" (one
 company's month-by-month story), "Lessons" and "Explore" (survival against one or two levers,
-filled in from the run store). Each page is a function of a ``PageContext``
+filled in from the run store), "Play" (create a workshop where each team steers its own company;
+a link with ``?workshop=TOKEN`` or ``?team=TOKEN`` opens the facilitator console or a team's page
+without the sidebar: ``dashboard/views/play.py``). Each page is a function of a ``PageContext``
 (the sides, the ensemble size, the horizon and the pages themselves, for links), registered with
 ``st.navigation``. No model logic here: the pages call `sim` and `sim.report.charts`.
 
@@ -26,6 +28,7 @@ from dashboard.views.compare import compare_page
 from dashboard.views.explore import explore_page
 from dashboard.views.lessons import lessons_page
 from dashboard.views.one_run import one_run_page
+from dashboard.views.play import play_entry, play_page
 from sim.config.hints import one_line
 
 LOG = logging.getLogger("dashboard")
@@ -36,6 +39,7 @@ PAGES: tuple[tuple[str, Callable[[PageContext], None], str, str], ...] = (
     ("one_run", one_run_page, "One run", "one-run"),
     ("lessons", lessons_page, "Lessons", "lessons"),
     ("explore", explore_page, "Explore", "explore"),
+    ("play", play_page, "Play", "play"),
 )
 
 
@@ -47,6 +51,12 @@ def main() -> None:
         initial_sidebar_state="expanded",
     )
     apply_style()
+    try:
+        if play_entry():  # a facilitator console or a team page: no sidebar, no other pages
+            return
+    except Exception as err:  # noqa: BLE001 - never a traceback on the page (server paths)
+        st.error(page_error(err))
+        return
     presentation_toggle()
     try:
         engine()  # start the worker pool early

@@ -298,19 +298,31 @@ def _number(x: float, integer: bool) -> int | float:
     return round(x) if integer else float(x)
 
 
-def lever_widget(side: str, lever: lv.Lever, scenario: Scenario) -> Any:
-    """One control, bound to the URL, defaulting to the starting scenario's value.
+def lever_widget(
+    side: str,
+    lever: lv.Lever,
+    scenario: Scenario,
+    *,
+    value: Any = ...,
+    key: str | None = None,
+    bind: bool = True,
+) -> Any:
+    """One control, bound to the URL, defaulting to the starting scenario's value (or
+    ``value``, in scenario units, None included; ``key`` and ``bind=False``: the play page's
+    form).
 
     Returns the scenario value (scenario units) the control now shows.
     """
-    key = widget_key(side, lever.name)
-    base_value = lv.get(scenario, lever.key)
+    key = key or widget_key(side, lever.name)
+    base_value = lv.get(scenario, lever.key) if value is ... else value
     shown = lever.to_display(base_value)
-    common = {"key": key, "help": lever.help, "bind": "query-params"}
+    common: dict[str, Any] = {"key": key, "help": lever.help}
+    if bind:
+        common["bind"] = "query-params"
     if lever.kind == "slider":
         low, high = lever.slider_range(base_value)
         integer = all(float(v).is_integer() for v in (low, high, lever.step or 1, shown))
-        if key in st.session_state:  # keep a session value of the other number type valid
+        if bind and key in st.session_state:  # keep a URL value of the other number type valid
             st.session_state[key] = _number(st.session_state[key], integer)
         fmt = (
             "%d"

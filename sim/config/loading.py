@@ -52,8 +52,8 @@ def _field_names(loc: tuple[Any, ...]) -> list[str]:
         if field is None:
             return []
         model = field.annotation
-        if getattr(model, "__origin__", None) is dict:
-            model = model.__args__[1]
+        if getattr(model, "__origin__", None) in (dict, list):
+            model = model.__args__[-1]
             if parts:
                 parts.pop(0)
     return (

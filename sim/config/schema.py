@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.config.hints import one_line
+from sim.config.hints import did_you_mean, one_line
 
 SCHEMA_VERSION = 1
 SEGMENT_NAMES = ("smb", "midmarket", "enterprise")
@@ -750,6 +750,68 @@ class PolicyParams(_Section):
     )
 
 
+SCHEDULE_SECTIONS = ("company", "sales", "product", "policy")
+"""Sections whose levers a ``schedule:`` entry may change mid-run (the market is the world every
+decision faces: it stays as it was at month 0)."""
+FIXED_AT_START: dict[str, str] = {
+    "company.initial_cash": "the cash at month 0",
+    "company.initial_engineers": "a starting headcount",
+    "company.initial_reps": "a starting headcount",
+    "company.plan_start_month": "the revenue plan is set at month 0",
+    "company.plan_start_mrr_usd": "the revenue plan is set at month 0",
+}
+"""Levers of the schedule's sections that the model reads only when it builds the company."""
+FIXED_FOR_RUN = (
+    "months",
+    "seeds",
+    "name",
+    "description",
+    "preset",
+    "schema_version",
+    "expect",
+    "schedule",
+)
+"""Top-level keys of a scenario that hold for the whole run."""
+MAX_SCHEDULE = 240
+
+
+class ScheduleEntry(BaseModel):
+    """One mid-run decision: dotted lever keys set at the start of ``month``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    month: int = Field(ge=1, le=240, description="month whose start the change applies at")
+    set: dict[str, Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="dotted lever keys and their new values, e.g. sales.commission_rate: 0.05",
+    )
+
+
+def mid_run_refusal(key: str) -> str | None:
+    """Why ``key`` cannot change mid-run (None: it can, or it is no key at all - the override
+    says so)."""
+    section, dot, _ = key.partition(".")
+    if key in FIXED_AT_START:
+        return f"{key} cannot change mid-run ({FIXED_AT_START[key]})"
+    if section == "market":
+        return f"{key} cannot change mid-run: the market is the same world for every decision"
+    if section in FIXED_FOR_RUN:
+        return f"{key} cannot change mid-run: it is fixed for the whole run"
+    if not dot and section in SCHEDULE_SECTIONS:
+        return (
+            f"{key}: a whole section cannot be set mid-run; name the lever, e.g. "
+            f"{section}.commission_rate"
+            if section == "sales"
+            else f"{key}: a whole section cannot be set mid-run; name one of its levers"
+        )
+    if section not in SCHEDULE_SECTIONS:
+        hint = did_you_mean(section, (*SCHEDULE_SECTIONS, "market", *FIXED_FOR_RUN))
+        sections = ", ".join(SCHEDULE_SECTIONS)
+        return f"{key}: unknown key{hint or f' (a schedule sets levers of {sections})'}"
+    return None
+
+
 class Scenario(BaseModel):
     """A whole scenario: preset, the five lever sections, horizon, seeds and expectations."""
 
@@ -779,6 +841,12 @@ class Scenario(BaseModel):
         max_length=MAX_EXPECT,
         description="assertions on ensemble metrics checked by `sim check`",
     )
+    schedule: list[ScheduleEntry] = Field(
+        default_factory=list,
+        max_length=MAX_SCHEDULE,
+        description="mid-run decisions: {month: M, set: {lever: value, ...}} applied at the start "
+        "of month M, months in increasing order",
+    )
 
     @model_validator(mode="after")
     def _market_fits_in_memory(self) -> Scenario:
@@ -802,6 +870,44 @@ class Scenario(BaseModel):
                 f"({', '.join(self.market.segments)})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _schedule_applies(self) -> Scenario:
+        self.schedule_steps()  # raises a one-line error for the first entry that does not apply
+        return self
+
+    def schedule_steps(self) -> list[tuple[int, Scenario]]:
+        """The scenario in force from each scheduled month on: ``(month, scenario)`` with every
+        entry up to that month applied (validated like ``--set``; the schedule itself dropped)."""
+        if not self.schedule:
+            return []
+        base = self.model_copy(update={"schedule": []})
+        steps: list[tuple[int, Scenario]] = []
+        changes: dict[str, Any] = {}
+        previous = 0
+        for entry in self.schedule:
+            where = f"schedule: month {entry.month}"
+            if entry.month <= previous:
+                raise ScenarioError(f"{where}: months must increase (it follows month {previous})")
+            if entry.month > self.months:
+                raise ScenarioError(
+                    f"{where}: after the horizon (months: {self.months}), it would never apply"
+                )
+            previous = entry.month
+            for key in entry.set:
+                refusal = mid_run_refusal(one_line(key))
+                if refusal is not None:
+                    raise ScenarioError(f"{where}: {refusal}")
+            changes.update(entry.set)
+            try:
+                current = base.with_overrides(changes)
+            except ScenarioError as err:
+                text = str(err)
+                for prefix in ("--set: ", "--set "):
+                    text = text.removeprefix(prefix)
+                raise ScenarioError(f"{where}: {text}") from None
+            steps.append((entry.month, current))
+        return steps
 
     def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
         """A new scenario with dotted keys (``"sales.commission_rate": 0.1``) replaced, "

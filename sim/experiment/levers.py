@@ -341,6 +341,11 @@ def changed(scenario: Scenario, settings: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if not _same(get(scenario, k), v)}
 
 
+def same(a: Any, b: Any) -> bool:
+    """Two lever values are the same (floats within rounding)."""
+    return _same(a, b)
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         if a is None or b is None:

@@ -53,10 +53,27 @@ def run(
 
 def counterfactual(scenario: Scenario, seed: int) -> RunResult:
     """The same company in the same world (same seed) with the return link cut."""
-    return run(scenario.with_overrides(CUT_LINK), seed=seed, attribute=False)
+    return run(cut_link(scenario), seed=seed, attribute=False)
+
+
+def cut_link(scenario: Scenario) -> Scenario:
+    """``scenario`` with the return link cut for the whole run: ``CUT_LINK`` at month 0, and
+    every other scheduled decision kept except the ones that would set the link again."""
+    schedule = [
+        {"month": entry.month, "set": {k: v for k, v in entry.set.items() if k not in CUT_LINK}}
+        for entry in scenario.schedule
+    ]
+    return scenario.with_overrides({**CUT_LINK, "schedule": schedule})
+
+
+def link_response(scenario: Scenario) -> float:
+    """The strongest pressure response the run ever has (month 0 or a scheduled change)."""
+    key = next(iter(CUT_LINK))
+    scheduled = [float(e.set[key]) for e in scenario.schedule if key in e.set]
+    return max([scenario.policy.pressure_response, *scheduled])
 
 
 def _attribution(scenario: Scenario, seed: int, summary: dict[str, Any]) -> dict[str, Any]:
-    if not needs_counterfactual(summary, scenario.policy.pressure_response):
+    if not needs_counterfactual(summary, link_response(scenario)):
         return attribution(summary, None)
     return attribution(summary, counterfactual(scenario, seed).summary)

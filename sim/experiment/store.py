@@ -85,6 +85,8 @@ def source_version(root: Path, extra: str = "") -> str:
 def canonical_scenario(scenario: Scenario) -> str:
     """The scenario's levers as canonical JSON: what the model reads, sorted keys."""
     data = scenario.model_dump(mode="json", exclude=set(NOT_RUN_FIELDS))
+    if not data.get("schedule"):
+        data.pop("schedule", None)  # no schedule: the key of a run from before schedules existed
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

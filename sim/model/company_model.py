@@ -32,6 +32,7 @@ from sim.model.actors.sales_reps import SalesRep
 from sim.model.mechanisms.contingent_deals import ContingentDeals
 from sim.model.observation import observe
 from sim.model.recorder import Recorder
+from sim.model.schedule import Schedule
 from sim.model.streams import Streams
 
 BOOL_COLUMNS = (
@@ -71,6 +72,7 @@ class CompanyModel(mesa.Model):
             self.hire_rep()
         self.market.update_fit()
         self.recorder = Recorder(scenario.months)
+        self.scheduled = Schedule(scenario)  # mid-run decisions (`schedule:`), by month
 
     def _all_segment_weights(self) -> np.ndarray:
         return self.market.segment_weights(list(range(len(self.market.segments))))
@@ -107,6 +109,7 @@ class CompanyModel(mesa.Model):
     # -- the month ---------------------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
+        self.scheduled.apply(self)  # a scheduled decision takes effect at the start of its month
         self.roadmap_shipped_this_month = 0
         self.customers.new_month()
         self.market.step()

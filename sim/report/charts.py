@@ -1303,6 +1303,7 @@ SEGMENT_WORDS = {
 }
 
 _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "decision": lambda e: f"a scheduled decision took effect: {e.get('changes') or 'no change'}",
     "rep_hired": lambda e: "a sales rep was hired",
     "rep_left": lambda e: (
         "a sales rep left"

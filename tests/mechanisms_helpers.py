@@ -145,3 +145,27 @@ def drive(
         if on_month is not None:
             on_month(model)
     return model
+
+
+@dataclass(frozen=True)
+class World:
+    """What a seed fixes whatever the company does: need logits each month, the competitor's
+    leapfrog months, every arrival's draw and segment (the company cannot run out of cash)."""
+
+    needs: list[np.ndarray]
+    leapfrogs: list[int]
+    arrivals: np.ndarray
+    segments: np.ndarray
+
+
+def world_of(scenario: Scenario, seed: int) -> World:
+    """Run ``scenario`` with endless cash and record its world (common random numbers)."""
+    model = CompanyModel(scenario.with_overrides({"company.initial_cash": 1e8}), rng=seed)
+    needs, leapfrogs = [], []
+    while model.running:
+        model.step()
+        needs.append(model.market.needs.logit.copy())
+        if model.competitor.leapfrog_this_month:
+            leapfrogs.append(model.month)
+    pr = model.market.prospects
+    return World(needs, leapfrogs, pr.u[: pr.n].copy(), pr.seg[: pr.n].copy())

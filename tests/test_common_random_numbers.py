@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from mechanisms_helpers import world_of
 
 from sim.config import preset
-from sim.model import CompanyModel
 
 MONTHS = 36
 SEEDS = (1001, 1002, 1003)
 
 
 def _world(scenario, seed: int) -> tuple[list[np.ndarray], list[int], np.ndarray]:
-    """Need logits each month, the competitor's leapfrog months, and every arrival's segment."""
-    model = CompanyModel(
-        scenario.with_overrides({"months": MONTHS, "company.initial_cash": 1e8}), rng=seed
-    )
-    needs, leapfrogs = [], []
-    while model.running:
-        model.step()
-        needs.append(model.market.needs.logit.copy())
-        if model.competitor.leapfrog_this_month:
-            leapfrogs.append(model.month)
-    pr = model.market.prospects
-    return needs, leapfrogs, pr.u[: pr.n].copy()
+    """Need logits each month, the competitor's leapfrog months, and every arrival's draw."""
+    world = world_of(scenario.with_overrides({"months": MONTHS}), seed)
+    return world.needs, world.leapfrogs, world.arrivals
 
 
 @pytest.mark.parametrize("seed", SEEDS)

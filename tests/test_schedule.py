@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mechanisms_helpers import world_of
 
 import sim
 from sim.cli.entry import EXIT_BAD_INPUT, EXIT_OK, main
 from sim.config import ScenarioError, loads, preset
 from sim.experiment.runner import counterfactual, cut_link, link_response
 from sim.experiment.store import canonical_scenario
-from sim.model import CompanyModel
 
 MONTHS = 30
 CHANGE_MONTH = 10
@@ -134,24 +134,13 @@ def test_a_change_in_the_last_month_is_allowed():
 # -- the model ------------------------------------------------------------------------------
 
 
-def _world(scenario, seed):
-    model = CompanyModel(scenario.with_overrides({"company.initial_cash": 1e8}), rng=seed)
-    needs, leapfrogs = [], []
-    while model.running:
-        model.step()
-        needs.append(model.market.needs.logit.copy())
-        if model.competitor.leapfrog_this_month:
-            leapfrogs.append(model.month)
-    pr = model.market.prospects
-    return needs, leapfrogs, pr.u[: pr.n].copy(), pr.seg[: pr.n].copy()
-
-
 @pytest.mark.parametrize("seed", SEEDS)
 def test_a_scheduled_change_keeps_the_world(seed):
     """Common random numbers: the same need profiles every month, the same leapfrog months and
     the same prospects arriving, with or without the mid-run change."""
-    needs_a, leap_a, arrivals_a, seg_a = _world(_base(), seed)
-    needs_b, leap_b, arrivals_b, seg_b = _world(_scheduled(), seed)
+    a, b = world_of(_base(), seed), world_of(_scheduled(), seed)
+    needs_a, leap_a, arrivals_a, seg_a = a.needs, a.leapfrogs, a.arrivals, a.segments
+    needs_b, leap_b, arrivals_b, seg_b = b.needs, b.leapfrogs, b.arrivals, b.segments
     assert all(np.array_equal(a, b) for a, b in zip(needs_a, needs_b, strict=True))
     assert leap_a == leap_b
     assert np.array_equal(arrivals_a, arrivals_b) and np.array_equal(seg_a, seg_b)

@@ -90,7 +90,7 @@ def test_parse_absolute_items() -> None:
             [0.3],
             (
                 f"{SOURCE}: expect[0]: expected '<metric> <op> <number>' or a mapping with "
-                f"'vs' and 'check', got float"
+                f"'check' (and 'vs' to compare), got float"
             ),
         ),
     ],
@@ -355,3 +355,19 @@ def test_a_known_gap_passes_while_it_does_not_hold_and_fails_once_it_does() -> N
     assert closed.holds and not closed.ok and "GAP CLOSED" in closed.describe()
     with pytest.raises(ScenarioError, match="gap"):
         parse_expectations([{**item, "gap": ""}], "f.yaml")
+
+
+def test_an_absolute_claim_can_be_a_known_gap_too() -> None:
+    from sim.experiment.expectations import evaluate_one, parse_expectations
+
+    item = {"check": "pmf_rate < 0.2", "gap": "0.25 on seeds 0-63"}
+    (gap,) = parse_expectations([item], "f.yaml")
+    assert (gap.metric, gap.op, gap.threshold, gap.comparison) == ("pmf_rate", "<", 0.2, None)
+    still_open = evaluate_one(gap, {"pmf_rate": 0.25, "runs": 64})
+    assert not still_open.holds and still_open.ok
+    closed = evaluate_one(gap, {"pmf_rate": 0.1, "runs": 64})
+    assert closed.holds and not closed.ok and "GAP CLOSED" in closed.describe()
+    with pytest.raises(ScenarioError, match="unknown key 'gapp'"):
+        parse_expectations([{"check": "pmf_rate < 0.2", "gapp": "x"}], "f.yaml")
+    with pytest.raises(ScenarioError, match="expect\\[0\\]: check: unknown metric"):
+        parse_expectations([{"check": "pmf_rat < 0.2", "gap": "x"}], "f.yaml")

@@ -191,11 +191,39 @@ def _parse_item(item: Any, source: str, index: int) -> Expectation:
     if isinstance(item, str):
         return _parse_absolute(item, source, index, where)
     if isinstance(item, Mapping):
+        if "vs" not in item and not _names_a_comparison(item.get("check")):
+            return _parse_absolute_mapping(item, source, index, where)
         return _parse_comparison(item, source, index, where)
     raise ScenarioError(
-        f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'vs' and 'check', got "
-        f"{_type_name(item)}"
+        f"{where}: expected {_ABSOLUTE_FORM} or a mapping with 'check' (and 'vs' to compare), "
+        f"got {_type_name(item)}"
     )
+
+
+def _names_a_comparison(check: Any) -> bool:
+    """Whether a ``check:`` text reads '<metric> ratio|diff ...' (then it needs a 'vs')."""
+    match = _RELATIVE.match(check) if isinstance(check, str) else None
+    return match is not None and match["mode"] in COMPARISONS
+
+
+def _parse_absolute_mapping(
+    item: Mapping[str, Any], source: str, index: int, where: str
+) -> Expectation:
+    """``{check: '<metric> <op> <number>', gap: ...}``: an absolute claim known not to hold."""
+    for key in item:
+        if key not in ("check", "gap"):
+            raise ScenarioError(
+                f"{where}: unknown key '{key}'{did_you_mean(str(key), MAPPING_KEYS)}"
+            )
+    if "check" not in item:
+        raise ScenarioError(
+            f"{where}: missing 'check' (a claim needs 'check', and 'vs' to compare)"
+        )
+    check = item["check"]
+    if not isinstance(check, str):
+        raise ScenarioError(f"{where}: check: expected {_ABSOLUTE_FORM}, got {_type_name(check)}")
+    claim = _parse_absolute(check, source, index, f"{where}: check")
+    return replace(claim, gap=_gap(item, where))
 
 
 def _parse_absolute(text: str, source: str, index: int, where: str) -> Expectation:
@@ -222,11 +250,7 @@ def _parse_comparison(item: Mapping[str, Any], source: str, index: int, where: s
     threshold = _number(match["number"], op, f"{where}: check")
     baseline = _baseline(item["vs"], source, f"{where}: vs")
     text = f"{metric} {mode} {op} {match['number']} vs {baseline.label}"
-    gap = item.get("gap")
-    if gap is not None and (not isinstance(gap, str) or not gap.strip()):
-        raise ScenarioError(
-            f"{where}: gap: expected a sentence saying why the model does not show this yet"
-        )
+    gap = _gap(item, where)
     return Expectation(
         source,
         index,
@@ -236,8 +260,18 @@ def _parse_comparison(item: Mapping[str, Any], source: str, index: int, where: s
         text,
         mode,
         baseline,
-        gap=" ".join(gap.split()) if gap else None,
+        gap=gap,
     )
+
+
+def _gap(item: Mapping[str, Any], where: str) -> str | None:
+    """The item's ``gap:`` sentence (whitespace folded), or None."""
+    gap = item.get("gap")
+    if gap is not None and (not isinstance(gap, str) or not gap.strip()):
+        raise ScenarioError(
+            f"{where}: gap: expected a sentence saying why the model does not show this yet"
+        )
+    return " ".join(gap.split()) if gap else None
 
 
 def _check_mapping_keys(item: Mapping[str, Any], where: str) -> None:

@@ -42,14 +42,17 @@ INTRO = (
 
 def check(first_seed: int, seeds: int | None, workers: int) -> list[dict]:
     """`sim check scenarios/ --json` from one first seed: one dict per file."""
-    cmd = [sys.executable, "-m", "sim", "check", str(ROOT / "scenarios"), "--json"]
+    cmd = [str(Path(sys.executable).parent / "sim"), "check", str(ROOT / "scenarios"), "--json"]
     cmd += ["--seed", str(first_seed), "--workers", str(workers)]
     if seeds is not None:
         cmd += ["--seeds", str(seeds)]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=ROOT)
     if done.returncode not in (0, 1):  # 1: some claim fails, which is what we measure
         sys.exit(f"claims_across_seeds: sim check --seed {first_seed}: {done.stderr.strip()}")
-    return json.loads(done.stdout)["files"]
+    try:
+        return json.loads(done.stdout)["files"]
+    except (json.JSONDecodeError, KeyError):
+        sys.exit(f"claims_across_seeds: sim check --seed {first_seed} printed no results")
 
 
 def cell(result: dict) -> str:

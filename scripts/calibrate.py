@@ -87,6 +87,8 @@ class RunTally:
     ramp_months: list[int] = field(
         default_factory=list
     )  # per rep: worked months to full productivity
+    deals_decided: float = 0.0  # buyers who decided this month (incl. no decision, contingent)
+    deals_won: float = 0.0  # of those, won (a contingent request counts when sales commits)
     quota_rep_months: int = 0  # ramped rep-months with a quota (3-month window, as the model)
     quota_hits: int = 0
     booked_mrr_usd: float = 0.0  # ramped rep-months with quota > 0: bookings
@@ -189,6 +191,8 @@ def measure_run(scenario: Scenario, seed: int) -> RunTally:
         )
 
         _measure_reps(m, month, tally, first_seen, full_at)
+        tally.deals_decided += m.company.decisions
+        tally.deals_won += m.company.wins
         prev_state[:n] = state
 
         if scenario.months >= STAGNATION_MONTHS:
@@ -329,6 +333,10 @@ def reps_at_annual_quota_share(tallies: Sequence[RunTally]) -> float:
     return _ratio(sum(t.annual_hits for t in tallies), sum(t.annual_reps for t in tallies))
 
 
+def win_rate(tallies: Sequence[RunTally]) -> float:
+    return _ratio(sum(t.deals_won for t in tallies), sum(t.deals_decided for t in tallies))
+
+
 def quota_attainment(tallies: Sequence[RunTally]) -> float:
     return _ratio(sum(t.booked_mrr_usd for t in tallies), sum(t.quota_mrr_usd for t in tallies))
 
@@ -437,6 +445,17 @@ def _checks(segments: Sequence[str]) -> list[Check]:
             "%",
             "47–60% of reps reach quota (usually stated per year)",
             "sales.quota_multiplier, company.plan_*, market.win_*",
+        ),
+        Check(
+            "win_rate",
+            "Win rate (deals won / deals decided)",
+            win_rate,
+            0.15,
+            0.35,
+            "%",
+            "B2B SaaS win rates of about 15–35% of qualified deals (issue 11's stylized facts; "
+            "not in MODEL.md)",
+            "market.win_*, market.no_decision_share, sales.min_fit",
         ),
         Check(
             "quota_attainment",
@@ -811,6 +830,10 @@ it lived. Months are simulation steps.
   as 1 (a rep hired in month *h* works in month *h*). Mean over those reps. Founding reps are
   created at month 0, before the first step, so they count one month of tenure they never work
   (see note 1).
+- **Win rate**: Σ deals won / Σ deals decided over every month (`Company.wins` and
+  `Company.decisions`): every buyer whose deal came due, including those who decide to buy
+  nothing (`market.no_decision_share`) and contingent requests (won when sales commits and the
+  decider agrees). Waiters count as won when they decide to wait.
 - **Ramped reps at quota (3-month window)**: over every rep-month of a ramped rep with a quota,
   the share with `SalesRep.attainment() >= 1` (bookings over quota summed over the last 3 months,
   the model's own window). This is the pooled version of the series column `reps_at_quota_share`.

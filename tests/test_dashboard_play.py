@@ -84,7 +84,7 @@ def test_unknown_links_say_so_and_a_team_link_is_not_a_console(db):
     for params in ({"team": "nope"}, {"workshop": "nope"}, {"workshop": teams[0].token}):
         at = _page(**params)
         assert at.error and "not known" in at.error[0].value, params
-        assert not _html(at, "class=\"play-status\"")
+        assert not _html(at, 'class="play-status"')
     at = _page(team=workshop.token)  # a console token is not a team link either
     assert at.error and "not known" in at.error[0].value
 
@@ -149,12 +149,19 @@ def test_the_console_advances_every_team_and_ends_with_the_debrief(db):
 
 def test_a_submission_after_the_advance_lands_in_no_played_round(db):
     """The facilitator advances while a team is still editing round 1: its click does not
-    rewrite round 1 (already played); the page now shows round 2's levers. (The store refuses a
-    write that races the advance itself: tests/test_workshop_store.py.)"""
+    rewrite round 1 (already played); the team is told so, and its choices wait in round 2's
+    form. (The store refuses a write that races the advance itself:
+    tests/test_workshop_store.py.)"""
     workshop, teams = _workshop(db)
     at = _page(team=teams[0].token)
+    at.slider(key=f"play-{teams[0].id}-1-commission_rate").set_value(3)
     db.advance(workshop.token, 0)
     at.button[0].click().run()
     assert not at.exception
     assert 'data-round="2"' in _html(at, 'class="play-status"')[0]
     assert db.team_submissions(teams[0]) == {}
+    assert at.warning and "Round 1 closed before your submission arrived" in at.warning[0].value
+    assert at.slider(key=f"play-{teams[0].id}-2-commission_rate").value == 3
+    at.button[0].click().run()
+    assert not at.exception and at.success
+    assert db.team_submissions(teams[0])[2].levers["sales.commission_rate"] == 0.03

@@ -42,6 +42,7 @@ REFERENCES = ("product_led", "sales_led")
 STATUS_REFRESH_S = 4  # how often the console and the team page look for news (seconds)
 DEFAULT_TEAMS = "Red\nGreen\nBlue"
 FLASH = "play_flash"  # the one-run message after a submission
+LATE_FLASH = "play_late_flash"  # the one-run message after a click on a closed round
 
 PLAY_CSS = """
 <style>
@@ -705,8 +706,16 @@ def _lever_form(
     assert nxt is not None
     in_force = wk.levers_in_force(workshop, entries)
     shown = submitted.levers if submitted is not None else in_force
+    carried = st.session_state.pop(_carry_key(team), None)  # a late click's choices
+    if carried is not None and submitted is None:
+        shown = {**shown, **carried}
+    # The round whose form the team last saw: until this run redraws it, its widgets (and a
+    # click on them) belong to that round.
+    drawn_for = st.session_state.get(_drawn_key(team), nxt)
     st.subheader(f"Your levers for round {nxt}")
-    with st.form(f"levers-{team.id}-{nxt}", border=True):
+    # One form per team whatever the round, so a click on a form drawn for a round the
+    # facilitator has just closed still arrives here and can be told so.
+    with st.form(f"levers-{team.id}", border=True):
         settings: dict[str, Any] = {}
         cols = st.columns(3, gap="large")
         for i, key in enumerate(wk.TEAM_KEYS):
@@ -717,11 +726,16 @@ def _lever_form(
                     lever,
                     workshop.scenario,
                     value=shown.get(key, in_force[key]),
-                    key=f"play-{team.id}-{nxt}-{lever.name}",
+                    key=_widget_key(team, drawn_for, lever),
                     bind=False,
                 )
         label = "Submit again" if submitted is not None else f"Submit for round {nxt}"
-        go = st.form_submit_button(label, type="primary")
+        go = st.form_submit_button(label, type="primary", key=f"play-submit-{team.id}")
+    st.session_state[_drawn_key(team)] = nxt
+    if drawn_for != nxt:  # the facilitator advanced since: draw the new round's form
+        if go:
+            _late_click(settings, drawn_for, nxt, team)
+        st.rerun()
     if go:
         try:
             saved = store().submit(token, nxt, settings)
@@ -736,11 +750,37 @@ def _lever_form(
             "facilitator advances."
         )
         st.rerun()
+    late = st.session_state.pop(LATE_FLASH, None)
     flash = st.session_state.pop(FLASH, None)
-    if flash:
+    if late:
+        st.warning(late)
+    elif flash:
         st.success(flash)
     elif submitted is not None:
         st.info(
             f"Submitted for round {nxt} at {submitted.submitted_at[11:16]} UTC. You can change "
             "and submit again until the facilitator advances."
         )
+
+
+def _drawn_key(team: wk.Team) -> str:
+    return f"play-drawn-round-{team.id}"
+
+
+def _carry_key(team: wk.Team) -> str:
+    return f"play-carry-{team.id}"
+
+
+def _widget_key(team: wk.Team, round_no: int, lever: lv.Lever) -> str:
+    return f"play-{team.id}-{round_no}-{lever.name}"
+
+
+def _late_click(settings: dict[str, Any], closed: int, nxt: int, team: wk.Team) -> None:
+    """A Submit for a round the facilitator closed meanwhile: nothing is saved; the team is told,
+    and the choices it had made are put into the next round's form to check and submit."""
+    st.session_state[_carry_key(team)] = settings
+    st.session_state[LATE_FLASH] = (
+        f"Round {closed} closed before your submission arrived: the facilitator had already "
+        f"advanced, so nothing was saved for it. Your choices are now in the form for round {nxt}: "
+        "check them and submit."
+    )

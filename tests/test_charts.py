@@ -413,3 +413,17 @@ def test_run_figures_mark_the_spiral_and_draw_the_counterfactual():
     plain = charts.run_figures(series, "A")
     assert not any("spiral" in (a.text or "") for a in plain["money"].layout.annotations)
     assert "cash, same company with pressure cut" not in [t.name for t in plain["money"].data]
+
+
+def test_a_team_drawn_alone_keeps_its_own_colour():
+    from sim.config import preset
+    from sim.experiment.runner import run
+
+    series = run(preset("sales_led"), seed=0, months=6, attribute=False).series
+    third = charts.TEAM_COLORS[2]
+    alone = charts.team_paths_chart(
+        {"Blue": series}, "cash_usd", "Cash", "$", colors={"Blue": third}
+    )
+    assert alone.data[0].line.color == third
+    default = charts.team_paths_chart({"Blue": series}, "cash_usd", "Cash", "$")
+    assert default.data[0].line.color == charts.TEAM_COLORS[0]

@@ -603,7 +603,12 @@ def team_page(token: str) -> None:
         if result is not None:
             st.plotly_chart(
                 team_paths_chart(
-                    {team.name: series}, "cash_usd", "Your cash in the bank", "$ million", 1e-6
+                    {team.name: series},
+                    "cash_usd",
+                    "Your cash in the bank",
+                    "$ million",
+                    1e-6,
+                    colors={team.name: color},
                 ),
                 config=PLOTLY_CONFIG,
                 theme=None,

@@ -1163,10 +1163,13 @@ def team_paths_chart(
     *,
     percent: bool = False,
     subtitle: str | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> go.Figure:
     """One line per team (``paths``: team name -> its run's series) of ``column`` times
     ``scale``, and the ``references`` (e.g. the presets on the same seed) as dotted grey lines.
-    A team whose company died ends its line with a cross at the month of death."""
+    A team whose company died ends its line with a cross at the month of death. ``colors``
+    (team name -> colour) keeps a team's colour when it is drawn alone; otherwise teams take
+    ``TEAM_COLORS`` in order."""
     fig = _Fig()
     fmt = ",.0f" if percent or scale == 100 else ",.2f"
     suffix = "%" if percent else ""
@@ -1183,7 +1186,7 @@ def team_paths_chart(
             suffix=suffix,
         )
     for i, (name, series) in enumerate(paths.items()):
-        color = TEAM_COLORS[i % len(TEAM_COLORS)]
+        color = (colors or {}).get(name, TEAM_COLORS[i % len(TEAM_COLORS)])
         dash = TEAM_DASHES[(i // len(TEAM_COLORS)) % len(TEAM_DASHES)]
         values = _col(series, column) * scale
         _line(fig, series["month"], values, name, color, dash=dash, fmt=fmt, suffix=suffix)

@@ -144,3 +144,16 @@ def test_top_missing_agrees_to_the_bit(seed: int, monkeypatch) -> None:
     coverage = np.round(rng.random(k) * 4) / 4  # ties, and 1.0: covered, no gap
     rows = np.flatnonzero(rng.random(n) < 0.5)
     _same(*_both(monkeypatch, kernels.top_missing, needs, rows, coverage))
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 300, 5000])
+def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
+    """The month's fresh leads (every segment, and some) and the due deals split by asks."""
+    rng = np.random.default_rng(n + 11)
+    state, seg, fit, _, _, _, contact, _, _ = _states(rng, n, 3)
+    rows = np.flatnonzero(rng.random(n) < 0.6)
+    asks_custom = rng.random(n) < 0.3
+    for wanted in (None, np.array([True, False, True])):
+        _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
+    deals = (state, contact, 6, asks_custom, fit, 0.45)
+    _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))

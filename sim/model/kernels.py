@@ -111,6 +111,9 @@ def warm() -> None:
     _kernel("love_share")(state, seg, fit, 0.5, 1)
     _kernel("sales_scan")(state, ints, 0)
     _kernel("mrr_total")(state, fit, rival_fit)
+    rows, wanted = np.arange(n), np.ones(1, np.bool_)
+    _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
+    _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
 
@@ -235,6 +238,30 @@ def sales_scan(state, next_contact, month: int) -> tuple[np.ndarray, np.ndarray]
         return _kernel("sales_scan")(state, next_contact, month)
     leads = np.flatnonzero((state == _LEAD) & (next_contact <= month))
     return leads, np.flatnonzero(state == _PIPELINE)
+
+
+def fresh_leads(leads, state, next_contact, month: int, seg, wanted) -> np.ndarray:
+    """Of this month's lead snapshot, those still leads and due for contact, in the segments
+    ``wanted`` marks (a bool per segment; ``None``: every segment)."""
+    if compiled_now():
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("fresh_leads")(leads, state, next_contact, month, seg, mask, every)
+    fresh = (state[leads] == _LEAD) & (next_contact[leads] <= month)
+    out = leads[fresh]
+    if wanted is not None:
+        out = out[wanted[seg[out]]]
+    return out
+
+
+def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
+    """Of the pipeline snapshot, the deals due this month: those asking for custom work (and
+    fitting below ``min_fit``), and the others, each in snapshot order."""
+    if compiled_now():
+        return _kernel("due_deals")(deals, state, decide_month, month, asks_custom, fit, min_fit)
+    due = deals[(state[deals] == _PIPELINE) & (decide_month[deals] <= month)]
+    asks = asks_custom[due] & (fit[due] < min_fit)
+    return due[asks], due[~asks]
 
 
 def mrr_total(state, seats, price) -> float:
@@ -407,6 +434,33 @@ def _sales_scan_loop(state, next_contact, month):
     return leads[:a].copy(), pipeline[:b].copy()
 
 
+def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
+    out = np.empty(leads.shape[0], leads.dtype)
+    m = 0
+    for r in range(leads.shape[0]):
+        i = leads[r]
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
+def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit):
+    n = deals.shape[0]
+    asks, rest = np.empty(n, deals.dtype), np.empty(n, deals.dtype)
+    a = b = 0
+    for r in range(n):
+        i = deals[r]
+        if state[i] == _PIPELINE and decide_month[i] <= month:
+            if asks_custom[i] and fit[i] < min_fit:
+                asks[a] = i
+                a += 1
+            else:
+                rest[b] = i
+                b += 1
+    return asks[:a].copy(), rest[:b].copy()
+
+
 def _mrr_total_loop(state, seats, price):
     n = state.shape[0]
     mrr = np.empty(n)
@@ -464,6 +518,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "awareness_scan": _awareness_scan_loop,
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
+    "fresh_leads": _fresh_leads_loop,
+    "due_deals": _due_deals_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

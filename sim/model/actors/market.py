@@ -15,6 +15,7 @@ from sim.config import Scenario
 from sim.model.kernels import (
     awareness_scan,
     committed_fit,
+    fresh_leads,
     love_share,
     needs_and_fit,
     sales_scan,
@@ -175,15 +176,11 @@ class Market(mesa.Agent):
     def available_leads(self, segments: list[int]) -> np.ndarray:
         """Leads in the given segments not yet taken this month."""
         pr = self.prospects
-        fresh = (pr.state[self._leads] == State.LEAD) & (
-            pr.next_contact[self._leads] <= self.model.month
-        )
-        leads = self._leads[fresh]
+        wanted = None
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-            leads = leads[wanted[pr.seg[leads]]]
-        return leads
+        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
 
     # -- queries used by the other agents -----------------------------------------------------
     def top_missing_of(

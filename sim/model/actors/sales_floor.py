@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from sim.model.kernels import due_deals
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class SalesFloor:
         self.model = model
         self.reps: list[SalesRep] = []
         self.wants: list[int] = []
+        # the month's reps as arrays, in their shuffled order (set by ``work``): ids, skills, and
+        # a lookup from a rep id to its place (ids not here, NO_ONE included, map to len(reps))
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._skills = np.zeros(1)
+        self._place = np.zeros(1, dtype=np.int64)
 
     def enlist(self, rep: SalesRep, want: int) -> None:
         """A rep's plan for the month (called in the reps' shuffled order)."""
@@ -46,11 +52,28 @@ class SalesFloor:
         """Prospect, then decide every deal due this month, then let reps record their month."""
         if self.reps:
             stance = self.reps[0].stance()
+            self._month_arrays()
             self._prospect(stance)
             self._close(stance)
             for rep in self.reps:
                 rep.close_month()
         self.reps, self.wants = [], []
+
+    def _month_arrays(self) -> None:
+        reps = self.reps
+        self._ids = ids = np.array([rep.unique_id for rep in reps])
+        self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
+        place = np.full(int(ids.max()) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
+        place[ids] = np.arange(len(reps))
+        self._place = place
+
+    def _places(self, idx: np.ndarray) -> np.ndarray:
+        """Each deal's rep's place in this month's shuffle (len(reps) for a rep not here)."""
+        owner = self.model.market.prospects.owner[idx]
+        top = self._place.size - 1
+        if owner.size and owner.max() > top:  # a rep id above every rep here: not here
+            owner = np.minimum(owner, top)
+        return self._place[owner]
 
     # -- prospecting
     # ---------------------------------------------------------------------------------
@@ -68,7 +91,7 @@ class SalesFloor:
         seen = pr.fit[picked] + noise * rng.standard_normal(total)
         ok = seen >= stance.min_fit
         pr.next_contact[picked[~ok]] = self.model.month + DISQUALIFIED_COOLDOWN_MONTHS
-        self._open_deals(picked[ok], np.array([r.unique_id for r in self.reps])[owner[ok]])
+        self._open_deals(picked[ok], self._ids[owner[ok]])
         self.model.company.note_discovery(total if stance.learning else 0)
 
     def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
@@ -89,13 +112,20 @@ class SalesFloor:
         """Deals due this month: contingent requests one by one, every other buyer decides at
         once."""
         pr, month = self.model.market.prospects, self.model.month
-        deals = self.model.market.pipeline_snapshot()
-        due = deals[(pr.state[deals] == State.PIPELINE) & (pr.decide_month[deals] <= month)]
-        if due.size == 0:
+        asks, others = due_deals(
+            self.model.market.pipeline_snapshot(),
+            pr.state,
+            pr.decide_month,
+            month,
+            pr.asks_custom,
+            pr.fit,
+            self.model.config.sales.min_fit,
+        )
+        if asks.size == 0 and others.size == 0:
             return
-        asks = pr.asks_custom[due] & (pr.fit[due] < self.model.config.sales.min_fit)
-        self._contingent(self._in_rep_order(due[asks]), stance)
-        self._decide(self._status_quo(due[~asks]), stance)
+        if asks.size:
+            self._contingent(self._in_rep_order(asks), stance)
+        self._decide(self._status_quo(others), stance)
 
     def _status_quo(self, due: np.ndarray) -> np.ndarray:
         """Some buyers decide to buy nothing this cycle (no decision): they go back to being
@@ -116,16 +146,11 @@ class SalesFloor:
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
-        order = {rep.unique_id: i for i, rep in enumerate(self.reps)}
-        rank = np.array(
-            [order.get(int(o), len(order)) for o in self.model.market.prospects.owner[idx]]
-        )
-        return idx[np.argsort(rank, kind="stable")]
+        return idx[np.argsort(self._places(idx), kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep skill (0 for a rep no longer here)."""
-        skill = {rep.unique_id: rep.skill for rep in self.reps}
-        return np.array([skill.get(int(o), 0.0) for o in self.model.market.prospects.owner[idx]])
+        return self._skills[self._places(idx)]
 
     def _decide(self, idx: np.ndarray, stance: Stance) -> None:
         """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""

@@ -157,3 +157,26 @@ def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
         _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
     deals = (state, contact, 6, asks_custom, fit, 0.45)
     _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_win_logit_and_owner_sums_agree(seed: int, monkeypatch) -> None:
+    """The buyers' discounts and win logits; each rep's bookings (numpy's pairwise sums)."""
+    rng = np.random.default_rng(seed + 21)
+    n = int(rng.integers(0, 400))
+    budget = rng.uniform(0.0, 1.5, n)
+    budget[: n // 10] = 1.0  # no discount needed
+    fit, comp_fit = rng.random(n), rng.random(n)
+    idx = np.flatnonzero(rng.random(n) < 0.5)
+    skill, gain = rng.normal(0.0, 0.5, idx.size), rng.random(idx.size) * (rng.random() < 0.5)
+    slopes = (rng.normal(), rng.random() * 4, rng.random() * 4, rng.random() * 3, rng.random())
+    for max_discount in (0.0, 0.3, 1.0):
+        args = (idx, budget, fit, comp_fit, skill, gain, max_discount, slopes)
+        _same(*_both(monkeypatch, kernels.win_logit, *args))
+    values = rng.gamma(1.5, 300.0, n) * 10.0 ** rng.uniform(-3, 3, n)
+    owners = rng.integers(-1, 7, n).astype(np.int32)
+    ids = rng.permutation(np.arange(0, 9))
+    numpy_sums, compiled_sums = _both(monkeypatch, kernels.sums_by_owner, values, owners, ids)
+    assert [None if s is None else np.float64(s).tobytes() for s in numpy_sums] == [
+        None if s is None else np.float64(s).tobytes() for s in compiled_sums
+    ]

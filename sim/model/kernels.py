@@ -114,6 +114,8 @@ def warm() -> None:
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
     _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
+    _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
+    _kernel("sums_by_owner")(fit, ints, rows)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
 
@@ -262,6 +264,48 @@ def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit:
     due = deals[(state[deals] == _PIPELINE) & (decide_month[deals] <= month)]
     asks = asks_custom[due] & (fit[due] < min_fit)
     return due[asks], due[~asks]
+
+
+MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
+PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
+
+
+def win_logit(idx, budget, fit, comp_fit, skill, gain, max_discount: float, slopes) -> tuple:
+    """The sales floor's buyers (``idx``): the discount each gets (what it needs, capped) and
+    its win logit from the rep's ``skill``, the pitch's fit ``gain``, the rival's fit and the price
+    (sim/model/actors/sales_floor.py). ``slopes``: (base logit, relative fit, absolute fit,
+    discount, complexity term), the last already multiplied by the product's complexity."""
+    base, relative, absolute, per_discount, complexity = slopes
+    if compiled_now():
+        out = _kernel("win_logit")(
+            idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
+            per_discount, complexity,
+        )  # fmt: skip
+        return out[0], out[1]
+    # np.clip's numbers, without its overhead
+    need_discount = np.minimum(np.maximum(1.0 - budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
+    discount = np.minimum(need_discount, max_discount)
+    seen_fit = fit[idx] + gain
+    logit = (
+        base
+        + skill
+        + relative * (seen_fit - comp_fit[idx])
+        + absolute * (seen_fit - 0.5)
+        + per_discount * discount
+        - PRICE_GAP_SLOPE * (need_discount - discount)
+        - complexity
+    )
+    return discount, logit
+
+
+def sums_by_owner(values, owners, ids) -> list[float | None]:
+    """For each id in ``ids``: the sum of ``values`` whose owner is that id, as
+    ``values[owners == id].sum()`` adds them (None when the id owns none)."""
+    if compiled_now():
+        sums, present = _kernel("sums_by_owner")(values, owners, ids)
+        return [s if p else None for s, p in zip(sums.tolist(), present.tolist())]
+    present = set(owners.tolist())
+    return [float(values[owners == i].sum()) if i in present else None for i in ids.tolist()]
 
 
 def mrr_total(state, seats, price) -> float:
@@ -461,6 +505,43 @@ def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit
     return asks[:a].copy(), rest[:b].copy()
 
 
+def _win_logit_loop(
+    idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
+    per_discount, complexity,
+):  # fmt: skip
+    n = idx.shape[0]
+    out = np.empty((2, n))
+    for r in range(n):
+        i = idx[r]
+        need = 1.0 - budget[i]
+        need = min(max(need, 0.0), MAX_NEEDED_DISCOUNT)
+        discount = min(need, max_discount)
+        seen = fit[i] + gain[r]
+        logit = base + skill[r]
+        logit = logit + relative * (seen - comp_fit[i])
+        logit = logit + absolute * (seen - 0.5)
+        logit = logit + per_discount * discount
+        logit = logit - PRICE_GAP_SLOPE * (need - discount)
+        out[0, r], out[1, r] = discount, logit - complexity
+    return out
+
+
+def _sums_by_owner_loop(values, owners, ids):
+    m, n = ids.shape[0], owners.shape[0]
+    sums, present = np.zeros(m), np.zeros(m, np.bool_)
+    picked = np.empty(n)
+    for j in range(m):
+        c = 0
+        for r in range(n):
+            if owners[r] == ids[j]:
+                picked[c] = values[r]
+                c += 1
+        if c > 0:
+            present[j] = True
+            sums[j] = 0.0 + _pairwise_sum(picked, c)
+    return sums, present
+
+
 def _mrr_total_loop(state, seats, price):
     n = state.shape[0]
     mrr = np.empty(n)
@@ -520,6 +601,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
     "due_deals": _due_deals_loop,
+    "win_logit": _win_logit_loop,
+    "sums_by_owner": _sums_by_owner_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

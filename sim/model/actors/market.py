@@ -48,7 +48,8 @@ class Market(mesa.Agent):
         self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
         self._needs_buffer = self._needs
         self._pipeline = np.zeros(0, dtype=np.int64)
-        self._pipeline_owner = np.zeros(0, dtype=np.int32)
+        self._pipeline_owner = np.zeros(0, dtype=np.int64)  # open deals per rep id
+        self._odd_owners: np.ndarray | None = None
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
         self._weights: dict[tuple[int, ...], np.ndarray] = {}
@@ -163,11 +164,19 @@ class Market(mesa.Agent):
         self._leads, self._pipeline = sales_scan(
             pr.active("state"), pr.active("next_contact"), self.model.month
         )
-        self._pipeline_owner = pr.owner[self._pipeline]
+        owner = pr.owner[self._pipeline]
+        # open deals per rep id, counted once (every deal in the pipeline has its rep)
+        self._pipeline_owner = (
+            np.bincount(owner) if owner.size and owner.min() >= 0 else np.zeros(0, np.int64)
+        )
+        self._odd_owners = owner if owner.size and owner.min() < 0 else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
-        return int(np.count_nonzero(self._pipeline_owner == rep_id))
+        if self._odd_owners is not None:  # an ownerless deal in the pipeline: count the old way
+            return int(np.count_nonzero(self._odd_owners == rep_id))
+        counts = self._pipeline_owner
+        return int(counts[rep_id]) if 0 <= rep_id < counts.size else 0
 
     def pipeline_snapshot(self) -> np.ndarray:
         """Deals in the pipeline at the start of this month's sales phase."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from sim.model.kernels import due_deals
+from sim.model.kernels import due_deals, sums_by_owner, win_logit
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -25,9 +25,7 @@ if TYPE_CHECKING:
     from sim.model.mechanisms.pressure import Stance
 
 DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
-PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
 CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
-MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
 
 
 class SalesFloor:
@@ -159,18 +157,22 @@ class SalesFloor:
         market, rng = self.model.market, self.model.streams.deals
         pr, mp = market.prospects, market.params
         promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
-        # np.clip's numbers, without its overhead
-        need_discount = np.minimum(np.maximum(1.0 - pr.budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
-        discount = np.minimum(need_discount, stance.max_discount)
-        seen_fit = pr.fit[idx] + promise_gain
-        logit = (
-            mp.win_base_logit
-            + self._skill_of(idx)
-            + mp.win_relative_fit_slope * (seen_fit - pr.comp_fit[idx])
-            + mp.win_absolute_fit_slope * (seen_fit - 0.5)
-            + mp.win_discount_slope * discount
-            - PRICE_GAP_SLOPE * (need_discount - discount)
-            - mp.win_complexity_slope * self.model.product.complexity
+        slopes = (
+            mp.win_base_logit,
+            mp.win_relative_fit_slope,
+            mp.win_absolute_fit_slope,
+            mp.win_discount_slope,
+            mp.win_complexity_slope * self.model.product.complexity,
+        )
+        discount, logit = win_logit(
+            idx,
+            pr.budget,
+            pr.fit,
+            pr.comp_fit,
+            self._skill_of(idx),
+            promise_gain,
+            stance.max_discount,
+            slopes,
         )
         close_factor = (
             self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
@@ -242,10 +244,9 @@ class SalesFloor:
         pr = self.model.market.prospects
         mrr = pr.seats[idx] * pr.price[idx]
         self.model.company.book(idx, reps, stance.commission_on)
-        present = set(reps.tolist())
-        for rep in self.reps:
-            if rep.unique_id in present:  # a rep with no deal here would add 0.0
-                rep.month_booked += float(mrr[reps == rep.unique_id].sum())
+        for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
+            if booked is not None:  # a rep with no deal here would add 0.0
+                rep.month_booked += booked
 
     # -- deal-contingent requests
     # ----------------------------------------------------------------------

@@ -180,3 +180,25 @@ def test_win_logit_and_owner_sums_agree(seed: int, monkeypatch) -> None:
     assert [None if s is None else np.float64(s).tobytes() for s in numpy_sums] == [
         None if s is None else np.float64(s).tobytes() for s in compiled_sums
     ]
+
+
+@pytest.mark.parametrize("count", [1, 7, 300])
+def test_arrivals_agree(count: int, monkeypatch) -> None:
+    """New prospects' budget, seats, honesty (both clips reached) and custom asks."""
+    from sim.model.population import Prospects
+
+    rng = np.random.default_rng(count)
+    draws = (
+        rng.standard_normal(count) * 3.0,
+        np.round(rng.gamma(1.5, 2.0, count)),
+        rng.standard_normal(count) * 4.0,
+        rng.random(count),
+    )
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        pr = Prospects(count + 20, 3)
+        kernels.arrivals(5, draws, 2, 0.8, 0.6, 0.25, pr)
+        out.append([pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom])
+    for a, b in zip(*out, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)

@@ -116,6 +116,8 @@ def warm() -> None:
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
+    flags = np.zeros(n, np.bool_)
+    _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
 
@@ -306,6 +308,33 @@ def sums_by_owner(values, owners, ids) -> list[float | None]:
         return [s if p else None for s, p in zip(sums.tolist(), present.tolist())]
     present = set(owners.tolist())
     return [float(values[owners == i].sum()) if i in present else None for i in ids.tolist()]
+
+
+BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
+HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
+
+
+def arrivals(start, draws, segment, budget_ratio: float, honesty: float, asks_share: float, pr):
+    """New prospects of one segment in rows ``start:start + count`` of the population ``pr``:
+    segment, state UNAWARE, budget, seats, honesty and whether they will ask for custom work,
+    from the draws already made (standard normals for budget, rounded gamma seats, standard
+    normals for honesty, uniforms for asking; sim/model/actors/market.py)."""
+    z_budget, seats, z_honesty, u_asks = draws
+    count = z_budget.shape[0]
+    if compiled_now():
+        _kernel("arrivals")(
+            start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty,
+            asks_share, pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
+        )  # fmt: skip
+        return
+    idx = slice(start, start + count)
+    pr.seg[idx] = segment
+    pr.state[idx] = _UNAWARE
+    pr.budget[idx] = np.maximum(0.05, budget_ratio * (1 + BUDGET_SD * z_budget))
+    pr.seats_wanted[idx] = np.maximum(1.0, seats)
+    honest = honesty + HONESTY_SD * z_honesty
+    pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
+    pr.asks_custom[idx] = u_asks < asks_share
 
 
 def mrr_total(state, seats, price) -> float:
@@ -542,6 +571,21 @@ def _sums_by_owner_loop(values, owners, ids):
     return sums, present
 
 
+def _arrivals_loop(
+    start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty, asks_share,
+    seg, state, budget, seats_wanted, honesty_of, asks_custom,
+):  # fmt: skip
+    for r in range(z_budget.shape[0]):
+        i = start + r
+        seg[i] = segment
+        state[i] = _UNAWARE
+        budget[i] = max(0.05, budget_ratio * (1.0 + BUDGET_SD * z_budget[r]))
+        seats_wanted[i] = max(1.0, seats[r])
+        honest = honesty + HONESTY_SD * z_honesty[r]
+        honesty_of[i] = min(max(honest, 0.0), 1.0)
+        asks_custom[i] = u_asks[r] < asks_share
+
+
 def _mrr_total_loop(state, seats, price):
     n = state.shape[0]
     mrr = np.empty(n)
@@ -603,6 +647,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "due_deals": _due_deals_loop,
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
+    "arrivals": _arrivals_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

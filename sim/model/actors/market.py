@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.config import Scenario
 from sim.model.kernels import (
+    arrivals,
     awareness_scan,
     committed_fit,
     fresh_leads,
@@ -25,9 +26,7 @@ from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
 
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
-BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
 CAPACITY_HEADROOM = 1.3  # arrays start this much above the expected population; they grow if needed
-HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
 
 
 class Market(mesa.Agent):
@@ -71,19 +70,16 @@ class Market(mesa.Agent):
         if count <= 0:
             return
         pr.ensure_room(count)
-        idx = slice(pr.n, pr.n + count)
-        pr.u[idx] = rng.random((count, self.params.capabilities), dtype=np.float32)
-        pr.seg[idx] = segment
-        pr.state[idx] = State.UNAWARE
-        pr.budget[idx] = np.maximum(
-            0.05, seg.budget_ratio * (1 + BUDGET_SD * rng.standard_normal(count))
+        start = pr.n
+        # each prospect's latent need draws, straight into the population (the same numbers)
+        rng.random(dtype=np.float32, out=pr.u[start : start + count])
+        draws = (  # in this order: budget, seats, honesty, asking for custom work
+            rng.standard_normal(count),
+            np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)),
+            rng.standard_normal(count),
+            rng.random(count),
         )
-        pr.seats_wanted[idx] = np.maximum(
-            1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count))
-        )
-        honesty = seg.honesty + HONESTY_SD * rng.standard_normal(count)
-        pr.honesty[idx] = np.minimum(np.maximum(honesty, 0.0), 1.0)  # np.clip, less overhead
-        pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
+        arrivals(start, draws, segment, seg.budget_ratio, seg.honesty, seg.custom_request_share, pr)
         pr.n += count
 
     # -- monthly phase ------------------------------------------------------------------------

@@ -202,3 +202,50 @@ def test_arrivals_agree(count: int, monkeypatch) -> None:
         out.append([pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom])
     for a, b in zip(*out, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def _copies(pr, names):
+    return [getattr(pr, name).copy() for name in names]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deal_kernels_agree(seed: int, monkeypatch) -> None:
+    """Qualifying picked leads, opening deals, the roadmap pitch and the buyers' outcomes:
+    the same returns and the same writes to the population."""
+    from sim.model.population import Prospects
+
+    rng = np.random.default_rng(seed + 31)
+    n = int(rng.integers(1, 500))
+    pr = Prospects(n, 3)
+    pr.n = n
+    pr.seg[:] = rng.integers(0, 3, n)
+    pr.state[:] = rng.integers(0, 8, n)
+    pr.fit[:], pr.comp_fit[:] = rng.random(n), rng.random(n)
+    picked = rng.permutation(n)[: int(rng.integers(0, n + 1))]
+    place = rng.integers(0, 4, picked.size)
+    noise, z = rng.random(4) * 0.3, rng.standard_normal(picked.size)
+    gamma = rng.standard_gamma(4.0, picked.size)
+    cycle = np.array([1.0, 3.0, 6.5])
+    k = np.where(rng.random(picked.size) < 0.2, -1, rng.integers(0, 24, picked.size))
+    needed = rng.integers(0, 6, picked.size)
+    eta = np.where(rng.random(picked.size) < 0.2, np.inf, rng.random(picked.size) * 12)
+    decay = np.exp(-eta / 6.0)
+    chance, draws = rng.random(picked.size), (rng.random(picked.size), rng.random(picked.size))
+    discount, list_price = rng.random(picked.size) * 0.3, np.array([100.0, 45.5, 900.0])
+    names = ("state", "owner", "next_contact", "decide_month", "promise_cap", "promise_due")
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        run = Prospects(n, 3)
+        for name in ("seg", "state", "fit", "comp_fit"):
+            getattr(run, name)[:] = getattr(pr, name)
+        q = kernels.qualify(picked, place, noise, z, run.fit, 0.4, run.next_contact, 9)
+        kernels.open_deals(picked, place, gamma, 5, cycle, run)
+        promise_k, promise_eta, gain = kernels.pitch(k, needed, eta, decay, 6.0, 0.3)
+        promise = (promise_k, promise_eta)
+        wait = 1.0 - np.exp(-promise_eta / 6.0)
+        outcome = kernels.decide_outcomes(
+            picked, chance, draws, wait, promise, discount, 5, list_price, run
+        )
+        out.append((q, (promise_k, promise_eta, gain), outcome, tuple(_copies(run, names))))
+    _same(*out)

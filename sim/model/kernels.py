@@ -116,7 +116,16 @@ def warm() -> None:
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
+    _kernel("sums_by_owner")(fit, rows, rows)  # a contingent deal's one booking
     flags = np.zeros(n, np.bool_)
+    rows32 = rows.astype(np.int32)
+    _kernel("qualify")(rows, rows, fit, fit, fit, 0.5, ints, 1)
+    _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
+    _kernel("pitch")(rows, rows, fit, fit, 1.0, 0.5)
+    _kernel("decide_outcomes")(
+        rows, fit, fit, fit, fit, rows, fit, fit, 1, fit, seg, state, rows32, fit, fit, rows32,
+        ints, ints,
+    )  # fmt: skip
     _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
@@ -266,6 +275,85 @@ def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit:
     due = deals[(state[deals] == _PIPELINE) & (decide_month[deals] <= month)]
     asks = asks_custom[due] & (fit[due] < min_fit)
     return due[asks], due[~asks]
+
+
+_LOST, _LOST_TO_COMPETITOR, _NO_ONE = 6, 7, -1
+CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
+
+
+def qualify(picked, place, noise, z, fit, min_fit: float, next_contact, cooldown: int) -> tuple:
+    """The leads reps picked this month (``place``: each one's rep's place in the shuffle;
+    ``noise``: each rep's perception noise; ``z``: standard normals): those whose fit looks
+    good enough go on (returned with their rep's place); the others are not contacted again
+    before month ``cooldown``."""
+    if compiled_now():
+        return _kernel("qualify")(picked, place, noise, z, fit, min_fit, next_contact, cooldown)
+    seen = fit[picked] + noise[place] * z
+    ok = seen >= min_fit
+    next_contact[picked[~ok]] = cooldown
+    return picked[ok], place[ok]
+
+
+def open_deals(idx, rep_ids, gamma, month: int, cycle_months, pr) -> None:
+    """New deals: in the pipeline with their rep, deciding after a gamma-drawn cycle around
+    their segment's mean (``gamma``: standard gamma draws of shape ``CYCLE_SHAPE``)."""
+    if compiled_now():
+        _kernel("open_deals")(
+            idx, rep_ids, gamma, month, cycle_months, pr.seg, pr.state, pr.owner, pr.decide_month
+        )
+        return
+    cycle = cycle_months[pr.seg[idx]]
+    months = gamma * (cycle / CYCLE_SHAPE)
+    pr.state[idx] = _PIPELINE
+    pr.owner[idx] = rep_ids
+    pr.decide_month[idx] = month + np.maximum(1, np.round(months)).astype(np.int32)
+
+
+def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
+    """The roadmap pitch to each buyer: its biggest missing need ``k`` (-1: none) is promised
+    when the plan ships it within ``horizon`` months (``eta``), persuading by ``step`` shared
+    over its ``needed`` capabilities and discounted by ``decay``. Returns the promised
+    capability (NO_ONE), its eta (0) and the fit gain (0)."""
+    if compiled_now():
+        out_k, out = _kernel("pitch")(k, needed, eta, decay, horizon, step)
+        return out_k, out[0], out[1]
+    ok = (k >= 0) & (eta <= horizon)
+    gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
+    return np.where(ok, k, _NO_ONE), np.where(ok, eta, 0.0), gain
+
+
+def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
+    """Each buyer who decides: it buys when its first draw is below its ``chance``; a winner
+    promised an item (``promise``: capability and eta) waits for it when its second draw is
+    below ``wait_chance``; a loser goes to the rival when the rival fits better. Promises are
+    recorded for the waiters and the promised buyers. Returns the number won, the promises
+    made, the buyers and the price each pays (list price less its ``discount``)."""
+    first, second = draws
+    promise_k, promise_eta = promise
+    if compiled_now():
+        return _kernel("decide_outcomes")(
+            idx, chance, first, second, wait_chance, promise_k, promise_eta, discount, month,
+            list_price, pr.seg, pr.state, pr.owner, pr.fit, pr.comp_fit, pr.promise_cap,
+            pr.promise_due, pr.promise_since,
+        )  # fmt: skip
+    won = first < chance
+    lost = idx[~won]
+    if lost.size:
+        to_rival = pr.comp_fit[lost] > pr.fit[lost]
+        pr.state[lost] = np.where(to_rival, _LOST_TO_COMPETITOR, _LOST)
+        pr.owner[lost] = _NO_ONE
+    waits = won & (promise_k >= 0) & (second < wait_chance)
+    pr.state[idx[waits]] = _WAITING
+    buy = won & ~waits
+    promised = buy & (promise_k >= 0)
+    recorded = waits | promised
+    rows = idx[recorded]
+    pr.promise_cap[rows] = promise_k[recorded]
+    pr.promise_due[rows] = month + np.ceil(promise_eta[recorded]).astype(np.int32)
+    pr.promise_since[rows] = month
+    buyers = idx[buy]
+    price = list_price[pr.seg[buyers]] * (1.0 - discount[buy])
+    return int(won.sum()), int(recorded.sum()), buyers, price
 
 
 MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
@@ -586,6 +674,70 @@ def _arrivals_loop(
         asks_custom[i] = u_asks[r] < asks_share
 
 
+def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
+    n = picked.shape[0]
+    ok_idx, ok_place = np.empty(n, picked.dtype), np.empty(n, place.dtype)
+    m = 0
+    for r in range(n):
+        i = picked[r]
+        if fit[i] + noise[place[r]] * z[r] >= min_fit:
+            ok_idx[m], ok_place[m] = i, place[r]
+            m += 1
+        else:
+            next_contact[i] = cooldown
+    return ok_idx[:m].copy(), ok_place[:m].copy()
+
+
+def _open_deals_loop(idx, rep_ids, gamma, month, cycle_months, seg, state, owner, decide_month):
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        months = gamma[r] * (cycle_months[seg[i]] / CYCLE_SHAPE)
+        state[i] = _PIPELINE
+        owner[i] = rep_ids[r]
+        decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's half-even
+
+
+def _pitch_loop(k, needed, eta, decay, horizon, step):
+    n = k.shape[0]
+    out_k, out = np.empty(n, k.dtype), np.empty((2, n))
+    for r in range(n):
+        if k[r] >= 0 and eta[r] <= horizon:
+            out_k[r], out[0, r], out[1, r] = k[r], eta[r], step / max(needed[r], 1) * decay[r]
+        else:
+            out_k[r], out[0, r], out[1, r] = _NO_ONE, 0.0, 0.0
+    return out_k, out
+
+
+def _decide_outcomes_loop(
+    idx, chance, first, second, wait_chance, promise_k, promise_eta, discount, month, list_price,
+    seg, state, owner, fit, comp_fit, promise_cap, promise_due, promise_since,
+):  # fmt: skip
+    n = idx.shape[0]
+    buyers, price = np.empty(n, idx.dtype), np.empty(n)
+    won = recorded = b = 0
+    for r in range(n):
+        i = idx[r]
+        if not first[r] < chance[r]:
+            state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
+            owner[i] = _NO_ONE
+            continue
+        won += 1
+        promised = promise_k[r] >= 0
+        waits = promised and second[r] < wait_chance[r]
+        if waits:
+            state[i] = _WAITING
+        else:
+            buyers[b] = i
+            price[b] = list_price[seg[i]] * (1.0 - discount[r])
+            b += 1
+        if promised:
+            promise_cap[i] = promise_k[r]
+            promise_due[i] = month + int(np.ceil(promise_eta[r]))
+            promise_since[i] = month
+            recorded += 1
+    return won, recorded, buyers[:b].copy(), price[:b].copy()
+
+
 def _mrr_total_loop(state, seats, price):
     n = state.shape[0]
     mrr = np.empty(n)
@@ -648,6 +800,10 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
     "arrivals": _arrivals_loop,
+    "qualify": _qualify_loop,
+    "open_deals": _open_deals_loop,
+    "pitch": _pitch_loop,
+    "decide_outcomes": _decide_outcomes_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from sim.model.kernels import due_deals, sums_by_owner, win_logit
+from sim.model.kernels import (
+    CYCLE_SHAPE,
+    decide_outcomes,
+    due_deals,
+    open_deals,
+    pitch,
+    qualify,
+    sums_by_owner,
+    win_logit,
+)
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -25,7 +34,6 @@ if TYPE_CHECKING:
     from sim.model.mechanisms.pressure import Stance
 
 DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
-CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
 
 
 class SalesFloor:
@@ -84,25 +92,27 @@ class SalesFloor:
         if total <= 0:
             return
         picked = rng.choice(leads, size=total, replace=False)
-        owner = np.repeat(np.arange(len(self.reps)), self.wants)[:total]
-        noise = np.array([rep.perception_noise() for rep in self.reps])[owner]
-        seen = pr.fit[picked] + noise * rng.standard_normal(total)
-        ok = seen >= stance.min_fit
-        pr.next_contact[picked[~ok]] = self.model.month + DISQUALIFIED_COOLDOWN_MONTHS
-        self._open_deals(picked[ok], self._ids[owner[ok]])
+        place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
+        noise = np.array([rep.perception_noise() for rep in self.reps])
+        ok, place = qualify(
+            picked,
+            place,
+            noise,
+            rng.standard_normal(total),
+            pr.fit,
+            stance.min_fit,
+            pr.next_contact,
+            self.model.month + DISQUALIFIED_COOLDOWN_MONTHS,
+        )
+        self._open_deals(ok, self._ids[place])
         self.model.company.note_discovery(total if stance.learning else 0)
 
     def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
         if idx.size == 0:
             return
-        pr = self.model.market.prospects
-        cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size) * (
-            cycle / CYCLE_SHAPE
-        )
-        pr.state[idx] = State.PIPELINE
-        pr.owner[idx] = rep_ids
-        pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
+        gamma = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size)
+        market = self.model.market
+        open_deals(idx, rep_ids, gamma, self.model.month, market.cycle_months, market.prospects)
 
     # -- closing
     # -------------------------------------------------------------------------------------
@@ -177,14 +187,28 @@ class SalesFloor:
         close_factor = (
             self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
         )
-        won = rng.random(idx.size) < expit(logit) * close_factor
-        self.model.company.note_decisions(idx.size, int(won.sum()))
-        self._lose(idx[~won])
+        chance = expit(logit) * close_factor
+        draws = rng.random(idx.size), rng.random(idx.size)  # win, then wait: the old order
         wait_chance = 1.0 - np.exp(-promise_eta / self.model.config.sales.wait_scale_months)
-        waits = won & (promise_k >= 0) & (rng.random(idx.size) < wait_chance)
-        self._wait(idx[waits], promise_k[waits], promise_eta[waits])
-        buy = won & ~waits
-        self._win(idx[buy], discount[buy], promise_k[buy], promise_eta[buy], stance)
+        won, promised, buyers, price = decide_outcomes(
+            idx,
+            chance,
+            draws,
+            wait_chance,
+            (promise_k, promise_eta),
+            discount,
+            self.model.month,
+            market.list_price,
+            pr,
+        )
+        company = self.model.company
+        company.note_decisions(idx.size, won)
+        if promised:
+            company.note_promises(promised)
+        if buyers.size:
+            reps = pr.owner[buyers].copy()
+            self.model.customers.start(buyers, pr.seats_wanted[buyers], price)
+            self._book(buyers, reps, stance)
 
     def _roadmap_pitch(
         self, idx: np.ndarray, stance: Stance
@@ -195,12 +219,10 @@ class SalesFloor:
         product = self.model.product
         k, needed = self.model.market.top_missing_of(idx, product.coverage)
         eta = product.planned_eta()[np.maximum(k, 0)]
-        ok = (k >= 0) & (eta <= stance.promise_horizon)
         step, _ = product.item_size()
         # A promise persuades less the further out it is: buyers discount distant features.
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
-        return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
+        return pitch(k, needed, eta, decay, stance.promise_horizon, step)
 
     def _lose(self, idx: np.ndarray) -> None:
         if idx.size == 0:
@@ -209,35 +231,6 @@ class SalesFloor:
         to_rival = pr.comp_fit[idx] > pr.fit[idx]
         pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
         pr.owner[idx] = NO_ONE
-
-    def _wait(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
-        """The buyer keeps its money in its pocket until the promised item ships."""
-        if idx.size == 0:
-            return
-        self.model.market.prospects.state[idx] = State.WAITING
-        self._record_promise(idx, k, eta)
-
-    def _record_promise(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
-        if idx.size == 0:
-            return
-        pr = self.model.market.prospects
-        pr.promise_cap[idx] = k
-        pr.promise_due[idx] = self.model.month + np.ceil(eta).astype(np.int32)
-        pr.promise_since[idx] = self.model.month
-        self.model.company.note_promises(idx.size)
-
-    def _win(
-        self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance
-    ) -> None:
-        if idx.size == 0:
-            return
-        pr = self.model.market.prospects
-        list_price = self.model.market.list_price[pr.seg[idx]]
-        promised = k >= 0
-        self._record_promise(idx[promised], k[promised], eta[promised])
-        reps = pr.owner[idx].copy()
-        self.model.customers.start(idx, pr.seats_wanted[idx], list_price * (1.0 - discount))
-        self._book(idx, reps, stance)
 
     def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
         """Bookings and commission, credited to each deal's rep toward quota."""

@@ -201,13 +201,13 @@ class Market(mesa.Agent):
 
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""
-        pr, now = self.prospects, self.model.month
-        ok = (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= now)
+        pr = self.prospects
+        wanted = None
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-            ok &= wanted[pr.active("seg")]
-        return np.flatnonzero(ok)
+        everyone = np.arange(pr.n)  # the same leads, in the same order, in one scan
+        return fresh_leads(everyone, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""

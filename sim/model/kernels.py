@@ -138,33 +138,62 @@ def _kernel(name: str) -> Callable[..., Any]:
         compile_ = njit(cache=True, nogil=True)
         # the helper first: the loops below call it, and numba resolves it when they compile
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
+        globals()["_store_fit"] = compile_(_store_fit_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
 
 
+def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
+    """One prospect's fits from its float32 sums (``count`` needs, ``a`` and ``b`` covered)."""
+    if count > 0:
+        denominator = max(count, np.float32(1.0))
+        fa, fb = a / denominator, b / denominator
+    else:
+        fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
+    fit[i] = min(1.0, np.float64(fa) + bonus[i])
+    rival_fit[i] = np.float64(fb)
+
+
+_store_fit = _store_fit_loop  # the compiled helper replaces it when the loops compile
+
+
 def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit):
-    """``needs_and_fit`` as one loop (compiled by numba)."""
+    """``needs_and_fit`` as one loop (compiled by numba). Four prospects at a time: each one's
+    sums still run over capabilities in order (the same numbers), but four independent chains
+    of additions keep the processor busy where one chain would wait on the last addition."""
     n, k_count = u.shape
-    one = np.float32(1.0)
-    for i in range(n):
-        s = seg[i]
-        count = np.float32(0.0)
-        a = np.float32(0.0)
-        b = np.float32(0.0)
+    zero = np.float32(0.0)
+    i = 0
+    while i + 4 <= n:
+        s0, s1, s2, s3 = seg[i], seg[i + 1], seg[i + 2], seg[i + 3]
+        c0 = c1 = c2 = c3 = a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
         for k in range(k_count):  # branch-free: need is 0 or 1, so need * x is x or 0 exactly
+            o, r = ours[k], rival[k]
+            n0 = np.float32(u[i, k] < prob[s0, k])
+            n1 = np.float32(u[i + 1, k] < prob[s1, k])
+            n2 = np.float32(u[i + 2, k] < prob[s2, k])
+            n3 = np.float32(u[i + 3, k] < prob[s3, k])
+            needs[i, k], needs[i + 1, k], needs[i + 2, k], needs[i + 3, k] = n0, n1, n2, n3
+            c0, c1, c2, c3 = c0 + n0, c1 + n1, c2 + n2, c3 + n3
+            a0, a1, a2, a3 = a0 + n0 * o, a1 + n1 * o, a2 + n2 * o, a3 + n3 * o
+            b0, b1, b2, b3 = b0 + n0 * r, b1 + n1 * r, b2 + n2 * r, b3 + n3 * r
+        _store_fit(i, c0, a0, b0, bonus, fit, rival_fit)
+        _store_fit(i + 1, c1, a1, b1, bonus, fit, rival_fit)
+        _store_fit(i + 2, c2, a2, b2, bonus, fit, rival_fit)
+        _store_fit(i + 3, c3, a3, b3, bonus, fit, rival_fit)
+        i += 4
+    while i < n:  # the last few, one at a time
+        s = seg[i]
+        count = a = b = zero
+        for k in range(k_count):
             need = np.float32(u[i, k] < prob[s, k])
             needs[i, k] = need
             count += need
             a += need * ours[k]
             b += need * rival[k]
-        if count > 0:
-            denominator = max(count, one)
-            fa, fb = a / denominator, b / denominator
-        else:
-            fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
-        fit[i] = min(1.0, np.float64(fa) + bonus[i])
-        rival_fit[i] = np.float64(fb)
+        _store_fit(i, count, a, b, bonus, fit, rival_fit)
+        i += 1
 
 
 def _fit_of_loop(rows, needs, ours, rival, bonus, fit, rival_fit):

@@ -46,9 +46,28 @@ def use_compiled() -> bool:
     return compiled_now()
 
 
+# ``compiled_now`` runs a score of times a month: it reads the variable from os.environ's own
+# mapping (CPython keeps the encoded environment there; os.environ.get decodes on every call)
+# and remembers what each raw value means. Setting or deleting the variable through os.environ
+# (or pytest's monkeypatch) updates that mapping, so a change is seen at the next call.
+_ENV_DATA = getattr(os.environ, "_data", None)
+_ENV_KEY = os.environ.encodekey(KERNELS_ENV) if hasattr(os.environ, "encodekey") else None
+_MODE_OF: dict[Any, str] = {}
+
+
+def _mode() -> str:
+    if _ENV_DATA is None or _ENV_KEY is None:  # not CPython's os.environ: the plain way
+        return os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    raw = _ENV_DATA.get(_ENV_KEY)
+    mode = _MODE_OF.get(raw)
+    if mode is None:
+        mode = _MODE_OF[raw] = os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    return mode
+
+
 def compiled_now() -> bool:
     """Whether the kernels run compiled now (does not count a month)."""
-    mode = os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    mode = _mode()
     if mode == "numpy":
         return False
     return mode == "compiled" or _months > COMPILE_AFTER_MONTHS

@@ -144,3 +144,108 @@ def test_top_missing_agrees_to_the_bit(seed: int, monkeypatch) -> None:
     coverage = np.round(rng.random(k) * 4) / 4  # ties, and 1.0: covered, no gap
     rows = np.flatnonzero(rng.random(n) < 0.5)
     _same(*_both(monkeypatch, kernels.top_missing, needs, rows, coverage))
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 300, 5000])
+def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
+    """The month's fresh leads (every segment, and some) and the due deals split by asks."""
+    rng = np.random.default_rng(n + 11)
+    state, seg, fit, _, _, _, contact, _, _ = _states(rng, n, 3)
+    rows = np.flatnonzero(rng.random(n) < 0.6)
+    asks_custom = rng.random(n) < 0.3
+    for wanted in (None, np.array([True, False, True])):
+        _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
+    deals = (state, contact, 6, asks_custom, fit, 0.45)
+    _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_win_logit_and_owner_sums_agree(seed: int, monkeypatch) -> None:
+    """The buyers' discounts and win logits; each rep's bookings (numpy's pairwise sums)."""
+    rng = np.random.default_rng(seed + 21)
+    n = int(rng.integers(0, 400))
+    budget = rng.uniform(0.0, 1.5, n)
+    budget[: n // 10] = 1.0  # no discount needed
+    fit, comp_fit = rng.random(n), rng.random(n)
+    idx = np.flatnonzero(rng.random(n) < 0.5)
+    skill, gain = rng.normal(0.0, 0.5, idx.size), rng.random(idx.size) * (rng.random() < 0.5)
+    slopes = (rng.normal(), rng.random() * 4, rng.random() * 4, rng.random() * 3, rng.random())
+    for max_discount in (0.0, 0.3, 1.0):
+        args = (idx, budget, fit, comp_fit, skill, gain, max_discount, slopes)
+        _same(*_both(monkeypatch, kernels.win_logit, *args))
+    values = rng.gamma(1.5, 300.0, n) * 10.0 ** rng.uniform(-3, 3, n)
+    owners = rng.integers(-1, 7, n).astype(np.int32)
+    ids = rng.permutation(np.arange(0, 9))
+    numpy_sums, compiled_sums = _both(monkeypatch, kernels.sums_by_owner, values, owners, ids)
+    assert [None if s is None else np.float64(s).tobytes() for s in numpy_sums] == [
+        None if s is None else np.float64(s).tobytes() for s in compiled_sums
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 7, 300])
+def test_arrivals_agree(count: int, monkeypatch) -> None:
+    """New prospects' budget, seats, honesty (both clips reached) and custom asks."""
+    from sim.model.population import Prospects
+
+    rng = np.random.default_rng(count)
+    draws = (
+        rng.standard_normal(count) * 3.0,
+        np.round(rng.gamma(1.5, 2.0, count)),
+        rng.standard_normal(count) * 4.0,
+        rng.random(count),
+    )
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        pr = Prospects(count + 20, 3)
+        kernels.arrivals(5, draws, 2, 0.8, 0.6, 0.25, pr)
+        out.append([pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom])
+    for a, b in zip(*out, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def _copies(pr, names):
+    return [getattr(pr, name).copy() for name in names]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deal_kernels_agree(seed: int, monkeypatch) -> None:
+    """Qualifying picked leads, opening deals, the roadmap pitch and the buyers' outcomes:
+    the same returns and the same writes to the population."""
+    from sim.model.population import Prospects
+
+    rng = np.random.default_rng(seed + 31)
+    n = int(rng.integers(1, 500))
+    pr = Prospects(n, 3)
+    pr.n = n
+    pr.seg[:] = rng.integers(0, 3, n)
+    pr.state[:] = rng.integers(0, 8, n)
+    pr.fit[:], pr.comp_fit[:] = rng.random(n), rng.random(n)
+    picked = rng.permutation(n)[: int(rng.integers(0, n + 1))]
+    place = rng.integers(0, 4, picked.size)
+    noise, z = rng.random(4) * 0.3, rng.standard_normal(picked.size)
+    gamma = rng.standard_gamma(4.0, picked.size)
+    cycle = np.array([1.0, 3.0, 6.5])
+    k = np.where(rng.random(picked.size) < 0.2, -1, rng.integers(0, 24, picked.size))
+    needed = rng.integers(0, 6, picked.size)
+    eta = np.where(rng.random(picked.size) < 0.2, np.inf, rng.random(picked.size) * 12)
+    decay = np.exp(-eta / 6.0)
+    chance, draws = rng.random(picked.size), (rng.random(picked.size), rng.random(picked.size))
+    discount, list_price = rng.random(picked.size) * 0.3, np.array([100.0, 45.5, 900.0])
+    names = ("state", "owner", "next_contact", "decide_month", "promise_cap", "promise_due")
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        run = Prospects(n, 3)
+        for name in ("seg", "state", "fit", "comp_fit"):
+            getattr(run, name)[:] = getattr(pr, name)
+        q = kernels.qualify(picked, place, noise, z, run.fit, 0.4, run.next_contact, 9)
+        kernels.open_deals(picked, place, gamma, 5, cycle, run)
+        promise_k, promise_eta, gain = kernels.pitch(k, needed, eta, decay, 6.0, 0.3)
+        promise = (promise_k, promise_eta)
+        wait = 1.0 - np.exp(-promise_eta / 6.0)
+        outcome = kernels.decide_outcomes(
+            picked, chance, draws, wait, promise, discount, 5, list_price, run
+        )
+        out.append((q, (promise_k, promise_eta, gain), outcome, tuple(_copies(run, names))))
+    _same(*out)

@@ -46,9 +46,28 @@ def use_compiled() -> bool:
     return compiled_now()
 
 
+# ``compiled_now`` runs a score of times a month: it reads the variable from os.environ's own
+# mapping (CPython keeps the encoded environment there; os.environ.get decodes on every call)
+# and remembers what each raw value means. Setting or deleting the variable through os.environ
+# (or pytest's monkeypatch) updates that mapping, so a change is seen at the next call.
+_ENV_DATA = getattr(os.environ, "_data", None)
+_ENV_KEY = os.environ.encodekey(KERNELS_ENV) if hasattr(os.environ, "encodekey") else None
+_MODE_OF: dict[Any, str] = {}
+
+
+def _mode() -> str:
+    if _ENV_DATA is None or _ENV_KEY is None:  # not CPython's os.environ: the plain way
+        return os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    raw = _ENV_DATA.get(_ENV_KEY)
+    mode = _MODE_OF.get(raw)
+    if mode is None:
+        mode = _MODE_OF[raw] = os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    return mode
+
+
 def compiled_now() -> bool:
     """Whether the kernels run compiled now (does not count a month)."""
-    mode = os.environ.get(KERNELS_ENV, "auto").strip().lower()
+    mode = _mode()
     if mode == "numpy":
         return False
     return mode == "compiled" or _months > COMPILE_AFTER_MONTHS
@@ -111,6 +130,22 @@ def warm() -> None:
     _kernel("love_share")(state, seg, fit, 0.5, 1)
     _kernel("sales_scan")(state, ints, 0)
     _kernel("mrr_total")(state, fit, rival_fit)
+    rows, wanted = np.arange(n), np.ones(1, np.bool_)
+    _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
+    _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
+    _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
+    _kernel("sums_by_owner")(fit, ints, rows)
+    _kernel("sums_by_owner")(fit, rows, rows)  # a contingent deal's one booking
+    flags = np.zeros(n, np.bool_)
+    rows32 = rows.astype(np.int32)
+    _kernel("qualify")(rows, rows, fit, fit, fit, 0.5, ints, 1)
+    _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
+    _kernel("pitch")(rows, rows, fit, fit, 1.0, 0.5)
+    _kernel("decide_outcomes")(
+        rows, fit, fit, fit, fit, rows, fit, fit, 1, fit, seg, state, rows32, fit, fit, rows32,
+        ints, ints,
+    )  # fmt: skip
+    _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
 
@@ -122,33 +157,62 @@ def _kernel(name: str) -> Callable[..., Any]:
         compile_ = njit(cache=True, nogil=True)
         # the helper first: the loops below call it, and numba resolves it when they compile
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
+        globals()["_store_fit"] = compile_(_store_fit_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
 
 
+def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
+    """One prospect's fits from its float32 sums (``count`` needs, ``a`` and ``b`` covered)."""
+    if count > 0:
+        denominator = max(count, np.float32(1.0))
+        fa, fb = a / denominator, b / denominator
+    else:
+        fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
+    fit[i] = min(1.0, np.float64(fa) + bonus[i])
+    rival_fit[i] = np.float64(fb)
+
+
+_store_fit = _store_fit_loop  # the compiled helper replaces it when the loops compile
+
+
 def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit):
-    """``needs_and_fit`` as one loop (compiled by numba)."""
+    """``needs_and_fit`` as one loop (compiled by numba). Four prospects at a time: each one's
+    sums still run over capabilities in order (the same numbers), but four independent chains
+    of additions keep the processor busy where one chain would wait on the last addition."""
     n, k_count = u.shape
-    one = np.float32(1.0)
-    for i in range(n):
-        s = seg[i]
-        count = np.float32(0.0)
-        a = np.float32(0.0)
-        b = np.float32(0.0)
+    zero = np.float32(0.0)
+    i = 0
+    while i + 4 <= n:
+        s0, s1, s2, s3 = seg[i], seg[i + 1], seg[i + 2], seg[i + 3]
+        c0 = c1 = c2 = c3 = a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
         for k in range(k_count):  # branch-free: need is 0 or 1, so need * x is x or 0 exactly
+            o, r = ours[k], rival[k]
+            n0 = np.float32(u[i, k] < prob[s0, k])
+            n1 = np.float32(u[i + 1, k] < prob[s1, k])
+            n2 = np.float32(u[i + 2, k] < prob[s2, k])
+            n3 = np.float32(u[i + 3, k] < prob[s3, k])
+            needs[i, k], needs[i + 1, k], needs[i + 2, k], needs[i + 3, k] = n0, n1, n2, n3
+            c0, c1, c2, c3 = c0 + n0, c1 + n1, c2 + n2, c3 + n3
+            a0, a1, a2, a3 = a0 + n0 * o, a1 + n1 * o, a2 + n2 * o, a3 + n3 * o
+            b0, b1, b2, b3 = b0 + n0 * r, b1 + n1 * r, b2 + n2 * r, b3 + n3 * r
+        _store_fit(i, c0, a0, b0, bonus, fit, rival_fit)
+        _store_fit(i + 1, c1, a1, b1, bonus, fit, rival_fit)
+        _store_fit(i + 2, c2, a2, b2, bonus, fit, rival_fit)
+        _store_fit(i + 3, c3, a3, b3, bonus, fit, rival_fit)
+        i += 4
+    while i < n:  # the last few, one at a time
+        s = seg[i]
+        count = a = b = zero
+        for k in range(k_count):
             need = np.float32(u[i, k] < prob[s, k])
             needs[i, k] = need
             count += need
             a += need * ours[k]
             b += need * rival[k]
-        if count > 0:
-            denominator = max(count, one)
-            fa, fb = a / denominator, b / denominator
-        else:
-            fa, fb = np.float32(NO_NEEDS_FIT), np.float32(NO_NEEDS_FIT)
-        fit[i] = min(1.0, np.float64(fa) + bonus[i])
-        rival_fit[i] = np.float64(fb)
+        _store_fit(i, count, a, b, bonus, fit, rival_fit)
+        i += 1
 
 
 def _fit_of_loop(rows, needs, ours, rival, bonus, fit, rival_fit):
@@ -235,6 +299,178 @@ def sales_scan(state, next_contact, month: int) -> tuple[np.ndarray, np.ndarray]
         return _kernel("sales_scan")(state, next_contact, month)
     leads = np.flatnonzero((state == _LEAD) & (next_contact <= month))
     return leads, np.flatnonzero(state == _PIPELINE)
+
+
+def fresh_leads(leads, state, next_contact, month: int, seg, wanted) -> np.ndarray:
+    """Of this month's lead snapshot, those still leads and due for contact, in the segments
+    ``wanted`` marks (a bool per segment; ``None``: every segment)."""
+    if compiled_now():
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("fresh_leads")(leads, state, next_contact, month, seg, mask, every)
+    fresh = (state[leads] == _LEAD) & (next_contact[leads] <= month)
+    out = leads[fresh]
+    if wanted is not None:
+        out = out[wanted[seg[out]]]
+    return out
+
+
+def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
+    """Of the pipeline snapshot, the deals due this month: those asking for custom work (and
+    fitting below ``min_fit``), and the others, each in snapshot order."""
+    if compiled_now():
+        return _kernel("due_deals")(deals, state, decide_month, month, asks_custom, fit, min_fit)
+    due = deals[(state[deals] == _PIPELINE) & (decide_month[deals] <= month)]
+    asks = asks_custom[due] & (fit[due] < min_fit)
+    return due[asks], due[~asks]
+
+
+_LOST, _LOST_TO_COMPETITOR, _NO_ONE = 6, 7, -1
+CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
+
+
+def qualify(picked, place, noise, z, fit, min_fit: float, next_contact, cooldown: int) -> tuple:
+    """The leads reps picked this month (``place``: each one's rep's place in the shuffle;
+    ``noise``: each rep's perception noise; ``z``: standard normals): those whose fit looks
+    good enough go on (returned with their rep's place); the others are not contacted again
+    before month ``cooldown``."""
+    if compiled_now():
+        return _kernel("qualify")(picked, place, noise, z, fit, min_fit, next_contact, cooldown)
+    seen = fit[picked] + noise[place] * z
+    ok = seen >= min_fit
+    next_contact[picked[~ok]] = cooldown
+    return picked[ok], place[ok]
+
+
+def open_deals(idx, rep_ids, gamma, month: int, cycle_months, pr) -> None:
+    """New deals: in the pipeline with their rep, deciding after a gamma-drawn cycle around
+    their segment's mean (``gamma``: standard gamma draws of shape ``CYCLE_SHAPE``)."""
+    if compiled_now():
+        _kernel("open_deals")(
+            idx, rep_ids, gamma, month, cycle_months, pr.seg, pr.state, pr.owner, pr.decide_month
+        )
+        return
+    cycle = cycle_months[pr.seg[idx]]
+    months = gamma * (cycle / CYCLE_SHAPE)
+    pr.state[idx] = _PIPELINE
+    pr.owner[idx] = rep_ids
+    pr.decide_month[idx] = month + np.maximum(1, np.round(months)).astype(np.int32)
+
+
+def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
+    """The roadmap pitch to each buyer: its biggest missing need ``k`` (-1: none) is promised
+    when the plan ships it within ``horizon`` months (``eta``), persuading by ``step`` shared
+    over its ``needed`` capabilities and discounted by ``decay``. Returns the promised
+    capability (NO_ONE), its eta (0) and the fit gain (0)."""
+    if compiled_now():
+        out_k, out = _kernel("pitch")(k, needed, eta, decay, horizon, step)
+        return out_k, out[0], out[1]
+    ok = (k >= 0) & (eta <= horizon)
+    gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
+    return np.where(ok, k, _NO_ONE), np.where(ok, eta, 0.0), gain
+
+
+def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
+    """Each buyer who decides: it buys when its first draw is below its ``chance``; a winner
+    promised an item (``promise``: capability and eta) waits for it when its second draw is
+    below ``wait_chance``; a loser goes to the rival when the rival fits better. Promises are
+    recorded for the waiters and the promised buyers. Returns the number won, the promises
+    made, the buyers and the price each pays (list price less its ``discount``)."""
+    first, second = draws
+    promise_k, promise_eta = promise
+    if compiled_now():
+        return _kernel("decide_outcomes")(
+            idx, chance, first, second, wait_chance, promise_k, promise_eta, discount, month,
+            list_price, pr.seg, pr.state, pr.owner, pr.fit, pr.comp_fit, pr.promise_cap,
+            pr.promise_due, pr.promise_since,
+        )  # fmt: skip
+    won = first < chance
+    lost = idx[~won]
+    if lost.size:
+        to_rival = pr.comp_fit[lost] > pr.fit[lost]
+        pr.state[lost] = np.where(to_rival, _LOST_TO_COMPETITOR, _LOST)
+        pr.owner[lost] = _NO_ONE
+    waits = won & (promise_k >= 0) & (second < wait_chance)
+    pr.state[idx[waits]] = _WAITING
+    buy = won & ~waits
+    promised = buy & (promise_k >= 0)
+    recorded = waits | promised
+    rows = idx[recorded]
+    pr.promise_cap[rows] = promise_k[recorded]
+    pr.promise_due[rows] = month + np.ceil(promise_eta[recorded]).astype(np.int32)
+    pr.promise_since[rows] = month
+    buyers = idx[buy]
+    price = list_price[pr.seg[buyers]] * (1.0 - discount[buy])
+    return int(won.sum()), int(recorded.sum()), buyers, price
+
+
+MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
+PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
+
+
+def win_logit(idx, budget, fit, comp_fit, skill, gain, max_discount: float, slopes) -> tuple:
+    """The sales floor's buyers (``idx``): the discount each gets (what it needs, capped) and
+    its win logit from the rep's ``skill``, the pitch's fit ``gain``, the rival's fit and the price
+    (sim/model/actors/sales_floor.py). ``slopes``: (base logit, relative fit, absolute fit,
+    discount, complexity term), the last already multiplied by the product's complexity."""
+    base, relative, absolute, per_discount, complexity = slopes
+    if compiled_now():
+        out = _kernel("win_logit")(
+            idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
+            per_discount, complexity,
+        )  # fmt: skip
+        return out[0], out[1]
+    # np.clip's numbers, without its overhead
+    need_discount = np.minimum(np.maximum(1.0 - budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
+    discount = np.minimum(need_discount, max_discount)
+    seen_fit = fit[idx] + gain
+    logit = (
+        base
+        + skill
+        + relative * (seen_fit - comp_fit[idx])
+        + absolute * (seen_fit - 0.5)
+        + per_discount * discount
+        - PRICE_GAP_SLOPE * (need_discount - discount)
+        - complexity
+    )
+    return discount, logit
+
+
+def sums_by_owner(values, owners, ids) -> list[float | None]:
+    """For each id in ``ids``: the sum of ``values`` whose owner is that id, as
+    ``values[owners == id].sum()`` adds them (None when the id owns none)."""
+    if compiled_now():
+        sums, present = _kernel("sums_by_owner")(values, owners, ids)
+        return [s if p else None for s, p in zip(sums.tolist(), present.tolist())]
+    present = set(owners.tolist())
+    return [float(values[owners == i].sum()) if i in present else None for i in ids.tolist()]
+
+
+BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
+HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
+
+
+def arrivals(start, draws, segment, budget_ratio: float, honesty: float, asks_share: float, pr):
+    """New prospects of one segment in rows ``start:start + count`` of the population ``pr``:
+    segment, state UNAWARE, budget, seats, honesty and whether they will ask for custom work,
+    from the draws already made (standard normals for budget, rounded gamma seats, standard
+    normals for honesty, uniforms for asking; sim/model/actors/market.py)."""
+    z_budget, seats, z_honesty, u_asks = draws
+    count = z_budget.shape[0]
+    if compiled_now():
+        _kernel("arrivals")(
+            start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty,
+            asks_share, pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
+        )  # fmt: skip
+        return
+    idx = slice(start, start + count)
+    pr.seg[idx] = segment
+    pr.state[idx] = _UNAWARE
+    pr.budget[idx] = np.maximum(0.05, budget_ratio * (1 + BUDGET_SD * z_budget))
+    pr.seats_wanted[idx] = np.maximum(1.0, seats)
+    honest = honesty + HONESTY_SD * z_honesty
+    pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
+    pr.asks_custom[idx] = u_asks < asks_share
 
 
 def mrr_total(state, seats, price) -> float:
@@ -407,6 +643,149 @@ def _sales_scan_loop(state, next_contact, month):
     return leads[:a].copy(), pipeline[:b].copy()
 
 
+def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
+    out = np.empty(leads.shape[0], leads.dtype)
+    m = 0
+    for r in range(leads.shape[0]):
+        i = leads[r]
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
+def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit):
+    n = deals.shape[0]
+    asks, rest = np.empty(n, deals.dtype), np.empty(n, deals.dtype)
+    a = b = 0
+    for r in range(n):
+        i = deals[r]
+        if state[i] == _PIPELINE and decide_month[i] <= month:
+            if asks_custom[i] and fit[i] < min_fit:
+                asks[a] = i
+                a += 1
+            else:
+                rest[b] = i
+                b += 1
+    return asks[:a].copy(), rest[:b].copy()
+
+
+def _win_logit_loop(
+    idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
+    per_discount, complexity,
+):  # fmt: skip
+    n = idx.shape[0]
+    out = np.empty((2, n))
+    for r in range(n):
+        i = idx[r]
+        need = 1.0 - budget[i]
+        need = min(max(need, 0.0), MAX_NEEDED_DISCOUNT)
+        discount = min(need, max_discount)
+        seen = fit[i] + gain[r]
+        logit = base + skill[r]
+        logit = logit + relative * (seen - comp_fit[i])
+        logit = logit + absolute * (seen - 0.5)
+        logit = logit + per_discount * discount
+        logit = logit - PRICE_GAP_SLOPE * (need - discount)
+        out[0, r], out[1, r] = discount, logit - complexity
+    return out
+
+
+def _sums_by_owner_loop(values, owners, ids):
+    m, n = ids.shape[0], owners.shape[0]
+    sums, present = np.zeros(m), np.zeros(m, np.bool_)
+    picked = np.empty(n)
+    for j in range(m):
+        c = 0
+        for r in range(n):
+            if owners[r] == ids[j]:
+                picked[c] = values[r]
+                c += 1
+        if c > 0:
+            present[j] = True
+            sums[j] = 0.0 + _pairwise_sum(picked, c)
+    return sums, present
+
+
+def _arrivals_loop(
+    start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty, asks_share,
+    seg, state, budget, seats_wanted, honesty_of, asks_custom,
+):  # fmt: skip
+    for r in range(z_budget.shape[0]):
+        i = start + r
+        seg[i] = segment
+        state[i] = _UNAWARE
+        budget[i] = max(0.05, budget_ratio * (1.0 + BUDGET_SD * z_budget[r]))
+        seats_wanted[i] = max(1.0, seats[r])
+        honest = honesty + HONESTY_SD * z_honesty[r]
+        honesty_of[i] = min(max(honest, 0.0), 1.0)
+        asks_custom[i] = u_asks[r] < asks_share
+
+
+def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
+    n = picked.shape[0]
+    ok_idx, ok_place = np.empty(n, picked.dtype), np.empty(n, place.dtype)
+    m = 0
+    for r in range(n):
+        i = picked[r]
+        if fit[i] + noise[place[r]] * z[r] >= min_fit:
+            ok_idx[m], ok_place[m] = i, place[r]
+            m += 1
+        else:
+            next_contact[i] = cooldown
+    return ok_idx[:m].copy(), ok_place[:m].copy()
+
+
+def _open_deals_loop(idx, rep_ids, gamma, month, cycle_months, seg, state, owner, decide_month):
+    for r in range(idx.shape[0]):
+        i = idx[r]
+        months = gamma[r] * (cycle_months[seg[i]] / CYCLE_SHAPE)
+        state[i] = _PIPELINE
+        owner[i] = rep_ids[r]
+        decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's half-even
+
+
+def _pitch_loop(k, needed, eta, decay, horizon, step):
+    n = k.shape[0]
+    out_k, out = np.empty(n, k.dtype), np.empty((2, n))
+    for r in range(n):
+        if k[r] >= 0 and eta[r] <= horizon:
+            out_k[r], out[0, r], out[1, r] = k[r], eta[r], step / max(needed[r], 1) * decay[r]
+        else:
+            out_k[r], out[0, r], out[1, r] = _NO_ONE, 0.0, 0.0
+    return out_k, out
+
+
+def _decide_outcomes_loop(
+    idx, chance, first, second, wait_chance, promise_k, promise_eta, discount, month, list_price,
+    seg, state, owner, fit, comp_fit, promise_cap, promise_due, promise_since,
+):  # fmt: skip
+    n = idx.shape[0]
+    buyers, price = np.empty(n, idx.dtype), np.empty(n)
+    won = recorded = b = 0
+    for r in range(n):
+        i = idx[r]
+        if not first[r] < chance[r]:
+            state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
+            owner[i] = _NO_ONE
+            continue
+        won += 1
+        promised = promise_k[r] >= 0
+        waits = promised and second[r] < wait_chance[r]
+        if waits:
+            state[i] = _WAITING
+        else:
+            buyers[b] = i
+            price[b] = list_price[seg[i]] * (1.0 - discount[r])
+            b += 1
+        if promised:
+            promise_cap[i] = promise_k[r]
+            promise_due[i] = month + int(np.ceil(promise_eta[r]))
+            promise_since[i] = month
+            recorded += 1
+    return won, recorded, buyers[:b].copy(), price[:b].copy()
+
+
 def _mrr_total_loop(state, seats, price):
     n = state.shape[0]
     mrr = np.empty(n)
@@ -464,6 +843,15 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "awareness_scan": _awareness_scan_loop,
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
+    "fresh_leads": _fresh_leads_loop,
+    "due_deals": _due_deals_loop,
+    "win_logit": _win_logit_loop,
+    "sums_by_owner": _sums_by_owner_loop,
+    "arrivals": _arrivals_loop,
+    "qualify": _qualify_loop,
+    "open_deals": _open_deals_loop,
+    "pitch": _pitch_loop,
+    "decide_outcomes": _decide_outcomes_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
@@ -80,8 +81,11 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
 def _sales(model: CompanyModel, counts: _Census) -> dict[str, float | int | bool]:
     company, states = model.company, counts.states
     reps = model.reps()
+    ramping = [rep.is_ramping() for rep in reps]
     attained = [
-        a for a in (rep.attainment() for rep in reps if not rep.is_ramping()) if a is not None
+        a
+        for a in (rep.attainment() for rep, r in zip(reps, ramping, strict=True) if not r)
+        if a is not None
     ]
     return {
         "bookings_usd": company.bookings,
@@ -92,7 +96,7 @@ def _sales(model: CompanyModel, counts: _Census) -> dict[str, float | int | bool
         "discovery_contacts": company.discovery,
         "win_rate": company.wins / company.decisions if company.decisions else np.nan,
         "reps": len(reps),
-        "reps_ramping": sum(rep.is_ramping() for rep in reps),
+        "reps_ramping": sum(ramping),
         "reps_hired": company.reps_hired,
         "reps_left": company.reps_left,
         "reps_at_quota_share": sum(a >= 1.0 for a in attained) / len(attained)
@@ -124,14 +128,21 @@ def _product(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
     }
 
 
+@functools.cache
+def _segment_keys(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """The per-segment column names (made once per set of segments, not every month)."""
+    return [f"customers_{name}" for name in names], [f"fit_{name}" for name in names]
+
+
 def _customers(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
-    customers, names = model.customers, model.market.segment_names
-    row: dict[str, float | int] = {
-        f"customers_{name}": int(c) for name, c in zip(names, counts.seg_customers)
-    }
+    customers = model.customers
+    customer_keys, fit_keys = _segment_keys(tuple(model.market.segment_names))
+    row: dict[str, float | int] = dict(
+        zip(customer_keys, counts.seg_customers.tolist(), strict=True)
+    )
     # mean fit of our product per segment, over live prospects
     segment_fit = counts.seg_fit / np.maximum(counts.seg_live, 1)
-    row.update({f"fit_{name}": f for name, f in zip(names, segment_fit)})
+    row.update(zip(fit_keys, segment_fit.tolist(), strict=True))
     paying = int(counts.states[State.CUSTOMER])
     row.update(
         {

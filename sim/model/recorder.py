@@ -13,14 +13,22 @@ class Recorder:
         self.months = months
         self.columns: dict[str, np.ndarray] = {}
         self.rows = 0
+        self._names: tuple[str, ...] = ()  # the last row's names, in order, and their columns
+        self._in_order: list[np.ndarray] = []
 
     def record(self, values: dict[str, float | int | bool]) -> None:
         row = self.rows
-        for name, value in values.items():
-            column = self.columns.get(name)
-            if column is None:
-                column = self.columns[name] = np.full(self.months, np.nan)
-            column[row] = value
+        names = tuple(values)
+        if names == self._names:  # the usual month: the same names as the month before
+            for column, value in zip(self._in_order, values.values(), strict=True):
+                column[row] = value
+        else:
+            for name, value in values.items():
+                column = self.columns.get(name)
+                if column is None:
+                    column = self.columns[name] = np.full(self.months, np.nan)
+                column[row] = value
+            self._names, self._in_order = names, [self.columns[name] for name in names]
         self.rows += 1
 
     def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:

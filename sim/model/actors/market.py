@@ -13,8 +13,10 @@ import numpy as np
 
 from sim.config import Scenario
 from sim.model.kernels import (
+    arrivals,
     awareness_scan,
     committed_fit,
+    fresh_leads,
     love_share,
     needs_and_fit,
     sales_scan,
@@ -24,9 +26,7 @@ from sim.model.needs import NeedSpace
 from sim.model.population import Prospects, State
 
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
-BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
 CAPACITY_HEADROOM = 1.3  # arrays start this much above the expected population; they grow if needed
-HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
 
 
 class Market(mesa.Agent):
@@ -47,7 +47,8 @@ class Market(mesa.Agent):
         self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
         self._needs_buffer = self._needs
         self._pipeline = np.zeros(0, dtype=np.int64)
-        self._pipeline_owner = np.zeros(0, dtype=np.int32)
+        self._pipeline_owner = np.zeros(0, dtype=np.int64)  # open deals per rep id
+        self._odd_owners: np.ndarray | None = None
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
         self._weights: dict[tuple[int, ...], np.ndarray] = {}
@@ -69,19 +70,16 @@ class Market(mesa.Agent):
         if count <= 0:
             return
         pr.ensure_room(count)
-        idx = slice(pr.n, pr.n + count)
-        pr.u[idx] = rng.random((count, self.params.capabilities), dtype=np.float32)
-        pr.seg[idx] = segment
-        pr.state[idx] = State.UNAWARE
-        pr.budget[idx] = np.maximum(
-            0.05, seg.budget_ratio * (1 + BUDGET_SD * rng.standard_normal(count))
+        start = pr.n
+        # each prospect's latent need draws, straight into the population (the same numbers)
+        rng.random(dtype=np.float32, out=pr.u[start : start + count])
+        draws = (  # in this order: budget, seats, honesty, asking for custom work
+            rng.standard_normal(count),
+            np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)),
+            rng.standard_normal(count),
+            rng.random(count),
         )
-        pr.seats_wanted[idx] = np.maximum(
-            1.0, np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count))
-        )
-        honesty = seg.honesty + HONESTY_SD * rng.standard_normal(count)
-        pr.honesty[idx] = np.minimum(np.maximum(honesty, 0.0), 1.0)  # np.clip, less overhead
-        pr.asks_custom[idx] = rng.random(count) < seg.custom_request_share
+        arrivals(start, draws, segment, seg.budget_ratio, seg.honesty, seg.custom_request_share, pr)
         pr.n += count
 
     # -- monthly phase ------------------------------------------------------------------------
@@ -162,11 +160,19 @@ class Market(mesa.Agent):
         self._leads, self._pipeline = sales_scan(
             pr.active("state"), pr.active("next_contact"), self.model.month
         )
-        self._pipeline_owner = pr.owner[self._pipeline]
+        owner = pr.owner[self._pipeline]
+        # open deals per rep id, counted once (every deal in the pipeline has its rep)
+        self._pipeline_owner = (
+            np.bincount(owner) if owner.size and owner.min() >= 0 else np.zeros(0, np.int64)
+        )
+        self._odd_owners = owner if owner.size and owner.min() < 0 else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
-        return int(np.count_nonzero(self._pipeline_owner == rep_id))
+        if self._odd_owners is not None:  # an ownerless deal in the pipeline: count the old way
+            return int(np.count_nonzero(self._odd_owners == rep_id))
+        counts = self._pipeline_owner
+        return int(counts[rep_id]) if 0 <= rep_id < counts.size else 0
 
     def pipeline_snapshot(self) -> np.ndarray:
         """Deals in the pipeline at the start of this month's sales phase."""
@@ -175,15 +181,11 @@ class Market(mesa.Agent):
     def available_leads(self, segments: list[int]) -> np.ndarray:
         """Leads in the given segments not yet taken this month."""
         pr = self.prospects
-        fresh = (pr.state[self._leads] == State.LEAD) & (
-            pr.next_contact[self._leads] <= self.model.month
-        )
-        leads = self._leads[fresh]
+        wanted = None
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-            leads = leads[wanted[pr.seg[leads]]]
-        return leads
+        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
 
     # -- queries used by the other agents -----------------------------------------------------
     def top_missing_of(
@@ -199,13 +201,13 @@ class Market(mesa.Agent):
 
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""
-        pr, now = self.prospects, self.model.month
-        ok = (pr.active("state") == State.LEAD) & (pr.active("next_contact") <= now)
+        pr = self.prospects
+        wanted = None
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-            ok &= wanted[pr.active("seg")]
-        return np.flatnonzero(ok)
+        everyone = np.arange(pr.n)  # the same leads, in the same order, in one scan
+        return fresh_leads(everyone, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""

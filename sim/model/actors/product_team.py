@@ -134,12 +134,13 @@ class ProductTeam(mesa.Agent):
 
     def _next_item(self) -> RoadmapItem:
         step, effort = self.item_size()
-        k = int(np.argmax(self.estimated_value()))  # ranked_plan()[0]: the first of the best
+        demand = self._estimated_demand()
+        k = int(self._value(demand, step).argmax())  # ranked_plan()[0]: the first of the best
         return RoadmapItem(
             capability=k,
             step=step,
             effort_em=effort,
-            expected_demand=float(self._estimated_demand()[k]),
+            expected_demand=float(demand[k]),
         )
 
     def _ship(self, item: RoadmapItem) -> None:
@@ -178,7 +179,10 @@ class ProductTeam(mesa.Agent):
     def estimated_value(self) -> np.ndarray:
         """Estimated market value of one more item on each capability (prospects reached x gain)."""
         step, _ = self.item_size()
-        value = self._estimated_demand() * np.minimum(step, 1.0 - self.coverage)
+        return self._value(self._estimated_demand(), step)
+
+    def _value(self, demand: np.ndarray, step: float) -> np.ndarray:
+        value = demand * np.minimum(step, 1.0 - self.coverage)
         return np.where(self.killed_until > self.model.month, 0.0, value)
 
     def _estimated_demand(self) -> np.ndarray:
@@ -238,4 +242,5 @@ class ProductTeam(mesa.Agent):
 
     def knowledge_error(self) -> float:
         """Mean absolute error of the team's need estimate (probability units)."""
-        return float(np.mean(np.abs(expit(self.estimate) - self.model.market.needs.prob)))
+        gap = np.abs(expit(self.estimate) - self.model.market.needs.prob)
+        return float(gap.sum() / gap.size)  # np.mean's numbers (the same sum, then / size)

@@ -16,6 +16,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from sim.model.kernels import (
+    CYCLE_SHAPE,
+    decide_outcomes,
+    due_deals,
+    open_deals,
+    pitch,
+    qualify,
+    sums_by_owner,
+    win_logit,
+)
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -24,9 +34,6 @@ if TYPE_CHECKING:
     from sim.model.mechanisms.pressure import Stance
 
 DISQUALIFIED_COOLDOWN_MONTHS = 6  # a lead a rep turned away is not contacted again for this long
-PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
-CYCLE_SHAPE = 4.0  # gamma shape of a deal's cycle around its segment mean: most near the mean
-MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
 
 
 class SalesFloor:
@@ -36,6 +43,11 @@ class SalesFloor:
         self.model = model
         self.reps: list[SalesRep] = []
         self.wants: list[int] = []
+        # the month's reps as arrays, in their shuffled order (set by ``work``): ids, skills, and
+        # a lookup from a rep id to its place (ids not here, NO_ONE included, map to len(reps))
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._skills = np.zeros(1)
+        self._place = np.zeros(1, dtype=np.int64)
 
     def enlist(self, rep: SalesRep, want: int) -> None:
         """A rep's plan for the month (called in the reps' shuffled order)."""
@@ -46,11 +58,28 @@ class SalesFloor:
         """Prospect, then decide every deal due this month, then let reps record their month."""
         if self.reps:
             stance = self.reps[0].stance()
+            self._month_arrays()
             self._prospect(stance)
             self._close(stance)
             for rep in self.reps:
                 rep.close_month()
         self.reps, self.wants = [], []
+
+    def _month_arrays(self) -> None:
+        reps = self.reps
+        self._ids = ids = np.array([rep.unique_id for rep in reps])
+        self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
+        place = np.full(int(ids.max()) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
+        place[ids] = np.arange(len(reps))
+        self._place = place
+
+    def _places(self, idx: np.ndarray) -> np.ndarray:
+        """Each deal's rep's place in this month's shuffle (len(reps) for a rep not here)."""
+        owner = self.model.market.prospects.owner[idx]
+        top = self._place.size - 1
+        if owner.size and owner.max() > top:  # a rep id above every rep here: not here
+            owner = np.minimum(owner, top)
+        return self._place[owner]
 
     # -- prospecting
     # ---------------------------------------------------------------------------------
@@ -63,25 +92,27 @@ class SalesFloor:
         if total <= 0:
             return
         picked = rng.choice(leads, size=total, replace=False)
-        owner = np.repeat(np.arange(len(self.reps)), self.wants)[:total]
-        noise = np.array([rep.perception_noise() for rep in self.reps])[owner]
-        seen = pr.fit[picked] + noise * rng.standard_normal(total)
-        ok = seen >= stance.min_fit
-        pr.next_contact[picked[~ok]] = self.model.month + DISQUALIFIED_COOLDOWN_MONTHS
-        self._open_deals(picked[ok], np.array([r.unique_id for r in self.reps])[owner[ok]])
+        place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
+        noise = np.array([rep.perception_noise() for rep in self.reps])
+        ok, place = qualify(
+            picked,
+            place,
+            noise,
+            rng.standard_normal(total),
+            pr.fit,
+            stance.min_fit,
+            pr.next_contact,
+            self.model.month + DISQUALIFIED_COOLDOWN_MONTHS,
+        )
+        self._open_deals(ok, self._ids[place])
         self.model.company.note_discovery(total if stance.learning else 0)
 
     def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
         if idx.size == 0:
             return
-        pr = self.model.market.prospects
-        cycle = self.model.market.cycle_months[pr.seg[idx]]
-        months = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size) * (
-            cycle / CYCLE_SHAPE
-        )
-        pr.state[idx] = State.PIPELINE
-        pr.owner[idx] = rep_ids
-        pr.decide_month[idx] = self.model.month + np.maximum(1, np.round(months)).astype(np.int32)
+        gamma = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size)
+        market = self.model.market
+        open_deals(idx, rep_ids, gamma, self.model.month, market.cycle_months, market.prospects)
 
     # -- closing
     # -------------------------------------------------------------------------------------
@@ -89,13 +120,20 @@ class SalesFloor:
         """Deals due this month: contingent requests one by one, every other buyer decides at
         once."""
         pr, month = self.model.market.prospects, self.model.month
-        deals = self.model.market.pipeline_snapshot()
-        due = deals[(pr.state[deals] == State.PIPELINE) & (pr.decide_month[deals] <= month)]
-        if due.size == 0:
+        asks, others = due_deals(
+            self.model.market.pipeline_snapshot(),
+            pr.state,
+            pr.decide_month,
+            month,
+            pr.asks_custom,
+            pr.fit,
+            self.model.config.sales.min_fit,
+        )
+        if asks.size == 0 and others.size == 0:
             return
-        asks = pr.asks_custom[due] & (pr.fit[due] < self.model.config.sales.min_fit)
-        self._contingent(self._in_rep_order(due[asks]), stance)
-        self._decide(self._status_quo(due[~asks]), stance)
+        if asks.size:
+            self._contingent(self._in_rep_order(asks), stance)
+        self._decide(self._status_quo(others), stance)
 
     def _status_quo(self, due: np.ndarray) -> np.ndarray:
         """Some buyers decide to buy nothing this cycle (no decision): they go back to being
@@ -116,16 +154,11 @@ class SalesFloor:
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
-        order = {rep.unique_id: i for i, rep in enumerate(self.reps)}
-        rank = np.array(
-            [order.get(int(o), len(order)) for o in self.model.market.prospects.owner[idx]]
-        )
-        return idx[np.argsort(rank, kind="stable")]
+        return idx[np.argsort(self._places(idx), kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep skill (0 for a rep no longer here)."""
-        skill = {rep.unique_id: rep.skill for rep in self.reps}
-        return np.array([skill.get(int(o), 0.0) for o in self.model.market.prospects.owner[idx]])
+        return self._skills[self._places(idx)]
 
     def _decide(self, idx: np.ndarray, stance: Stance) -> None:
         """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""
@@ -134,30 +167,48 @@ class SalesFloor:
         market, rng = self.model.market, self.model.streams.deals
         pr, mp = market.prospects, market.params
         promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
-        # np.clip's numbers, without its overhead
-        need_discount = np.minimum(np.maximum(1.0 - pr.budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
-        discount = np.minimum(need_discount, stance.max_discount)
-        seen_fit = pr.fit[idx] + promise_gain
-        logit = (
-            mp.win_base_logit
-            + self._skill_of(idx)
-            + mp.win_relative_fit_slope * (seen_fit - pr.comp_fit[idx])
-            + mp.win_absolute_fit_slope * (seen_fit - 0.5)
-            + mp.win_discount_slope * discount
-            - PRICE_GAP_SLOPE * (need_discount - discount)
-            - mp.win_complexity_slope * self.model.product.complexity
+        slopes = (
+            mp.win_base_logit,
+            mp.win_relative_fit_slope,
+            mp.win_absolute_fit_slope,
+            mp.win_discount_slope,
+            mp.win_complexity_slope * self.model.product.complexity,
+        )
+        discount, logit = win_logit(
+            idx,
+            pr.budget,
+            pr.fit,
+            pr.comp_fit,
+            self._skill_of(idx),
+            promise_gain,
+            stance.max_discount,
+            slopes,
         )
         close_factor = (
             self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
         )
-        won = rng.random(idx.size) < expit(logit) * close_factor
-        self.model.company.note_decisions(idx.size, int(won.sum()))
-        self._lose(idx[~won])
+        chance = expit(logit) * close_factor
+        draws = rng.random(idx.size), rng.random(idx.size)  # win, then wait: the old order
         wait_chance = 1.0 - np.exp(-promise_eta / self.model.config.sales.wait_scale_months)
-        waits = won & (promise_k >= 0) & (rng.random(idx.size) < wait_chance)
-        self._wait(idx[waits], promise_k[waits], promise_eta[waits])
-        buy = won & ~waits
-        self._win(idx[buy], discount[buy], promise_k[buy], promise_eta[buy], stance)
+        won, promised, buyers, price = decide_outcomes(
+            idx,
+            chance,
+            draws,
+            wait_chance,
+            (promise_k, promise_eta),
+            discount,
+            self.model.month,
+            market.list_price,
+            pr,
+        )
+        company = self.model.company
+        company.note_decisions(idx.size, won)
+        if promised:
+            company.note_promises(promised)
+        if buyers.size:
+            reps = pr.owner[buyers].copy()
+            self.model.customers.start(buyers, pr.seats_wanted[buyers], price)
+            self._book(buyers, reps, stance)
 
     def _roadmap_pitch(
         self, idx: np.ndarray, stance: Stance
@@ -168,12 +219,10 @@ class SalesFloor:
         product = self.model.product
         k, needed = self.model.market.top_missing_of(idx, product.coverage)
         eta = product.planned_eta()[np.maximum(k, 0)]
-        ok = (k >= 0) & (eta <= stance.promise_horizon)
         step, _ = product.item_size()
         # A promise persuades less the further out it is: buyers discount distant features.
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
-        return np.where(ok, k, NO_ONE), np.where(ok, eta, 0.0), gain
+        return pitch(k, needed, eta, decay, stance.promise_horizon, step)
 
     def _lose(self, idx: np.ndarray) -> None:
         if idx.size == 0:
@@ -183,44 +232,14 @@ class SalesFloor:
         pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
         pr.owner[idx] = NO_ONE
 
-    def _wait(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
-        """The buyer keeps its money in its pocket until the promised item ships."""
-        if idx.size == 0:
-            return
-        self.model.market.prospects.state[idx] = State.WAITING
-        self._record_promise(idx, k, eta)
-
-    def _record_promise(self, idx: np.ndarray, k: np.ndarray, eta: np.ndarray) -> None:
-        if idx.size == 0:
-            return
-        pr = self.model.market.prospects
-        pr.promise_cap[idx] = k
-        pr.promise_due[idx] = self.model.month + np.ceil(eta).astype(np.int32)
-        pr.promise_since[idx] = self.model.month
-        self.model.company.note_promises(idx.size)
-
-    def _win(
-        self, idx: np.ndarray, discount: np.ndarray, k: np.ndarray, eta: np.ndarray, stance: Stance
-    ) -> None:
-        if idx.size == 0:
-            return
-        pr = self.model.market.prospects
-        list_price = self.model.market.list_price[pr.seg[idx]]
-        promised = k >= 0
-        self._record_promise(idx[promised], k[promised], eta[promised])
-        reps = pr.owner[idx].copy()
-        self.model.customers.start(idx, pr.seats_wanted[idx], list_price * (1.0 - discount))
-        self._book(idx, reps, stance)
-
     def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
         """Bookings and commission, credited to each deal's rep toward quota."""
         pr = self.model.market.prospects
         mrr = pr.seats[idx] * pr.price[idx]
         self.model.company.book(idx, reps, stance.commission_on)
-        present = set(reps.tolist())
-        for rep in self.reps:
-            if rep.unique_id in present:  # a rep with no deal here would add 0.0
-                rep.month_booked += float(mrr[reps == rep.unique_id].sum())
+        for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
+            if booked is not None:  # a rep with no deal here would add 0.0
+                rep.month_booked += booked
 
     # -- deal-contingent requests
     # ----------------------------------------------------------------------

@@ -62,10 +62,11 @@ class SalesRep(mesa.Agent):
         The rep enlists with the sales floor, which then works every rep's leads and deals in one
         vectorised pass (each prospect still decides on its own; see sim/sales_floor.py).
         """
-        room = int(self.p.rep_capacity_deals * self.ramp()) - self.model.market.open_deal_count(
+        ramp = self.ramp()
+        room = int(self.p.rep_capacity_deals * ramp) - self.model.market.open_deal_count(
             self.unique_id
         )
-        want = min(room, int(self.model.streams.reps.poisson(self.p.leads_per_month * self.ramp())))
+        want = min(room, int(self.model.streams.reps.poisson(self.p.leads_per_month * ramp)))
         self.month_booked = 0.0
         self.model.sales_floor.enlist(self, max(want, 0))
 

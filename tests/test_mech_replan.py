@@ -1,4 +1,5 @@
-"""Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`, off by default).
+"""Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`; off by default,
+every 24 months in the product-led preset; the arms here set it explicitly).
 
 Every N months after the plan starts, a company whose MRR is above the plan gets a new plan that
 grows from what it really makes. A plan is never lowered, so a company behind plan keeps the old
@@ -32,7 +33,7 @@ REPLANS_MARGIN = 1.0
 def product_led():
     return run_arms(
         preset("product_led"),
-        {"on": {"company.plan_replan_months": EVERY}, "off": {}},
+        {"on": {"company.plan_replan_months": EVERY}, "off": {"company.plan_replan_months": 0}},
         seeds=SEEDS,
     )
 

@@ -477,6 +477,41 @@ def test_a_new_comparison_is_served_before_an_older_ones_refinement():
         eng.shutdown()
 
 
+def test_a_refined_stage_waits_for_another_comparisons_first_picture():
+    """Fair across sessions on the page side too: a comparison whose next stage is ready holds
+    it back (its charts, and the browser drawing them, take the CPU) while another comparison
+    still waits for its first picture."""
+    from dashboard.engine import Engine, Stage, run_job
+
+    eng = Engine(workers=1, hold_s=600.0)  # no time limit on the hold here
+    older = _jobs(months=10)
+    newer = [
+        type(j)(j.side, j.key + "-newer", j.scenario_json.replace('"months":10', '"months":11'))
+        for j in older
+    ]
+    try:
+        first = eng.refine(older, 24)
+        assert next(i for i in first if isinstance(i, Stage)).seeds == 4
+        for job in older:  # the older comparison's next stage is ready at once
+            for seed in range(12):
+                if eng.store.get(job.key, seed) is None:
+                    eng.store.put(job.key, seed, run_job(job.scenario_json, seed))
+        second = eng.refine(newer, 4)
+        order = []
+        while "older 12" not in order:
+            for name, gen in (("newer", second), ("older", first)):
+                if name == "newer" and "newer 4" in order:
+                    continue
+                item = next(gen)
+                if isinstance(item, Stage):
+                    order.append(f"{name} {item.seeds}")
+        assert order == ["newer 4", "older 12"], order
+        first.close()
+        second.close()
+    finally:
+        eng.shutdown()
+
+
 def test_aggregate_is_what_the_ensemble_api_reports():
     from dashboard.engine import Engine, aggregate
     from sim.config import Scenario

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -296,13 +297,19 @@ lever changes on the page shown, or absent. Set by that page at each full run (`
 clears it first)."""
 
 
+FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
+"""``0``: a lever's move reruns the whole app, as any widget does. The AppTest tests set it
+(tests/conftest.py): Streamlit's AppTest keeps only the rerun fragment's elements in its element
+tree, so a test could no longer find the sidebar's widgets after a move; a browser keeps them."""
+
+
 def _on_lever_change() -> None:
     """A lever moved: rerun only the page's live fragment, when it has one (the Compare page's
     results). The sidebar then keeps its elements: the server does not send them again and the
-    browser does not draw them again, which is most of a redraw's time in the browser. The
-    fragment reads the sides from the widgets' state (``current_sides``)."""
+    browser does not draw them again (about half the messages of a move, and the sliders' React
+    rendering). The fragment reads the sides from the widgets' state (``current_sides``)."""
     target = st.session_state.get(LIVE_FRAGMENT)
-    if target:
+    if target and os.environ.get(FRAGMENT_RERUNS_ENV, "1") != "0":
         st.rerun(scope=target)
 
 

@@ -174,6 +174,27 @@ def test_shared_controls_change_both_sides():
     _assert_page_ok(at)
 
 
+def test_a_lever_reruns_only_the_results_with_the_sides_its_widgets_describe(monkeypatch):
+    """A slider's move reruns only the Compare page's results fragment (not the sidebar); the
+    fragment rebuilds the sides from the widgets' state exactly as the sidebar would."""
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "1")
+    at = _app()
+    at.slider(key="a_contingent_acceptance").set_value(35).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.sidebar.selectbox  # AppTest shows only the rerun fragment: no sidebar drawn
+    fragment_sides = _sides(at)
+    assert fragment_sides["A"].scenario.sales.contingent_acceptance == 0.35
+    assert fragment_sides["A"].edited and not fragment_sides["B"].edited
+    assert len(_charts(at)) == N_COMPARE_CHARTS
+    assert any("A: " in m.value and "(edited)" in m.value for m in at.markdown)
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "0")
+    at.run()  # a whole run: the sidebar draws the same sides
+    assert {s: x.key for s, x in _sides(at).items()} == {
+        s: x.key for s, x in fragment_sides.items()
+    }
+    _assert_page_ok(at)
+
+
 def test_picking_another_starting_scenario_resets_the_side():
     at = _app()
     at.slider(key="a_contingent_acceptance").set_value(35).run()

@@ -413,3 +413,15 @@ def test_run_figures_mark_the_spiral_and_draw_the_counterfactual():
     plain = charts.run_figures(series, "A")
     assert not any("spiral" in (a.text or "") for a in plain["money"].layout.annotations)
     assert "cash, same company with pressure cut" not in [t.name for t in plain["money"].data]
+
+
+def test_every_figure_the_builders_make_is_valid_plotly(real_run):
+    """The builders skip plotly's validation (it is most of a chart's build time): validate here
+    every figure they make, so a misspelt property or a bad value still fails."""
+    figs = dict(charts.compare_figures(BANDS, DEATHS, labels=LABELS, runs={"A": 8, "B": 8}))
+    figs.update({f"run {k}": f for k, f in charts.run_figures(real_run.series, "A").items()})
+    outcomes = charts.contingent_outcomes(real_run.events)
+    figs["outcomes"] = charts.contingent_outcome_chart(outcomes, "B")
+    for name, fig in figs.items():
+        checked = charts.validated(fig)  # raises ValueError on anything plotly does not know
+        assert len(checked.data) == len(fig.data), name

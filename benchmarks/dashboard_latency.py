@@ -101,8 +101,9 @@ def measure_sessions(url: str, b, sessions: int, rounds: int, seeds: int, months
             befores = [chart_data(page, "cash") for page in pages]
             released = []
             for i, (page, box) in enumerate(zip(pages, boxes, strict=True)):
-                # a value per session and round that no session has asked for before
-                fraction = 0.06 + 0.88 * ((r * sessions + i + 1) / (rounds * sessions + 1))
+                # a value per session and round that no session has asked for before, and not
+                # the starting value (10 %: no redraw would come); 0.2-0.95 of the track
+                fraction = 0.2 + 0.75 * ((r * sessions + i + 1) / (rounds * sessions + 1))
                 released.append(drag_slider(page, box, fraction))
             first = [None] * sessions
             final = [None] * sessions

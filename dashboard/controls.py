@@ -298,18 +298,22 @@ clears it first)."""
 
 
 FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
-"""``0``: a lever's move reruns the whole app, as any widget does. The AppTest tests set it
-(tests/conftest.py): Streamlit's AppTest keeps only the rerun fragment's elements in its element
-tree, so a test could no longer find the sidebar's widgets after a move; a browser keeps them."""
+"""``1``: a lever's move reruns only the page's live fragment (below); default ``0``, a whole-app
+rerun as for any widget. Measured in Chromium (benchmarks/README.md, "Workshop speed"), the
+fragment rerun sent half the messages but drew the first chart later (a cached move: 540-680 ms
+against 300-570 ms for the whole rerun, alternated A/B at load 2.3-3.2), so it is off until that
+is understood. Streamlit's AppTest keeps only a rerun fragment's elements in its element tree:
+with it on, a test no longer finds the sidebar's widgets after a move (a browser keeps them)."""
 
 
 def _on_lever_change() -> None:
-    """A lever moved: rerun only the page's live fragment, when it has one (the Compare page's
-    results). The sidebar then keeps its elements: the server does not send them again and the
-    browser does not draw them again (about half the messages of a move, and the sliders' React
-    rendering). The fragment reads the sides from the widgets' state (``current_sides``)."""
+    """A lever moved: with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun only the page's live
+    fragment when it has one (the Compare page's results). The sidebar then keeps its elements:
+    the server does not send them again and the browser does not draw them again (about half
+    the messages of a move, and the sliders' React rendering). The fragment reads the sides
+    from the widgets' state (``current_sides``)."""
     target = st.session_state.get(LIVE_FRAGMENT)
-    if target and os.environ.get(FRAGMENT_RERUNS_ENV, "1") != "0":
+    if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
         st.rerun(scope=target)
 
 

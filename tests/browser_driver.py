@@ -74,8 +74,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        # a lever's move reruns only the page's results, as on a workshop machine
-        env={**os.environ, "SIM_DASHBOARD_FRAGMENT_RERUNS": "1", **(env or {})},
+        env={**os.environ, **(env or {})},
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"

@@ -8,11 +8,6 @@ import os
 import pytest
 from browser_driver import ARTIFACTS, find_chromium, streamlit_server
 
-# AppTest keeps only a rerun fragment's elements in its tree: the AppTest tests move levers with
-# whole-app reruns (dashboard/controls.py, FRAGMENT_RERUNS_ENV); the browser tests' servers get
-# the fragment reruns (tests/browser_driver.py).
-os.environ.setdefault("SIM_DASHBOARD_FRAGMENT_RERUNS", "0")
-
 
 @pytest.fixture(autouse=True, scope="session")
 def _run_store_off_the_repo(tmp_path_factory: pytest.TempPathFactory):

@@ -175,8 +175,9 @@ def test_shared_controls_change_both_sides():
 
 
 def test_a_lever_reruns_only_the_results_with_the_sides_its_widgets_describe(monkeypatch):
-    """A slider's move reruns only the Compare page's results fragment (not the sidebar); the
-    fragment rebuilds the sides from the widgets' state exactly as the sidebar would."""
+    """With SIM_DASHBOARD_FRAGMENT_RERUNS=1 a slider's move reruns only the Compare page's results
+    fragment (not the sidebar); the fragment rebuilds the sides from the widgets' state exactly
+    as the sidebar would."""
     monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "1")
     at = _app()
     at.slider(key="a_contingent_acceptance").set_value(35).run()

@@ -49,8 +49,9 @@ CHART_ORDER = (
 
 
 RESULTS_FRAGMENT = "compare-results"
-"""The fragment that draws the whole page below the navigation: a lever's move in the sidebar
-reruns only it (``dashboard.controls.LIVE_FRAGMENT``)."""
+"""The fragment that draws the whole page below the navigation: its own widgets ("Predict
+first") rerun only it, and so does a lever's move in the sidebar with
+``SIM_DASHBOARD_FRAGMENT_RERUNS=1`` (``dashboard.controls.LIVE_FRAGMENT``)."""
 
 
 def compare_page(ctx: PageContext) -> None:
@@ -61,8 +62,8 @@ def compare_page(ctx: PageContext) -> None:
 
 @st.fragment(key=RESULTS_FRAGMENT)
 def compare_results(ctx: PageContext) -> None:
-    """Everything the Compare page shows, as a fragment: a slider's move in the sidebar reruns
-    this alone (the sides then come from the widgets' state, see ``controls.page_sides``)."""
+    """Everything the Compare page shows, as a fragment (see ``RESULTS_FRAGMENT``); in a
+    fragment rerun the sides come from the widgets' state (``controls.page_sides``)."""
     sides = page_sides(ctx.sides)
     seeds, months = sides["A"].scenario.seeds, sides["A"].scenario.months
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -289,6 +291,32 @@ def _on_upload(side: str, uploader_key: str) -> None:
     st.session_state[counter] = st.session_state.get(counter, 0) + 1
 
 
+LIVE_FRAGMENT = "sidebar_live_fragment"
+"""Session state: the key of the fragment (``@st.fragment(key=...)``) that draws everything a
+lever changes on the page shown, or absent. Set by that page at each full run (``sidebar()``
+clears it first)."""
+
+
+FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
+"""``1``: a lever's move reruns only the page's live fragment (below); default ``0``, a whole-app
+rerun as for any widget. Measured in Chromium (benchmarks/README.md, "Workshop speed"), the
+fragment rerun sent half the messages but drew the first chart later (a cached move: 540-680 ms
+against 300-570 ms for the whole rerun, alternated A/B at load 2.3-3.2), so it is off until that
+is understood. Streamlit's AppTest keeps only a rerun fragment's elements in its element tree:
+with it on, a test no longer finds the sidebar's widgets after a move (a browser keeps them)."""
+
+
+def _on_lever_change() -> None:
+    """A lever moved: with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun only the page's live
+    fragment when it has one (the Compare page's results). The sidebar then keeps its elements:
+    the server does not send them again and the browser does not draw them again (about half
+    the messages of a move, and the sliders' React rendering). The fragment reads the sides
+    from the widgets' state (``current_sides``)."""
+    target = st.session_state.get(LIVE_FRAGMENT)
+    if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
+        st.rerun(scope=target)
+
+
 # --------------------------------------------------------------------------------------------
 # Widgets
 # --------------------------------------------------------------------------------------------
@@ -319,6 +347,7 @@ def lever_widget(
     common: dict[str, Any] = {"key": key, "help": lever.help}
     if bind:
         common["bind"] = "query-params"
+        common["on_change"] = _on_lever_change
     if lever.kind == "slider":
         low, high = lever.slider_range(base_value)
         integer = all(float(v).is_integer() for v in (low, high, lever.step or 1, shown))
@@ -375,14 +404,24 @@ def side_controls(
             f'<div class="side-head side-{side.lower()}">{side}</div>', unsafe_allow_html=True
         )
         start = starting_scenario(side)
+        st.session_state[_start_key(side)] = start
         scenario, edited = levers(side, start.scenario)
-        if (scenario.months, scenario.seeds) != (months, seeds):
-            # the downloaded YAML reproduces the page
-            scenario = scenario.with_overrides({"months": int(months), "seeds": int(seeds)})
+        scenario = _with_horizon(scenario, months, seeds)
         save_load(side, scenario, uploaded_chosen=start.uploaded)
         for message in start.errors:
             st.warning(message)
     return Side(side=side, scenario=scenario, base_label=start.label, edited=edited)
+
+
+def _with_horizon(scenario: Scenario, months: int, seeds: int) -> Scenario:
+    if (scenario.months, scenario.seeds) != (months, seeds):
+        # the downloaded YAML reproduces the page
+        scenario = scenario.with_overrides({"months": int(months), "seeds": int(seeds)})
+    return scenario
+
+
+def _start_key(side: str) -> str:
+    return f"sidebar_start_{side.lower()}"
 
 
 @dataclass(frozen=True)
@@ -451,6 +490,63 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
     return scenario, bool(lv.changed(base, settings))
 
 
+FULL_RUN = "sidebar_full_run"
+"""Session state: True from ``sidebar()`` until the page's live fragment takes it
+(``page_sides``): whether this run drew the sidebar."""
+
+
+def page_sides(drawn: Mapping[str, Side]) -> Mapping[str, Side]:
+    """The sides for a live fragment (see ``LIVE_FRAGMENT``): ``drawn`` (the sidebar's, given
+    to the page) in a full run; in a fragment rerun (the sidebar not drawn) the sides its
+    widgets describe now. A fragment rerun whose levers do not apply reruns the whole app, so
+    the sidebar says why."""
+    if st.session_state.pop(FULL_RUN, False):
+        return drawn
+    try:
+        return current_sides()
+    except NeedsFullRun:
+        st.rerun()
+
+
+class NeedsFullRun(Exception):
+    """The widgets' state describes a side the sidebar must draw itself (an error to show)."""
+
+
+def current_sides() -> dict[str, Side]:
+    """The sides as the sidebar's widgets describe them now, without drawing the sidebar: what
+    ``sidebar()`` would return, for a fragment rerun after a lever moved (``_on_lever_change``).
+    The starting scenarios are the ones the last full run drew. Records them as ``LAST_SIDES``.
+
+    NeedsFullRun when the sidebar has not been drawn yet or a side's levers do not apply (the
+    sidebar shows why).
+    """
+    seeds = int(st.session_state.get("seeds", DEFAULT_SEEDS))
+    months = int(st.session_state.get("months", DEFAULT_MONTHS))
+    sides = {}
+    for side in SIDES:
+        start = st.session_state.get(_start_key(side))
+        if start is None:
+            raise NeedsFullRun(side)
+        settings: dict[str, Any] = {}
+        for lever in lv.LEVERS:
+            key = widget_key(side, lever.name)
+            if key not in st.session_state:
+                raise NeedsFullRun(key)
+            settings[lever.key] = lever.from_display(st.session_state[key])
+        try:
+            scenario = lv.apply(start.scenario, settings)
+        except ScenarioError as err:
+            raise NeedsFullRun(side) from err
+        sides[side] = Side(
+            side=side,
+            scenario=_with_horizon(scenario, months, seeds),
+            base_label=start.label,
+            edited=bool(lv.changed(start.scenario, settings)),
+        )
+    st.session_state[LAST_SIDES] = sides
+    return sides
+
+
 def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> None:
     """Download the side's scenario as YAML, or load a scenario file into the side; the upload's
     error or note, if any."""
@@ -510,12 +606,15 @@ def global_controls(container: Any) -> tuple[int, int]:
 
 
 LAST_SIDES = "sidebar_sides"
-"""Session state: the sides the sidebar drew last. A record for tests and debugging only: the
-pages get the sides as an argument (``PageContext``), never from here."""
+"""Session state: the sides the page drew last (the sidebar's, or ``current_sides()``'s in a
+fragment rerun). A record for tests and debugging only: the pages get the sides as an argument
+(``PageContext``) or from ``current_sides()``, never from here."""
 
 
 def sidebar() -> tuple[dict[str, Side], int, int]:
     """The whole sidebar: global controls, then A and B side by side."""
+    st.session_state.pop(LIVE_FRAGMENT, None)  # the page sets it again if it has one
+    st.session_state[FULL_RUN] = True
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")

@@ -334,6 +334,14 @@ class Dispatcher:
             self._cv.notify_all()
 
 
+HOLD_S = 1.5
+"""Longest a comparison holds back a refined stage while another comparison still waits for its
+first picture (``Engine.refine``)."""
+
+STALE_WAIT_S = 60.0
+"""A comparison waiting for its first picture longer than this no longer holds others back."""
+
+
 @dataclass
 class Engine:
     """Computes runs in a pool of worker processes (``workers=0``: inline, one at a time)."""
@@ -341,12 +349,14 @@ class Engine:
     workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     store: RunStore = field(default_factory=RunStore)
     poll_s: float = 0.02
+    hold_s: float = HOLD_S
 
     def __post_init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._requesters = itertools.count(1)
         self.dispatcher = Dispatcher(self, slots=max(1, self.workers))
+        self._awaiting_first: dict[int, float] = {}  # requester -> when it asked
 
     # -- pool ---------------------------------------------------------------------------------
     def pool(self) -> ProcessPoolExecutor | None:
@@ -401,10 +411,12 @@ class Engine:
             return
         requester = next(self._requesters)
         stage_of = {s: bisect.bisect_right(targets, s) for s in range(seeds)}
+        with self._lock:
+            self._awaiting_first[requester] = time.monotonic()
         for job, s in wanted:
             self.dispatcher.request(requester, job, s, stage_of[s])
         try:
-            for target in targets:
+            for index, target in enumerate(targets):
                 while True:
                     missing = [
                         (j, s)
@@ -422,9 +434,33 @@ class Engine:
                         self.dispatcher.request(requester, job, s, stage_of[s])
                     time.sleep(self.poll_s)
                     yield Tick(self._done(jobs, seeds), total)
+                if index == 0:
+                    with self._lock:
+                        self._awaiting_first.pop(requester, None)
+                else:
+                    # Drawing a refined stage (aggregating, building and sending nine charts,
+                    # and the browser drawing them) takes the CPU another table's first
+                    # picture needs: hold it back while one is still to come, a while at most.
+                    held = time.monotonic()
+                    while self.others_awaiting_first(requester) and (
+                        time.monotonic() - held < self.hold_s
+                    ):
+                        time.sleep(self.poll_s)
+                        yield Tick(self._done(jobs, seeds), total)
                 yield Stage(target, target == seeds, time.perf_counter() - start)
         finally:
+            with self._lock:
+                self._awaiting_first.pop(requester, None)
             self.dispatcher.release(requester)
+
+    def others_awaiting_first(self, requester: int) -> bool:
+        """Whether a comparison other than ``requester``'s still waits for its first picture."""
+        now = time.monotonic()
+        with self._lock:
+            return any(
+                other != requester and now - since < STALE_WAIT_S
+                for other, since in self._awaiting_first.items()
+            )
 
     def _done(self, jobs: Sequence[Job], seeds: int) -> int:
         return sum(self.store.count(j.key, seeds) for j in jobs)

@@ -427,3 +427,18 @@ def test_a_team_drawn_alone_keeps_its_own_colour():
     assert alone.data[0].line.color == third
     default = charts.team_paths_chart({"Blue": series}, "cash_usd", "Cash", "$")
     assert default.data[0].line.color == charts.TEAM_COLORS[0]
+
+
+def test_every_figure_the_builders_make_is_valid_plotly(real_run):
+    """The builders skip plotly's validation (it is most of a chart's build time): validate here
+    every figure they make, so a misspelt property or a bad value still fails."""
+    figs = dict(charts.compare_figures(BANDS, DEATHS, labels=LABELS, runs={"A": 8, "B": 8}))
+    figs.update({f"run {k}": f for k, f in charts.run_figures(real_run.series, "A").items()})
+    outcomes = charts.contingent_outcomes(real_run.events)
+    figs["outcomes"] = charts.contingent_outcome_chart(outcomes, "B")
+    figs["team paths"] = charts.team_paths_chart(
+        {"Blue": real_run.series}, "cash_usd", "Cash", "$", colors={"Blue": charts.TEAM_COLORS[2]}
+    )
+    for name, fig in figs.items():
+        checked = charts.validated(fig)  # raises ValueError on anything plotly does not know
+        assert len(checked.data) == len(fig.data), name

@@ -174,6 +174,28 @@ def test_shared_controls_change_both_sides():
     _assert_page_ok(at)
 
 
+def test_a_lever_reruns_only_the_results_with_the_sides_its_widgets_describe(monkeypatch):
+    """With SIM_DASHBOARD_FRAGMENT_RERUNS=1 a slider's move reruns only the Compare page's results
+    fragment (not the sidebar); the fragment rebuilds the sides from the widgets' state exactly
+    as the sidebar would."""
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "1")
+    at = _app()
+    at.slider(key="a_contingent_acceptance").set_value(35).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.sidebar.selectbox  # AppTest shows only the rerun fragment: no sidebar drawn
+    fragment_sides = _sides(at)
+    assert fragment_sides["A"].scenario.sales.contingent_acceptance == 0.35
+    assert fragment_sides["A"].edited and not fragment_sides["B"].edited
+    assert len(_charts(at)) == N_COMPARE_CHARTS
+    assert any("A: " in m.value and "(edited)" in m.value for m in at.markdown)
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "0")
+    at.run()  # a whole run: the sidebar draws the same sides
+    assert {s: x.key for s, x in _sides(at).items()} == {
+        s: x.key for s, x in fragment_sides.items()
+    }
+    _assert_page_ok(at)
+
+
 def test_picking_another_starting_scenario_resets_the_side():
     at = _app()
     at.slider(key="a_contingent_acceptance").set_value(35).run()
@@ -473,6 +495,41 @@ def test_a_new_comparison_is_served_before_an_older_ones_refinement():
         assert len(older_between) <= eng.workers, older_between
         assert sum(key in newer_keys for key, _ in after) == 8
         first.close()
+    finally:
+        eng.shutdown()
+
+
+def test_a_refined_stage_waits_for_another_comparisons_first_picture():
+    """Fair across sessions on the page side too: a comparison whose next stage is ready holds
+    it back (its charts, and the browser drawing them, take the CPU) while another comparison
+    still waits for its first picture."""
+    from dashboard.engine import Engine, Stage, run_job
+
+    eng = Engine(workers=1, hold_s=600.0)  # no time limit on the hold here
+    older = _jobs(months=10)
+    newer = [
+        type(j)(j.side, j.key + "-newer", j.scenario_json.replace('"months":10', '"months":11'))
+        for j in older
+    ]
+    try:
+        first = eng.refine(older, 24)
+        assert next(i for i in first if isinstance(i, Stage)).seeds == 4
+        for job in older:  # the older comparison's next stage is ready at once
+            for seed in range(12):
+                if eng.store.get(job.key, seed) is None:
+                    eng.store.put(job.key, seed, run_job(job.scenario_json, seed))
+        second = eng.refine(newer, 4)
+        order = []
+        while "older 12" not in order:
+            for name, gen in (("newer", second), ("older", first)):
+                if name == "newer" and "newer 4" in order:
+                    continue
+                item = next(gen)
+                if isinstance(item, Stage):
+                    order.append(f"{name} {item.seeds}")
+        assert order == ["newer 4", "older 12"], order
+        first.close()
+        second.close()
     finally:
         eng.shutdown()
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
+from dashboard.controls import LIVE_FRAGMENT, page_sides
 from dashboard.engine import Job, Stage, Tick
 from sim.config.hints import one_line
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
@@ -47,9 +48,24 @@ CHART_ORDER = (
 )
 
 
+RESULTS_FRAGMENT = "compare-results"
+"""The fragment that draws the whole page below the navigation: its own widgets ("Predict
+first") rerun only it, and so does a lever's move in the sidebar with
+``SIM_DASHBOARD_FRAGMENT_RERUNS=1`` (``dashboard.controls.LIVE_FRAGMENT``)."""
+
+
 def compare_page(ctx: PageContext) -> None:
     """The Compare page: both sides as ensembles, refined from a few runs to all."""
-    sides, seeds, months = ctx.sides, ctx.seeds, ctx.months
+    st.session_state[LIVE_FRAGMENT] = RESULTS_FRAGMENT
+    compare_results(ctx)
+
+
+@st.fragment(key=RESULTS_FRAGMENT)
+def compare_results(ctx: PageContext) -> None:
+    """Everything the Compare page shows, as a fragment (see ``RESULTS_FRAGMENT``); in a
+    fragment rerun the sides come from the widgets' state (``controls.page_sides``)."""
+    sides = page_sides(ctx.sides)
+    seeds, months = sides["A"].scenario.seeds, sides["A"].scenario.months
 
     COMPARISON = hashlib.sha1(
         (sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()

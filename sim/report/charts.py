@@ -56,10 +56,13 @@ def _rgba(hex_color: str, alpha: float) -> str:
 
 
 class _Fig:
-    """A figure under construction as plain dicts, validated once by ``build``.
+    """A figure under construction as plain dicts, made a ``go.Figure`` by ``build`` without
+    validation.
 
     Building a ``go.Figure`` step by step validates every update (and the default template),
-    which costs ~0.2 s per chart; the compare page redraws nine of them at every refinement.
+    which costs ~0.2 s per chart; even one validation at the end is ~3 ms per chart, and the
+    compare page redraws nine of them at every refinement. tests/test_charts.py validates every
+    figure the builders make (``validated``), so a wrong property still fails there.
     """
 
     def __init__(self) -> None:
@@ -96,7 +99,13 @@ class _Fig:
         )
 
     def build(self) -> go.Figure:
-        return go.Figure(data=self.data, layout=self.layout)
+        return go.Figure(data=self.data, layout=self.layout, _validate=False)
+
+
+def validated(fig: go.Figure) -> go.Figure:
+    """``fig`` as a fully validated figure (raises ValueError on a property plotly does not know
+    or a bad value): for tests of the builders, which skip validation."""
+    return go.Figure(fig.to_dict())
 
 
 def _merge_into(target: dict[str, Any], changes: Mapping[str, Any]) -> None:

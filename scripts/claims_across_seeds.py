@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # runnable as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
-from generated_page import provenance, publish
+from generated_page import count, page, provenance, publish
 
 DEFAULT_OUT = ROOT / "docs" / "claims_across_seeds.md"
 DEFAULT_RANGES = (0, 1000, 2000)
@@ -88,29 +88,22 @@ def table(by_range: dict[int, list[dict]]) -> tuple[list[str], int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=None, help="override every file's seeds")
+    ap.add_argument("--seeds", type=count, default=None, help="override every file's seeds")
     ap.add_argument("--ranges", type=int, nargs="+", default=list(DEFAULT_RANGES))
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=count, default=2)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
     by_range = {s: check(s, args.seeds, args.workers) for s in args.ranges}
     rows, robust, total = table(by_range)
-    page = "\n".join(
-        [
-            "# Every claim on three seed ranges",
-            "",
-            provenance("claims_across_seeds.py"),
-            "",
-            INTRO,
-            "",
-            f"**{robust} of {total} claims hold on every range.**",
-            "",
-            *rows,
-            "",
-        ]
+    text = page(
+        "Every claim on three seed ranges",
+        provenance("claims_across_seeds.py"),
+        INTRO,
+        f"{robust} of {total} claims hold on every range.",
+        rows,
     )
-    publish(page, args.out, write=not args.no_write)
+    publish(text, args.out, write=not args.no_write)
     return 0
 
 

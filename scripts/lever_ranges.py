@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:  # runnable as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
 import numpy as np
-from generated_page import provenance, publish
+from generated_page import count, page, provenance, publish
 from joblib import Parallel, delayed
 
 from sim.config import Scenario, preset
@@ -74,9 +74,9 @@ def label(value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=24)
+    ap.add_argument("--seeds", type=count, default=24)
     ap.add_argument("--first-seed", type=int, default=1000)
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=count, default=2)
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--no-write", action="store_true")
     args = ap.parse_args(argv)
@@ -106,27 +106,21 @@ def main(argv: list[str] | None = None) -> int:
             )
             mark = f"**{' and '.join(which)} half**" if which else ""
             rows.append(f"| `{lever.key}` | {name} | {cells} | {mark} |")
-    page = "\n".join(
-        [
-            "# Does every slider move the outcome across its range?",
-            "",
-            provenance("lever_ranges.py", f"{args.seeds} seeds from {args.first_seed}, 60 months"),
-            "",
-            (
-                "Each cell lists, per setting of the control, survival at month 60, mean months "
-                "lived and mean cumulative revenue, over the same seeds. A half of the range is "
-                f"flat when survival moves less than {FLAT_SURVIVAL}, months lived less than "
-                f"{FLAT_MONTHS:g} and revenue less than {FLAT_REVENUE:.0%} across it. Why the "
-                "flat halves are flat: docs/MODEL.md §10."
-            ),
-            "",
-            f"**{flats} lever-company pairs have a flat half.**",
-            "",
-            *rows,
-            "",
-        ]
+    intro = (
+        "Each cell lists, per setting of the control, survival at month 60, mean months "
+        "lived and mean cumulative revenue, over the same seeds. A half of the range is "
+        f"flat when survival moves less than {FLAT_SURVIVAL}, months lived less than "
+        f"{FLAT_MONTHS:g} and revenue less than {FLAT_REVENUE:.0%} across it. Why the "
+        "flat halves are flat: docs/MODEL.md §10."
     )
-    publish(page, args.out, write=not args.no_write)
+    text = page(
+        "Does every slider move the outcome across its range?",
+        provenance("lever_ranges.py", f"{args.seeds} seeds from {args.first_seed}, 60 months"),
+        intro,
+        f"{flats} lever-company pairs have a flat half.",
+        rows,
+    )
+    publish(text, args.out, write=not args.no_write)
     return 0
 
 

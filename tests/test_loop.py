@@ -118,12 +118,14 @@ def test_cutting_the_revenue_gap_from_pressure_weakens_the_loop(pairs) -> None:
 # a point just past the 6-engineer threshold (about 0.07), before the 12-engineer one (about 0.17)
 TIPPING_ACCEPTANCE = 0.2
 SLACK_SURVIVAL_GAIN = (
-    0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031)
+    0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031;
+    # +0.23 [0.08, 0.38] on 1000-1063 and +0.27 [0.12, 0.41] on 2000-2063 once the plan counts
+    # every item, where 32 seeds gave +0.22 with an interval touching 0: hence 64 seeds)
 )
 
 
 def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
-    seeds = range(1000, 1032)
+    seeds = range(1000, 1064)
 
     def alive(engineers: int) -> np.ndarray:
         scenario = preset("sales_led").with_overrides(

@@ -10,7 +10,6 @@ knowledge fed by structured sales-product meetings and learning-mode discovery
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import mesa
@@ -19,7 +18,6 @@ from scipy.special import expit
 
 from sim.config import Scenario
 
-PLAN_LENGTH = 6  # roadmap items the team plans ahead, for promises (items)
 SMALL_BET_LEARNING = (
     0.8  # share of the knowledge gap a shipped small experiment closes on its capability
 )
@@ -135,7 +133,7 @@ class ProductTeam(mesa.Agent):
     def _next_item(self) -> RoadmapItem:
         step, effort = self.item_size()
         demand = self._estimated_demand()
-        k = int(self._value(demand, step).argmax())  # ranked_plan()[0]: the first of the best
+        k = int(self._value(demand, step).argmax())  # planned_items()[0]: the most valuable item
         return RoadmapItem(
             capability=k,
             step=step,
@@ -195,9 +193,6 @@ class ProductTeam(mesa.Agent):
             self._demand_key = key
         return self._demand
 
-    def ranked_plan(self) -> np.ndarray:
-        return np.argsort(-self.estimated_value(), kind="stable")[:PLAN_LENGTH]
-
     def planned_eta(self) -> np.ndarray:
         """Months until each capability's next item ships, as planned at full capacity (inf if
         unplanned).
@@ -209,18 +204,43 @@ class ProductTeam(mesa.Agent):
             self._eta_month = self.model.month
         return self._eta
 
+    def planned_items(self) -> np.ndarray:
+        """The roadmap as the team would build it from today's estimate: one capability per item,
+        in build order after the current item.
+
+        Each capability needs as many items as its coverage gap takes steps (the last one may be
+        a part step, worth less); the team builds the most valuable item next, so the plan is
+        every item sorted by estimated value (ties: the lower capability first, as ``argmax``).
+        Killed experiment lines have no items. The plan ignores how well items will land and how
+        the estimate will move: it is a forecast, and it slips.
+        """
+        step, _ = self.item_size()
+        gap = 1.0 - self.coverage
+        if self.current is not None:
+            gap = gap.copy()
+            gap[self.current.capability] -= self.current.step
+        gap = np.where(self.killed_until > self.model.month, 0.0, np.maximum(gap, 0.0))
+        full = np.floor(gap / step + 1e-9).astype(np.int64)  # whole steps left
+        part = gap - full * step  # the part step after them
+        demand = self._estimated_demand()
+        caps = np.arange(gap.size)
+        has_part = part > 1e-9
+        items = np.concatenate([np.repeat(caps, full), caps[has_part]])
+        value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
+        worth = value > 0
+        return items[worth][np.argsort(-value[worth], kind="stable")]
+
     def _plan_eta(self) -> np.ndarray:
+        """The month each capability's first planned item ships: the current item's remaining
+        effort, then one item's effort per item ahead of it, at full capacity."""
         _, effort = self.item_size()
         rate = max(self.capacity_em(), 1e-6)
+        ahead = 0.0 if self.current is None else self.current.effort_em - self.current.spent_em
         eta = np.full(len(self.coverage), np.inf)
-        ahead = 0.0
+        caps, first = np.unique(self.planned_items(), return_index=True)
+        eta[caps] = (ahead + effort * (first + 1)) / rate
         if self.current is not None:
-            ahead = self.current.effort_em - self.current.spent_em
             eta[self.current.capability] = ahead / rate
-        for k in self.ranked_plan().tolist():
-            if math.isinf(eta[k]):
-                ahead += effort
-                eta[k] = ahead / rate
         return eta
 
     # -- knowledge -------------------------------------------------------------------------------

@@ -61,11 +61,15 @@ lock: | $(UV)
 	  sed -i -E 's#, -c [^ ]*installed.txt##; s#via -c [^ ]*installed.txt, #via #; s#  +\# via -c [^ ]*installed.txt$$##' requirements/$$extra.lock; \
 	done
 
-# The import rule (lint-imports: layers, no Streamlit in sim), ruff, the tests, then every
-# scenario file's expectations (the patterns the model must keep showing).
+# The Python sources `ruff format --check` keeps formatted (by `make test` and `make lint`).
+FORMAT_PATHS := sim dashboard tests scripts benchmarks
+
+# The import rule (lint-imports: layers, no Streamlit in sim), ruff (lint and format), the tests,
+# then every scenario file's expectations (the patterns the model must keep showing).
 test: $(STAMP) browser
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check $(FORMAT_PATHS)
 	$(PY) -m pytest
 	$(VENV)/bin/sim check scenarios/ --workers 2
 
@@ -84,6 +88,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check $(FORMAT_PATHS)
 
 clean:
 	rm -rf $(VENV)

@@ -159,6 +159,16 @@ body:has(.sim-present) [data-testid="stSidebar"],
 body:has(.sim-present) [data-testid="stSidebarCollapsedControl"] {{ display: none !important; }}
 .st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
     margin-bottom: -2.4rem; z-index: 5; }}
+/* The Compare page's title row: the "Predict first" switch (reveal.py) in a column as wide as
+   its label, the title in the rest of the row (a sixth of the row truncated the label to
+   "Pred..." at 1280 x 720). */
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first) {{
+    flex-wrap: nowrap; }}
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first)
+    > [data-testid="stColumn"] {{ flex: 1 1 0; width: auto; min-width: 0; }}
+[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first)
+    > [data-testid="stColumn"]:has(.st-key-predict_first) {{ flex: 0 0 auto;
+    min-width: max-content; }}
 </style>
 """
 

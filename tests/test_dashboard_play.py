@@ -139,6 +139,12 @@ def test_the_console_advances_every_team_and_ends_with_the_debrief(db):
     assert len(_html(console, 'class="story-card"')) == 3
     mattered = _html(console, 'class="mattered"')
     assert len(mattered) == 3 and all("data-top-round" in m for m in mattered)
+    headers = re.findall(r"<th>([^<]*)</th>", mattered[0])
+    assert headers[2:] == [
+        "Change in months lived",
+        "Change in ARR at the end",
+        "Change in cash at the end",
+    ]
     assert len(console.get("plotly_chart")) == 4  # team paths, then with the reference presets
     labels = [b.proto.label for b in console.get("download_button")]
     assert labels == ["Download the workshop report (HTML)"]

@@ -31,8 +31,10 @@ def test_a_world_is_the_same_for_both_policies() -> None:
     world = world_points(1).to_dict("records")[0]
     a, b = in_world(preset("product_led"), world), in_world(preset("sales_led"), world)
     assert a.market == b.market
-    assert a.company.initial_cash == b.company.initial_cash == pytest.approx(
-        world["company.initial_cash"]
+    assert (
+        a.company.initial_cash
+        == b.company.initial_cash
+        == pytest.approx(world["company.initial_cash"])
     )
     factor = world["market.segments.price_per_seat_usd"]
     base = preset("sales_led").market.segments["smb"].price_per_seat_usd
@@ -49,14 +51,15 @@ def test_paired_differences_add_up(tmp_path: Path) -> None:
     w = result.worlds
     assert len(w) == 3 and result.counts.computed == 12
     pd.testing.assert_series_equal(
-        w["months_alive_diff"], w["a_mean_months_alive"] - w["b_mean_months_alive"],
+        w["months_alive_diff"],
+        w["a_mean_months_alive"] - w["b_mean_months_alive"],
         check_names=False,
     )
     s = result.summary
     assert s["share_a_outlives_b"] == (w["months_alive_diff"] > 0).mean()
-    assert s["share_a_outlives_b_ci_low"] <= s["share_a_outlives_b"] <= s[
-        "share_a_outlives_b_ci_high"
-    ]
+    assert (
+        s["share_a_outlives_b_ci_low"] <= s["share_a_outlives_b"] <= s["share_a_outlives_b_ci_high"]
+    )
     assert list(result.drivers["rank"]) == list(range(1, len(UNCERTAINTIES) + 1))
     same = run_robustness(a, a, 3, [0, 1], store=RunStore(tmp_path))
     assert (same.worlds["months_alive_diff"] == 0).all()  # a policy against itself: no gap
@@ -65,8 +68,18 @@ def test_paired_differences_add_up(tmp_path: Path) -> None:
 def test_cli_robustness_writes_its_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["robustness", "--worlds", "2", "--seeds", "2", "--months", "24", "--out",
-            str(tmp_path), "--json"]
+    argv = [
+        "robustness",
+        "--worlds",
+        "2",
+        "--seeds",
+        "2",
+        "--months",
+        "24",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["worlds"] == 2 and len(report["drivers"]) == len(UNCERTAINTIES)

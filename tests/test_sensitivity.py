@@ -55,8 +55,23 @@ def test_bad_levers_and_metric() -> None:
 
 def test_cli_writes_ranked_indices(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     levers = "company.initial_cash,sales.contingent_acceptance,policy.feedback_meetings"
-    argv = ["sensitivity", "sales_led", "--method", "morris", "--levers", levers, "--size", "2",
-            "--seeds", "2", "--months", "24", "--out", str(tmp_path), "--json"]
+    argv = [
+        "sensitivity",
+        "sales_led",
+        "--method",
+        "morris",
+        "--levers",
+        levers,
+        "--size",
+        "2",
+        "--seeds",
+        "2",
+        "--months",
+        "24",
+        "--out",
+        str(tmp_path),
+        "--json",
+    ]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["points"] == 8 and report["computed_runs"] == 16

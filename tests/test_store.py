@@ -133,8 +133,16 @@ def test_store_info_and_clear(
     assert "turned off" in capsys.readouterr().err
 
 
-SWEEP = ["sweep", "sales_led", "--vary", "sales.contingent_acceptance=0:1:6", "--seeds", "8",
-         "--months", "36"]
+SWEEP = [
+    "sweep",
+    "sales_led",
+    "--vary",
+    "sales.contingent_acceptance=0:1:6",
+    "--seeds",
+    "8",
+    "--months",
+    "36",
+]
 TOTAL_RUNS = 6 * 8
 
 
@@ -171,4 +179,3 @@ def test_killed_sweep_resumes_without_losing_or_redoing_runs(
     assert report["stored_runs"] == done  # nothing finished was lost
     assert report["computed_runs"] == TOTAL_RUNS - done  # nothing stored was redone
     assert _stored_runs(store_dir) == TOTAL_RUNS
-

@@ -100,3 +100,53 @@ def test_no_worker_outlives_its_parent() -> None:
                 proc.kill()
             for pid in _alive(_children(proc.pid)):
                 os.kill(pid, signal.SIGKILL)
+
+
+IDLE_WORKER_POOL = """
+import time
+from sim.experiment.executors import ProcessExecutor
+for _ in ProcessExecutor(2).imap(time.sleep, [600]):  # one worker busy, the other never fed
+    pass
+"""
+
+
+def _loky_workers(pid: int) -> set[int]:
+    found = set()
+    for child in _children(pid):
+        try:
+            if b"LokyProcess" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.add(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_a_worker_without_a_task_dies_with_its_parent() -> None:
+    """The parent killed while a worker has no task yet (workers tied only when a task ran
+    outlived it by loky's 300 s idle timeout): every worker is tied when it starts."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", IDLE_WORKER_POOL],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    everyone: set[int] = set()
+    try:
+        workers: set[int] = set()
+        deadline = time.monotonic() + 90
+        while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            workers = _loky_workers(proc.pid)
+        assert len(workers) >= 2, f"the pool never started: {workers}"
+        everyone = _children(proc.pid)  # the workers and loky's resource trackers
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while _alive(everyone) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(everyone), f"outlived their parent: {sorted(_alive(everyone))}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in _alive(_children(proc.pid) | everyone):
+            os.kill(pid, signal.SIGKILL)

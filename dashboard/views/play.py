@@ -507,8 +507,8 @@ def _mattered_block(name: str, mattered: Sequence[wk.Mattered]) -> None:
         f"<p><b>{esc(name)}</b>: the change that mattered most was round {top.round}'s "
         f"({esc(_changes_text(top.changes))}).</p>"
         '<table class="board"><tr><th>Round</th><th>What the team changed</th>'
-        "<th>Months lived, with it</th><th>ARR at the end, with it</th>"
-        f"<th>Cash at the end, with it</th></tr>{rows}</table></div>",
+        "<th>Change in months lived</th><th>Change in ARR at the end</th>"
+        f"<th>Change in cash at the end</th></tr>{rows}</table></div>",
         unsafe_allow_html=True,
     )
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from tqdm import tqdm
 
 from sim.analysis.bands import quantile_bands
@@ -203,17 +203,10 @@ def _execute(
         return (run(scenario, seed=seed) for seed in seeds)
     if workers == 0:
         raise ValueError("workers must be None, a positive count or -1 (all CPUs), got 0")
-    pool = Parallel(n_jobs=workers, return_as="generator")  # backend: parallel_config
-    parent = os.getpid()
-    return iter(pool(delayed(_in_worker)(run, parent, scenario, seed=seed) for seed in seeds))
+    from sim.experiment.executors import tied_parallel
 
-
-def _in_worker(run: Runner, parent: int, scenario: Scenario, seed: int) -> RunResult:
-    """``run`` in a pool worker that first ties its life to the process that started the pool."""
-    from sim.experiment.executors import die_with_parent
-
-    die_with_parent(parent)
-    return run(scenario, seed=seed)
+    pool = tied_parallel(workers, "generator")  # backend: parallel_config; workers die with us
+    return iter(pool(delayed(run)(scenario, seed=seed) for seed in seeds))
 
 
 def _show_progress(progress: bool | None) -> bool:

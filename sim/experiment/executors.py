@@ -9,7 +9,7 @@ so the numbers never depend on the executor or on the order of completion.
 * ``SerialExecutor``: in this process, in order.
 * ``ProcessExecutor``: joblib ``Parallel`` without a hard-coded backend, so an outer
   ``joblib.parallel_config(backend=...)`` (dask, ray, threading) is honoured; the default is
-  joblib's own (loky processes).
+  joblib's own (loky processes). Its process workers die with the parent (``tied_parallel``).
 * ``DaskExecutor``: ``dask.distributed`` at a scheduler address (``--scheduler ADDRESS`` or the
   ``SIM_SCHEDULER`` environment variable), or a ``distributed.Client`` handed in.
 
@@ -135,10 +135,25 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _tied_indexed(parent: int, fn: TaskFn, index: int, task: Any) -> tuple[int, Any]:
-    """``_indexed`` in a pool worker that first ties its life to the process that made the pool."""
-    die_with_parent(parent)
-    return _indexed(fn, index, task)
+def tied_parallel(n_jobs: int, return_as: str) -> Any:
+    """A joblib ``Parallel`` (backend: whatever ``parallel_config`` says) whose process workers
+    are tied to this process from their start.
+
+    For loky (the default, and the one process backend that returns generators) the pool's
+    ``initializer`` runs ``die_with_parent`` in every new worker before it takes any task.
+    Tying in the task instead left a race: a worker started but not yet handed a task when the
+    parent died (a slow start under load) was never tied, and an idle loky worker waits 300 s
+    for work. Other backends (threading, dask, ray) get no initializer: their workers are not
+    this process's children.
+    """
+    from joblib import Parallel
+    from joblib.parallel import LokyBackend, get_active_backend
+
+    backend, _ = get_active_backend()
+    tie: dict[str, Any] = {}
+    if isinstance(backend, LokyBackend):
+        tie = {"initializer": die_with_parent, "initargs": (os.getpid(),)}
+    return Parallel(n_jobs=n_jobs, return_as=return_as, **tie)
 
 
 class ProcessExecutor:
@@ -155,13 +170,12 @@ class ProcessExecutor:
         self.workers = workers
 
     def imap(self, fn: TaskFn, tasks: Sequence[Any]) -> Iterator[tuple[int, Any]]:
-        from joblib import Parallel, delayed
+        from joblib import delayed
 
         for name in THREAD_ENV_VARS:  # inherited by fresh worker processes
             os.environ.setdefault(name, "1")
-        pool = Parallel(n_jobs=self.workers, return_as="generator_unordered")
-        parent = os.getpid()
-        yield from pool(delayed(_tied_indexed)(parent, fn, i, task) for i, task in enumerate(tasks))
+        pool = tied_parallel(self.workers, "generator_unordered")
+        yield from pool(delayed(_indexed)(fn, i, task) for i, task in enumerate(tasks))
 
 
 class DaskExecutor:

@@ -22,6 +22,7 @@ ARMS: dict[str, dict[str, object]] = {
     "sales-led as it is": {},
     "pressure bends nothing (pressure_response 0)": {"policy.pressure_response": 0.0},
     "... and hiring follows the plan": {"policy.pressure_response": 0.0, "company.hiring": "plan"},
+    "pressure does not lengthen promises": {"policy.pressure_promise_months": 0.0},
     "custom capacity cap 0": {"product.custom_capacity_cap": 0.0},
     "custom capacity cap 0.2": {"product.custom_capacity_cap": 0.2},
     "custom capacity cap 0.5": {"product.custom_capacity_cap": 0.5},

@@ -176,6 +176,14 @@ class CompanyParams(_Section):
     max_engineers: int = Field(
         20, ge=1, le=1000, description="most engineers the company will employ (people)"
     )
+    invest_runway_months: float = Field(
+        24,
+        ge=0,
+        le=120,
+        description="hiring after_pmf: once the PMF signal is in, cash beyond this many months "
+        "of burn hires one engineer a month, up to max_engineers (months; 0: engineers come only "
+        "with funding rounds) [000]",
+    )
     plan_hire_every_months: int = Field(
         4, ge=1, le=60, description="hiring: plan adds one rep this often (months)"
     )

@@ -149,6 +149,7 @@ class Company(mesa.Agent):
         self._replan()
         self._update_pressure()
         self._hire_reps()
+        self._invest_in_engineering()
 
     def _read_pmf(self) -> None:
         share = self.model.market.best_segment_love_share(self.p.pmf_fit_threshold)
@@ -172,6 +173,18 @@ class Company(mesa.Agent):
             self.model.hire_rep()
             self.reps_hired += 1
             self.last_hire_month = self.model.month
+
+    def _invest_in_engineering(self) -> None:
+        """Under after-PMF hiring, money beyond a comfortable runway buys engineers once the PMF
+        signal is in, one a month [000: keep burn low until product-market fit, then invest]."""
+        months, product = self.p.invest_runway_months, self.model.product
+        if self.p.hiring != "after_pmf" or months <= 0 or self.pmf_month is None:
+            return
+        if product.engineers >= self.p.max_engineers:
+            return
+        if self.ledger.cash >= months * (self.burn + self.p.engineer_cost_usd):
+            product.engineers += 1
+            self.model.log("engineer_hired", engineers=product.engineers)
 
     def _wants_rep(self) -> bool:
         month, rule = self.model.month, self.p.hiring

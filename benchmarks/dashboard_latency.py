@@ -5,7 +5,7 @@ seeds of 60 months, the scenario files sales_led and product_led), then drags si
 "'Buy if you build X' deals accepted" slider to values not seen before and times, from the mouse
 release:
 
-* first redraw: the cash chart shows the new comparison (the first, small ensemble: 2 seeds a side);
+* first redraw: the cash chart shows the new comparison (the first, small ensemble: 4 seeds a side);
 * all runs: the status line says every seed of both sides is in (the refined, final charts).
 
 A last move back to the starting value shows the cached case. Prints a table and, with --json,
@@ -79,9 +79,11 @@ _WATCH = f"""(old) => {{
     // late by up to a round of visits; these two stamps are not.
     window.__simReleased = null; window.__simRedrawn = null;
     // the event's own time stamp: when the release happened, even if the page was busy then
-    document.addEventListener('mouseup', (e) => {{
-        if (window.__simReleased === null) window.__simReleased = e.timeStamp; }},
-        {{capture: true, once: true}});
+    // (pointerup: the slider cancels pointerdown, so no mouseup follows)
+    const released = (e) => {{
+        if (window.__simReleased === null) window.__simReleased = e.timeStamp; }};
+    for (const kind of ['pointerup', 'mouseup'])
+        document.addEventListener(kind, released, {{capture: true, once: true}});
     if (window.__simTimer) clearInterval(window.__simTimer);
     const timer = window.__simTimer = setInterval(() => {{
         if (window.__simReleased === null) return;

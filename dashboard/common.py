@@ -154,23 +154,26 @@ CSS = f"""
   .kpi-grid {{ grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0.4rem; }}
   .legend {{ font-size: 0.95rem; }}
 }}
-/* Presentation mode: no controls on screen, the whole width for the results. */
-body:has(.sim-present) [data-testid="stSidebar"],
-body:has(.sim-present) [data-testid="stSidebarCollapsedControl"] {{ display: none !important; }}
 .st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
     margin-bottom: -2.4rem; z-index: 5; }}
-/* The Compare page's title row: the "Predict first" switch (reveal.py) in a column as wide as
-   its label, the title in the rest of the row (a sixth of the row truncated the label to
-   "Pred..." at 1280 x 720). */
-[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first) {{
-    flex-wrap: nowrap; }}
-[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first)
-    > [data-testid="stColumn"] {{ flex: 1 1 0; width: auto; min-width: 0; }}
-[data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-predict_first)
-    > [data-testid="stColumn"]:has(.st-key-predict_first) {{ flex: 0 0 auto;
+/* The Compare page's title row (a container keyed "title-row"): the "Predict first" switch
+   (reveal.py) in a column as wide as its label, the title in the rest of the row (a sixth of
+   the row truncated the label to "Pred..." at 1280 x 720). Plain descendant selectors, no
+   :has(): a :has() rule is re-checked on every change below it, and the charts redraw
+   thousands of SVG nodes at every stage (style recalculation was 1.0-1.3 s of the browser's
+   time per slider move, 0.2-0.3 s without). */
+.st-key-title-row [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
+.st-key-title-row [data-testid="stColumn"] {{ flex: 1 1 0; width: auto; min-width: 0; }}
+.st-key-title-row [data-testid="stColumn"]:last-child {{ flex: 0 0 auto;
     min-width: max-content; }}
 </style>
 """
+
+
+PRESENT_CSS = """<style>
+/* Presentation mode: no controls on screen, the whole width for the results. */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
+</style><div class="sim-present"></div>"""
 
 
 def apply_style() -> None:
@@ -189,7 +192,8 @@ def presentation_toggle() -> bool:
             bind="query-params",
         )
     if on:
-        st.markdown('<div class="sim-present"></div>', unsafe_allow_html=True)
+        # Only while on, instead of a body:has(.sim-present) rule that every DOM change re-checks.
+        st.markdown(PRESENT_CSS, unsafe_allow_html=True)
     return on
 
 

@@ -399,8 +399,10 @@ def test_one_run_debrief_ranks_causes_across_its_side_and_sits_under_the_cards()
 def test_stages_refine_towards_all_seeds():
     from dashboard.engine import stages_for
 
-    assert stages_for(32) == [4, 12, 32]
+    assert stages_for(32) == [4, 32]  # 12 is more than a third of 32: not drawn
+    assert stages_for(48) == [4, 12, 48]
     assert stages_for(8) == [4, 8]
+    assert stages_for(32, (4, 8, 12)) == [4, 8, 32]
     assert stages_for(4) == [4]
     assert stages_for(2) == [2]
 
@@ -512,7 +514,7 @@ def test_a_refined_stage_waits_for_another_comparisons_first_picture():
         for j in older
     ]
     try:
-        first = eng.refine(older, 24)
+        first = eng.refine(older, 36)  # stages 4, 12, 36
         assert next(i for i in first if isinstance(i, Stage)).seeds == 4
         for job in older:  # the older comparison's next stage is ready at once
             for seed in range(12):

@@ -17,7 +17,7 @@ import streamlit as st
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
 from dashboard.controls import LIVE_FRAGMENT, page_sides
-from dashboard.engine import Job, Stage, Tick
+from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.config.hints import one_line
 from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
 
@@ -35,6 +35,20 @@ def comparison_budget() -> float:
         return DEFAULT_BUDGET_S
 
 
+STAGES_ENV = "SIM_DASHBOARD_STAGES"
+
+
+def refine_stages() -> tuple[int, ...]:
+    """Runs per side drawn before all of them (``SIM_DASHBOARD_STAGES``, e.g. ``4,12``; default
+    ``engine.DEFAULT_STAGES``)."""
+    raw = os.environ.get(STAGES_ENV, "")
+    try:
+        stages = tuple(int(x) for x in raw.replace(" ", "").split(",") if x)
+    except ValueError:
+        stages = ()
+    return stages or DEFAULT_STAGES
+
+
 CHART_ORDER = (
     "survival",
     "cash",
@@ -46,6 +60,12 @@ CHART_ORDER = (
     "reps",
     "pressure",
 )
+
+
+TICK_EVERY_S = 0.4
+"""Fastest the "Simulating… n of N companies ready" line is redrawn. Every redraw is a delta the
+browser renders (a React pass over the page); a line per finished run was ~60 of them per move,
+competing with the charts for the browser's time."""
 
 
 RESULTS_FRAGMENT = "compare-results"
@@ -71,11 +91,12 @@ def compare_results(ctx: PageContext) -> None:
         (sides["A"].key + "|" + sides["B"].key + f"|{seeds}").encode()
     ).hexdigest()[:12]
 
-    title_col, toggle_col = st.columns([5, 1], vertical_alignment="center")
-    with title_col:
-        vs_title(sides)
-    with toggle_col:
-        predict_first = reveal.predict_first_toggle()
+    with st.container(key="title-row"):  # laid out by common.CSS (.st-key-title-row)
+        title_col, toggle_col = st.columns([5, 1], vertical_alignment="center")
+        with title_col:
+            vs_title(sides)
+        with toggle_col:
+            predict_first = reveal.predict_first_toggle()
     if predict_first and not reveal.revealed(COMPARISON):
         reveal.gate(COMPARISON, sides, months)  # stops the page until "Reveal"
     room = st.empty()
@@ -173,9 +194,9 @@ def compare_results(ctx: PageContext) -> None:
     results: dict = {}
     started = time.perf_counter()
     budget = comparison_budget()
-    refinement = engine().refine(jobs, seeds)
+    refinement = engine().refine(jobs, seeds, refine_stages())
     try:
-        last_done = -1
+        last_done, last_tick = -1, 0.0
         for item in refinement:
             if results and time.perf_counter() - started > budget:
                 shown = min(r.runs for r in results.values())
@@ -189,9 +210,10 @@ def compare_results(ctx: PageContext) -> None:
                 refinement.close()  # cancels the runs not started yet
                 break
             if isinstance(item, Tick):
-                if item.done == last_done:
+                now = time.perf_counter()
+                if item.done == last_done or (last_done >= 0 and now - last_tick < TICK_EVERY_S):
                     continue
-                last_done = item.done
+                last_done, last_tick = item.done, now
                 if results:
                     note = (
                         f"the charts show {min(r.runs for r in results.values())} per side so far"

@@ -13,12 +13,13 @@ import pytest
 from sim.config import preset
 from sim.experiment.runner import run
 
-SEEDS = tuple(range(1000, 1012))  # held-out seeds; product-led reaches PMF in almost all of them
+SEEDS = tuple(range(2000, 2012))  # seeds the 24-month threshold was not chosen on (1000-1023)
 RICH = 10_000_000  # seed cash well beyond 24 months of a product-led burn (USD)
 # engineers hired from the bank per run with a rich seed, at least this many more than with the
-# link off (engineers); measured 8-14 per run (14 = up to max_engineers)
+# link off (engineers); measured 14 per run on 2000-2011 (up to max_engineers), 8-14 on 1000-1011
 ENGINEERS_MARGIN = 4
-# cumulative revenue with the link on over off, at least this ratio (ratio); measured 1.53
+# cumulative revenue with the link on over off, at least this ratio (ratio); measured 1.43
+# (1.53 on 1000-1011)
 REVENUE_MARGIN = 1.1
 
 

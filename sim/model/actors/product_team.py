@@ -210,7 +210,8 @@ class ProductTeam(mesa.Agent):
 
         Each capability needs as many items as its coverage gap takes steps (the last one may be
         a part step, worth less); the team builds the most valuable item next, so the plan is
-        every item sorted by estimated value (ties: the lower capability first, as ``argmax``).
+        every item sorted by estimated value (ties, rare in floats: whole steps before part
+        steps, then the lower capability; ``argmax`` in ``_next_item`` takes the lower capability).
         Killed experiment lines have no items. The plan ignores how well items will land and how
         the estimate will move: it is a forecast, and it slips.
         """

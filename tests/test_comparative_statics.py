@@ -1,0 +1,113 @@
+"""Pattern 2 of MODEL.md, the comparative statics, on seeds no constant or claim was chosen on.
+
+Each statement compares two settings of one lever over the same seeds (common random numbers: the
+same market, drift and competitor on both arms) and asserts a paired difference with a margin
+stated below. Seeds 3000+ are used by nothing else: the model's constants were tuned on 0-31, the
+scenario files' claims are read from 0, 1000 and 2000, the margins below were set from 256-384
+seeds in 5000-7255 (docs/MODEL.md section 10, "Power before mechanism").
+
+What pattern 2 says and what is asserted:
+- survival falls as contingent acceptance rises: sales-led, acceptance 0.5 vs 0.05;
+- survival falls as commissions start earlier relative to PMF: `commission_timing.yaml`, day one
+  vs after the PMF signal;
+- a long promise horizon costs: default company, 12 vs 3 months. On revenue only: on the margin
+  seeds survival moved -0.08 [-0.18, +0.03] and -0.04 [-0.11, +0.03], so the survival clause is
+  not reproduced and not asserted (docs/MODEL.md section 11, row 2c);
+- more seed cash under sales-led governance mostly delays death: `cash_runway.yaml` (a funding
+  winter), $6M vs its $2M. With funding rounds open the clause does not hold: on seeds 6000-6127
+  the sales-led preset survives 0.27 / 0.19 / 0.41 with $3M / $6M / $10M, median month of death
+  47 / 42 / 58.5 (a richer company asks investors later, on worse traction; MODEL.md section 10).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.config import load_scenario, preset
+from sim.experiment.runner import run
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SEEDS = range(3000, 3128)  # 128 seeds used by no other test, claim or tuning
+FEW_SEEDS = range(3000, 3064)  # 64 of them, where the effect is large
+
+# survival at acceptance 0.5 minus 0.05, sales-led: at most this (docs/lever_ranges.md and
+# tipping_point.yaml: about 0.4 at 0.05, 0.08 at 0.5)
+ACCEPTANCE_SURVIVAL_DROP = -0.2
+# survival with commission from day one minus after PMF: at most this (6000-6255: -0.195)
+COMMISSION_SURVIVAL_DROP = -0.08
+# cumulative revenue at a 12-month horizon over 3 months: at most this ratio (6000-6127: 0.79,
+# 7000-7255: 0.89)
+PROMISE_REVENUE_RATIO = 0.95
+# sales-led in a funding winter (`cash_runway.yaml`: no rounds) with $6M of seed cash instead of
+# the file's $2M: the median month of death comes at least this much later (months; the file's
+# own claim, 28 on seeds 0-23), while survival rises by no more than SURVIVAL_GAIN_CAP
+CASH_DELAY_MONTHS = 12.0
+SURVIVAL_GAIN_CAP = 0.25
+
+
+def _arm(scenario, overrides: dict, seeds) -> list[dict]:
+    scenario = scenario.with_overrides(overrides)
+    return [run(scenario, seed=s, attribute=False).summary for s in seeds]
+
+
+def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Mean of a - b with its 95% t interval over the shared seeds."""
+    diff = a - b
+    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff))
+    return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
+
+
+def _alive(summaries: list[dict]) -> np.ndarray:
+    return np.array([s["survived"] for s in summaries], dtype=float)
+
+
+def _revenue(summaries: list[dict]) -> np.ndarray:
+    return np.array([s["cumulative_revenue_usd"] for s in summaries], dtype=float)
+
+
+def test_survival_falls_as_contingent_acceptance_rises() -> None:
+    base = preset("sales_led")
+    high = _arm(base, {"sales.contingent_acceptance": 0.5}, FEW_SEEDS)
+    low = _arm(base, {"sales.contingent_acceptance": 0.05}, FEW_SEEDS)
+    mean, lo, hi = _paired(_alive(high), _alive(low))
+    print(f"survival, acceptance 0.5 - 0.05: {mean:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    assert mean <= ACCEPTANCE_SURVIVAL_DROP and hi < 0
+
+
+def test_survival_falls_when_commission_starts_before_pmf() -> None:
+    base = load_scenario(SCENARIOS / "commission_timing.yaml")
+    early = _arm(base, {"sales.commission_timing": "immediate"}, SEEDS)
+    late = _arm(base, {"sales.commission_timing": "after_pmf"}, SEEDS)
+    mean, lo, hi = _paired(_alive(early), _alive(late))
+    print(f"survival, commission day one - after PMF: {mean:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+    assert mean <= COMMISSION_SURVIVAL_DROP and hi < 0
+
+
+def test_a_long_promise_horizon_costs_revenue() -> None:
+    base = load_scenario(SCENARIOS / "roadmap_promises.yaml")
+    long = _revenue(_arm(base, {"sales.promise_horizon_months": 12}, SEEDS))
+    short = _revenue(_arm(base, {"sales.promise_horizon_months": 3}, SEEDS))
+    mean, lo, hi = _paired(long, short)
+    ratio = long.mean() / short.mean()
+    print(f"revenue, horizon 12 / 3: x{ratio:.3f}; 12 - 3: {mean:+,.0f} [{lo:+,.0f}, {hi:+,.0f}]")
+    assert ratio <= PROMISE_REVENUE_RATIO
+
+
+@pytest.mark.parametrize("cash", [6_000_000])
+def test_more_cash_under_sales_led_mostly_delays_death(cash: int) -> None:
+    base = load_scenario(SCENARIOS / "cash_runway.yaml")
+    rich = _arm(base, {"company.initial_cash": cash}, FEW_SEEDS)
+    poor = _arm(base, {}, FEW_SEEDS)
+    horizon = base.months + 1  # a survivor counts as dying after the horizon
+    died = [np.median([s["month_of_death"] or horizon for s in arm]) for arm in (rich, poor)]
+    gain, lo, hi = _paired(_alive(rich), _alive(poor))
+    print(
+        f"median month of death ${cash / 1e6:.0f}M vs $2M: {died[0]} vs {died[1]}; "
+        f"survival gain {gain:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+    )
+    assert died[0] - died[1] >= CASH_DELAY_MONTHS
+    assert gain <= SURVIVAL_GAIN_CAP

@@ -72,7 +72,13 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         page.get_by_role("option", name=LESSON.label).click()
         page.locator(".lesson-title").filter(has_text=LESSON.title).wait_for(timeout=30_000)
         main = page.locator(MAIN)
-        assert LESSON.situation[:60] in main.inner_text()
+        # The title can arrive before the rest of the page (Streamlit streams its elements; under
+        # load the old lesson's text was still there when the title changed): wait for the text.
+        page.wait_for_function(
+            "([sel, text]) => document.querySelector(sel)?.innerText.includes(text)",
+            arg=[MAIN, LESSON.situation[:60]],
+            timeout=30_000,
+        )
         assert debrief_start not in main.inner_text()  # the debrief waits for a prediction
         _shot(page, "lesson_1_situation.png")
 

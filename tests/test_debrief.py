@@ -353,7 +353,7 @@ def _check_claim(line: object, series: pd.DataFrame, events: pd.DataFrame, summa
         broken = series.set_index("month")["promises_broken"].cumsum()
         assert broken.loc[month] >= BROKEN_PROMISES_NOTABLE and line.value == broken.loc[month]
         assert month == series["month"].iloc[0] or broken.loc[month - 1] < BROKEN_PROMISES_NOTABLE
-    elif line.kind in ("leapfrog", "funding", "funding_refused"):
+    elif line.kind in ("leapfrog", "funding", "funding_refused", "engineers_hired"):
         assert line.kind in kinds
     elif line.kind == "short_runway":
         assert (
@@ -462,3 +462,26 @@ def test_causes_ranked_by_how_much_they_separate_deaths_from_survivors() -> None
     domino = first_domino(dead[0], ranking)
     assert domino is not None and domino.kind == "custom_work" and domino.month == 10
     assert separate_causes(alive) == ()
+
+
+def test_engineers_bought_with_spare_cash_are_one_line() -> None:
+    events = pd.concat(
+        [
+            synthetic_events(dies=False),
+            pd.DataFrame(
+                [
+                    {"month": 20, "event": "engineer_hired", "engineers": 7},
+                    {"month": 21, "event": "engineer_hired", "engineers": 8},
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    line = debrief_run(synthetic(dies=False), events).line("engineers_hired")
+    assert line is not None and line.month == 20 and line.value == 2
+    assert line.detail == {"hired": 2, "engineers": 8.0, "last_month": 21}
+    assert "2 hired this way; the team reached 8 engineers" in line.text
+    assert (
+        debrief_run(synthetic(dies=False), synthetic_events(dies=False)).line("engineers_hired")
+        is None
+    )

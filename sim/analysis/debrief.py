@@ -20,6 +20,8 @@ What one run's debrief can say (each claim has a ``kind``):
 * ``broken_promises``: ``BROKEN_PROMISES_NOTABLE`` roadmap promises had been broken;
 * ``leapfrog``: the competitor leapfrogged (event), with engineering's custom share that month;
 * ``funding`` / ``funding_refused``: rounds raised and refused (events), with the investors' odds;
+* ``engineers_hired``: spare cash bought engineers after the PMF signal (events), how many and
+  how big the team grew;
 * ``short_runway``: runway fell below ``SHORT_RUNWAY_MONTHS``;
 * ``spiral``: the reinforcing loop took over (``detect_spiral``), at its onset, with each link's
   number that month;
@@ -75,6 +77,7 @@ KIND_ORDER: tuple[str, ...] = (
     "spiral",
     "funding",
     "funding_refused",
+    "engineers_hired",
     "short_runway",
     "cash_out",
     "survived",
@@ -235,6 +238,7 @@ def debrief_run(
         _promise_lines,
         _leapfrog_lines,
         _funding_lines,
+        _engineer_lines,
         _runway_lines,
     ):
         lines.extend(build(frame, events))
@@ -658,6 +662,28 @@ def _funding_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
             )
         )
     return lines
+
+
+def _engineer_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
+    """Engineers bought with spare cash once the PMF signal was in (``engineer_hired`` events)."""
+    hired = events[events["event"] == "engineer_hired"]
+    if hired.empty:
+        return []
+    first = int(hired["month"].iloc[0])
+    team = _num(hired["engineers"].iloc[-1]) if "engineers" in hired.columns else None
+    size = f"; the team reached {int(team)} engineers" if team is not None else ""
+    count = len(hired)
+    return [
+        Line(
+            first,
+            "engineers_hired",
+            f"With product-market fit in and cash to spare, the company started hiring engineers "
+            f"({count} hired this way{size}).",
+            float(count),
+            None,
+            {"hired": count, "engineers": team, "last_month": int(hired["month"].iloc[-1])},
+        )
+    ]
 
 
 def _runway_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:

@@ -1352,6 +1352,10 @@ _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "leapfrog": lambda e: "the competitor shipped a leapfrog release",
     "funding": lambda e: f"raised a round of {_money(e.get('amount_usd'))}",
     "funding_refused": lambda e: "investors said no",
+    "engineer_hired": lambda e: (
+        "spare cash after product-market fit bought an engineer"
+        + (f" (team of {_int(e.get('engineers'))})" if _num(e.get("engineers")) else "")
+    ),
     "pmf": lambda e: "product-market fit signal",
     "death": lambda e: "cash ran out: the company died",
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.config import load_scenario
@@ -137,6 +138,35 @@ def test_selling_the_roadmap_breaks_more_promises() -> None:
         for side, s in (("a", a), ("b", b))
     }
     assert broken["a"] > MIN_BROKEN_PROMISE_RATIO * broken["b"], broken
+
+
+HIRING_SEEDS = tuple(range(3000, 3012))  # seeds no lesson claim or constant was chosen on
+HIRING_MONTHS = 18
+# side A has at least this many more reps than B at month 18 (reps per company); measured
+# +2.2 / +2.7 / +2.5 over 48 seeds from 0 / 1000 / 2000
+MIN_EXTRA_REPS = 1.5
+
+
+def test_pressure_hiring_lesson_hires_before_the_fit_signal() -> None:
+    """Lesson 5's mechanism fires: side A's team grows under pressure, B's waits.
+
+    At the default half-strength pressure response it did not (both sides had 1.9 reps at month
+    18), so the lesson's scenarios set ``policy.pressure_response: 1.0`` on both sides.
+    """
+    from sim.experiment.runner import run
+
+    lesson = get_lesson("pressure_hiring")
+    a, b = lesson.scenarios()
+    reps = {
+        side: np.mean(
+            [
+                float(run(s, seed=seed, months=HIRING_MONTHS).series["reps"].iloc[-1])
+                for seed in HIRING_SEEDS
+            ]
+        )
+        for side, s in (("a", a), ("b", b))
+    }
+    assert reps["a"] >= reps["b"] + MIN_EXTRA_REPS, reps
 
 
 def test_every_lesson_scenario_belongs_to_a_lesson(lessons: list[Lesson]) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 from sim.analysis.attribution import ATTRIBUTION_KEYS, CUT_LINK, attribution, needs_counterfactual
 from sim.analysis.summaries import summarize_run
 from sim.config import Scenario
-from sim.model import simulate
+from sim.model import run_to_end, simulate
 
 
 @dataclass
@@ -76,4 +76,19 @@ def link_response(scenario: Scenario) -> float:
 def _attribution(scenario: Scenario, seed: int, summary: dict[str, Any]) -> dict[str, Any]:
     if not needs_counterfactual(summary, link_response(scenario)):
         return attribution(summary, None)
-    return attribution(summary, counterfactual(scenario, seed).summary)
+    return attribution(summary, counterfactual_fate(scenario, seed))
+
+
+def counterfactual_fate(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """``survived`` and ``month_of_death`` of ``counterfactual(scenario, seed).summary``: all the
+    attribution reads of the cut run, taken from the model's own record of its last month (the
+    rows its series would have), without building the series, the events or the summary."""
+    model = run_to_end(cut_link(scenario), seed=seed)
+    record, rows = model.recorder.columns, model.recorder.rows
+    if rows == 0:  # nothing recorded: let the full run say what it says
+        return counterfactual(scenario, seed).summary
+    survived = rows >= scenario.months and bool(record["alive"][rows - 1])
+    return {
+        "survived": survived,
+        "month_of_death": None if survived else int(record["month"][rows - 1]),
+    }

@@ -128,6 +128,9 @@ def warm() -> None:
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
     _kernel("love_share")(state, seg, fit, 0.5, 1)
+    demand = np.zeros(n)
+    demand.flags.writeable = False  # as the product team's cached estimate is
+    _kernel("plan_eta")(bonus, ints, 0, -1, 0.0, 0.5, demand, 0.0, 1.0, 1.0)
     _kernel("sales_scan")(state, ints, 0)
     _kernel("mrr_total")(state, fit, rival_fit)
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
@@ -368,6 +371,49 @@ def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
     ok = (k >= 0) & (eta <= horizon)
     gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
     return np.where(ok, k, _NO_ONE), np.where(ok, eta, 0.0), gain
+
+
+def plan_eta(
+    coverage, killed_until, month: int, current: int, current_step: float, step: float, demand,
+    ahead: float, effort: float, rate: float,
+) -> np.ndarray:  # fmt: skip
+    """Months until each capability's first planned item ships (inf: not planned): the roadmap
+    as ``planned_items`` orders it (the current item, capability ``current`` (-1: none) of
+    ``current_step``, first), ``ahead`` engineer-months left on the current item, ``effort`` per
+    item after it, at ``rate`` engineer-months a month."""
+    if compiled_now():
+        return _kernel("plan_eta")(
+            coverage, killed_until, month, current, current_step, step, demand, ahead, effort, rate
+        )
+    eta = np.full(len(coverage), np.inf)
+    gap = plan_gap(coverage, killed_until, month, current, current_step)
+    caps, first = np.unique(planned_items(gap, step, demand), return_index=True)
+    eta[caps] = (ahead + effort * (first + 1)) / rate
+    if current >= 0:
+        eta[current] = ahead / rate
+    return eta
+
+
+def plan_gap(coverage, killed_until, month: int, current: int, current_step: float) -> np.ndarray:
+    """Coverage each capability still lacks after the current item (0 for a killed line)."""
+    gap = 1.0 - coverage
+    if current >= 0:
+        gap[current] -= current_step
+    return np.where(killed_until > month, 0.0, np.maximum(gap, 0.0))
+
+
+def planned_items(gap, step: float, demand) -> np.ndarray:
+    """Every item the gaps take (``step`` each, the last a part step), most valuable first
+    (value: ``demand`` x the item's step; ties: whole steps before part steps, then the lower
+    capability); items of no value are left out."""
+    full = np.floor(gap / step + 1e-9).astype(np.int64)  # whole steps left
+    part = gap - full * step  # the part step after them
+    caps = np.arange(gap.size)
+    has_part = part > 1e-9
+    items = np.concatenate([np.repeat(caps, full), caps[has_part]])
+    value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
+    worth = value > 0
+    return items[worth][np.argsort(-value[worth], kind="stable")]
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -836,6 +882,48 @@ def _top_missing_loop(needs, rows, coverage):
     return best, count
 
 
+def _plan_eta_loop(
+    coverage, killed_until, month, current, current_step, step, demand, ahead, effort, rate
+):
+    k_count = coverage.shape[0]
+    full = np.empty(k_count, np.int64)
+    whole = np.empty(k_count)  # value of a whole-step item (0: none worth planning)
+    part = np.empty(k_count)  # value of the part-step item (0: none worth planning)
+    for c in range(k_count):
+        gap = 1.0 - coverage[c]
+        if c == current:
+            gap -= current_step
+        gap = 0.0 if killed_until[c] > month else max(gap, 0.0)
+        full[c] = np.int64(np.floor(gap / step + 1e-9))
+        rest = gap - full[c] * step
+        whole[c] = demand[c] * step if full[c] > 0 else 0.0
+        part[c] = demand[c] * rest if rest > 1e-9 else 0.0
+    eta = np.full(k_count, np.inf)
+    for c in range(k_count):
+        # the first of c's items in the plan: its place is the count of items sorted before it
+        # (higher value; equal value and earlier in the list: whole steps by capability, then
+        # part steps by capability)
+        first = -1
+        for is_part in (False, True):
+            v = part[c] if is_part else whole[c]
+            if not v > 0:
+                continue
+            place = 0
+            for d in range(k_count):
+                w, p = whole[d], part[d]
+                if w > 0 and (w > v or (w == v and (is_part or d < c))):
+                    place += full[d]
+                if p > 0 and (p > v or (p == v and is_part and d < c)):
+                    place += 1
+            if first < 0 or place < first:
+                first = place
+        if first >= 0:
+            eta[c] = (ahead + effort * (first + 1)) / rate
+    if current >= 0:
+        eta[current] = ahead / rate
+    return eta
+
+
 _LOOPS: dict[str, Callable[..., Any]] = {
     "needs_and_fit": _needs_and_fit_loop,
     "fit_of": _fit_of_loop,
@@ -855,4 +943,5 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,
+    "plan_eta": _plan_eta_loop,
 }

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
+from sim.model.kernels import plan_eta, plan_gap, planned_items
 
 SMALL_BET_LEARNING = (
     0.8  # share of the knowledge gap a shipped small experiment closes on its capability
@@ -216,33 +217,29 @@ class ProductTeam(mesa.Agent):
         the estimate will move: it is a forecast, and it slips.
         """
         step, _ = self.item_size()
-        gap = 1.0 - self.coverage
-        if self.current is not None:
-            gap = gap.copy()
-            gap[self.current.capability] -= self.current.step
-        gap = np.where(self.killed_until > self.model.month, 0.0, np.maximum(gap, 0.0))
-        full = np.floor(gap / step + 1e-9).astype(np.int64)  # whole steps left
-        part = gap - full * step  # the part step after them
-        demand = self._estimated_demand()
-        caps = np.arange(gap.size)
-        has_part = part > 1e-9
-        items = np.concatenate([np.repeat(caps, full), caps[has_part]])
-        value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
-        worth = value > 0
-        return items[worth][np.argsort(-value[worth], kind="stable")]
+        current = -1 if self.current is None else self.current.capability
+        current_step = 0.0 if self.current is None else self.current.step
+        gap = plan_gap(self.coverage, self.killed_until, self.model.month, current, current_step)
+        return planned_items(gap, step, self._estimated_demand())
 
     def _plan_eta(self) -> np.ndarray:
         """The month each capability's first planned item ships: the current item's remaining
         effort, then one item's effort per item ahead of it, at full capacity."""
-        _, effort = self.item_size()
+        step, effort = self.item_size()
         rate = max(self.capacity_em(), 1e-6)
-        ahead = 0.0 if self.current is None else self.current.effort_em - self.current.spent_em
-        eta = np.full(len(self.coverage), np.inf)
-        caps, first = np.unique(self.planned_items(), return_index=True)
-        eta[caps] = (ahead + effort * (first + 1)) / rate
-        if self.current is not None:
-            eta[self.current.capability] = ahead / rate
-        return eta
+        item = self.current
+        return plan_eta(
+            self.coverage,
+            self.killed_until,
+            self.model.month,
+            -1 if item is None else item.capability,
+            0.0 if item is None else item.step,
+            step,
+            self._estimated_demand(),
+            0.0 if item is None else item.effort_em - item.spent_em,
+            effort,
+            rate,
+        )
 
     # -- knowledge -------------------------------------------------------------------------------
     def _learn(self) -> None:

@@ -19,7 +19,7 @@ Conventions
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -145,30 +145,35 @@ def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, flo
 # ============================================================================================
 
 
-def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
+def summarize_run(series: pd.DataFrame | Mapping[str, np.ndarray], months: int) -> dict[str, Any]:
     """A flat, JSON-ready summary of one run's series (keys: ``RUN_METRICS``).
 
     ``survived``: the series reaches ``months`` rows and its last row is alive. A run that died
     has ``month_of_death`` = the month of its last row and final stocks (ARR, MRR, customers) of 0.
     Columns that a model may not record (contingent deals, commissions) give None when absent.
 
+    ``series`` may also be its columns, name -> numpy array (``pd.DataFrame(series)``'s summary).
     Sums, means and maxima are pandas' (NaN skipped), taken on the columns' numpy arrays: the
     same numbers, without pandas' per-call overhead (this runs once per run).
     """
-    if series.empty:
-        raise ValueError("summarize_run needs at least one month of series")
-    if not _months_rise(series["month"]):  # a run's own series is in month order already
-        series = series.sort_values("month")
+    if not isinstance(series, pd.DataFrame) and not _months_rise(series["month"]):
+        series = pd.DataFrame(series)  # rows to sort: as a frame, below
+    if isinstance(series, pd.DataFrame):
+        if series.empty:
+            raise ValueError("summarize_run needs at least one month of series")
+        if not _months_rise(series["month"].to_numpy()):  # a run's own series is in order
+            series = series.sort_values("month")
     col = _Columns(series)
+    rows = len(col["month"])
     survived = _survived(col, months)
-    spiral, onset = spiral_of(col.__getitem__, DEALS_COLUMN in col, len(series))
+    spiral, onset = spiral_of(col.__getitem__, DEALS_COLUMN in col, rows)
     revenue = col.total("revenue_usd")
     costs = col.total("costs_usd")
     final_arr = col.last("arr_usd") if survived else 0.0
     return {
         "survived": survived,
         "month_of_death": None if survived else int(col["month"][-1]),
-        "months_run": len(series),
+        "months_run": rows,
         "final_arr_usd": final_arr,
         "final_mrr_usd": col.last("mrr_usd") if survived else 0.0,
         "peak_arr_usd": _float(_nanmax(col["arr_usd"])),
@@ -194,9 +199,9 @@ def summarize_run(series: pd.DataFrame, months: int) -> dict[str, Any]:
 class _Columns:
     """A series' columns as numpy arrays in month order, each read from the frame once."""
 
-    def __init__(self, series: pd.DataFrame) -> None:
+    def __init__(self, series: pd.DataFrame | Mapping[str, np.ndarray]) -> None:
         self.frame = series
-        self.names = set(series.columns)
+        self.names = set(series.columns if isinstance(series, pd.DataFrame) else series)
         self._arrays: dict[str, np.ndarray] = {}
         self.rows: np.ndarray | None = None  # a row mask applied to every column (first year)
 
@@ -226,16 +231,18 @@ class _Columns:
         return view
 
 
-def _months_rise(month: pd.Series) -> bool:
-    """Whether the months are whole numbers that rise from row to row (no sort needed)."""
-    values = month.to_numpy()
-    return values.dtype.kind in "iu" and bool(np.all(values[1:] > values[:-1]))
+def _months_rise(values: np.ndarray) -> bool:
+    """Whether the months are whole numbers that rise from row to row (no sort needed), and
+    there is at least one."""
+    return values.dtype.kind in "iu" and values.size > 0 and bool(np.all(values[1:] > values[:-1]))
 
 
-def _numeric(column: pd.Series) -> np.ndarray:
+def _numeric(column: pd.Series | np.ndarray) -> np.ndarray:
     """A column's values as numpy (float with NaN for a nullable column's missing values)."""
     if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
-        return column.to_numpy()
+        return np.asarray(column) if isinstance(column, np.ndarray) else column.to_numpy()
+    if isinstance(column, np.ndarray):
+        return column.astype(float)
     return column.to_numpy(dtype=float, na_value=np.nan)
 
 

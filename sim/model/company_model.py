@@ -142,8 +142,9 @@ def run_to_end(scenario: Scenario, seed: int = 0) -> CompanyModel:
 def simulate(scenario: Scenario, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run one company to the end of the scenario's horizon: its monthly series and its events."""
     model = run_to_end(scenario, seed)
-    series = model.recorder.frame(bool_columns=BOOL_COLUMNS)
-    events = (
-        pd.DataFrame(model.events) if model.events else pd.DataFrame(columns=["month", "event"])
-    )
-    return series, events
+    return model.recorder.frame(bool_columns=BOOL_COLUMNS), events_frame(model.events)
+
+
+def events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
+    """The events of a run, one row each (columns ``month``, ``event`` when there are none)."""
+    return pd.DataFrame(events) if events else pd.DataFrame(columns=["month", "event"])

@@ -155,6 +155,9 @@ def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
     asks_custom = rng.random(n) < 0.3
     for wanted in (None, np.array([True, False, True])):
         _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
+        everyone = _both(monkeypatch, kernels.lead_scan, state, contact, 6, seg, wanted)
+        _same(*everyone)
+        _same(everyone[0], kernels.fresh_leads(np.arange(n), state, contact, 6, seg, wanted))
     deals = (state, contact, 6, asks_custom, fit, 0.45)
     _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))
 

@@ -135,6 +135,7 @@ def warm() -> None:
     _kernel("mrr_total")(state, fit, rival_fit)
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
     _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
+    _kernel("lead_scan")(state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
@@ -316,6 +317,16 @@ def fresh_leads(leads, state, next_contact, month: int, seg, wanted) -> np.ndarr
     if wanted is not None:
         out = out[wanted[seg[out]]]
     return out
+
+
+def lead_scan(state, next_contact, month: int, seg, wanted) -> np.ndarray:
+    """``fresh_leads`` of every prospect (the arrays: the population's ``n`` rows), without the
+    index list of everyone."""
+    every = wanted is None
+    if compiled_now():
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("lead_scan")(state, next_contact, month, seg, mask, every)
+    return fresh_leads(np.arange(state.shape[0]), state, next_contact, month, seg, wanted)
 
 
 def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
@@ -700,6 +711,17 @@ def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
     return out[:m].copy()
 
 
+def _lead_scan_loop(state, next_contact, month, seg, wanted, every):
+    n = state.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
 def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit):
     n = deals.shape[0]
     asks, rest = np.empty(n, deals.dtype), np.empty(n, deals.dtype)
@@ -932,6 +954,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
+    "lead_scan": _lead_scan_loop,
     "due_deals": _due_deals_loop,
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,

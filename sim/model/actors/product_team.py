@@ -64,6 +64,7 @@ class ProductTeam(mesa.Agent):
         self._eta_month = -1
         self.last_shipped = np.full(len(self.coverage), -1, dtype=np.int32)
         self.killed_until = np.zeros(len(self.coverage), dtype=np.int32)
+        self._kills_until = 0  # killed_until.max(), kept as lines are killed (_measure)
         self._eta = np.full(len(self.coverage), np.inf)
 
     def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
@@ -161,12 +162,14 @@ class ProductTeam(mesa.Agent):
         """A shipped experiment shows what its capability is really worth; a poor one is killed."""
         k = item.capability
         truth = self.model.market.needs.logit[:, k]
-        self.estimate[:, k] += SMALL_BET_LEARNING * (truth - self.estimate[:, k])
+        estimate = self.estimate[:, k]  # a view: updated in place
+        estimate += SMALL_BET_LEARNING * (truth - estimate)
         self._estimate_version += 1
         weights = self.model.market.segment_weights(self.model.company.target_segments())
         measured = float(weights @ expit(truth))
         if measured < self.p.small_bet_kill_value * item.expected_demand:
             self.killed_until[k] = self.model.month + KILLED_LINE_MONTHS
+            self._kills_until = max(self._kills_until, self.model.month + KILLED_LINE_MONTHS)
             self.model.log(
                 "experiment_killed",
                 capability=k,
@@ -182,6 +185,8 @@ class ProductTeam(mesa.Agent):
 
     def _value(self, demand: np.ndarray, step: float) -> np.ndarray:
         value = demand * np.minimum(step, 1.0 - self.coverage)
+        if self._kills_until <= self.model.month:  # no line killed now: nothing to zero
+            return value
         return np.where(self.killed_until > self.model.month, 0.0, value)
 
     def _estimated_demand(self) -> np.ndarray:

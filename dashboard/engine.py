@@ -76,7 +76,12 @@ def run_job(scenario_json: str, seed: int, attribute: bool = False) -> Any:
         stored = stored_run(scenario, seed)
         if stored is not None:
             return stored
-    return run(scenario, seed=seed, attribute=attribute)
+    result = run(scenario, seed=seed, attribute=attribute)
+    # A run's frames are made when first read: its series here, in the worker (the server then
+    # unpickles a frame instead of building one for its bands); its events on the server, only
+    # when the One-run page tells the story.
+    result.series  # noqa: B018
+    return result
 
 
 def stored_run(scenario: Any, seed: int) -> Any | None:

@@ -155,6 +155,9 @@ def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
     asks_custom = rng.random(n) < 0.3
     for wanted in (None, np.array([True, False, True])):
         _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
+        everyone = _both(monkeypatch, kernels.lead_scan, state, contact, 6, seg, wanted)
+        _same(*everyone)
+        _same(everyone[0], kernels.fresh_leads(np.arange(n), state, contact, 6, seg, wanted))
     deals = (state, contact, 6, asks_custom, fit, 0.45)
     _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))
 
@@ -249,3 +252,29 @@ def test_deal_kernels_agree(seed: int, monkeypatch) -> None:
         )
         out.append((q, (promise_k, promise_eta, gain), outcome, tuple(_copies(run, names))))
     _same(*out)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_plan_eta_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """The roadmap plan's ETAs: ties in value (whole and part steps, across capabilities),
+    killed lines, covered capabilities, a current item or none, steps that do or do not divide
+    the gaps."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 30))
+    coverage = np.round(rng.random(k) * 8) / 8 if seed % 2 else rng.random(k)
+    coverage[rng.random(k) < 0.15] = 1.0
+    killed = np.where(rng.random(k) < 0.2, 7, 0).astype(np.int32)
+    demand = np.round(rng.random(k) * 4) if seed % 3 == 0 else rng.random(k) * 300
+    step = float(rng.choice([0.05, 0.1, 0.125, 0.25, 1 / 3, 0.3, 1.0]))
+    current = int(rng.integers(-1, k))
+    current_step = step if current >= 0 else 0.0
+    args = (coverage, killed, 5, current, current_step, step, demand, 0.7, 1.5, 2.25)
+    numpy_eta, compiled_eta = _both(monkeypatch, kernels.plan_eta, *args)
+    _same(numpy_eta, compiled_eta)
+    planned = kernels.planned_items(kernels.plan_gap(*args[:5]), step, demand)
+    caps, first = np.unique(planned, return_index=True)
+    expected = np.full(k, np.inf)
+    expected[caps] = (0.7 + 1.5 * (first + 1)) / 2.25
+    if current >= 0:
+        expected[current] = 0.7 / 2.25
+    _same(numpy_eta, expected)

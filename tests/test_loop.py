@@ -140,3 +140,16 @@ def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
 
     mean, low, _ = _paired_interval(alive(12), alive(6))
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0
+
+
+def test_the_attribution_reads_the_cut_run_it_would_have_summarised() -> None:
+    """``counterfactual_fate`` (the cut run's record, no series or summary built) gives the
+    ``survived`` and ``month_of_death`` of ``counterfactual(...).summary``, dying or not, and
+    over a shorter horizon."""
+    from sim.experiment.runner import counterfactual, counterfactual_fate
+
+    for scenario in (preset("sales_led"), preset("sales_led").with_overrides({"months": 18})):
+        for seed in range(6):
+            full = counterfactual(scenario, seed).summary
+            fate = counterfactual_fate(scenario, seed)
+            assert fate == {k: full[k] for k in ("survived", "month_of_death")}

@@ -425,6 +425,30 @@ def test_death_in_the_last_month_is_not_survival() -> None:
     assert summary["survived"] is False and summary["month_of_death"] == MONTHS
 
 
+def test_summary_takes_pandas_reductions_to_the_bit() -> None:
+    """summarize_run reduces numpy arrays: the same numbers as pandas' sum, mean and max (NaN
+    skipped), rows out of order and float flags included."""
+    from sim.config import preset
+    from sim.experiment.runner import run
+
+    series = run(preset("sales_led"), seed=1, months=30, attribute=False).series
+    holed = series.copy()
+    holed.loc[[3, 7], ["revenue_usd", "custom_share", "burn_usd", "product_fit"]] = np.nan
+    holed["pmf"] = holed["pmf"].astype(float)
+    for frame in (series, holed):
+        summary = summarize_run(frame, 30)
+        shuffled = frame.sample(frac=1.0, random_state=3)
+        assert summarize_run(shuffled, 30) == summary
+        first_year = frame[frame["month"] <= 12]
+        assert summary["cumulative_revenue_usd"] == float(frame["revenue_usd"].sum())
+        assert summary["revenue_12m_usd"] == float(first_year["revenue_usd"].sum())
+        assert summary["peak_burn_usd"] == float(frame["burn_usd"].max())
+        assert summary["mean_custom_share"] == float(frame["custom_share"].mean())
+        assert summary["mean_product_fit"] == float(frame["product_fit"].mean())
+        relative = (frame["product_fit"] - frame["competitor_fit"]).mean()
+        assert summary["mean_relative_fit"] == float(relative)
+
+
 # --- ensemble summary -----------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,23 @@ def detect_spiral(series: pd.DataFrame) -> tuple[bool, int | None]:
     its own while custom share stays pinned, or the links moving in the reverse order, is not a
     spiral. Too-short series or a signal missing throughout give (False, None).
     """
-    signals = _spiral_signals(series)
+    missing = [c for c in SPIRAL_COLUMNS if c not in series.columns]
+    if missing:
+        raise KeyError(f"detect_spiral: series lacks column(s): {', '.join(missing)}")
+    return spiral_of(
+        lambda column: series[column].to_numpy(dtype=float, na_value=np.nan),
+        DEALS_COLUMN in series.columns,
+        len(series),
+    )
+
+
+def spiral_of(
+    column: Callable[[str], np.ndarray], has_deals: bool, rows: int
+) -> tuple[bool, int | None]:
+    """``detect_spiral`` of a series given as ``column(name)`` -> its values (numpy, in row
+    order; every name in ``SPIRAL_COLUMNS`` there), ``has_deals``: whether ``DEALS_COLUMN`` is
+    one of them, ``rows``: its length."""
+    signals = _spiral_signals(column, has_deals, rows)
     if signals is None or len(signals[0]) < LINK_WINDOW_MONTHS + SUSTAIN_MONTHS:
         return False, None
     months, values = signals
@@ -145,14 +162,15 @@ def _sustained(moving: np.ndarray) -> np.ndarray:
 _CUSTOM, _FIT, _WIN, _PRESSURE = range(4)
 
 
-def _spiral_signals(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+def _spiral_signals(
+    column: Callable[[str], np.ndarray], has_deals: bool, rows: int
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Months and the four loop signals (months x 4) on a regular monthly grid, gap-filled and
     smoothed; None if the series is empty or a signal is missing throughout."""
-    missing = [c for c in SPIRAL_COLUMNS if c not in series.columns]
-    if missing:
-        raise KeyError(f"detect_spiral: series lacks column(s): {', '.join(missing)}")
-    raw = series[list(SPIRAL_COLUMNS)].to_numpy(dtype=float)
-    deals = _deals_decided(series)
+    raw = np.empty((rows, len(SPIRAL_COLUMNS)))  # the columns as float, side by side
+    for k, name in enumerate(SPIRAL_COLUMNS):
+        raw[:, k] = column(name)
+    deals = _deals_decided(column, has_deals, rows)
     known_month = ~np.isnan(raw[:, 0])
     raw, deals = raw[known_month], deals[known_month]
     if not len(raw):
@@ -176,11 +194,11 @@ def _spiral_signals(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | Non
     return months, smooth
 
 
-def _deals_decided(series: pd.DataFrame) -> np.ndarray:
+def _deals_decided(column: Callable[[str], np.ndarray], has_deals: bool, rows: int) -> np.ndarray:
     """Weight of each month's win rate: its decided deals when recorded, else 1."""
-    if DEALS_COLUMN not in series.columns:
-        return np.ones(len(series))
-    return np.nan_to_num(series[DEALS_COLUMN].to_numpy(dtype=float), nan=0.0)
+    if not has_deals:
+        return np.ones(rows)
+    return np.nan_to_num(column(DEALS_COLUMN).astype(float), nan=0.0)
 
 
 def _pooled_win_rate(rate: np.ndarray, weight: np.ndarray) -> np.ndarray:

@@ -49,8 +49,11 @@ class CompactRun:
 
     @classmethod
     def from_result(cls, result: Any, seed: int) -> CompactRun:
-        series = result.series
-        columns = {str(c): series[c].to_numpy(copy=True) for c in series.columns}
+        if hasattr(result, "series_columns"):  # a RunResult: no frame built for this
+            columns = {c: np.array(v, copy=True) for c, v in result.series_columns().items()}
+        else:
+            series = result.series
+            columns = {str(c): series[c].to_numpy(copy=True) for c in series.columns}
         return cls(seed=int(seed), summary=dict(result.summary), columns=columns)
 
     @property

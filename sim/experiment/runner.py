@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.attribution import ATTRIBUTION_KEYS, CUT_LINK, attribution, needs_counterfactual
 from sim.analysis.summaries import summarize_run
 from sim.config import Scenario
-from sim.model import simulate
+from sim.model import BOOL_COLUMNS, events_frame, run_to_end
 
 
 @dataclass
@@ -25,6 +26,48 @@ class RunResult:
     """The horizon ``summary`` was made for by ``summarize_run`` (None: not made by ``run``); an
     ensemble of the same horizon reuses it instead of summarising the series again."""
 
+    def series_columns(self) -> dict[str, np.ndarray]:
+        """The series' columns, name -> numpy array, in its order."""
+        return {str(c): self.series[c].to_numpy() for c in self.series.columns}
+
+
+class _RecordedRun(RunResult):
+    """A ``RunResult`` made by ``run``: its series and events become DataFrames when first read.
+
+    An ensemble keeps only the series' columns (``series_columns``) and the summary, and reads no
+    events; the One-run page and ``sim run --out`` read both frames, built then from the same
+    arrays and events as ``simulate`` builds them (the same frames).
+    """
+
+    def __init__(
+        self,
+        columns: dict[str, np.ndarray],
+        events: list[dict[str, Any]],
+        summary: dict[str, Any],
+        seed: int,
+        summarized_months: int,
+    ) -> None:
+        self._columns: dict[str, np.ndarray] | None = columns
+        self._events: list[dict[str, Any]] | None = events
+        self.summary = summary
+        self.seed = seed
+        self.summarized_months = summarized_months
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set yet
+        if name == "series" and self.__dict__.get("_columns") is not None:
+            self.series = pd.DataFrame(self._columns)
+            self._columns = None  # the frame holds them now
+            return self.series
+        if name == "events" and self.__dict__.get("_events") is not None:
+            self.events = events_frame(self._events)
+            self._events = None
+            return self.events
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def series_columns(self) -> dict[str, np.ndarray]:
+        columns = self.__dict__.get("_columns")
+        return dict(columns) if columns is not None else super().series_columns()
+
 
 def run(
     scenario: Scenario, seed: int = 0, months: int | None = None, attribute: bool = True
@@ -37,18 +80,13 @@ def run(
     """
     if months is not None:
         scenario = scenario.with_overrides({"months": months})
-    series, events = simulate(scenario, seed=seed)
-    summary = summarize_run(series, scenario.months)
+    model = run_to_end(scenario, seed=seed)  # simulate's model, its frames made when read
+    columns = model.recorder.arrays(bool_columns=BOOL_COLUMNS)
+    summary = summarize_run(columns, scenario.months)
     summary |= (
         _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
     )
-    return RunResult(
-        series=series,
-        summary=summary,
-        events=events,
-        seed=seed,
-        summarized_months=scenario.months,
-    )
+    return _RecordedRun(columns, model.events, summary, seed, scenario.months)
 
 
 def counterfactual(scenario: Scenario, seed: int) -> RunResult:
@@ -76,4 +114,19 @@ def link_response(scenario: Scenario) -> float:
 def _attribution(scenario: Scenario, seed: int, summary: dict[str, Any]) -> dict[str, Any]:
     if not needs_counterfactual(summary, link_response(scenario)):
         return attribution(summary, None)
-    return attribution(summary, counterfactual(scenario, seed).summary)
+    return attribution(summary, counterfactual_fate(scenario, seed))
+
+
+def counterfactual_fate(scenario: Scenario, seed: int) -> dict[str, Any]:
+    """``survived`` and ``month_of_death`` of ``counterfactual(scenario, seed).summary``: all the
+    attribution reads of the cut run, taken from the model's own record of its last month (the
+    rows its series would have), without building the series, the events or the summary."""
+    model = run_to_end(cut_link(scenario), seed=seed)
+    record, rows = model.recorder.columns, model.recorder.rows
+    if rows == 0:  # nothing recorded: let the full run say what it says
+        return counterfactual(scenario, seed).summary
+    survived = rows >= scenario.months and bool(record["alive"][rows - 1])
+    return {
+        "survived": survived,
+        "month_of_death": None if survived else int(record["month"][rows - 1]),
+    }

@@ -3,6 +3,12 @@
 Imports only ``sim.config``; never the analysis above it.
 """
 
-from sim.model.company_model import BOOL_COLUMNS, CompanyModel, simulate
+from sim.model.company_model import (
+    BOOL_COLUMNS,
+    CompanyModel,
+    events_frame,
+    run_to_end,
+    simulate,
+)
 
-__all__ = ["BOOL_COLUMNS", "CompanyModel", "simulate"]
+__all__ = ["BOOL_COLUMNS", "CompanyModel", "events_frame", "run_to_end", "simulate"]

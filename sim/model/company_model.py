@@ -131,13 +131,20 @@ class CompanyModel(mesa.Model):
             self.running = False
 
 
-def simulate(scenario: Scenario, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one company to the end of the scenario's horizon: its monthly series and its events."""
+def run_to_end(scenario: Scenario, seed: int = 0) -> CompanyModel:
+    """The model of one company, stepped to the end of the scenario's horizon (or its death)."""
     model = CompanyModel(scenario, rng=seed)
     while model.running:
         model.step()
-    series = model.recorder.frame(bool_columns=BOOL_COLUMNS)
-    events = (
-        pd.DataFrame(model.events) if model.events else pd.DataFrame(columns=["month", "event"])
-    )
-    return series, events
+    return model
+
+
+def simulate(scenario: Scenario, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one company to the end of the scenario's horizon: its monthly series and its events."""
+    model = run_to_end(scenario, seed)
+    return model.recorder.frame(bool_columns=BOOL_COLUMNS), events_frame(model.events)
+
+
+def events_frame(events: list[dict[str, Any]]) -> pd.DataFrame:
+    """The events of a run, one row each (columns ``month``, ``event`` when there are none)."""
+    return pd.DataFrame(events) if events else pd.DataFrame(columns=["month", "event"])

@@ -128,10 +128,14 @@ def warm() -> None:
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
     _kernel("love_share")(state, seg, fit, 0.5, 1)
+    demand = np.zeros(n)
+    demand.flags.writeable = False  # as the product team's cached estimate is
+    _kernel("plan_eta")(bonus, ints, 0, -1, 0.0, 0.5, demand, 0.0, 1.0, 1.0)
     _kernel("sales_scan")(state, ints, 0)
     _kernel("mrr_total")(state, fit, rival_fit)
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
     _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
+    _kernel("lead_scan")(state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
@@ -315,6 +319,16 @@ def fresh_leads(leads, state, next_contact, month: int, seg, wanted) -> np.ndarr
     return out
 
 
+def lead_scan(state, next_contact, month: int, seg, wanted) -> np.ndarray:
+    """``fresh_leads`` of every prospect (the arrays: the population's ``n`` rows), without the
+    index list of everyone."""
+    every = wanted is None
+    if compiled_now():
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("lead_scan")(state, next_contact, month, seg, mask, every)
+    return fresh_leads(np.arange(state.shape[0]), state, next_contact, month, seg, wanted)
+
+
 def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
     """Of the pipeline snapshot, the deals due this month: those asking for custom work (and
     fitting below ``min_fit``), and the others, each in snapshot order."""
@@ -368,6 +382,49 @@ def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
     ok = (k >= 0) & (eta <= horizon)
     gain = np.where(ok, step / np.maximum(needed, 1) * decay, 0.0)
     return np.where(ok, k, _NO_ONE), np.where(ok, eta, 0.0), gain
+
+
+def plan_eta(
+    coverage, killed_until, month: int, current: int, current_step: float, step: float, demand,
+    ahead: float, effort: float, rate: float,
+) -> np.ndarray:  # fmt: skip
+    """Months until each capability's first planned item ships (inf: not planned): the roadmap
+    as ``planned_items`` orders it (the current item, capability ``current`` (-1: none) of
+    ``current_step``, first), ``ahead`` engineer-months left on the current item, ``effort`` per
+    item after it, at ``rate`` engineer-months a month."""
+    if compiled_now():
+        return _kernel("plan_eta")(
+            coverage, killed_until, month, current, current_step, step, demand, ahead, effort, rate
+        )
+    eta = np.full(len(coverage), np.inf)
+    gap = plan_gap(coverage, killed_until, month, current, current_step)
+    caps, first = np.unique(planned_items(gap, step, demand), return_index=True)
+    eta[caps] = (ahead + effort * (first + 1)) / rate
+    if current >= 0:
+        eta[current] = ahead / rate
+    return eta
+
+
+def plan_gap(coverage, killed_until, month: int, current: int, current_step: float) -> np.ndarray:
+    """Coverage each capability still lacks after the current item (0 for a killed line)."""
+    gap = 1.0 - coverage
+    if current >= 0:
+        gap[current] -= current_step
+    return np.where(killed_until > month, 0.0, np.maximum(gap, 0.0))
+
+
+def planned_items(gap, step: float, demand) -> np.ndarray:
+    """Every item the gaps take (``step`` each, the last a part step), most valuable first
+    (value: ``demand`` x the item's step; ties: whole steps before part steps, then the lower
+    capability); items of no value are left out."""
+    full = np.floor(gap / step + 1e-9).astype(np.int64)  # whole steps left
+    part = gap - full * step  # the part step after them
+    caps = np.arange(gap.size)
+    has_part = part > 1e-9
+    items = np.concatenate([np.repeat(caps, full), caps[has_part]])
+    value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
+    worth = value > 0
+    return items[worth][np.argsort(-value[worth], kind="stable")]
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -654,6 +711,17 @@ def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
     return out[:m].copy()
 
 
+def _lead_scan_loop(state, next_contact, month, seg, wanted, every):
+    n = state.shape[0]
+    out = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            m += 1
+    return out[:m].copy()
+
+
 def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit):
     n = deals.shape[0]
     asks, rest = np.empty(n, deals.dtype), np.empty(n, deals.dtype)
@@ -836,6 +904,48 @@ def _top_missing_loop(needs, rows, coverage):
     return best, count
 
 
+def _plan_eta_loop(
+    coverage, killed_until, month, current, current_step, step, demand, ahead, effort, rate
+):
+    k_count = coverage.shape[0]
+    full = np.empty(k_count, np.int64)
+    whole = np.empty(k_count)  # value of a whole-step item (0: none worth planning)
+    part = np.empty(k_count)  # value of the part-step item (0: none worth planning)
+    for c in range(k_count):
+        gap = 1.0 - coverage[c]
+        if c == current:
+            gap -= current_step
+        gap = 0.0 if killed_until[c] > month else max(gap, 0.0)
+        full[c] = np.int64(np.floor(gap / step + 1e-9))
+        rest = gap - full[c] * step
+        whole[c] = demand[c] * step if full[c] > 0 else 0.0
+        part[c] = demand[c] * rest if rest > 1e-9 else 0.0
+    eta = np.full(k_count, np.inf)
+    for c in range(k_count):
+        # the first of c's items in the plan: its place is the count of items sorted before it
+        # (higher value; equal value and earlier in the list: whole steps by capability, then
+        # part steps by capability)
+        first = -1
+        for is_part in (False, True):
+            v = part[c] if is_part else whole[c]
+            if not v > 0:
+                continue
+            place = 0
+            for d in range(k_count):
+                w, p = whole[d], part[d]
+                if w > 0 and (w > v or (w == v and (is_part or d < c))):
+                    place += full[d]
+                if p > 0 and (p > v or (p == v and is_part and d < c)):
+                    place += 1
+            if first < 0 or place < first:
+                first = place
+        if first >= 0:
+            eta[c] = (ahead + effort * (first + 1)) / rate
+    if current >= 0:
+        eta[current] = ahead / rate
+    return eta
+
+
 _LOOPS: dict[str, Callable[..., Any]] = {
     "needs_and_fit": _needs_and_fit_loop,
     "fit_of": _fit_of_loop,
@@ -844,6 +954,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
+    "lead_scan": _lead_scan_loop,
     "due_deals": _due_deals_loop,
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
@@ -855,4 +966,5 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,
+    "plan_eta": _plan_eta_loop,
 }

@@ -33,6 +33,11 @@ class Recorder:
 
     def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """The series so far: flags as bool, ``month`` as int, every other column as float."""
+        return pd.DataFrame(self.arrays(bool_columns))
+
+    def arrays(self, bool_columns: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+        """``frame``'s columns, name -> numpy array, in its order (float columns are views of the
+        recorder's own arrays)."""
         flags = set(bool_columns)
         data = {
             name: col[: self.rows].astype(bool)
@@ -45,4 +50,4 @@ class Recorder:
         missing = flags - data.keys()
         if missing:
             raise KeyError(f"no recorded column(s) {sorted(missing)}")
-        return pd.DataFrame(data)
+        return data

@@ -17,6 +17,7 @@ from sim.model.kernels import (
     awareness_scan,
     committed_fit,
     fresh_leads,
+    lead_scan,
     love_share,
     needs_and_fit,
     sales_scan,
@@ -206,8 +207,9 @@ class Market(mesa.Agent):
         if len(segments) < len(self.segments):
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-        everyone = np.arange(pr.n)  # the same leads, in the same order, in one scan
-        return fresh_leads(everyone, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
+        state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
+        # the same leads, in the same order, as fresh_leads of everyone, in one scan
+        return lead_scan(state, contact, self.model.month, seg, wanted)
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
+from sim.model.kernels import plan_eta, plan_gap, planned_items
 
 SMALL_BET_LEARNING = (
     0.8  # share of the knowledge gap a shipped small experiment closes on its capability
@@ -63,6 +64,7 @@ class ProductTeam(mesa.Agent):
         self._eta_month = -1
         self.last_shipped = np.full(len(self.coverage), -1, dtype=np.int32)
         self.killed_until = np.zeros(len(self.coverage), dtype=np.int32)
+        self._kills_until = 0  # killed_until.max(), kept as lines are killed (_measure)
         self._eta = np.full(len(self.coverage), np.inf)
 
     def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
@@ -160,12 +162,14 @@ class ProductTeam(mesa.Agent):
         """A shipped experiment shows what its capability is really worth; a poor one is killed."""
         k = item.capability
         truth = self.model.market.needs.logit[:, k]
-        self.estimate[:, k] += SMALL_BET_LEARNING * (truth - self.estimate[:, k])
+        estimate = self.estimate[:, k]  # a view: updated in place
+        estimate += SMALL_BET_LEARNING * (truth - estimate)
         self._estimate_version += 1
         weights = self.model.market.segment_weights(self.model.company.target_segments())
         measured = float(weights @ expit(truth))
         if measured < self.p.small_bet_kill_value * item.expected_demand:
             self.killed_until[k] = self.model.month + KILLED_LINE_MONTHS
+            self._kills_until = max(self._kills_until, self.model.month + KILLED_LINE_MONTHS)
             self.model.log(
                 "experiment_killed",
                 capability=k,
@@ -181,6 +185,8 @@ class ProductTeam(mesa.Agent):
 
     def _value(self, demand: np.ndarray, step: float) -> np.ndarray:
         value = demand * np.minimum(step, 1.0 - self.coverage)
+        if self._kills_until <= self.model.month:  # no line killed now: nothing to zero
+            return value
         return np.where(self.killed_until > self.model.month, 0.0, value)
 
     def _estimated_demand(self) -> np.ndarray:
@@ -216,33 +222,29 @@ class ProductTeam(mesa.Agent):
         the estimate will move: it is a forecast, and it slips.
         """
         step, _ = self.item_size()
-        gap = 1.0 - self.coverage
-        if self.current is not None:
-            gap = gap.copy()
-            gap[self.current.capability] -= self.current.step
-        gap = np.where(self.killed_until > self.model.month, 0.0, np.maximum(gap, 0.0))
-        full = np.floor(gap / step + 1e-9).astype(np.int64)  # whole steps left
-        part = gap - full * step  # the part step after them
-        demand = self._estimated_demand()
-        caps = np.arange(gap.size)
-        has_part = part > 1e-9
-        items = np.concatenate([np.repeat(caps, full), caps[has_part]])
-        value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
-        worth = value > 0
-        return items[worth][np.argsort(-value[worth], kind="stable")]
+        current = -1 if self.current is None else self.current.capability
+        current_step = 0.0 if self.current is None else self.current.step
+        gap = plan_gap(self.coverage, self.killed_until, self.model.month, current, current_step)
+        return planned_items(gap, step, self._estimated_demand())
 
     def _plan_eta(self) -> np.ndarray:
         """The month each capability's first planned item ships: the current item's remaining
         effort, then one item's effort per item ahead of it, at full capacity."""
-        _, effort = self.item_size()
+        step, effort = self.item_size()
         rate = max(self.capacity_em(), 1e-6)
-        ahead = 0.0 if self.current is None else self.current.effort_em - self.current.spent_em
-        eta = np.full(len(self.coverage), np.inf)
-        caps, first = np.unique(self.planned_items(), return_index=True)
-        eta[caps] = (ahead + effort * (first + 1)) / rate
-        if self.current is not None:
-            eta[self.current.capability] = ahead / rate
-        return eta
+        item = self.current
+        return plan_eta(
+            self.coverage,
+            self.killed_until,
+            self.model.month,
+            -1 if item is None else item.capability,
+            0.0 if item is None else item.step,
+            step,
+            self._estimated_demand(),
+            0.0 if item is None else item.effort_em - item.spent_em,
+            effort,
+            rate,
+        )
 
     # -- knowledge -------------------------------------------------------------------------------
     def _learn(self) -> None:

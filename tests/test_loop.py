@@ -124,21 +124,21 @@ SLACK_SURVIVAL_GAIN = (
 )
 
 
+def _sales_led_alive(overrides: dict, seeds: range) -> np.ndarray:
+    """1.0 where the sales-led preset with ``overrides`` survives, per seed (no attribution)."""
+    scenario = preset("sales_led").with_overrides(overrides)
+    return np.array(
+        [run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float
+    )
+
+
 def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
     seeds = range(1000, 1064)
-
-    def alive(engineers: int) -> np.ndarray:
-        scenario = preset("sales_led").with_overrides(
-            {
-                "sales.contingent_acceptance": TIPPING_ACCEPTANCE,
-                "company.initial_engineers": engineers,
-            }
-        )
-        return np.array(
-            [run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float
-        )
-
-    mean, low, _ = _paired_interval(alive(12), alive(6))
+    at = {"sales.contingent_acceptance": TIPPING_ACCEPTANCE}
+    mean, low, _ = _paired_interval(
+        _sales_led_alive(at | {"company.initial_engineers": 12}, seeds),
+        _sales_led_alive(at | {"company.initial_engineers": 6}, seeds),
+    )
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0
 
 
@@ -153,19 +153,11 @@ ARCHITECTURE_SURVIVAL_GAIN = 0.3  # with the architecture above without by at le
 
 def test_a_customisable_architecture_moves_the_tipping_threshold_up() -> None:
     seeds = range(3000, 3064)
-
-    def alive(architecture: bool) -> np.ndarray:
-        scenario = preset("sales_led").with_overrides(
-            {
-                "sales.contingent_acceptance": ARCHITECTURE_ACCEPTANCE,
-                "product.customizable_architecture": architecture,
-            }
-        )
-        return np.array(
-            [run(scenario, seed=s, attribute=False).summary["survived"] for s in seeds], dtype=float
-        )
-
-    mean, low, high = _paired_interval(alive(True), alive(False))
+    at = {"sales.contingent_acceptance": ARCHITECTURE_ACCEPTANCE}
+    mean, low, high = _paired_interval(
+        _sales_led_alive(at | {"product.customizable_architecture": True}, seeds),
+        _sales_led_alive(at | {"product.customizable_architecture": False}, seeds),
+    )
     print(f"survival with the architecture - without: {mean:+.2f} [{low:+.2f}, {high:+.2f}]")
     assert mean >= ARCHITECTURE_SURVIVAL_GAIN and low > 0
 

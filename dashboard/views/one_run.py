@@ -155,6 +155,7 @@ def one_run_page(ctx: PageContext) -> None:
         "rep_left": "reps who left",
         "funding": "funding",
         "funding_refused": "investors said no",
+        "engineer_hired": "engineers bought with spare cash",
         "leapfrog": "competitor leapfrogs",
         "pmf": "product-market fit",
         "death": "death",

@@ -2,7 +2,7 @@
 
 Each statement compares two settings of one lever over the same seeds (common random numbers: the
 same market, drift and competitor on both arms) and asserts a paired difference with a margin
-stated below. Seeds 3000+ are used by nothing else: the model's constants were tuned on 0-31, the
+stated below. Seeds 3000+ serve only held-out tests, never tuning: the model's constants were tuned on 0-31, the
 scenario files' claims are read from 0, 1000 and 2000, and each margin below is a file's claim
 or was set on 128-384 seeds in 6000-7255 (docs/MODEL.md section 10, "Power before mechanism").
 
@@ -31,7 +31,7 @@ from sim.config import load_scenario, preset
 from sim.experiment.runner import run
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-SEEDS = range(3000, 3128)  # 128 seeds used by no other test, claim or tuning
+SEEDS = range(3000, 3128)  # 128 seeds no constant, claim or margin was chosen on
 FEW_SEEDS = range(3000, 3064)  # 64 of them, where the effect is large
 
 # survival at acceptance 0.5 minus 0.05, sales-led: at most this (docs/lever_ranges.md and

@@ -2,9 +2,10 @@
 
 Each statement compares two settings of one lever over the same seeds (common random numbers: the
 same market, drift and competitor on both arms) and asserts a paired difference with a margin
-stated below. Seeds 3000+ serve only held-out tests, never tuning: the model's constants were tuned on 0-31, the
-scenario files' claims are read from 0, 1000 and 2000, and each margin below is a file's claim
-or was set on 128-384 seeds in 6000-7255 (docs/MODEL.md section 10, "Power before mechanism").
+stated below. Seeds 3000+ serve only held-out tests, never tuning: the model's constants were
+tuned on 0-31, the scenario files' claims are read from 0, 1000 and 2000, and each margin below
+is a file's claim or was set on 128-384 seeds in 6000-7255 (docs/MODEL.md section 10, "Power
+before mechanism").
 
 What pattern 2 says and what is asserted:
 - survival falls as contingent acceptance rises: sales-led, acceptance 0.5 vs 0.05;

@@ -121,8 +121,8 @@ def test_side_a_pins_the_point_against_side_b(lessons: list[Lesson]) -> None:
 
 PROMISE_SEEDS = tuple(range(8))
 MIN_BROKEN_PROMISE_RATIO = (
-    1.6  # measured 2.7-3.0x at an earlier model; since the plan counts every item (040b02c)
-    # 10.9 / 12.9 / 16.9x over 48 seeds from 0 / 1000 / 2000 (2026-12-07)
+    5.0  # measured 15.3x on these 8 seeds (321 against 21 promises) and 10.9 / 12.9 / 16.9x over
+    # 48 seeds from 0 / 1000 / 2000 (2026-12-07); 1.6 until then, set when it was 2.7-3.0x
 )
 
 
@@ -161,7 +161,9 @@ def test_pressure_hiring_lesson_hires_before_the_fit_signal() -> None:
     reps = {
         side: np.mean(
             [
-                float(run(s, seed=seed, months=HIRING_MONTHS).series["reps"].iloc[-1])
+                float(
+                    run(s, seed=seed, months=HIRING_MONTHS, attribute=False).series["reps"].iloc[-1]
+                )
                 for seed in HIRING_SEEDS
             ]
         )

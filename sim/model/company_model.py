@@ -55,6 +55,7 @@ class CompanyModel(mesa.Model):
             rng
         )  # one stream per source of randomness (common random numbers)
         self.month = 0
+        self.reps_ever = 0  # reps hired so far: the k-th hire draws from the k-th rep's stream
         self.events: list[dict[str, Any]] = []
         self.roadmap_shipped_this_month = 0
         self.market = Market(self, scenario)

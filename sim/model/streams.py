@@ -13,9 +13,63 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from scipy.special import ndtri
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_TO_UNIT = 2.0**-53
+"""SplitMix64's constants (Steele, Lea and Flood, 2014) and the scale of a 53-bit mantissa."""
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on uint64 words (wrapping arithmetic)."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """Counter-based draws for one purpose: the draw of prospect (or rep) ``i`` in ``month``
+    is a fixed function of the seed, the purpose, ``i`` and ``month``, whatever else happened.
+
+    A sequential stream hands out its numbers in the order they are asked for: one extra
+    qualification early in a run shifts every later draw, so two runs that differ by one
+    decision soon face unrelated luck. Keyed draws keep each buyer's luck its own: under two
+    policies the same buyer in the same month draws the same number, and the runs differ only
+    where the policies' decisions do (common random numbers, synchronised per entity).
+    """
+
+    key: int  # 64-bit key of this purpose under this seed
+
+    def uniform(self, ids: np.ndarray, month: int) -> np.ndarray:
+        """One uniform in [0, 1) per id for ``month`` (float64)."""
+        ids = np.asarray(ids, dtype=np.int64).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            z = _mix(_mix(ids ^ np.uint64(self.key)) + np.uint64(month))
+        return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+
+    def normal(self, ids: np.ndarray, month: int) -> np.ndarray:
+        """One standard normal per id for ``month`` (by the inverse normal CDF)."""
+        return ndtri(np.maximum(self.uniform(ids, month), _TO_UNIT))
 
 WORLD_STREAMS = ("needs", "arrivals", "competitor")
 """Streams that no company lever can influence: the same seed gives the same world."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """One generator per member (a rep, by hiring order), spawned from one seed sequence: the
+    k-th rep hired draws the same skill, efforts and departures under any policy that hires a
+    k-th rep, however many others it hired before."""
+
+    root: np.random.SeedSequence
+
+    def member(self, k: int) -> np.random.Generator:
+        seq = np.random.SeedSequence(self.root.entropy, spawn_key=(*self.root.spawn_key, k))
+        return np.random.default_rng(seq)
 
 
 @dataclass(frozen=True)
@@ -27,16 +81,38 @@ class Streams:
         np.random.Generator
     )  # prospects arriving: how many, their needs, budgets, seats, honesty
     competitor: np.random.Generator  # the rival's roadmap items and leapfrog releases
-    awareness: np.random.Generator  # which unaware prospects become leads
-    deals: np.random.Generator  # each prospect's decisions: qualification, cycle, win, wait, commit
-    reps: np.random.Generator  # reps' skill, monthly effort and attrition
-    effort: np.random.Generator  # engineering: custom estimates, overruns, how well items land
-    knowledge: np.random.Generator  # the product team's noisy readings of market needs
-    customers: np.random.Generator  # churn, defection of waiting buyers, contingent conversion
+    reps: Family  # each rep's own: skill, monthly effort and attrition
+    effort: np.random.Generator  # how well each shipped roadmap item lands, in shipping order
+    knowledge: np.random.Generator  # the product team's first estimate of market needs
     funding: np.random.Generator  # investors' decisions
+    contact: Keyed  # which leads reps reach this month (a priority per lead and month)
+    perception: Keyed  # a rep's misreading of a lead's fit
+    cycle: Keyed  # how long a deal's sales cycle runs
+    status_quo: Keyed  # whether a buyer decides for nobody this cycle
+    win: Keyed  # whether a buyer buys
+    wait: Keyed  # whether a promised buyer waits for the item
+    commit: Keyed  # whether sales says yes to a buyer's custom request
+    woke: Keyed  # whether an unaware prospect becomes a lead
+    churn: Keyed  # whether a customer leaves this month
+    defect: Keyed  # whether a waiting buyer goes to the rival this month
+    estimate: Keyed  # a custom request's estimate error (by buyer and month)
+    overrun: Keyed  # a custom request's overrun over its estimate
+    generality: Keyed  # how many other buyers a custom item would also serve
+    convert: Keyed  # whether a buyer whose custom item shipped expands as promised
+    reading: Keyed  # the product team's noisy reading of needs (by need cell and month)
 
     @classmethod
     def spawn(cls, seed: int | None) -> Streams:
         """Independent generators spawned from one seed, one per field, in declaration order."""
-        children = np.random.SeedSequence(seed).spawn(len(fields(cls)))
-        return cls(*(np.random.default_rng(child) for child in children))
+        kinds = [f.type for f in fields(cls)]
+        children = np.random.SeedSequence(seed).spawn(len(kinds))
+        return cls(
+            *(
+                Keyed(int(child.generate_state(1, np.uint64)[0]))
+                if kind in (Keyed, "Keyed")
+                else Family(child)
+                if kind in (Family, "Family")
+                else np.random.default_rng(child)
+                for kind, child in zip(kinds, children, strict=True)
+            )
+        )

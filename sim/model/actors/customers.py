@@ -103,7 +103,7 @@ class CustomerBase(mesa.Agent):
         pull = (
             np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
         )
-        return self.model.streams.customers.random(idx.size) < np.minimum(
+        return self.model.streams.defect.uniform(idx, self.model.month) < np.minimum(
             1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE
         )
 
@@ -136,7 +136,7 @@ class CustomerBase(mesa.Agent):
             self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall)
             + p.competitor_steal_rate * pull
         )
-        leaves = self.model.streams.customers.random(idx.size) < np.minimum(hazard, 1.0)
+        leaves = self.model.streams.churn.uniform(idx, self.model.month) < np.minimum(hazard, 1.0)
         gone = idx[leaves]
         self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
         pr.state[gone] = State.CHURNED

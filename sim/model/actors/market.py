@@ -110,7 +110,7 @@ class Market(mesa.Agent):
         )
         self._set_live_counts(counts)
         rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
-        woke = unaware[self.model.streams.awareness.random(unaware.size) < rate]
+        woke = unaware[self.model.streams.woke.uniform(unaware, self.model.month) < rate]
         pr.state[woke] = State.LEAD
 
     def update_fit(self, only_committed: bool = False) -> None:

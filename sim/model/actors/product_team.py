@@ -254,7 +254,9 @@ class ProductTeam(mesa.Agent):
             return
         truth = self.model.market.needs.logit
         noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
-        observed = truth + self.model.streams.knowledge.normal(0.0, noise, truth.shape)
+        cells = np.arange(truth.size)
+        reading = self.model.streams.reading.normal(cells, self.model.month).reshape(truth.shape)
+        observed = truth + noise * reading
         self.estimate += rate * (observed - self.estimate)
         self._estimate_version += 1
 

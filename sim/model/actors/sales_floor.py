@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, gammaincinv
 
 from sim.model.kernels import (
     CYCLE_SHAPE,
@@ -86,19 +86,22 @@ class SalesFloor:
     def _prospect(self, stance: Stance) -> None:
         """Each rep contacts its share of a random draw of leads; it qualifies those that look
         good."""
-        market, rng, pr = self.model.market, self.model.streams.deals, self.model.market.prospects
+        market, streams, month = self.model.market, self.model.streams, self.model.month
+        pr = market.prospects
         leads = market.available_leads(stance.segments)
         total = min(sum(self.wants), leads.size)
         if total <= 0:
             return
-        picked = rng.choice(leads, size=total, replace=False)
+        # the leads first in this month's order of reach: one more lead contacted adds one
+        order = np.argsort(streams.contact.uniform(leads, month), kind="stable")
+        picked = leads[order[:total]]
         place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
         noise = np.array([rep.perception_noise() for rep in self.reps])
         ok, place = qualify(
             picked,
             place,
             noise,
-            rng.standard_normal(total),
+            streams.perception.normal(picked, month),
             pr.fit,
             stance.min_fit,
             pr.next_contact,
@@ -110,7 +113,8 @@ class SalesFloor:
     def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
         if idx.size == 0:
             return
-        gamma = self.model.streams.deals.standard_gamma(CYCLE_SHAPE, idx.size)
+        month = self.model.month
+        gamma = gammaincinv(CYCLE_SHAPE, self.model.streams.cycle.uniform(idx, month))
         market = self.model.market
         open_deals(idx, rep_ids, gamma, self.model.month, market.cycle_months, market.prospects)
 
@@ -144,7 +148,7 @@ class SalesFloor:
         if mp.no_decision_share <= 0:
             return due
         pr = self.model.market.prospects
-        stays = self.model.streams.deals.random(due.size) < mp.no_decision_share
+        stays = self.model.streams.status_quo.uniform(due, self.model.month) < mp.no_decision_share
         still = due[stays]
         pr.state[still] = State.LEAD
         pr.owner[still] = NO_ONE
@@ -164,7 +168,7 @@ class SalesFloor:
         """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""
         if idx.size == 0:
             return
-        market, rng = self.model.market, self.model.streams.deals
+        market, streams, month = self.model.market, self.model.streams, self.model.month
         pr, mp = market.prospects, market.params
         promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
         slopes = (
@@ -188,7 +192,7 @@ class SalesFloor:
             self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
         )
         chance = expit(logit) * close_factor
-        draws = rng.random(idx.size), rng.random(idx.size)  # win, then wait: the old order
+        draws = streams.win.uniform(idx, month), streams.wait.uniform(idx, month)
         wait_chance = 1.0 - np.exp(-promise_eta / self.model.config.sales.wait_scale_months)
         won, promised, buyers, price = decide_outcomes(
             idx,
@@ -247,13 +251,14 @@ class SalesFloor:
         """'Buy if you build X': commit (a small first order now) or let the deal go."""
         if idx.size == 0:
             return
-        market, product, rng = self.model.market, self.model.product, self.model.streams.deals
+        market, product = self.model.market, self.model.product
         pr = market.prospects
         wanted, _ = market.top_missing_of(idx, product.coverage)
-        for i, k in zip(idx.tolist(), wanted.tolist()):
+        says_yes = self.model.streams.commit.uniform(idx, self.model.month)
+        for i, k, u in zip(idx.tolist(), wanted.tolist(), says_yes.tolist(), strict=True):
             seg = market.segments[pr.seg[i]]
             item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em)
-            sales_yes = rng.random() < stance.contingent_acceptance
+            sales_yes = u < stance.contingent_acceptance
             product_yes = (
                 self.model.company.policy.custom_decider == "sales"
                 or self.model.contingent.judge(item)

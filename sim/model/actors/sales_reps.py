@@ -27,7 +27,9 @@ class SalesRep(mesa.Agent):
     def __init__(self, model: mesa.Model, scenario: Scenario) -> None:
         super().__init__(model)
         self.p = scenario.sales
-        self.skill = float(model.streams.reps.normal(0.0, self.p.skill_sd))
+        model.reps_ever += 1
+        self.luck = model.streams.reps.member(model.reps_ever)  # this rep's own draws
+        self.skill = float(self.luck.normal(0.0, self.p.skill_sd))
         self.hired_month = model.month
         self.booked_mrr: list[float] = []
         self.quota_mrr: list[float] = []
@@ -66,7 +68,7 @@ class SalesRep(mesa.Agent):
         room = int(self.p.rep_capacity_deals * ramp) - self.model.market.open_deal_count(
             self.unique_id
         )
-        want = min(room, int(self.model.streams.reps.poisson(self.p.leads_per_month * ramp)))
+        want = min(room, int(self.luck.poisson(self.p.leads_per_month * ramp)))
         self.month_booked = 0.0
         self.model.sales_floor.enlist(self, max(want, 0))
 
@@ -90,7 +92,7 @@ class SalesRep(mesa.Agent):
         attained = self.attainment()
         if attained is not None and not self.is_ramping():
             monthly *= 1.0 + self.p.missed_quota_attrition * max(0.0, 1.0 - attained)
-        return bool(self.model.streams.reps.random() < monthly)
+        return bool(self.luck.random() < monthly)
 
     def hand_back_deals(self) -> None:
         """A leaving rep's open deals go back to the lead pool."""

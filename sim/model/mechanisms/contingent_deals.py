@@ -65,17 +65,20 @@ class ContingentDeals:
     # -- draft, judge, commit ----------------------------------------------------------------
     def draft(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
         """Scope a request; its real effort overruns the estimate (heavy-tailed)."""
-        product, rng = self.model.product, self.model.streams.effort
+        product, streams, month = self.model.product, self.model.streams, self.model.month
         p = product.p
+        who = np.array([customer])
         factor = p.customizable_effort_factor if p.customizable_architecture else 1.0
-        noise = float(np.exp(ESTIMATE_NOISE * rng.standard_normal()))
+        noise = float(np.exp(ESTIMATE_NOISE * streams.estimate.normal(who, month)[0]))
         estimate = segment_effort_em * factor * noise
-        overrun = p.overrun_median * float(np.exp(p.overrun_sigma * rng.standard_normal()))
+        overrun = p.overrun_median * float(
+            np.exp(p.overrun_sigma * streams.overrun.normal(who, month)[0])
+        )
         return CustomItem(
             id=-1,
             customer=customer,
             capability=capability,
-            generality=self._generality(),
+            generality=self._generality(who),
             estimate_em=estimate,
             actual_em=estimate * overrun,
             accepted_month=self.model.month,
@@ -105,12 +108,16 @@ class ContingentDeals:
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
         return int(np.ceil((backlog + estimate_em) / custom_rate))
 
-    def _generality(self) -> float:
-        """Share of other prospects needing the capability who would also value this item."""
+    def _generality(self, who: np.ndarray) -> float:
+        """Share of other prospects needing the capability who would also value this item:
+        Beta(1, b) with mean ``custom_generality``, drawn by its inverse CDF."""
         mean = self.model.product.p.custom_generality
         if mean <= 0:
             return 0.0
-        return float(self.model.streams.effort.beta(1.0, (1.0 - mean) / mean)) if mean < 1 else 1.0
+        if mean >= 1:
+            return 1.0
+        u = float(self.model.streams.generality.uniform(who, self.model.month)[0])
+        return 1.0 - (1.0 - u) ** (mean / (1.0 - mean))
 
     # -- build -------------------------------------------------------------------------------
     def backlog_em(self) -> float:
@@ -165,7 +172,7 @@ class ContingentDeals:
         pr.custom_bonus[i] += gain / max(int(needs.sum()), 1)
         on_time = model.month <= item.due_month + model.config.sales.promise_grace_months
         chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
-        converted = bool(model.streams.customers.random() < chance)
+        converted = bool(model.streams.convert.uniform(np.array([i]), model.month)[0] < chance)
         if converted:
             customers.contingent_converted += 1
             model.company.book_expansion(i, pr.seats_wanted[i])

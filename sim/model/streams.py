@@ -55,6 +55,7 @@ class Keyed:
         """One standard normal per id for ``month`` (by the inverse normal CDF)."""
         return ndtri(np.maximum(self.uniform(ids, month), _TO_UNIT))
 
+
 WORLD_STREAMS = ("needs", "arrivals", "competitor")
 """Streams that no company lever can influence: the same seed gives the same world."""
 

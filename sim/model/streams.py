@@ -18,16 +18,32 @@ from scipy.special import ndtri
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+"""SplitMix64's finaliser (Steele, Lea and Flood, 2014): its increment, multipliers and shifts."""
+_MANTISSA = np.uint64(11)
 _TO_UNIT = 2.0**-53
-"""SplitMix64's constants (Steele, Lea and Flood, 2014) and the scale of a 53-bit mantissa."""
+"""The top 53 bits of a mixed word, scaled to [0, 1)."""
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on uint64 words (wrapping arithmetic)."""
-    z = z + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's finaliser, in place on a uint64 array (wrapping arithmetic): a bijection."""
+    first, second, third = _SHIFTS
+    z += _GOLDEN
+    z ^= z >> first
+    z *= _MIX1
+    z ^= z >> second
+    z *= _MIX2
+    z ^= z >> third
+    return z
+
+
+def _mixed(ids: np.ndarray, month: int, key: np.uint64) -> np.ndarray:
+    """The word of each (id, month) under ``key``: mix(mix(id ^ key) + month), a new array."""
+    z = np.asarray(ids).astype(np.uint64)
+    z ^= key
+    z = _mix(z)
+    z += np.uint64(month)
+    return _mix(z)
 
 
 @dataclass(frozen=True)
@@ -46,10 +62,9 @@ class Keyed:
 
     def uniform(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One uniform in [0, 1) per id for ``month`` (float64)."""
-        ids = np.asarray(ids, dtype=np.int64).astype(np.uint64)
-        with np.errstate(over="ignore"):
-            z = _mix(_mix(ids ^ np.uint64(self.key)) + np.uint64(month))
-        return (z >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        z = _mixed(ids, month, np.uint64(self.key))
+        z >>= _MANTISSA
+        return z * _TO_UNIT
 
     def normal(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One standard normal per id for ``month`` (by the inverse normal CDF)."""

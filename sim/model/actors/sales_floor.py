@@ -254,10 +254,12 @@ class SalesFloor:
         market, product = self.model.market, self.model.product
         pr = market.prospects
         wanted, _ = market.top_missing_of(idx, product.coverage)
-        says_yes = self.model.streams.commit.uniform(idx, self.model.month)
-        for i, k, u in zip(idx.tolist(), wanted.tolist(), says_yes.tolist(), strict=True):
+        says_yes = self.model.streams.commit.uniform(idx, self.model.month).tolist()
+        luck = self.model.contingent.request_luck(idx)
+        for row, (i, k) in enumerate(zip(idx.tolist(), wanted.tolist(), strict=True)):
             seg = market.segments[pr.seg[i]]
-            item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em)
+            item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em, luck[row])
+            u = says_yes[row]
             sales_yes = u < stance.contingent_acceptance
             product_yes = (
                 self.model.company.policy.custom_decider == "sales"

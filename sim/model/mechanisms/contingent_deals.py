@@ -63,22 +63,33 @@ class ContingentDeals:
         self.next_item_id = 0
 
     # -- draft, judge, commit ----------------------------------------------------------------
-    def draft(self, customer: int, capability: int, segment_effort_em: float) -> CustomItem:
-        """Scope a request; its real effort overruns the estimate (heavy-tailed)."""
-        product, streams, month = self.model.product, self.model.streams, self.model.month
-        p = product.p
-        who = np.array([customer])
-        factor = p.customizable_effort_factor if p.customizable_architecture else 1.0
-        noise = float(np.exp(ESTIMATE_NOISE * streams.estimate.normal(who, month)[0]))
-        estimate = segment_effort_em * factor * noise
-        overrun = p.overrun_median * float(
-            np.exp(p.overrun_sigma * streams.overrun.normal(who, month)[0])
+    def request_luck(self, customers: np.ndarray) -> np.ndarray:
+        """Each request's draws, keyed by buyer and month: its estimate error and overrun
+        (standard normals) and its generality (a uniform), one row per buyer."""
+        streams, month = self.model.streams, self.model.month
+        return np.column_stack(
+            (
+                streams.estimate.normal(customers, month),
+                streams.overrun.normal(customers, month),
+                streams.generality.uniform(customers, month),
+            )
         )
+
+    def draft(
+        self, customer: int, capability: int, segment_effort_em: float, luck: np.ndarray
+    ) -> CustomItem:
+        """Scope a request; its real effort overruns the estimate (heavy-tailed). ``luck``:
+        the buyer's row of ``request_luck``."""
+        p = self.model.product.p
+        estimate_z, overrun_z, generality_u = luck.tolist()
+        factor = p.customizable_effort_factor if p.customizable_architecture else 1.0
+        estimate = segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * estimate_z))
+        overrun = p.overrun_median * float(np.exp(p.overrun_sigma * overrun_z))
         return CustomItem(
             id=-1,
             customer=customer,
             capability=capability,
-            generality=self._generality(who),
+            generality=self._generality(generality_u),
             estimate_em=estimate,
             actual_em=estimate * overrun,
             accepted_month=self.model.month,
@@ -108,15 +119,15 @@ class ContingentDeals:
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
         return int(np.ceil((backlog + estimate_em) / custom_rate))
 
-    def _generality(self, who: np.ndarray) -> float:
+    def _generality(self, u: float) -> float:
         """Share of other prospects needing the capability who would also value this item:
-        Beta(1, b) with mean ``custom_generality``, drawn by its inverse CDF."""
+        Beta(1, b) with mean ``custom_generality``, drawn from the uniform ``u`` by its inverse
+        CDF."""
         mean = self.model.product.p.custom_generality
         if mean <= 0:
             return 0.0
         if mean >= 1:
             return 1.0
-        u = float(self.model.streams.generality.uniform(who, self.model.month)[0])
         return 1.0 - (1.0 - u) ** (mean / (1.0 - mean))
 
     # -- build -------------------------------------------------------------------------------

@@ -278,3 +278,13 @@ def test_plan_eta_agrees_to_the_bit(seed: int, monkeypatch) -> None:
     if current >= 0:
         expected[current] = 0.7 / 2.25
     _same(numpy_eta, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32])
+def test_keyed_draws_agree_to_the_bit(dtype, monkeypatch) -> None:
+    """Each buyer's keyed uniform (sim/model/streams.py) from either version of the hash."""
+    ids = np.random.default_rng(3).permutation(100_000)[:5000].astype(dtype)
+    key = np.uint64(0xFEDCBA9876543210)
+    for month in (0, 1, 59, 65_535):
+        _same(*_both(monkeypatch, kernels.keyed_uniform, ids, month, key))
+    _same(*_both(monkeypatch, kernels.keyed_uniform, ids[:0], 3, key))

@@ -162,6 +162,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         # the helper first: the loops below call it, and numba resolves it when they compile
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
         globals()["_store_fit"] = compile_(_store_fit_loop)
+        globals()["_mix_one"] = compile_(_mix_word)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -491,6 +492,46 @@ def win_logit(idx, budget, fit, comp_fit, skill, gain, max_discount: float, slop
         - complexity
     )
     return discount, logit
+
+
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+MIX_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+"""SplitMix64's finaliser (Steele, Lea and Flood, 2014): its increment, multipliers and shifts."""
+MANTISSA_SHIFT = np.uint64(11)
+TO_UNIT = 2.0**-53
+"""The top 53 bits of a mixed word, scaled to [0, 1)."""
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser, in place on a uint64 array (wrapping arithmetic): a bijection."""
+    first, second, third = MIX_SHIFTS
+    z += GOLDEN
+    z ^= z >> first
+    z *= MIX1
+    z ^= z >> second
+    z *= MIX2
+    z ^= z >> third
+    return z
+
+
+def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:
+    """The keyed draw of each id in ``month`` (sim/model/streams.py, ``Keyed``): the top 53
+    bits of mix(mix(id ^ key) + month), scaled to [0, 1). Integer arithmetic: both versions
+    give the same bits."""
+    ids = np.asarray(ids)
+    if compiled_now():
+        out = np.empty(ids.size)
+        _kernel("keyed_uniform")(ids.astype(np.int64, copy=False), np.uint64(month), key, out)
+        return out
+    z = ids.astype(np.uint64)
+    z ^= key
+    z = _mix(z)
+    z += np.uint64(month)
+    z = _mix(z)
+    z >>= MANTISSA_SHIFT
+    return z * TO_UNIT
 
 
 def sums_by_owner(values, owners, ids) -> list[float | None]:
@@ -946,7 +987,28 @@ def _plan_eta_loop(
     return eta
 
 
+def _mix_word(z):
+    """``_mix`` on one uint64 word (the compiled loop's helper)."""
+    z = z + GOLDEN
+    z = z ^ (z >> MIX_SHIFTS[0])
+    z = z * MIX1
+    z = z ^ (z >> MIX_SHIFTS[1])
+    z = z * MIX2
+    return z ^ (z >> MIX_SHIFTS[2])
+
+
+_mix_one = _mix_word  # the compiled helper replaces it when the loops compile
+
+
+def _keyed_uniform_loop(ids, month, key, out):
+    """``keyed_uniform`` as one loop (compiled by numba)."""
+    for i in range(ids.size):
+        z = _mix_one(np.uint64(ids[i]) ^ key) + month
+        out[i] = np.float64(_mix_one(z) >> MANTISSA_SHIFT) * TO_UNIT
+
+
 _LOOPS: dict[str, Callable[..., Any]] = {
+    "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,

@@ -15,35 +15,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtri
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
-"""SplitMix64's finaliser (Steele, Lea and Flood, 2014): its increment, multipliers and shifts."""
-_MANTISSA = np.uint64(11)
-_TO_UNIT = 2.0**-53
-"""The top 53 bits of a mixed word, scaled to [0, 1)."""
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser, in place on a uint64 array (wrapping arithmetic): a bijection."""
-    first, second, third = _SHIFTS
-    z += _GOLDEN
-    z ^= z >> first
-    z *= _MIX1
-    z ^= z >> second
-    z *= _MIX2
-    z ^= z >> third
-    return z
-
-
-def _mixed(ids: np.ndarray, month: int, key: np.uint64) -> np.ndarray:
-    """The word of each (id, month) under ``key``: mix(mix(id ^ key) + month), a new array."""
-    z = np.asarray(ids).astype(np.uint64)
-    z ^= key
-    z = _mix(z)
-    z += np.uint64(month)
-    return _mix(z)
+from sim.model.kernels import TO_UNIT, keyed_uniform
 
 
 @dataclass(frozen=True)
@@ -62,13 +34,11 @@ class Keyed:
 
     def uniform(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One uniform in [0, 1) per id for ``month`` (float64)."""
-        z = _mixed(ids, month, np.uint64(self.key))
-        z >>= _MANTISSA
-        return z * _TO_UNIT
+        return keyed_uniform(ids, month, np.uint64(self.key))
 
     def normal(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One standard normal per id for ``month`` (by the inverse normal CDF)."""
-        return ndtri(np.maximum(self.uniform(ids, month), _TO_UNIT))
+        return ndtri(np.maximum(self.uniform(ids, month), TO_UNIT))
 
 
 WORLD_STREAMS = ("needs", "arrivals", "competitor")

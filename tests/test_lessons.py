@@ -121,8 +121,9 @@ def test_side_a_pins_the_point_against_side_b(lessons: list[Lesson]) -> None:
 
 PROMISE_SEEDS = tuple(range(8))
 MIN_BROKEN_PROMISE_RATIO = (
-    5.0  # measured 15.3x on these 8 seeds (321 against 21 promises) and 10.9 / 12.9 / 16.9x over
-    # 48 seeds from 0 / 1000 / 2000 (2026-12-07); 1.6 until then, set when it was 2.7-3.0x
+    5.0  # measured 6.7x on these 8 seeds (471 against 70 promises) and 10.2 / 12.5 / 12.0x over
+    # 48 seeds from 0 / 1000 / 2000 with keyed draws (15.3x and 10.9 / 12.9 / 16.9x before them);
+    # set 2026-12-07, 1.6 until then, set when it was 2.7-3.0x
 )
 
 
@@ -144,7 +145,7 @@ def test_selling_the_roadmap_breaks_more_promises() -> None:
 HIRING_SEEDS = tuple(range(3000, 3012))  # seeds no lesson claim or constant was chosen on
 HIRING_MONTHS = 18
 # side A has at least this many more reps than B at month 18 (reps per company); measured
-# +2.2 / +2.7 / +2.5 over 48 seeds from 0 / 1000 / 2000
+# +2.4 / +2.9 / +2.9 over 48 seeds from 0 / 1000 / 2000 (keyed draws; +2.2 / +2.7 / +2.5 before)
 MIN_EXTRA_REPS = 1.5
 
 

@@ -19,7 +19,7 @@ from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_resul
 from dashboard.controls import LIVE_FRAGMENT, page_sides
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.config.hints import one_line
-from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
+from sim.report.charts import SIDE_COLORS, compare_figure, kpis, results_table
 
 BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
 DEFAULT_BUDGET_S = 180.0
@@ -162,24 +162,22 @@ def compare_results(ctx: PageContext) -> None:
 
     def render(results: dict, stage: Stage) -> None:
         labels = {s: sides[s].label for s in sides}
-        figs = compare_figures(
-            {s: r.bands for s, r in results.items()},
-            {s: r.deaths for s, r in results.items()},
-            labels=labels,
-            runs={s: r.runs for s, r in results.items()},
-        )
+        bands = {s: r.bands for s, r in results.items()}
+        deaths = {s: r.deaths for s, r in results.items()}
+        runs = {s: r.runs for s, r in results.items()}
         render_kpis(results)
         line = reveal.room_line(COMPARISON, results) if predict_first else None
         if line:
             room.markdown(f'<div class="room-line">{esc(line)}</div>', unsafe_allow_html=True)
         for name in CHART_ORDER:
-            # No widget key: a keyed chart would be a new element at every stage and
-            # the stale one would
-            # linger next to it until the run ends. The stage in layout.meta keeps
-            # each stage's chart
-            # distinct (Streamlit ids unkeyed elements by their content).
-            figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
-            slot(name).plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
+            # Built and sent one at a time, top left first: the browser starts drawing the first
+            # charts while the server builds the next (drawing is most of a stage's time).
+            fig = compare_figure(name, bands, deaths, labels, runs)
+            # No widget key: a keyed chart would be a new element at every stage and the stale
+            # one would linger next to it until the run ends. The stage in layout.meta keeps each
+            # stage's chart distinct (Streamlit ids unkeyed elements by their content).
+            fig.layout.meta = {"chart": name, "runs_per_side": stage.seeds}
+            slot(name).plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
 
     def status_line(text: str, final: bool, shown: int = 0) -> None:
         """The status line; its data attributes let a browser test see which comparison is drawn."""

@@ -554,7 +554,9 @@ def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> N
     with st.expander("Save or load this scenario"):
         st.download_button(
             f"Download scenario {side} (YAML)",
-            data=scenario.to_yaml(),
+            # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
+            # each slider move's rerun, before the move's runs were asked for.
+            data=scenario.to_yaml,
             file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
             mime="text/yaml",
             on_click="ignore",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from functools import partial
 
 import streamlit as st
 
@@ -247,16 +248,14 @@ def compare_results(ctx: PageContext) -> None:
         st.stop()
 
     with downloads:
-        table = results_table(
-            {s: r.summaries for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
-        )
-        bands = results_table(
-            {s: r.bands for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
-        )
+        names = {s: sides[s].scenario.name for s in sides}
+        summaries = {s: r.summaries for s, r in results.items()}
+        band_frames = {s: r.bands for s, r in results.items()}
         c1, c2, _ = st.columns([1, 1, 2])
+        # The files are made when clicked (a callable ``data``), not at every comparison.
         c1.download_button(
             "Download results (CSV)",
-            data=table.to_csv(index=False),
+            data=partial(_csv, summaries, names),
             file_name="results.csv",
             mime="text/csv",
             on_click="ignore",
@@ -264,9 +263,14 @@ def compare_results(ctx: PageContext) -> None:
         )
         c2.download_button(
             "Download bands (CSV)",
-            data=bands.to_csv(index=False),
+            data=partial(_csv, band_frames, names),
             file_name="bands.csv",
             mime="text/csv",
             on_click="ignore",
             key="download_bands",
         )
+
+
+def _csv(frames: dict, names: dict) -> str:
+    """Both sides' frames as one CSV (``results_table``): a download's file, made when clicked."""
+    return results_table(frames, names).to_csv(index=False)

@@ -306,12 +306,25 @@ is understood. Streamlit's AppTest keeps only a rerun fragment's elements in its
 with it on, a test no longer finds the sidebar's widgets after a move (a browser keeps them)."""
 
 
+LIVE_PREFETCH = "sidebar_live_prefetch"
+"""Session state: a function of the sides that asks for the first runs the page shown will want
+(the Compare page's ``prefetch``), or absent. Set by that page at each full run (``sidebar()``
+clears it first); a lever's callback calls it with the sides the widgets describe now."""
+
+
 def _on_lever_change() -> None:
-    """A lever moved: with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun only the page's live
-    fragment when it has one (the Compare page's results). The sidebar then keeps its elements:
-    the server does not send them again and the browser does not draw them again (about half
-    the messages of a move, and the sliders' React rendering). The fragment reads the sides
-    from the widgets' state (``current_sides``)."""
+    """A lever moved: ask for the page's first runs at once (``LIVE_PREFETCH``: the workers start
+    while the script draws the sidebar), and, with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun
+    only the page's live fragment when it has one (the Compare page's results). The sidebar then
+    keeps its elements: the server does not send them again and the browser does not draw them
+    again (about half the messages of a move, and the sliders' React rendering). The fragment
+    reads the sides from the widgets' state (``current_sides``)."""
+    prefetch = st.session_state.get(LIVE_PREFETCH)
+    if prefetch is not None:
+        try:
+            prefetch(current_sides())
+        except NeedsFullRun:  # the sidebar will say why; the page asks for its runs itself
+            pass
     target = st.session_state.get(LIVE_FRAGMENT)
     if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
         st.rerun(scope=target)
@@ -616,6 +629,7 @@ fragment rerun). A record for tests and debugging only: the pages get the sides 
 def sidebar() -> tuple[dict[str, Side], int, int]:
     """The whole sidebar: global controls, then A and B side by side."""
     st.session_state.pop(LIVE_FRAGMENT, None)  # the page sets it again if it has one
+    st.session_state.pop(LIVE_PREFETCH, None)  # likewise
     st.session_state[FULL_RUN] = True
     sb = st.sidebar
     seeds, months = global_controls(sb)

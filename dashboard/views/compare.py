@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from functools import partial
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
-from dashboard.controls import LIVE_FRAGMENT, page_sides
+from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.config.hints import one_line
 from sim.report.charts import SIDE_COLORS, compare_figure, kpis, results_table
@@ -78,7 +80,22 @@ first") rerun only it, and so does a lever's move in the sidebar with
 def compare_page(ctx: PageContext) -> None:
     """The Compare page: both sides as ensembles, refined from a few runs to all."""
     st.session_state[LIVE_FRAGMENT] = RESULTS_FRAGMENT
+    st.session_state[LIVE_PREFETCH] = prefetch
     compare_results(ctx)
+
+
+def session_owner() -> str:
+    """This browser session's id: whose prefetched runs a comparison takes over."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def prefetch(sides: Mapping[str, Side]) -> None:
+    """Ask for the first stage's runs of the comparison ``sides`` describe (a lever's callback,
+    ``controls.LIVE_PREFETCH``): the workers start on them while the script draws the sidebar,
+    and the page's ``refine`` takes them over."""
+    jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
+    engine().prefetch(jobs, sides["A"].scenario.seeds, refine_stages(), owner=session_owner())
 
 
 @st.fragment(key=RESULTS_FRAGMENT)
@@ -193,7 +210,7 @@ def compare_results(ctx: PageContext) -> None:
     results: dict = {}
     started = time.perf_counter()
     budget = comparison_budget()
-    refinement = engine().refine(jobs, seeds, refine_stages())
+    refinement = engine().refine(jobs, seeds, refine_stages(), owner=session_owner())
     try:
         last_done, last_tick = -1, 0.0
         for item in refinement:

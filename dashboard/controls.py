@@ -300,10 +300,14 @@ clears it first)."""
 FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
 """``1``: a lever's move reruns only the page's live fragment (below); default ``0``, a whole-app
 rerun as for any widget. Measured in Chromium (benchmarks/README.md, "Workshop speed"), the
-fragment rerun sent half the messages but drew the first chart later (a cached move: 540-680 ms
-against 300-570 ms for the whole rerun, alternated A/B at load 2.3-3.2), so it is off until that
-is understood. Streamlit's AppTest keeps only a rerun fragment's elements in its element tree:
-with it on, a test no longer finds the sidebar's widgets after a move (a browser keeps them)."""
+fragment rerun sent half the messages but drew the first chart later: the callback's
+``st.rerun(scope=...)`` ends a script run, and Streamlit's full garbage collection after every
+run (130-170 ms; off since ``ui-speed-4``, .streamlit/config.toml) came between the callback and
+the fragment. Without that pause it measured no better than the whole rerun beyond the noise
+(benchmarks/README.md, ``ui-speed-4``), and a fragment rerun leaves the sidebar as it was drawn
+(its scenario download would be the previous settings'), so it stays off. Streamlit's AppTest
+keeps only a rerun fragment's elements in its element tree: with it on, a test no longer finds
+the sidebar's widgets after a move (a browser keeps them)."""
 
 
 LIVE_PREFETCH = "sidebar_live_prefetch"

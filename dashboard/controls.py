@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import zlib
 from collections.abc import Mapping
@@ -329,6 +330,8 @@ def _on_lever_change() -> None:
             prefetch(current_sides())
         except NeedsFullRun:  # the sidebar will say why; the page asks for its runs itself
             pass
+        except Exception:  # only a head start: the page asks for its runs anyway
+            logging.getLogger("dashboard").exception("prefetch after a lever's move failed")
     target = st.session_state.get(LIVE_FRAGMENT)
     if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
         st.rerun(scope=target)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.engine import Engine, SideResult, aggregate, run_job
+from dashboard.engine import SERVER_MODULES, Engine, SideResult, aggregate, run_job, settle_heap
 from sim.config import Scenario
 from sim.report.charts import SIDE_COLORS
 
@@ -41,6 +41,7 @@ def engine() -> Engine:
     workers = int(raw) if raw not in (None, "") else max(1, os.cpu_count() or 1)
     eng = Engine(workers=workers)
     eng.warm_up(wait=False)
+    settle_heap(SERVER_MODULES)  # once per server: the imports' objects out of every collection
     return eng
 
 

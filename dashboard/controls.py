@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import zlib
 from collections.abc import Mapping
@@ -300,18 +301,37 @@ clears it first)."""
 FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
 """``1``: a lever's move reruns only the page's live fragment (below); default ``0``, a whole-app
 rerun as for any widget. Measured in Chromium (benchmarks/README.md, "Workshop speed"), the
-fragment rerun sent half the messages but drew the first chart later (a cached move: 540-680 ms
-against 300-570 ms for the whole rerun, alternated A/B at load 2.3-3.2), so it is off until that
-is understood. Streamlit's AppTest keeps only a rerun fragment's elements in its element tree:
-with it on, a test no longer finds the sidebar's widgets after a move (a browser keeps them)."""
+fragment rerun sent half the messages but drew the first chart later: the callback's
+``st.rerun(scope=...)`` ends a script run, and Streamlit's full garbage collection after every
+run (130-170 ms; off since ``ui-speed-4``, .streamlit/config.toml) came between the callback and
+the fragment. Without that pause it measured no better than the whole rerun beyond the noise
+(benchmarks/README.md, ``ui-speed-4``), and a fragment rerun leaves the sidebar as it was drawn
+(its scenario download would be the previous settings'), so it stays off. Streamlit's AppTest
+keeps only a rerun fragment's elements in its element tree: with it on, a test no longer finds
+the sidebar's widgets after a move (a browser keeps them)."""
+
+
+LIVE_PREFETCH = "sidebar_live_prefetch"
+"""Session state: a function of the sides that asks for the first runs the page shown will want
+(the Compare page's ``prefetch``), or absent. Set by that page at each full run (``sidebar()``
+clears it first); a lever's callback calls it with the sides the widgets describe now."""
 
 
 def _on_lever_change() -> None:
-    """A lever moved: with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun only the page's live
-    fragment when it has one (the Compare page's results). The sidebar then keeps its elements:
-    the server does not send them again and the browser does not draw them again (about half
-    the messages of a move, and the sliders' React rendering). The fragment reads the sides
-    from the widgets' state (``current_sides``)."""
+    """A lever moved: ask for the page's first runs at once (``LIVE_PREFETCH``: the workers start
+    while the script draws the sidebar), and, with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun
+    only the page's live fragment when it has one (the Compare page's results). The sidebar then
+    keeps its elements: the server does not send them again and the browser does not draw them
+    again (about half the messages of a move, and the sliders' React rendering). The fragment
+    reads the sides from the widgets' state (``current_sides``)."""
+    prefetch = st.session_state.get(LIVE_PREFETCH)
+    if prefetch is not None:
+        try:
+            prefetch(current_sides())
+        except NeedsFullRun:  # the sidebar will say why; the page asks for its runs itself
+            pass
+        except Exception:  # only a head start: the page asks for its runs anyway
+            logging.getLogger("dashboard").exception("prefetch after a lever's move failed")
     target = st.session_state.get(LIVE_FRAGMENT)
     if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
         st.rerun(scope=target)
@@ -554,7 +574,9 @@ def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> N
     with st.expander("Save or load this scenario"):
         st.download_button(
             f"Download scenario {side} (YAML)",
-            data=scenario.to_yaml(),
+            # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
+            # each slider move's rerun, before the move's runs were asked for.
+            data=scenario.to_yaml,
             file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
             mime="text/yaml",
             on_click="ignore",
@@ -614,6 +636,7 @@ fragment rerun). A record for tests and debugging only: the pages get the sides 
 def sidebar() -> tuple[dict[str, Side], int, int]:
     """The whole sidebar: global controls, then A and B side by side."""
     st.session_state.pop(LIVE_FRAGMENT, None)  # the page sets it again if it has one
+    st.session_state.pop(LIVE_PREFETCH, None)  # likewise
     st.session_state[FULL_RUN] = True
     sb = st.sidebar
     seeds, months = global_controls(sb)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from browser_driver import (
@@ -72,6 +73,7 @@ def test_slider_redraws_the_chart_and_updates_the_url(server, chromium):
         time.sleep(0.5)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_charts.png"))
         _download_png(page, "cash")
+        _download_files(page)
         print(
             f"\nslider -> first redraw {first_redraw:.2f} s, -> all runs {all_runs:.2f} s "
             f"(2 x 4 seeds x 24 months; see benchmarks/dashboard_latency.py for 2 x 32)"
@@ -112,6 +114,24 @@ def _download_png(page, chart: str) -> None:
     info.value.save_as(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert path.stat().st_size > 10_000
+
+
+def _download_files(page) -> None:
+    """The results CSV and side A's scenario YAML download when clicked (their files are made
+    then, by the server, not at every script run)."""
+    button = page.get_by_role("button", name="Download results (CSV)")
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert text.splitlines()[0].split(",")[:2] == ["side", "scenario"], text[:200]
+    assert len(text.splitlines()) == 1 + 2 * 4  # a row per run, 4 runs a side
+    page.locator('[data-testid="stSidebar"] summary').filter(has_text="Save or load").first.click()
+    button = page.get_by_role("button", name="Download scenario A (YAML)")
+    with page.expect_download(timeout=30_000) as info:
+        button.click()
+    text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert "contingent_acceptance: 0.2" in text, text[:500]
 
 
 def test_one_run_page_and_projector_sized_screen(server, chromium):

@@ -66,6 +66,19 @@ def test_compare_figures_has_every_chart_the_issue_names():
         assert fig.layout.title.text, f"{name} has no title"
 
 
+def test_compare_figure_builds_one_chart_as_compare_figures_does():
+    """The Compare page builds and sends its charts one at a time (``compare_figure``): each is
+    the same figure ``compare_figures`` makes, in the same order."""
+    runs = {"A": 8, "B": 8}
+    figs = charts.compare_figures(BANDS, DEATHS, labels=LABELS, runs=runs)
+    assert tuple(figs) == charts.COMPARE_ORDER
+    for name, fig in figs.items():
+        one = charts.compare_figure(name, BANDS, DEATHS, LABELS, runs)
+        assert one.to_json() == fig.to_json(), name
+    with pytest.raises(KeyError, match="no compare chart 'nope'"):
+        charts.compare_figure("nope", BANDS, DEATHS)
+
+
 @pytest.mark.parametrize(
     "name", ["survival", "cash", "runway", "arr", "customers", "fit", "custom", "reps", "pressure"]
 )

@@ -7,6 +7,7 @@ Runs are small here (2 seeds of 12 months per side) and computed inline
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -468,6 +469,43 @@ def test_closing_a_refinement_cancels_what_has_not_started():
         assert len(eng.store) + len(left) < 24
         # a new refinement of the same comparison still completes
         assert [s.seeds for s in eng.refine(_jobs(months=10), 6) if isinstance(s, Stage)][-1] == 6
+    finally:
+        eng.shutdown()
+
+
+def test_a_prefetch_starts_the_first_stage_and_its_refine_takes_it_over():
+    """A lever's callback asks for the first stage's runs before the script draws the sidebar
+    (``Engine.prefetch``); the page's refine then shows them at once and refines; a second move
+    by the same session takes back the first prefetch's runs that have not started."""
+    from dashboard.engine import Engine, Stage
+
+    eng = Engine(workers=1)
+    jobs = _jobs(months=10)
+    moved = [
+        type(j)(j.side, j.key + "-moved", j.scenario_json.replace('"months":10', '"months":11'))
+        for j in jobs
+    ]
+    try:
+        eng.prefetch(jobs, 12, (4,), owner="session")
+        deadline = time.monotonic() + 120
+        while min(eng.store.count(j.key, 12) for j in jobs) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert all(eng.store.count(j.key, 12) == 4 for j in jobs)  # the first stage, no more
+        assert eng.dispatcher.pending() == 0
+        stages = [
+            s.seeds for s in eng.refine(jobs, 12, (4,), owner="session") if isinstance(s, Stage)
+        ]
+        assert stages == [4, 12]  # what the prefetch made is drawn at once, then refined
+        # a move, then another before the first one's runs started: the first's are taken back
+        eng.prefetch(moved, 12, (4,), owner="other")
+        eng.prefetch(jobs[:1], 24, (4,), owner="other")
+        first = next(
+            i for i in eng.refine(jobs[:1], 24, (4,), owner="other") if isinstance(i, Stage)
+        )
+        assert first.seeds == 12  # seeds 0-11 were there already
+        started = {key for key, _ in eng.dispatcher.started}
+        moved_started = sum(key.endswith("-moved") for key, _ in eng.dispatcher.started)
+        assert moved_started <= eng.workers, started  # at most the one already handed over
     finally:
         eng.shutdown()
 

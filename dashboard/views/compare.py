@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Mapping
+from functools import partial
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
-from dashboard.controls import LIVE_FRAGMENT, page_sides
+from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.config.hints import one_line
-from sim.report.charts import SIDE_COLORS, compare_figures, kpis, results_table
+from sim.report.charts import SIDE_COLORS, compare_figure, kpis, results_table
 
 BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
 DEFAULT_BUDGET_S = 180.0
@@ -77,7 +80,22 @@ first") rerun only it, and so does a lever's move in the sidebar with
 def compare_page(ctx: PageContext) -> None:
     """The Compare page: both sides as ensembles, refined from a few runs to all."""
     st.session_state[LIVE_FRAGMENT] = RESULTS_FRAGMENT
+    st.session_state[LIVE_PREFETCH] = prefetch
     compare_results(ctx)
+
+
+def session_owner() -> str:
+    """This browser session's id: whose prefetched runs a comparison takes over."""
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else ""
+
+
+def prefetch(sides: Mapping[str, Side]) -> None:
+    """Ask for the first stage's runs of the comparison ``sides`` describe (a lever's callback,
+    ``controls.LIVE_PREFETCH``): the workers start on them while the script draws the sidebar,
+    and the page's ``refine`` takes them over."""
+    jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
+    engine().prefetch(jobs, sides["A"].scenario.seeds, refine_stages(), owner=session_owner())
 
 
 @st.fragment(key=RESULTS_FRAGMENT)
@@ -162,24 +180,22 @@ def compare_results(ctx: PageContext) -> None:
 
     def render(results: dict, stage: Stage) -> None:
         labels = {s: sides[s].label for s in sides}
-        figs = compare_figures(
-            {s: r.bands for s, r in results.items()},
-            {s: r.deaths for s, r in results.items()},
-            labels=labels,
-            runs={s: r.runs for s, r in results.items()},
-        )
+        bands = {s: r.bands for s, r in results.items()}
+        deaths = {s: r.deaths for s, r in results.items()}
+        runs = {s: r.runs for s, r in results.items()}
         render_kpis(results)
         line = reveal.room_line(COMPARISON, results) if predict_first else None
         if line:
             room.markdown(f'<div class="room-line">{esc(line)}</div>', unsafe_allow_html=True)
         for name in CHART_ORDER:
-            # No widget key: a keyed chart would be a new element at every stage and
-            # the stale one would
-            # linger next to it until the run ends. The stage in layout.meta keeps
-            # each stage's chart
-            # distinct (Streamlit ids unkeyed elements by their content).
-            figs[name].layout.meta = {"chart": name, "runs_per_side": stage.seeds}
-            slot(name).plotly_chart(figs[name], config=PLOTLY_CONFIG, theme=None, width="stretch")
+            # Built and sent one at a time, top left first: the browser starts drawing the first
+            # charts while the server builds the next (drawing is most of a stage's time).
+            fig = compare_figure(name, bands, deaths, labels, runs)
+            # No widget key: a keyed chart would be a new element at every stage and the stale
+            # one would linger next to it until the run ends. The stage in layout.meta keeps each
+            # stage's chart distinct (Streamlit ids unkeyed elements by their content).
+            fig.layout.meta = {"chart": name, "runs_per_side": stage.seeds}
+            slot(name).plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
 
     def status_line(text: str, final: bool, shown: int = 0) -> None:
         """The status line; its data attributes let a browser test see which comparison is drawn."""
@@ -194,7 +210,7 @@ def compare_results(ctx: PageContext) -> None:
     results: dict = {}
     started = time.perf_counter()
     budget = comparison_budget()
-    refinement = engine().refine(jobs, seeds, refine_stages())
+    refinement = engine().refine(jobs, seeds, refine_stages(), owner=session_owner())
     try:
         last_done, last_tick = -1, 0.0
         for item in refinement:
@@ -249,16 +265,14 @@ def compare_results(ctx: PageContext) -> None:
         st.stop()
 
     with downloads:
-        table = results_table(
-            {s: r.summaries for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
-        )
-        bands = results_table(
-            {s: r.bands for s, r in results.items()}, {s: sides[s].scenario.name for s in sides}
-        )
+        names = {s: sides[s].scenario.name for s in sides}
+        summaries = {s: r.summaries for s, r in results.items()}
+        band_frames = {s: r.bands for s, r in results.items()}
         c1, c2, _ = st.columns([1, 1, 2])
+        # The files are made when clicked (a callable ``data``), not at every comparison.
         c1.download_button(
             "Download results (CSV)",
-            data=table.to_csv(index=False),
+            data=partial(_csv, summaries, names),
             file_name="results.csv",
             mime="text/csv",
             on_click="ignore",
@@ -266,9 +280,14 @@ def compare_results(ctx: PageContext) -> None:
         )
         c2.download_button(
             "Download bands (CSV)",
-            data=bands.to_csv(index=False),
+            data=partial(_csv, band_frames, names),
             file_name="bands.csv",
             mime="text/csv",
             on_click="ignore",
             key="download_bands",
         )
+
+
+def _csv(frames: dict, names: dict) -> str:
+    """Both sides' frames as one CSV (``results_table``): a download's file, made when clicked."""
+    return results_table(frames, names).to_csv(index=False)

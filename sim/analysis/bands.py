@@ -101,7 +101,11 @@ def _frame_on_grid(
         return out
     month = frame["month"].to_numpy(dtype=int)
     inside = (month >= grid[0]) & (month <= grid[-1])
-    out[month[inside] - grid[0]] = frame[list(columns)].to_numpy(dtype=float)[inside]
+    rows = month[inside] - grid[0]
+    # Column by column: the same float values as ``frame[list(columns)].to_numpy(dtype=float)``
+    # without building a sub-frame (0.7 ms a run; an ensemble's 32 runs are redrawn per stage).
+    for j, column in enumerate(columns):
+        out[rows, j] = frame[column].to_numpy(dtype=float)[inside]
     out[grid > month.max()] = fill_after
     return out
 

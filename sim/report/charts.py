@@ -622,6 +622,51 @@ COMPARE_CHARTS: tuple[ChartSpec, ...] = (
 """The fan charts of the compare page, in order (the survival and fit charts come separately)."""
 
 
+COMPARE_ORDER: tuple[str, ...] = (
+    "survival",
+    "cash",
+    "runway",
+    "arr",
+    "customers",
+    "fit",
+    "custom",
+    "reps",
+    "pressure",
+)
+"""The keys of ``compare_figures``, in its order."""
+
+
+def compare_figure(
+    name: str,
+    bands: Mapping[str, pd.DataFrame],
+    deaths: Mapping[str, Sequence[int]],
+    labels: Mapping[str, str] | None = None,
+    runs: Mapping[str, int] | None = None,
+) -> go.Figure:
+    """One chart of the compare page by its key (see ``compare_figures``): a page can build and
+    send its charts one at a time, the first on its way while the next is built."""
+    if name == "survival":
+        return survival_chart(bands, labels=labels, runs=runs)
+    if name == "fit":
+        return fit_chart(bands, labels=labels, deaths=deaths)
+    spec = next((spec for spec in COMPARE_CHARTS if spec.key == name), None)
+    if spec is None:
+        raise KeyError(f"no compare chart {name!r}; the charts are {', '.join(COMPARE_ORDER)}")
+    return fan_chart(
+        bands,
+        spec.column,
+        title=spec.title,
+        y_title=spec.y_title,
+        labels=labels,
+        deaths=deaths,
+        scale=spec.scale,
+        clip=spec.clip,
+        percent=spec.percent,
+        hover_format=spec.hover_format,
+        subtitle=spec.subtitle,
+    )
+
+
 def compare_figures(
     bands: Mapping[str, pd.DataFrame],
     deaths: Mapping[str, Sequence[int]],
@@ -630,24 +675,7 @@ def compare_figures(
 ) -> dict[str, go.Figure]:
     """Every chart of the compare page, keyed: survival, cash, runway, arr, customers, fit, custom,
     reps, pressure. Columns a band frame lacks are drawn empty rather than failing."""
-    figs: dict[str, go.Figure] = {"survival": survival_chart(bands, labels=labels, runs=runs)}
-    for spec in COMPARE_CHARTS:
-        figs[spec.key] = fan_chart(
-            bands,
-            spec.column,
-            title=spec.title,
-            y_title=spec.y_title,
-            labels=labels,
-            deaths=deaths,
-            scale=spec.scale,
-            clip=spec.clip,
-            percent=spec.percent,
-            hover_format=spec.hover_format,
-            subtitle=spec.subtitle,
-        )
-        if spec.key == "customers":
-            figs["fit"] = fit_chart(bands, labels=labels, deaths=deaths)
-    return figs
+    return {name: compare_figure(name, bands, deaths, labels, runs) for name in COMPARE_ORDER}
 
 
 # --------------------------------------------------------------------------------------------

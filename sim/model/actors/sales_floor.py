@@ -93,8 +93,10 @@ class SalesFloor:
         if total <= 0:
             return
         # the leads first in this month's order of reach: one more lead contacted adds one
-        order = np.argsort(streams.contact.uniform(leads, month), kind="stable")
-        picked = leads[order[:total]]
+        # (the first `total` found in linear time, then put in order)
+        reach = streams.contact.uniform(leads, month)
+        first = np.argpartition(reach, total - 1)[:total]
+        picked = leads[first[np.argsort(reach[first], kind="stable")]]
         place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
         noise = np.array([rep.perception_noise() for rep in self.reps])
         ok, place = qualify(

@@ -22,7 +22,7 @@ from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_resul
 from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.config.hints import one_line
-from sim.report.charts import SIDE_COLORS, compare_figure, kpis, results_table
+from sim.report.charts import COMPARE_ORDER, SIDE_COLORS, compare_figure, kpis, results_table
 
 BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
 DEFAULT_BUDGET_S = 180.0
@@ -50,19 +50,6 @@ def refine_stages() -> tuple[int, ...]:
     except ValueError:
         stages = ()
     return stages or DEFAULT_STAGES
-
-
-CHART_ORDER = (
-    "survival",
-    "cash",
-    "runway",
-    "arr",
-    "customers",
-    "fit",
-    "custom",
-    "reps",
-    "pressure",
-)
 
 
 TICK_EVERY_S = 0.4
@@ -136,9 +123,9 @@ def compare_results(ctx: PageContext) -> None:
     with st.container(
         key="charts"
     ):  # two charts a row; one a row on a narrow screen (see common.CSS)
-        for i in range(0, len(CHART_ORDER), 2):
+        for i in range(0, len(COMPARE_ORDER), 2):
             cols = st.columns(2, gap="medium")
-            for col, name in zip(cols, CHART_ORDER[i : i + 2]):
+            for col, name in zip(cols, COMPARE_ORDER[i : i + 2]):
                 boxes[name] = col.container(key=f"chart-{name}")  # stable: .st-key-chart-<name>
     downloads = st.container()
     slots: dict = {}
@@ -187,7 +174,7 @@ def compare_results(ctx: PageContext) -> None:
         line = reveal.room_line(COMPARISON, results) if predict_first else None
         if line:
             room.markdown(f'<div class="room-line">{esc(line)}</div>', unsafe_allow_html=True)
-        for name in CHART_ORDER:
+        for name in COMPARE_ORDER:
             # Built and sent one at a time, top left first: the browser starts drawing the first
             # charts while the server builds the next (drawing is most of a stage's time).
             fig = compare_figure(name, bands, deaths, labels, runs)

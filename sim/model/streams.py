@@ -3,9 +3,11 @@
 Every stream is spawned from ``numpy.random.SeedSequence(seed)``, so under one seed two scenarios
 that differ only in company levers face the same world: the same initial needs and their drift,
 the same prospects arriving with the same budgets and seats, the same competitor releases and
-leapfrogs. What the company does changes only the draws of the streams it touches (its deals,
-its reps, its engineering, its customers, its funding), never the world's. A-B differences under
-one seed are therefore paired.
+leapfrogs (sequential generators no company lever touches). The company's own luck is keyed to
+the entity it is about: every draw about a buyer is a hash of (seed, purpose, buyer, month)
+(``Keyed``), each rep draws from its own generator (``Family``), investors answer the k-th ask
+with the k-th draw. Under two policies the same buyer in the same month draws the same number,
+so A-B differences under one seed are paired decision by decision, not only world by world.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ class Family:
 
 @dataclass(frozen=True)
 class Streams:
-    """The model's random streams, one per source (all ``numpy.random.Generator``)."""
+    """The model's random streams, one per source: sequential generators for the world and for
+    the company's ordered events, ``Keyed`` draws per buyer and month, a ``Family`` for reps."""
 
     needs: np.random.Generator  # segment need profiles at month 0 and their monthly drift
     arrivals: (
@@ -89,7 +92,7 @@ class Streams:
 
     @classmethod
     def spawn(cls, seed: int | None) -> Streams:
-        """Independent generators spawned from one seed, one per field, in declaration order."""
+        """Independent streams spawned from one seed, one per field, in declaration order."""
         kinds = [f.type for f in fields(cls)]
         children = np.random.SeedSequence(seed).spawn(len(kinds))
         return cls(

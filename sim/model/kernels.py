@@ -9,7 +9,8 @@ product summed in that order below 32 capabilities, so the default runs did not 
 on BLAS sums in blocks, and the numbers now differ from it in the last float32 bit). Both versions
 give the same numbers to the bit (tests/test_kernels.py on random populations of up to 64
 capabilities; tests/test_pin.py on whole runs, with each version), so a run does not depend on
-which one ran it. No random draws happen here.
+which one ran it. No generator is drawn from here; `keyed_uniform` is the hash behind keyed
+draws (sim/model/streams.py), integer arithmetic with the same bits either way.
 
 Which one runs (``SIM_KERNELS``): ``auto`` (default) uses numpy for a process's first
 ``COMPILE_AFTER_MONTHS`` simulated months and the compiled kernel after that, so a single

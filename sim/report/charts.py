@@ -31,6 +31,7 @@ except ImportError:  # the CLI and the workers do not need it: only the charts d
 
 from sim.analysis.paired import paired_difference
 from sim.analysis.units import money_short, percent
+from sim.experiment.lessons import COMPARE_CHARTS as LESSON_COMPARE_CHARTS
 
 SIDE_COLORS: dict[str, str] = {"A": "#0059B3", "B": "#D55E00"}
 """Side A is blue, side B vermilion, on every chart."""
@@ -622,18 +623,8 @@ COMPARE_CHARTS: tuple[ChartSpec, ...] = (
 """The fan charts of the compare page, in order (the survival and fit charts come separately)."""
 
 
-COMPARE_ORDER: tuple[str, ...] = (
-    "survival",
-    "cash",
-    "runway",
-    "arr",
-    "customers",
-    "fit",
-    "custom",
-    "reps",
-    "pressure",
-)
-"""The keys of ``compare_figures``, in its order."""
+COMPARE_ORDER: tuple[str, ...] = LESSON_COMPARE_CHARTS
+"""The keys of ``compare_figures``, in its order: the charts a lesson may point at."""
 
 
 def compare_figure(

@@ -495,9 +495,13 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
     """Every workshop lever of a side (the rarer ones under "More levers"), starting at ``base``'s
     values; the scenario they describe and whether any differs from ``base``."""
     settings: dict[str, Any] = {}
+    notes: dict[str, Any] = {}  # a place under each control another lever may govern
+    governed = {rule.key for rule in lv.GOVERNED}
     for lever in lv.LEVERS:
         if not lever.more:
             settings[lever.key] = lever_widget(side, lever, base)
+            if lever.key in governed:
+                notes[lever.key] = st.empty()
     with st.expander("More levers"):
         for lever in lv.LEVERS:
             if lever.more:
@@ -507,6 +511,10 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
     except ScenarioError as err:  # e.g. a focus segment the market lacks
         st.error(str(err))
         scenario = base
+    for key, place in notes.items():  # the governing lever may sit below, under More levers
+        note = lv.governed_note(scenario, key)
+        if note:
+            place.caption(note)
     return scenario, bool(lv.changed(base, settings))
 
 

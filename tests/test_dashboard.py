@@ -751,3 +751,16 @@ def _running(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_governed_lever_says_so_beside_its_control():
+    """Side B starts product-led: product judges custom requests and commission waits for PMF,
+    so its acceptance and commission sliders carry a caption; side A (sales-led) has none until
+    product is made the decider."""
+    at = _app()
+    notes = [c.value for c in at.sidebar.caption]
+    assert sum("Product judges each custom request" in n for n in notes) == 1
+    assert sum("Commission is paid only after product-market fit" in n for n in notes) == 1
+    at.selectbox(key="a_custom_decider").set_value("product").run()
+    notes = [c.value for c in at.sidebar.caption]
+    assert sum("Product judges each custom request" in n for n in notes) == 2

@@ -85,3 +85,17 @@ def test_off_ladder_values_stay_reachable():
     assert "75" in cap.step_options(75_000)
     cash = lv.BY_KEY["company.initial_cash"]
     assert cash.slider_range(25_000_000) == (0.5, 25.0)
+
+
+def test_a_governed_lever_says_which_control_governs_it():
+    led = preset("product_led")
+    assert lv.governed_note(led, "sales.contingent_acceptance")
+    assert lv.governed_note(led, "sales.commission_rate")
+    sales = preset("sales_led")
+    assert lv.governed_note(sales, "sales.contingent_acceptance") is None
+    assert lv.governed_note(sales, "sales.commission_rate") is None
+    vetted = sales.with_overrides({"policy.custom_decider": "product"})
+    note = lv.governed_note(vetted, "sales.contingent_acceptance")
+    assert note and lv.BY_KEY["policy.custom_decider"].label in note
+    for rule in lv.GOVERNED:
+        assert rule.key in lv.BY_KEY and not lv.BY_KEY[rule.key].more  # shown up front

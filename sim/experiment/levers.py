@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -312,6 +312,43 @@ control."""
 
 BY_KEY: dict[str, Lever] = {lever.key: lever for lever in LEVERS}
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
+
+
+@dataclass(frozen=True)
+class Governed:
+    """A setting of another lever under which ``key`` acts only through it: a front end says so
+    beside the control, so a room that moves it and sees little knows why (docs/lever_ranges.md
+    measures how little)."""
+
+    key: str
+    applies: Callable[[Scenario], bool]
+    text: str
+
+
+GOVERNED: tuple[Governed, ...] = (
+    Governed(
+        "sales.contingent_acceptance",
+        lambda s: s.policy.custom_decider == "product",
+        "Product judges each custom request as a bet here (Who decides on custom work, under "
+        "More levers): sales' yes only brings a request to product.",
+    ),
+    Governed(
+        "sales.commission_rate",
+        lambda s: s.sales.commission_timing == "after_pmf",
+        "Commission is paid only after product-market fit here: before it, reps sell in "
+        "learning mode whatever the rate, and at 0% they never leave it.",
+    ),
+)
+"""Every lever-on-lever dependency a front end shows. The product-led preset sets both: its
+acceptance and commission-rate sliders move its revenue by a few percent (docs/lever_ranges.md)."""
+
+
+def governed_note(scenario: Scenario, key: str) -> str | None:
+    """Why ``key`` acts only through another lever in ``scenario``, or None."""
+    for rule in GOVERNED:
+        if rule.key == key and rule.applies(scenario):
+            return rule.text
+    return None
 
 
 def get(scenario: Scenario, key: str) -> Any:

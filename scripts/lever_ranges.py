@@ -3,15 +3,16 @@
 
 For every slider and stepped lever of the dashboard (`sim.experiment.levers.LEVERS`), in the
 default company and in each preset, this runs an ensemble at five settings spread over the
-control's range (or at every step) on the same seeds, and reports survival, mean months lived
-and mean cumulative revenue at each. A half of the range (low to middle, middle to high) is
-marked **flat** when, between its ends and at every setting inside it, survival moves by less
-than 0.05, months lived by less than 1 and revenue by less than 5%: a slider the room can move
-without seeing anything happen. Seeds start at 1000 by default, away from the seeds the
-constants were tuned on.
+control's range (or at every step) on the same seeds, and reports survival, mean months lived,
+mean cumulative revenue and mean cumulative profit at each. A half of the range (low to middle,
+middle to high) is marked **flat** when, between its ends and at every setting inside it,
+survival moves by less than 0.05, months lived by less than 1, revenue by less than 5% and
+profit by less than 5% of the revenue: a slider the room can move without seeing anything
+happen, in the company's fate or in its money (the cash chart). Seeds start at 1000 by
+default, away from the seeds the constants were tuned on.
 
 Run ``.venv/bin/python scripts/lever_ranges.py`` (``--seeds``, ``--first-seed``, ``--workers``,
-``--out``, ``--no-write``); about 4 minutes on 2 cores with 24 seeds. Do not edit the page.
+``--out``, ``--no-write``); about 4 minutes on 2 quiet cores with 24 seeds. Do not edit the page.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ SCENARIOS = ("default", "sales_led", "product_led")
 FLAT_SURVIVAL = 0.05  # survival moves less than this across a half: flat (share)
 FLAT_MONTHS = 1.0  # months lived move less than this: flat (months)
 FLAT_REVENUE = 0.05  # cumulative revenue moves less than this share of its level: flat (share)
+FLAT_PROFIT = 0.05
+"""Cumulative profit moves less than this share of the revenue's level: flat (share). Profit is
+an outcome because a lever's first effect can be a cost: in the product-led company a 30%
+commission pays about $3M more than 15% over 60 months and the cash chart shows it, while
+survival, months and revenue stay where they were."""
 
 
 def settings(lever: Lever) -> list:
@@ -47,8 +53,9 @@ def settings(lever: Lever) -> list:
     return [(lever.low + f * (lever.high - lever.low)) * scale for f in (0, 0.25, 0.5, 0.75, 1)]
 
 
-def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, float]:
-    """Survival, mean months lived and mean cumulative revenue of one setting."""
+def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, float, float]:
+    """Survival, mean months lived, mean cumulative revenue and mean cumulative profit of one
+    setting."""
     base = Scenario() if name == "default" else preset(name)
     scenario = base.with_overrides({key: value})
     runs = [run(scenario, seed=s, attribute=False).summary for s in seeds]
@@ -56,15 +63,20 @@ def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, flo
         float(np.mean([r["survived"] for r in runs])),
         float(np.mean([r["months_run"] for r in runs])),
         float(np.mean([r["cumulative_revenue_usd"] for r in runs])),
+        float(np.mean([r["profit_usd"] for r in runs])),
     )
 
 
-def flat(points: list[tuple[float, float, float]]) -> bool:
-    """Whether every outcome stays within its flat band over these settings."""
-    s, m, r = (np.array(x) for x in zip(*points, strict=True))
+def flat(points: list[tuple[float, float, float, float]], money: bool = True) -> bool:
+    """Whether every outcome stays within its flat band over these settings (``money=False``:
+    survival, months and revenue only, the criterion before profit was an outcome)."""
+    s, m, r, p = (np.array(x) for x in zip(*points, strict=True))
     level = max(float(np.abs(r).max()), 1.0)
     return bool(
-        np.ptp(s) < FLAT_SURVIVAL and np.ptp(m) < FLAT_MONTHS and np.ptp(r) / level < FLAT_REVENUE
+        np.ptp(s) < FLAT_SURVIVAL
+        and np.ptp(m) < FLAT_MONTHS
+        and np.ptp(r) / level < FLAT_REVENUE
+        and (not money or np.ptp(p) / level < FLAT_PROFIT)
     )
 
 
@@ -89,9 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         delayed(outcome)(name, lever.key, value, seeds) for lever, name, value in jobs
     )
     results = {(lv.key, n, label(v)): o for (lv, n, v), o in zip(jobs, found, strict=True)}
-    rows = ["| Lever | Company | Survival / months lived / revenue $M at each setting | Flat |"]
+    head = "Survival / months lived / revenue $M / profit $M at each setting"
+    rows = [f"| Lever | Company | {head} | Flat |"]
     rows.append("| --- | --- | --- | --- |")
-    flats = 0
+    flats = cost_only = 0
     for lever in levers:
         values = settings(lever)
         for name in SCENARIOS:
@@ -100,24 +113,27 @@ def main(argv: list[str] | None = None) -> int:
             parts = {"low": points[: mid + 1], "high": points[mid:]}
             which = [half for half, part in parts.items() if flat(part)]
             flats += bool(which)
+            cost_only += not which and any(flat(part, money=False) for part in parts.values())
             cells = "<br>".join(
-                f"{label(v)}: {s:.2f} / {m:.0f} / {r / 1e6:.1f}"
-                for v, (s, m, r) in zip(values, points, strict=True)
+                f"{label(v)}: {s:.2f} / {m:.0f} / {r / 1e6:.1f} / {p / 1e6:.1f}"
+                for v, (s, m, r, p) in zip(values, points, strict=True)
             )
             mark = f"**{' and '.join(which)} half**" if which else ""
             rows.append(f"| `{lever.key}` | {name} | {cells} | {mark} |")
     intro = (
         "Each cell lists, per setting of the control, survival at month 60, mean months "
-        "lived and mean cumulative revenue, over the same seeds. A half of the range is "
-        f"flat when survival moves less than {FLAT_SURVIVAL}, months lived less than "
-        f"{FLAT_MONTHS:g} and revenue less than {FLAT_REVENUE:.0%} across it. Why the "
-        "flat halves are flat: docs/MODEL.md §10."
+        "lived, mean cumulative revenue and mean cumulative profit, over the same seeds. A "
+        f"half of the range is flat when survival moves less than {FLAT_SURVIVAL}, months "
+        f"lived less than {FLAT_MONTHS:g}, revenue less than {FLAT_REVENUE:.0%} and profit "
+        f"less than {FLAT_PROFIT:.0%} of the revenue across it. Why the flat halves are "
+        "flat: docs/MODEL.md §10."
     )
     text = page(
         "Does every slider move the outcome across its range?",
         provenance("lever_ranges.py", f"{args.seeds} seeds from {args.first_seed}, 60 months"),
         intro,
-        f"{flats} lever-company pairs have a flat half.",
+        f"{flats} lever-company pairs have a flat half ({flats + cost_only} without profit as "
+        "an outcome).",
         rows,
     )
     publish(text, args.out, write=not args.no_write)

@@ -82,6 +82,8 @@ def test_run_table_is_readable(capsys: pytest.CaptureFixture[str]) -> None:
         "peak monthly burn",
         "mean custom share",
         "death spiral",
+        "death through the pressure loop",
+        "with pressure cut: survives",
         "PMF month",
     ):
         assert label in out
@@ -436,6 +438,7 @@ def test_compare_table(capsys: pytest.CaptureFixture[str]) -> None:
         "A - B",
         "survival (95% CI)",
         "death spiral",
+        "died through the pressure loop (95% CI)",
         "median month of death",
         "median final ARR",
         "median cumulative revenue",

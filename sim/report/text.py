@@ -136,7 +136,12 @@ def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-CI_KEYS: dict[str, str] = {"survival_rate": "survival", "spiral_rate": "spiral", "pmf_rate": "pmf"}
+CI_KEYS: dict[str, str] = {
+    "survival_rate": "survival",
+    "spiral_rate": "spiral",
+    "pmf_rate": "pmf",
+    "loop_attributable_rate": "loop_attributable",
+}
 
 RUN_ROWS: tuple[Row, ...] = (
     ("survived", "survived", yes_no),
@@ -149,8 +154,11 @@ RUN_ROWS: tuple[Row, ...] = (
     ("peak monthly burn", "peak_burn_usd", money),
     ("final customers", "final_customers", number),
     ("mean custom share of engineering", "mean_custom_share", percent),
-    ("death spiral", "spiral", yes_no),
+    ("death spiral signature", "spiral", yes_no),
     ("spiral onset month", "spiral_onset_month", month),
+    ("death through the pressure loop", "loop_attributable", yes_no),
+    ("  with pressure cut: survives", "counterfactual_survived", yes_no),
+    ("  with pressure cut: month of death", "counterfactual_month_of_death", month),
     ("PMF month", "pmf_month", month),
     ("contingent deals accepted", "total_contingent_accepted", number),
     ("contingent deals converted", "total_contingent_converted", number),
@@ -159,7 +167,9 @@ RUN_ROWS: tuple[Row, ...] = (
 
 ENSEMBLE_ROWS: tuple[Row, ...] = (
     ("survival (95% CI)", "survival_rate", percent),
-    ("death spiral (95% CI)", "spiral_rate", percent),
+    ("death spiral signature (95% CI)", "spiral_rate", percent),
+    ("died through the pressure loop (95% CI)", "loop_attributable_rate", percent),
+    ("  share of deaths", "loop_attributable_share_of_deaths", percent),
     ("reached PMF (95% CI)", "pmf_rate", percent),
     ("median month of death", "median_month_of_death", month),
     ("median spiral onset month", "median_spiral_onset_month", month),
@@ -175,7 +185,13 @@ ENSEMBLE_ROWS: tuple[Row, ...] = (
 
 COMPARE_ROWS: tuple[tuple[str, str, Formatter, Callable[[float | None], str]], ...] = (
     ("survival (95% CI)", "survival_rate", percent, signed_points),
-    ("death spiral (95% CI)", "spiral_rate", percent, signed_points),
+    ("death spiral signature (95% CI)", "spiral_rate", percent, signed_points),
+    (
+        "died through the pressure loop (95% CI)",
+        "loop_attributable_rate",
+        percent,
+        signed_points,
+    ),
     ("reached PMF (95% CI)", "pmf_rate", percent, signed_points),
     ("median month of death", "median_month_of_death", month, signed_months),
     ("median PMF month", "median_pmf_month", month, signed_months),

@@ -288,3 +288,58 @@ def test_keyed_draws_agree_to_the_bit(dtype, monkeypatch) -> None:
     for month in (0, 1, 59, 65_535):
         _same(*_both(monkeypatch, kernels.keyed_uniform, ids, month, key))
     _same(*_both(monkeypatch, kernels.keyed_uniform, ids[:0], 3, key))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_roadmap_work_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """A month of roadmap work (the product team's loop: pick the most valuable item, ship it,
+    measure a small bet, kill a poor one): 1-6 segments, up to 30 capabilities, covered and
+    killed lines, a current item or none, segments of no weight, kills that do and do not
+    happen. The compiled loop's BLAS calls and ``expit`` are numpy's and scipy's, to the bit."""
+    rng = np.random.default_rng(seed)
+    segments, caps = int(rng.integers(1, 7)), int(rng.integers(1, 31))
+    coverage = rng.random(caps) * (rng.random(caps) < 0.7)
+    coverage[rng.random(caps) < 0.15] = 1.0
+    month = 9
+    killed = np.where(rng.random(caps) < 0.2, month + int(rng.integers(-2, 6)), 0)
+    killed = killed.astype(np.int32)
+    weights = np.round(rng.random(segments) * 900) * (rng.random(segments) < 0.8)
+    weights.flags.writeable = False  # as ``Market.segment_weights`` hands it out
+    truth = rng.normal(0.0, 2.0, (segments, caps))
+    estimate = truth + rng.normal(0.0, 1.0, (segments, caps))
+    step = float(rng.choice([0.05, 0.1, 0.25, 1.0]))
+    effort_em = float(rng.choice([0.3, 0.75, 2.0]))
+    item = np.array([-1.0, 0.0, 0.0, 0.0, 0.0])
+    if seed % 3:
+        item[:] = (int(rng.integers(0, caps)), step, effort_em, rng.random() * 500, 0.2)
+    effort = float(rng.random() * 12)
+    outcomes = np.exp(0.5 * rng.standard_normal(4 + int(effort / effort_em)) - 0.125)
+    args = [
+        effort, item, step, effort_em, coverage, estimate, truth, weights, killed,
+        int(killed.max()), month, np.full(caps, -1, np.int32), outcomes, 0, seed % 4 != 3,
+        float(rng.choice([0.0, 0.5, 0.9, 1.5])), np.zeros((outcomes.size, 3)),
+    ]  # fmt: skip
+    results = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        mine[7].flags.writeable = False
+        returned = kernels.roadmap_work(*mine)
+        results.append((returned, [a for a in mine if isinstance(a, np.ndarray)]))
+    (numpy_out, numpy_arrays), (compiled_out, compiled_arrays) = results
+    _same(tuple(numpy_out), tuple(compiled_out))
+    for a, b in zip(numpy_arrays, compiled_arrays, strict=True):
+        _same(a, b)
+    assert numpy_out[1] > 0 or effort < effort_em  # something shipped when it could
+
+
+def test_outcomes_drawn_ahead_are_the_one_by_one_draws() -> None:
+    """The product team draws its items' outcomes in blocks (``ProductTeam._outcomes_ahead``):
+    the same numbers as one draw and one ``exp`` per shipped item."""
+    sd = 0.5
+    ahead = np.random.default_rng(5)
+    block = np.concatenate([ahead.standard_normal(64), ahead.standard_normal(64)])
+    outcomes = np.exp(sd * block - sd * sd / 2.0)
+    one_by_one = np.random.default_rng(5)
+    singles = [float(np.exp(sd * one_by_one.standard_normal() - sd * sd / 2.0)) for _ in range(128)]
+    assert outcomes.tobytes() == np.array(singles).tobytes()

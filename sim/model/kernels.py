@@ -153,6 +153,14 @@ def warm() -> None:
     _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
+    item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
+    weights.flags.writeable = False  # as the market's segment weights are
+    shipped = ints[:k].copy()
+    logit, estimate, kills = np.zeros((1, k)), np.zeros((1, k)), np.zeros((2, 3))
+    _kernel("roadmap_work")(
+        1.0, item, 0.5, 1.0, cov.astype(np.float64), estimate, logit, weights, shipped, 0, 1,
+        shipped.copy(), np.ones(2), 0, True, 0.5, kills,
+    )  # fmt: skip
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -164,6 +172,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
         globals()["_store_fit"] = compile_(_store_fit_loop)
         globals()["_mix_one"] = compile_(_mix_word)
+        globals()["_expit"] = compile_(_expit_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -427,6 +436,67 @@ def planned_items(gap, step: float, demand) -> np.ndarray:
     value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
     worth = value > 0
     return items[worth][np.argsort(-value[worth], kind="stable")]
+
+
+# -- the product team's month of roadmap work (sim/model/actors/product_team.py) -------------------
+# The item in progress as a float array: capability (-1: none), step, effort, expected demand,
+# effort spent.
+ITEM_K, ITEM_STEP, ITEM_EFFORT, ITEM_EXPECTED, ITEM_SPENT = range(5)
+SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes
+KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
+
+
+def roadmap_work(
+    effort: float, item, new_step: float, new_effort: float, coverage, estimate, truth, weights,
+    killed_until, kills_until: int, month: int, last_shipped, outcomes, drawn: int,
+    measure: bool, kill_value: float, kills,
+) -> tuple[int, int, int, int]:  # fmt: skip
+    """``effort`` engineer-months of roadmap work: finish the item in progress (``item``, in
+    place), then the most valuable next item (``new_step`` of coverage for ``new_effort``), and
+    so on; each shipped item lands by its outcome (``outcomes[drawn]``, the next in shipping
+    order) on ``coverage``; with ``measure`` (small bets) a shipped experiment moves the team's
+    ``estimate`` toward the ``truth`` of its capability and is killed when its measured demand
+    falls short of ``kill_value`` x what was expected (``killed_until``; each kill's capability,
+    measured and expected demand in a row of ``kills``). Demand: ``weights`` (live prospects per
+    target segment) x the estimated probability of need (``expit(estimate)``, by BLAS as numpy
+    and the compiled loop both call it). Returns the draws used, items shipped, kills and the
+    latest month a line stays killed."""
+    if compiled_now():
+        return _kernel("roadmap_work")(
+            effort, item, new_step, new_effort, coverage, estimate, truth, weights, killed_until,
+            kills_until, month, last_shipped, outcomes, drawn, measure, kill_value, kills,
+        )  # fmt: skip
+    from scipy.special import expit
+
+    shipped = killed = 0
+    while effort > 1e-9:
+        if item[ITEM_K] < 0:  # the next item: the most valuable (argmax: the lower capability)
+            demand = weights @ expit(estimate)
+            value = demand * np.minimum(new_step, 1.0 - coverage)
+            if kills_until > month:
+                value = np.where(killed_until > month, 0.0, value)
+            k = int(value.argmax())
+            item[:] = (k, new_step, new_effort, float(demand[k]), 0.0)
+        used = min(effort, item[ITEM_EFFORT] - item[ITEM_SPENT])
+        item[ITEM_SPENT] += used
+        effort -= used
+        if item[ITEM_SPENT] >= item[ITEM_EFFORT] - 1e-9:  # ship it
+            k = int(item[ITEM_K])
+            coverage[k] = min(1.0, coverage[k] + item[ITEM_STEP] * outcomes[drawn])
+            drawn += 1
+            last_shipped[k] = month
+            shipped += 1
+            item[ITEM_K] = -1.0
+            if measure:  # a shipped experiment shows what its capability is really worth
+                column = estimate[:, k]  # a view: updated in place
+                column += SMALL_BET_LEARNING * (truth[:, k] - column)
+                measured = float(weights @ expit(truth[:, k]))
+                if measured < kill_value * item[ITEM_EXPECTED]:
+                    killed_until[k] = month + KILLED_LINE_MONTHS
+                    kills_until = max(kills_until, month + KILLED_LINE_MONTHS)
+                    kills[killed] = (k, measured, item[ITEM_EXPECTED])
+                    killed += 1
+    return drawn, shipped, killed, kills_until
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -1001,6 +1071,68 @@ def _mix_word(z):
 _mix_one = _mix_word  # the compiled helper replaces it when the loops compile
 
 
+def _expit_loop(x):
+    """scipy's ``expit`` (``1 / (1 + exp(-x))``, the C library's ``exp``), one value."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+_expit = _expit_loop  # the compiled helper replaces it when the loops compile
+
+
+def _roadmap_work_loop(
+    effort, item, new_step, new_effort, coverage, estimate, truth, weights, killed_until,
+    kills_until, month, last_shipped, outcomes, drawn, measure, kill_value, kills,
+):  # fmt: skip
+    """``roadmap_work`` as one loop (compiled by numba): ``np.dot`` calls the same BLAS
+    routines as numpy's ``@`` (tests/test_kernels.py), the estimate's probabilities are kept
+    column by column (each column's ``expit`` is the whole matrix's, value by value)."""
+    segments, caps = estimate.shape
+    prob = np.empty((segments, caps))
+    for s in range(segments):
+        for c in range(caps):
+            prob[s, c] = _expit(estimate[s, c])
+    column = np.empty(segments)
+    shipped = killed = 0
+    while effort > 1e-9:
+        if item[0] < 0:
+            demand = np.dot(weights, prob)
+            best, k = -np.inf, 0
+            for c in range(caps):
+                room = 1.0 - coverage[c]
+                value = demand[c] * (min(new_step, room))
+                if kills_until > month and killed_until[c] > month:
+                    value = 0.0
+                if value > best:
+                    best, k = value, c
+            item[0], item[1], item[2], item[3], item[4] = k, new_step, new_effort, demand[k], 0.0
+        left = item[2] - item[4]
+        used = min(effort, left)
+        item[4] += used
+        effort -= used
+        if item[4] >= item[2] - 1e-9:
+            if drawn >= outcomes.shape[0]:
+                raise IndexError("roadmap_work: more items shipped than outcomes given")
+            k = int(item[0])
+            landed = coverage[k] + item[1] * outcomes[drawn]
+            coverage[k] = min(1.0, landed)
+            drawn += 1
+            last_shipped[k] = month
+            shipped += 1
+            item[0] = -1.0
+            if measure:
+                for s in range(segments):
+                    estimate[s, k] += SMALL_BET_LEARNING * (truth[s, k] - estimate[s, k])
+                    prob[s, k] = _expit(estimate[s, k])
+                    column[s] = _expit(truth[s, k])
+                measured = np.dot(weights, column)
+                if measured < kill_value * item[3]:
+                    killed_until[k] = month + KILLED_LINE_MONTHS
+                    kills_until = max(kills_until, month + KILLED_LINE_MONTHS)
+                    kills[killed, 0], kills[killed, 1], kills[killed, 2] = k, measured, item[3]
+                    killed += 1
+    return drawn, shipped, killed, kills_until
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -1030,4 +1162,5 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,
     "plan_eta": _plan_eta_loop,
+    "roadmap_work": _roadmap_work_loop,
 }

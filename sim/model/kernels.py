@@ -161,6 +161,12 @@ def warm() -> None:
         1.0, item, 0.5, 1.0, cov.astype(np.float64), estimate, logit, weights, shipped, 0, 1,
         shipped.copy(), np.ones(2), 0, True, 0.5, kills,
     )  # fmt: skip
+    settled = _kernel("customers_settle")(
+        state, ints, ints, ints, ints, 1, 1, bonus, fit, rival_fit, 0.1, 1.0
+    )
+    _kernel("customers_churn_and_pay")(
+        settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
+    )
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -442,7 +448,8 @@ def planned_items(gap, step: float, demand) -> np.ndarray:
 # The item in progress as a float array: capability (-1: none), step, effort, expected demand,
 # effort spent.
 ITEM_K, ITEM_STEP, ITEM_EFFORT, ITEM_EXPECTED, ITEM_SPENT = range(5)
-SMALL_BET_LEARNING = 0.8  # share of the knowledge gap a shipped small experiment closes
+# share of the knowledge gap a shipped small experiment closes on its capability
+SMALL_BET_LEARNING = 0.8
 KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
 
 
@@ -497,6 +504,75 @@ def roadmap_work(
                     kills[killed] = (k, measured, item[ITEM_EXPECTED])
                     killed += 1
     return drawn, shipped, killed, kills_until
+
+
+# -- customers' month (sim/model/actors/customers.py) ----------------------------------------------
+PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
+# share of the gap to current fit satisfaction closes each month (share/month)
+SATISFACTION_ADJUST = 0.3
+SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
+_CHURNED = 5
+
+
+def customers_settle(
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    satisfaction, fit, comp_fit, consume_penalty: float, stagnation: float,
+) -> tuple:  # fmt: skip
+    """The customers' promises and satisfaction this month, in place: a promise is kept when
+    its item shipped since it was made, broken when past due (plus ``grace``) and not kept (a
+    broken one costs ``PROMISE_DISAPPOINTMENT``); settled promises are cleared; satisfaction
+    moves toward fit less ``consume_penalty``. Returns the customers (indices), each one's
+    satisfaction shortfall and the rival's pull (x ``stagnation``) for the churn hazard, and
+    the promises kept and broken."""
+    if compiled_now():
+        return _kernel("customers_settle")(
+            state, promise_cap, promise_since, promise_due, last_shipped, month, grace,
+            satisfaction, fit, comp_fit, consume_penalty, stagnation,
+        )  # fmt: skip
+    customers = np.flatnonzero(state == _CUSTOMER)
+    promised = customers[promise_cap[customers] >= 0]
+    kept_count = broken_count = 0
+    if promised.size:
+        k = promise_cap[promised]
+        kept = last_shipped[np.maximum(k, 0)] >= promise_since[promised]
+        late = month > promise_due[promised] + grace
+        broken = late & ~kept
+        kept_count, broken_count = int(kept.sum()), int(broken.sum())
+        satisfaction[promised[broken]] -= PROMISE_DISAPPOINTMENT
+        promise_cap[promised[kept | broken]] = _NO_ONE
+    target = fit[customers] - consume_penalty
+    satisfaction[customers] += SATISFACTION_ADJUST * (target - satisfaction[customers])
+    shortfall = np.maximum(0.0, SATISFIED - satisfaction[customers])
+    pull = np.maximum(0.0, comp_fit[customers] - fit[customers]) * stagnation
+    return customers, shortfall, pull, kept_count, broken_count
+
+
+def customers_churn_and_pay(
+    customers, factor, pull, churn_base, seg, steal: float, u, state, promise_cap, seats, price,
+    satisfaction, expansion: float, cost_per_seat,
+) -> tuple:  # fmt: skip
+    """Churn, expansion and payment, in place: each customer leaves when its draw ``u`` falls
+    below its hazard (its segment's ``churn_base`` x ``factor``, the satisfaction term, plus
+    ``steal`` x ``pull``, capped at 1); a satisfied one who stays grows its seats by
+    ``expansion`` (the factor, 1 + growth); the rest pay. Returns who left, who stayed, the MRR
+    that left, the month's revenue and cost to serve (numpy's pairwise sums)."""
+    if compiled_now():
+        return _kernel("customers_churn_and_pay")(
+            customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+            satisfaction, expansion, cost_per_seat,
+        )  # fmt: skip
+    hazard = churn_base[seg[customers]] * factor + steal * pull
+    leaves = u < np.minimum(hazard, 1.0)
+    gone = customers[leaves]
+    churned = float(np.sum(seats[gone] * price[gone]))
+    state[gone] = _CHURNED
+    promise_cap[gone] = _NO_ONE
+    staying = customers[~leaves]
+    happy = staying[satisfaction[staying] >= SATISFIED]
+    seats[happy] *= expansion
+    revenue = float(np.sum(seats[staying] * price[staying]))
+    cost = float(np.sum(seats[staying] * cost_per_seat[seg[staying]]))
+    return gone, staying, churned, revenue, cost
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -1071,6 +1147,74 @@ def _mix_word(z):
 _mix_one = _mix_word  # the compiled helper replaces it when the loops compile
 
 
+def _customers_settle_loop(
+    state, promise_cap, promise_since, promise_due, last_shipped, month, grace, satisfaction, fit,
+    comp_fit, consume_penalty, stagnation,
+):  # fmt: skip
+    n = state.shape[0]
+    customers = np.empty(n, np.int64)
+    m = kept_count = broken_count = 0
+    for i in range(n):
+        if state[i] == _CUSTOMER:
+            customers[m] = i
+            m += 1
+    customers = customers[:m].copy()
+    shortfall, pull = np.empty(m), np.empty(m)
+    for j in range(m):
+        i = customers[j]
+        k = promise_cap[i]
+        if k >= 0:
+            kept = last_shipped[max(k, 0)] >= promise_since[i]
+            broken = month > promise_due[i] + grace and not kept
+            if kept:
+                kept_count += 1
+            if broken:
+                broken_count += 1
+                satisfaction[i] -= PROMISE_DISAPPOINTMENT
+            if kept or broken:
+                promise_cap[i] = _NO_ONE
+        target = fit[i] - consume_penalty
+        satisfaction[i] += SATISFACTION_ADJUST * (target - satisfaction[i])
+        shortfall[j] = max(0.0, SATISFIED - satisfaction[i])
+        pull[j] = max(0.0, comp_fit[i] - fit[i]) * stagnation
+    return customers, shortfall, pull, kept_count, broken_count
+
+
+def _customers_churn_and_pay_loop(
+    customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+    satisfaction, expansion, cost_per_seat,
+):  # fmt: skip
+    m = customers.shape[0]
+    gone, staying = np.empty(m, np.int64), np.empty(m, np.int64)
+    lost, paid, served = np.empty(m), np.empty(m), np.empty(m)
+    g = s = 0
+    for j in range(m):
+        i = customers[j]
+        hazard = churn_base[seg[i]] * factor[j] + steal * pull[j]
+        if u[j] < min(hazard, 1.0):
+            gone[g] = i
+            lost[g] = seats[i] * price[i]
+            g += 1
+            state[i] = _CHURNED
+            promise_cap[i] = _NO_ONE
+        else:
+            staying[s] = i
+            s += 1
+    for j in range(s):
+        i = staying[j]
+        if satisfaction[i] >= SATISFIED:
+            seats[i] *= expansion
+        paid[j] = seats[i] * price[i]
+        served[j] = seats[i] * cost_per_seat[seg[i]]
+    return (
+        gone[:g].copy(),
+        staying[:s].copy(),
+        0.0 + _pairwise_sum(lost, g),
+        0.0 + _pairwise_sum(paid, s),
+        0.0 + _pairwise_sum(served, s),
+    )
+
+
 def _expit_loop(x):
     """scipy's ``expit`` (``1 / (1 + exp(-x))``, the C library's ``exp``), one value."""
     return 1.0 / (1.0 + np.exp(-x))
@@ -1163,4 +1307,6 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "top_missing": _top_missing_loop,
     "plan_eta": _plan_eta_loop,
     "roadmap_work": _roadmap_work_loop,
+    "customers_settle": _customers_settle_loop,
+    "customers_churn_and_pay": _customers_churn_and_pay_loop,
 }

@@ -23,15 +23,13 @@ from sim.model.kernels import (
     ITEM_K,
     ITEM_SPENT,
     ITEM_STEP,
-    KILLED_LINE_MONTHS,
-    SMALL_BET_LEARNING,
     plan_eta,
     plan_gap,
     planned_items,
     roadmap_work,
 )
 
-__all__ = ["KILLED_LINE_MONTHS", "SMALL_BET_LEARNING", "ProductTeam", "RoadmapItem"]
+# SMALL_BET_LEARNING and KILLED_LINE_MONTHS: in sim/model/kernels.py, with the roadmap's pass
 OUTCOME_DRAWS = 64  # item outcomes drawn ahead from the effort stream, in shipping order
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 STAGNATION_WINDOW_MONTHS = 6  # months of roadmap share customers judge our progress by (months)

@@ -383,3 +383,34 @@ def test_customers_month_agrees_to_the_bit(n: int, monkeypatch) -> None:
         _same(a, b)
     if n > 100:  # the cases the test means to cover happen
         assert s_np[3] > 0 and s_np[4] > 0 and p_np[0].size > 0 and p_np[1].size > 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 600, 5000])
+def test_waiters_settle_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """Waiting buyers: promises kept, past due, still pending; defections by each one's keyed
+    draw (the compiled loop hashes inline, the numpy version calls ``keyed_uniform``)."""
+    rng = np.random.default_rng(n + 7)
+    caps = 5
+    state = rng.integers(0, 8, n).astype(np.int8)
+    state[rng.random(n) < 0.5] = 3  # many waiting
+    promise_cap = rng.integers(0, caps, n).astype(np.int32)
+    since = rng.integers(0, 12, n).astype(np.int32)
+    due = rng.integers(0, 12, n).astype(np.int32)
+    shipped = rng.integers(-1, 12, caps).astype(np.int32)
+    fit, comp_fit = rng.random(n), rng.random(n)
+    owner = rng.integers(-1, 9, n).astype(np.int32)
+    key = np.uint64(0x0123456789ABCDEF)
+    results = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        mine = [a.copy() for a in (state, promise_cap, owner)]
+        out = kernels.waiters_settle(
+            mine[0], mine[1], since, due, shipped, 9, 1, fit, comp_fit, 1.3, 0.4, 3.0, key, mine[2]
+        )
+        results.append((out, mine))
+    (out_np, m_np), (out_c, m_c) = results
+    _same(tuple(out_np), tuple(out_c))
+    for a, b in zip(m_np, m_c, strict=True):
+        _same(a, b)
+    if n > 100:  # buyers, walkers (late and defecting) and pending waiters all happen
+        assert out_np[0].size > 0 and out_np[1] > 0 and np.any(m_np[0] == 3)

@@ -164,6 +164,10 @@ def warm() -> None:
     settled = _kernel("customers_settle")(
         state, ints, ints, ints, ints, 1, 1, bonus, fit, rival_fit, 0.1, 1.0
     )
+    _kernel("waiters_settle")(
+        state, ints, ints, ints, ints, 1, 1, fit, rival_fit, 1.0, 0.1, 3.0, np.uint64(1),
+        np.uint64(1), ints.copy(),
+    )  # fmt: skip
     _kernel("customers_churn_and_pay")(
         settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
     )
@@ -545,6 +549,40 @@ def customers_settle(
     shortfall = np.maximum(0.0, SATISFIED - satisfaction[customers])
     pull = np.maximum(0.0, comp_fit[customers] - fit[customers]) * stagnation
     return customers, shortfall, pull, kept_count, broken_count
+
+
+def waiters_settle(
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    fit, comp_fit, stagnation: float, steal: float, impatience: float, defect_key: np.uint64,
+    owner,
+) -> tuple[np.ndarray, int]:  # fmt: skip
+    """Buyers waiting for a promised item, in place: a kept promise (the item shipped since it
+    was made) makes a buyer (returned, for the caller to book); a broken one (past due plus
+    ``grace``), or a waiter who defects (its keyed draw under ``defect_key`` below ``steal`` x
+    the rival's fit lead x ``stagnation`` x ``impatience``, capped at 1), walks: lost, to the
+    rival if its fit is better. Settled promises are cleared. Returns the buyers and the number
+    who walked."""
+    if compiled_now():
+        return _kernel("waiters_settle")(
+            state, promise_cap, promise_since, promise_due, last_shipped, month, grace, fit,
+            comp_fit, stagnation, steal, impatience, defect_key, np.uint64(month), owner,
+        )  # fmt: skip
+    waiting = np.flatnonzero(state == _WAITING)
+    if waiting.size == 0:
+        return waiting, 0
+    k = promise_cap[waiting]
+    kept = last_shipped[np.maximum(k, 0)] >= promise_since[waiting]
+    broken = (month > promise_due[waiting] + grace) & ~kept
+    pull = np.maximum(0.0, comp_fit[waiting] - fit[waiting]) * stagnation
+    chance = np.minimum(1.0, steal * pull * impatience)
+    defects = keyed_uniform(waiting, month, defect_key) < chance
+    broken |= ~kept & defects
+    buyers, walkers = waiting[kept], waiting[broken]
+    promise_cap[waiting[kept | broken]] = _NO_ONE
+    rival = comp_fit[walkers] > fit[walkers]
+    state[walkers] = np.where(rival, _LOST_TO_COMPETITOR, _LOST)
+    owner[walkers] = _NO_ONE
+    return buyers, int(walkers.size)
 
 
 def customers_churn_and_pay(
@@ -1180,6 +1218,34 @@ def _customers_settle_loop(
     return customers, shortfall, pull, kept_count, broken_count
 
 
+def _waiters_settle_loop(
+    state, promise_cap, promise_since, promise_due, last_shipped, month, grace, fit, comp_fit,
+    stagnation, steal, impatience, defect_key, month_key, owner,
+):  # fmt: skip
+    n = state.shape[0]
+    buyers = np.empty(n, np.int64)
+    b = walked = 0
+    for i in range(n):
+        if state[i] != _WAITING:
+            continue
+        kept = last_shipped[max(promise_cap[i], 0)] >= promise_since[i]
+        broken = month > promise_due[i] + grace and not kept
+        if not (kept or broken):  # a waiter who may still defect to the rival
+            z = _mix_one(_mix_one(np.uint64(i) ^ defect_key) + month_key) >> MANTISSA_SHIFT
+            pull = max(0.0, comp_fit[i] - fit[i]) * stagnation
+            broken = np.float64(z) * TO_UNIT < min(1.0, steal * pull * impatience)
+        if kept:
+            buyers[b] = i
+            b += 1
+        if kept or broken:
+            promise_cap[i] = _NO_ONE
+        if broken:
+            state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
+            owner[i] = _NO_ONE
+            walked += 1
+    return buyers[:b].copy(), walked
+
+
 def _customers_churn_and_pay_loop(
     customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
     satisfaction, expansion, cost_per_seat,
@@ -1308,5 +1374,6 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "plan_eta": _plan_eta_loop,
     "roadmap_work": _roadmap_work_loop,
     "customers_settle": _customers_settle_loop,
+    "waiters_settle": _waiters_settle_loop,
     "customers_churn_and_pay": _customers_churn_and_pay_loop,
 }

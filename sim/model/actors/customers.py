@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.kernels import customers_churn_and_pay, customers_settle
+from sim.model.kernels import customers_churn_and_pay, customers_settle, waiters_settle
 from sim.model.population import NO_ONE, State
 
 COMPLEXITY_CONSUME_PENALTY = (
@@ -88,41 +88,25 @@ class CustomerBase(mesa.Agent):
         self._after_churn(gone)
         self.month_revenue, self.month_cost_to_serve = revenue, cost
 
-    def _promise_status(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of these promises were kept, and which are past due (broken)."""
-        pr = self.model.market.prospects
-        k = pr.promise_cap[idx]
-        kept = self.model.product.last_shipped[np.maximum(k, 0)] >= pr.promise_since[idx]
-        late = self.model.month > pr.promise_due[idx] + self.model.config.sales.promise_grace_months
-        return kept, late & ~kept
-
     def _settle_waiters(self) -> None:
-        """Buyers waiting for a promised item buy when it ships, and walk when it slips."""
-        pr = self.model.market.prospects
-        waiting = pr.in_state(State.WAITING)
-        if waiting.size == 0:
-            return
-        kept, broken = self._promise_status(waiting)
-        broken |= ~kept & self._defects(waiting)
-        buyers, walkers = waiting[kept], waiting[broken]
+        """Buyers waiting for a promised item buy when it ships, and walk when it slips or when
+        the rival pulls them away first (``kernels.waiters_settle``) [001, 002]."""
+        market = self.model.market
+        pr, p = market.prospects, market.params
+        buyers, walked = waiters_settle(
+            pr.active("state"), pr.active("promise_cap"), pr.active("promise_since"),
+            pr.active("promise_due"), self.model.product.last_shipped, self.model.month,
+            self.model.config.sales.promise_grace_months, pr.active("fit"),
+            pr.active("comp_fit"), self.model.product.stagnation_factor(),
+            p.competitor_steal_rate, WAITER_IMPATIENCE, np.uint64(self.model.streams.defect.key),
+            pr.active("owner"),
+        )  # fmt: skip
         self.promises_kept += buyers.size
-        self.promises_broken += walkers.size
-        pr.promise_cap[waiting[kept | broken]] = NO_ONE
-        rival = pr.comp_fit[walkers] > pr.fit[walkers]
-        pr.state[walkers] = np.where(rival, State.LOST_TO_COMPETITOR, State.LOST)
-        pr.owner[walkers] = NO_ONE
+        self.promises_broken += walked
+        if buyers.size == 0:
+            return
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
         self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
-
-    def _defects(self, idx: np.ndarray) -> np.ndarray:
-        """A waiting buyer may take the rival's product rather than wait any longer [001, 002]."""
-        pr, p = self.model.market.prospects, self.model.market.params
-        pull = (
-            np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        )
-        return self.model.streams.defect.uniform(idx, self.model.month) < np.minimum(
-            1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE
-        )
 
     def _after_churn(self, gone: np.ndarray) -> None:
         """Customers who left: commission clawed back, custom work only they wanted dropped."""

@@ -81,8 +81,10 @@ def run_job(scenario_json: str, seed: int, attribute: bool = False) -> Any:
     result = run(scenario, seed=seed, attribute=attribute)
     # A run's frames are made when first read: its series here, in the worker (the server then
     # unpickles a frame instead of building one for its bands); its events on the server, only
-    # when the One-run page tells the story.
+    # when the One-run page tells the story. The summary's attribution rerun (made when the
+    # summary is first read) is made here too when asked for, not in the server.
     result.series  # noqa: B018
+    result.summary  # noqa: B018
     return result
 
 

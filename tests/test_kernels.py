@@ -288,3 +288,129 @@ def test_keyed_draws_agree_to_the_bit(dtype, monkeypatch) -> None:
     for month in (0, 1, 59, 65_535):
         _same(*_both(monkeypatch, kernels.keyed_uniform, ids, month, key))
     _same(*_both(monkeypatch, kernels.keyed_uniform, ids[:0], 3, key))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_roadmap_work_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """A month of roadmap work (the product team's loop: pick the most valuable item, ship it,
+    measure a small bet, kill a poor one): 1-6 segments, up to 30 capabilities, covered and
+    killed lines, a current item or none, segments of no weight, kills that do and do not
+    happen. The compiled loop's BLAS calls and ``expit`` are numpy's and scipy's, to the bit."""
+    rng = np.random.default_rng(seed)
+    segments, caps = int(rng.integers(1, 7)), int(rng.integers(1, 31))
+    coverage = rng.random(caps) * (rng.random(caps) < 0.7)
+    coverage[rng.random(caps) < 0.15] = 1.0
+    month = 9
+    killed = np.where(rng.random(caps) < 0.2, month + int(rng.integers(-2, 6)), 0)
+    killed = killed.astype(np.int32)
+    weights = np.round(rng.random(segments) * 900) * (rng.random(segments) < 0.8)
+    weights.flags.writeable = False  # as ``Market.segment_weights`` hands it out
+    truth = rng.normal(0.0, 2.0, (segments, caps))
+    estimate = truth + rng.normal(0.0, 1.0, (segments, caps))
+    step = float(rng.choice([0.05, 0.1, 0.25, 1.0]))
+    effort_em = float(rng.choice([0.3, 0.75, 2.0]))
+    item = np.array([-1.0, 0.0, 0.0, 0.0, 0.0])
+    if seed % 3:
+        item[:] = (int(rng.integers(0, caps)), step, effort_em, rng.random() * 500, 0.2)
+    effort = float(rng.random() * 12)
+    outcomes = np.exp(0.5 * rng.standard_normal(4 + int(effort / effort_em)) - 0.125)
+    args = [
+        effort, item, step, effort_em, coverage, estimate, truth, weights, killed,
+        int(killed.max()), month, np.full(caps, -1, np.int32), outcomes, 0, seed % 4 != 3,
+        float(rng.choice([0.0, 0.5, 0.9, 1.5])), np.zeros((outcomes.size, 3)),
+    ]  # fmt: skip
+    results = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        mine = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        mine[7].flags.writeable = False
+        returned = kernels.roadmap_work(*mine)
+        results.append((returned, [a for a in mine if isinstance(a, np.ndarray)]))
+    (numpy_out, numpy_arrays), (compiled_out, compiled_arrays) = results
+    _same(tuple(numpy_out), tuple(compiled_out))
+    for a, b in zip(numpy_arrays, compiled_arrays, strict=True):
+        _same(a, b)
+    assert numpy_out[1] > 0 or effort < effort_em  # something shipped when it could
+
+
+def test_outcomes_drawn_ahead_are_the_one_by_one_draws() -> None:
+    """The product team draws its items' outcomes in blocks (``ProductTeam._outcomes_ahead``):
+    the same numbers as one draw and one ``exp`` per shipped item."""
+    sd = 0.5
+    ahead = np.random.default_rng(5)
+    block = np.concatenate([ahead.standard_normal(64), ahead.standard_normal(64)])
+    outcomes = np.exp(sd * block - sd * sd / 2.0)
+    one_by_one = np.random.default_rng(5)
+    singles = [float(np.exp(sd * one_by_one.standard_normal() - sd * sd / 2.0)) for _ in range(128)]
+    assert outcomes.tobytes() == np.array(singles).tobytes()
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 9, 130, 1000, 4099])
+def test_customers_month_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """Customers' month (promises and satisfaction, then churn, expansion and payment) on a
+    random population: every state, promises kept, broken, pending and none, satisfaction on
+    both sides of the bar, hazards above 1, sums long enough for numpy's pairwise blocks."""
+    rng = np.random.default_rng(n)
+    caps = 6
+    state = rng.integers(0, 8, n).astype(np.int8)
+    state[rng.random(n) < 0.5] = 4  # many customers
+    promise_cap = np.where(rng.random(n) < 0.3, rng.integers(0, caps, n), -1).astype(np.int32)
+    since = rng.integers(0, 12, n).astype(np.int32)
+    due = rng.integers(0, 12, n).astype(np.int32)
+    shipped = rng.integers(-1, 12, caps).astype(np.int32)
+    satisfaction, fit, comp_fit = rng.random(n), rng.random(n), rng.random(n)
+    seg = rng.integers(0, 3, n).astype(np.int8)
+    seats, price = np.round(rng.gamma(2.0, 20.0, n)), rng.random(n) * 90
+    churn_base, cost_per_seat = np.array([0.02, 0.05, 0.9]), np.array([3.0, 7.5, 11.25])
+    u = rng.random(int(np.count_nonzero(state == 4)))  # each customer's churn draw
+    results = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        mine = [a.copy() for a in (state, promise_cap, satisfaction, seats)]
+        settled = kernels.customers_settle(
+            mine[0], mine[1], since, due, shipped, 9, 1, mine[2], fit, comp_fit, 0.03, 1.4
+        )
+        customers, shortfall, pull = settled[:3]
+        paid = kernels.customers_churn_and_pay(
+            customers, np.exp(3.0 * shortfall), pull, churn_base, seg, 0.2, u, mine[0], mine[1],
+            mine[3], price, mine[2], 1.01, cost_per_seat,
+        )  # fmt: skip
+        results.append((settled, paid, mine))
+    (s_np, p_np, m_np), (s_c, p_c, m_c) = results
+    _same(tuple(s_np), tuple(s_c))
+    _same(tuple(p_np), tuple(p_c))
+    for a, b in zip(m_np, m_c, strict=True):
+        _same(a, b)
+    if n > 100:  # the cases the test means to cover happen
+        assert s_np[3] > 0 and s_np[4] > 0 and p_np[0].size > 0 and p_np[1].size > 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 600, 5000])
+def test_waiters_settle_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """Waiting buyers: promises kept, past due, still pending; defections by each one's keyed
+    draw (the compiled loop hashes inline, the numpy version calls ``keyed_uniform``)."""
+    rng = np.random.default_rng(n + 7)
+    caps = 5
+    state = rng.integers(0, 8, n).astype(np.int8)
+    state[rng.random(n) < 0.5] = 3  # many waiting
+    promise_cap = rng.integers(0, caps, n).astype(np.int32)
+    since = rng.integers(0, 12, n).astype(np.int32)
+    due = rng.integers(0, 12, n).astype(np.int32)
+    shipped = rng.integers(-1, 12, caps).astype(np.int32)
+    fit, comp_fit = rng.random(n), rng.random(n)
+    owner = rng.integers(-1, 9, n).astype(np.int32)
+    key = np.uint64(0x0123456789ABCDEF)
+    results = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        mine = [a.copy() for a in (state, promise_cap, owner)]
+        out = kernels.waiters_settle(
+            mine[0], mine[1], since, due, shipped, 9, 1, fit, comp_fit, 1.3, 0.4, 3.0, key, mine[2]
+        )
+        results.append((out, mine))
+    (out_np, m_np), (out_c, m_c) = results
+    _same(tuple(out_np), tuple(out_c))
+    for a, b in zip(m_np, m_c, strict=True):
+        _same(a, b)
+    if n > 100:  # buyers, walkers (late and defecting) and pending waiters all happen
+        assert out_np[0].size > 0 and out_np[1] > 0 and np.any(m_np[0] == 3)

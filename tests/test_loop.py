@@ -173,3 +173,39 @@ def test_the_attribution_reads_the_cut_run_it_would_have_summarised() -> None:
             full = counterfactual(scenario, seed).summary
             fate = counterfactual_fate(scenario, seed)
             assert fate == {k: full[k] for k in ("survived", "month_of_death")}
+
+
+def test_the_attribution_rerun_is_made_when_the_summary_is_read(monkeypatch) -> None:
+    """``run`` leaves a dying run's counterfactual rerun until its summary is read: a caller that
+    reads only the series (a slider move) never pays for it, and the summary read later is the
+    one an eager attribution makes (keys, values and key order), pickled or not."""
+    import pickle
+
+    from sim.analysis.attribution import ATTRIBUTION_KEYS
+    from sim.experiment import runner
+
+    scenario = preset("sales_led")
+    calls: list[int] = []
+    fate = runner.counterfactual_fate
+    monkeypatch.setattr(
+        runner, "counterfactual_fate", lambda sc, seed: calls.append(seed) or fate(sc, seed)
+    )
+    dying = [
+        s for s in range(12) if not runner.run(scenario, s, attribute=False).summary["survived"]
+    ]
+    assert dying, "no sales-led death in seeds 0-11"
+    for seed in dying[:3]:
+        calls.clear()
+        result = runner.run(scenario, seed)
+        result.series  # noqa: B018
+        assert calls == []
+        again = pickle.loads(pickle.dumps(result))  # a worker's result, read in the server
+        summary = result.summary
+        assert calls == [seed]
+        assert result.summary is summary and calls == [seed]  # made once
+        base = runner.run(scenario, seed, attribute=False).summary
+        eager = {k: v for k, v in base.items() if k not in ATTRIBUTION_KEYS}
+        eager |= runner.counterfactual_attribution(scenario, seed, eager)
+        assert list(summary.items()) == list(eager.items())
+        assert list(again.summary.items()) == list(eager.items())
+        assert summary["counterfactual_survived"] is not None

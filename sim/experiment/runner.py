@@ -37,6 +37,11 @@ class _RecordedRun(RunResult):
     An ensemble keeps only the series' columns (``series_columns``) and the summary, and reads no
     events; the One-run page and ``sim run --out`` read both frames, built then from the same
     arrays and events as ``simulate`` builds them (the same frames).
+
+    The summary of a death under a live return link is completed when first read: its attribution
+    keys need the counterfactual rerun (a second run of the same seed), made then, once. A caller
+    that reads only the series (a slider move's worker) never pays for it; every reader of the
+    summary (ensembles, the run store, debriefs, ``sim check``) gets the same summary as before.
     """
 
     def __init__(
@@ -46,14 +51,25 @@ class _RecordedRun(RunResult):
         summary: dict[str, Any],
         seed: int,
         summarized_months: int,
+        attribute_for: Scenario | None = None,
     ) -> None:
         self._columns: dict[str, np.ndarray] | None = columns
         self._events: list[dict[str, Any]] | None = events
-        self.summary = summary
+        if attribute_for is None:
+            self.summary = summary
+        else:  # the attribution keys are added when the summary is first read
+            self._unattributed: dict[str, Any] | None = summary
+            self._attribute_for: Scenario | None = attribute_for
         self.seed = seed
         self.summarized_months = summarized_months
 
     def __getattr__(self, name: str) -> Any:  # only for attributes not set yet
+        if name == "summary" and self.__dict__.get("_attribute_for") is not None:
+            summary = self._unattributed
+            summary |= counterfactual_attribution(self._attribute_for, self.seed, summary)
+            self.summary = summary
+            self._unattributed = self._attribute_for = None
+            return summary
         if name == "series" and self.__dict__.get("_columns") is not None:
             self.series = pd.DataFrame(self._columns)
             self._columns = None  # the frame holds them now
@@ -76,16 +92,20 @@ def run(
 
     ``attribute``: when the company dies with the return link live, rerun the same seed with the
     link cut and add the attribution keys to the summary (``loop_attributable``, ...). Without
-    it the keys are None.
+    it the keys are None. The rerun is made when the summary is first read (``_RecordedRun``),
+    so a caller that reads only the series does not pay for it.
     """
     if months is not None:
         scenario = scenario.with_overrides({"months": months})
     model = run_to_end(scenario, seed=seed)  # simulate's model, its frames made when read
     columns = model.recorder.arrays(bool_columns=BOOL_COLUMNS)
     summary = summarize_run(columns, scenario.months)
-    summary |= (
-        _attribution(scenario, seed, summary) if attribute else dict.fromkeys(ATTRIBUTION_KEYS)
-    )
+    if not attribute:
+        summary |= dict.fromkeys(ATTRIBUTION_KEYS)
+    elif needs_counterfactual(summary, link_response(scenario)):  # a rerun: when read
+        return _RecordedRun(columns, model.events, summary, seed, scenario.months, scenario)
+    else:
+        summary |= attribution(summary, None)
     return _RecordedRun(columns, model.events, summary, seed, scenario.months)
 
 
@@ -111,7 +131,10 @@ def link_response(scenario: Scenario) -> float:
     return max([scenario.policy.pressure_response, *scheduled])
 
 
-def _attribution(scenario: Scenario, seed: int, summary: dict[str, Any]) -> dict[str, Any]:
+def counterfactual_attribution(
+    scenario: Scenario, seed: int, summary: dict[str, Any]
+) -> dict[str, Any]:
+    """The attribution keys of a run's ``summary`` (the counterfactual rerun made if needed)."""
     if not needs_counterfactual(summary, link_response(scenario)):
         return attribution(summary, None)
     return attribution(summary, counterfactual_fate(scenario, seed))

@@ -153,6 +153,24 @@ def warm() -> None:
     _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
+    item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
+    weights.flags.writeable = False  # as the market's segment weights are
+    shipped = ints[:k].copy()
+    logit, estimate, kills = np.zeros((1, k)), np.zeros((1, k)), np.zeros((2, 3))
+    _kernel("roadmap_work")(
+        1.0, item, 0.5, 1.0, cov.astype(np.float64), estimate, logit, weights, shipped, 0, 1,
+        shipped.copy(), np.ones(2), 0, True, 0.5, kills,
+    )  # fmt: skip
+    settled = _kernel("customers_settle")(
+        state, ints, ints, ints, ints, 1, 1, bonus, fit, rival_fit, 0.1, 1.0
+    )
+    _kernel("waiters_settle")(
+        state, ints, ints, ints, ints, 1, 1, fit, rival_fit, 1.0, 0.1, 3.0, np.uint64(1),
+        np.uint64(1), ints.copy(),
+    )  # fmt: skip
+    _kernel("customers_churn_and_pay")(
+        settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
+    )
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -164,6 +182,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
         globals()["_store_fit"] = compile_(_store_fit_loop)
         globals()["_mix_one"] = compile_(_mix_word)
+        globals()["_expit"] = compile_(_expit_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -427,6 +446,171 @@ def planned_items(gap, step: float, demand) -> np.ndarray:
     value = np.concatenate([np.repeat(demand * step, full), (demand * part)[has_part]])
     worth = value > 0
     return items[worth][np.argsort(-value[worth], kind="stable")]
+
+
+# -- the product team's month of roadmap work (sim/model/actors/product_team.py) -------------------
+# The item in progress as a float array: capability (-1: none), step, effort, expected demand,
+# effort spent.
+ITEM_K, ITEM_STEP, ITEM_EFFORT, ITEM_EXPECTED, ITEM_SPENT = range(5)
+# share of the knowledge gap a shipped small experiment closes on its capability
+SMALL_BET_LEARNING = 0.8
+KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
+
+
+def roadmap_work(
+    effort: float, item, new_step: float, new_effort: float, coverage, estimate, truth, weights,
+    killed_until, kills_until: int, month: int, last_shipped, outcomes, drawn: int,
+    measure: bool, kill_value: float, kills,
+) -> tuple[int, int, int, int]:  # fmt: skip
+    """``effort`` engineer-months of roadmap work: finish the item in progress (``item``, in
+    place), then the most valuable next item (``new_step`` of coverage for ``new_effort``), and
+    so on; each shipped item lands by its outcome (``outcomes[drawn]``, the next in shipping
+    order) on ``coverage``; with ``measure`` (small bets) a shipped experiment moves the team's
+    ``estimate`` toward the ``truth`` of its capability and is killed when its measured demand
+    falls short of ``kill_value`` x what was expected (``killed_until``; each kill's capability,
+    measured and expected demand in a row of ``kills``). Demand: ``weights`` (live prospects per
+    target segment) x the estimated probability of need (``expit(estimate)``, by BLAS as numpy
+    and the compiled loop both call it). Returns the draws used, items shipped, kills and the
+    latest month a line stays killed."""
+    if compiled_now():
+        return _kernel("roadmap_work")(
+            effort, item, new_step, new_effort, coverage, estimate, truth, weights, killed_until,
+            kills_until, month, last_shipped, outcomes, drawn, measure, kill_value, kills,
+        )  # fmt: skip
+    from scipy.special import expit
+
+    shipped = killed = 0
+    while effort > 1e-9:
+        if item[ITEM_K] < 0:  # the next item: the most valuable (argmax: the lower capability)
+            demand = weights @ expit(estimate)
+            value = demand * np.minimum(new_step, 1.0 - coverage)
+            if kills_until > month:
+                value = np.where(killed_until > month, 0.0, value)
+            k = int(value.argmax())
+            item[:] = (k, new_step, new_effort, float(demand[k]), 0.0)
+        used = min(effort, item[ITEM_EFFORT] - item[ITEM_SPENT])
+        item[ITEM_SPENT] += used
+        effort -= used
+        if item[ITEM_SPENT] >= item[ITEM_EFFORT] - 1e-9:  # ship it
+            k = int(item[ITEM_K])
+            coverage[k] = min(1.0, coverage[k] + item[ITEM_STEP] * outcomes[drawn])
+            drawn += 1
+            last_shipped[k] = month
+            shipped += 1
+            item[ITEM_K] = -1.0
+            if measure:  # a shipped experiment shows what its capability is really worth
+                column = estimate[:, k]  # a view: updated in place
+                column += SMALL_BET_LEARNING * (truth[:, k] - column)
+                measured = float(weights @ expit(truth[:, k]))
+                if measured < kill_value * item[ITEM_EXPECTED]:
+                    killed_until[k] = month + KILLED_LINE_MONTHS
+                    kills_until = max(kills_until, month + KILLED_LINE_MONTHS)
+                    kills[killed] = (k, measured, item[ITEM_EXPECTED])
+                    killed += 1
+    return drawn, shipped, killed, kills_until
+
+
+# -- customers' month (sim/model/actors/customers.py) ----------------------------------------------
+PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
+# share of the gap to current fit satisfaction closes each month (share/month)
+SATISFACTION_ADJUST = 0.3
+SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
+_CHURNED = 5
+
+
+def customers_settle(
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    satisfaction, fit, comp_fit, consume_penalty: float, stagnation: float,
+) -> tuple:  # fmt: skip
+    """The customers' promises and satisfaction this month, in place: a promise is kept when
+    its item shipped since it was made, broken when past due (plus ``grace``) and not kept (a
+    broken one costs ``PROMISE_DISAPPOINTMENT``); settled promises are cleared; satisfaction
+    moves toward fit less ``consume_penalty``. Returns the customers (indices), each one's
+    satisfaction shortfall and the rival's pull (x ``stagnation``) for the churn hazard, and
+    the promises kept and broken."""
+    if compiled_now():
+        return _kernel("customers_settle")(
+            state, promise_cap, promise_since, promise_due, last_shipped, month, grace,
+            satisfaction, fit, comp_fit, consume_penalty, stagnation,
+        )  # fmt: skip
+    customers = np.flatnonzero(state == _CUSTOMER)
+    promised = customers[promise_cap[customers] >= 0]
+    kept_count = broken_count = 0
+    if promised.size:
+        k = promise_cap[promised]
+        kept = last_shipped[np.maximum(k, 0)] >= promise_since[promised]
+        late = month > promise_due[promised] + grace
+        broken = late & ~kept
+        kept_count, broken_count = int(kept.sum()), int(broken.sum())
+        satisfaction[promised[broken]] -= PROMISE_DISAPPOINTMENT
+        promise_cap[promised[kept | broken]] = _NO_ONE
+    target = fit[customers] - consume_penalty
+    satisfaction[customers] += SATISFACTION_ADJUST * (target - satisfaction[customers])
+    shortfall = np.maximum(0.0, SATISFIED - satisfaction[customers])
+    pull = np.maximum(0.0, comp_fit[customers] - fit[customers]) * stagnation
+    return customers, shortfall, pull, kept_count, broken_count
+
+
+def waiters_settle(
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    fit, comp_fit, stagnation: float, steal: float, impatience: float, defect_key: np.uint64,
+    owner,
+) -> tuple[np.ndarray, int]:  # fmt: skip
+    """Buyers waiting for a promised item, in place: a kept promise (the item shipped since it
+    was made) makes a buyer (returned, for the caller to book); a broken one (past due plus
+    ``grace``), or a waiter who defects (its keyed draw under ``defect_key`` below ``steal`` x
+    the rival's fit lead x ``stagnation`` x ``impatience``, capped at 1), walks: lost, to the
+    rival if its fit is better. Settled promises are cleared. Returns the buyers and the number
+    who walked."""
+    if compiled_now():
+        return _kernel("waiters_settle")(
+            state, promise_cap, promise_since, promise_due, last_shipped, month, grace, fit,
+            comp_fit, stagnation, steal, impatience, defect_key, np.uint64(month), owner,
+        )  # fmt: skip
+    waiting = np.flatnonzero(state == _WAITING)
+    if waiting.size == 0:
+        return waiting, 0
+    k = promise_cap[waiting]
+    kept = last_shipped[np.maximum(k, 0)] >= promise_since[waiting]
+    broken = (month > promise_due[waiting] + grace) & ~kept
+    pull = np.maximum(0.0, comp_fit[waiting] - fit[waiting]) * stagnation
+    chance = np.minimum(1.0, steal * pull * impatience)
+    defects = keyed_uniform(waiting, month, defect_key) < chance
+    broken |= ~kept & defects
+    buyers, walkers = waiting[kept], waiting[broken]
+    promise_cap[waiting[kept | broken]] = _NO_ONE
+    rival = comp_fit[walkers] > fit[walkers]
+    state[walkers] = np.where(rival, _LOST_TO_COMPETITOR, _LOST)
+    owner[walkers] = _NO_ONE
+    return buyers, int(walkers.size)
+
+
+def customers_churn_and_pay(
+    customers, factor, pull, churn_base, seg, steal: float, u, state, promise_cap, seats, price,
+    satisfaction, expansion: float, cost_per_seat,
+) -> tuple:  # fmt: skip
+    """Churn, expansion and payment, in place: each customer leaves when its draw ``u`` falls
+    below its hazard (its segment's ``churn_base`` x ``factor``, the satisfaction term, plus
+    ``steal`` x ``pull``, capped at 1); a satisfied one who stays grows its seats by
+    ``expansion`` (the factor, 1 + growth); the rest pay. Returns who left, who stayed, the MRR
+    that left, the month's revenue and cost to serve (numpy's pairwise sums)."""
+    if compiled_now():
+        return _kernel("customers_churn_and_pay")(
+            customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+            satisfaction, expansion, cost_per_seat,
+        )  # fmt: skip
+    hazard = churn_base[seg[customers]] * factor + steal * pull
+    leaves = u < np.minimum(hazard, 1.0)
+    gone = customers[leaves]
+    churned = float(np.sum(seats[gone] * price[gone]))
+    state[gone] = _CHURNED
+    promise_cap[gone] = _NO_ONE
+    staying = customers[~leaves]
+    happy = staying[satisfaction[staying] >= SATISFIED]
+    seats[happy] *= expansion
+    revenue = float(np.sum(seats[staying] * price[staying]))
+    cost = float(np.sum(seats[staying] * cost_per_seat[seg[staying]]))
+    return gone, staying, churned, revenue, cost
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -1001,6 +1185,164 @@ def _mix_word(z):
 _mix_one = _mix_word  # the compiled helper replaces it when the loops compile
 
 
+def _customers_settle_loop(
+    state, promise_cap, promise_since, promise_due, last_shipped, month, grace, satisfaction, fit,
+    comp_fit, consume_penalty, stagnation,
+):  # fmt: skip
+    n = state.shape[0]
+    customers = np.empty(n, np.int64)
+    m = kept_count = broken_count = 0
+    for i in range(n):
+        if state[i] == _CUSTOMER:
+            customers[m] = i
+            m += 1
+    customers = customers[:m].copy()
+    shortfall, pull = np.empty(m), np.empty(m)
+    for j in range(m):
+        i = customers[j]
+        k = promise_cap[i]
+        if k >= 0:
+            kept = last_shipped[max(k, 0)] >= promise_since[i]
+            broken = month > promise_due[i] + grace and not kept
+            if kept:
+                kept_count += 1
+            if broken:
+                broken_count += 1
+                satisfaction[i] -= PROMISE_DISAPPOINTMENT
+            if kept or broken:
+                promise_cap[i] = _NO_ONE
+        target = fit[i] - consume_penalty
+        satisfaction[i] += SATISFACTION_ADJUST * (target - satisfaction[i])
+        shortfall[j] = max(0.0, SATISFIED - satisfaction[i])
+        pull[j] = max(0.0, comp_fit[i] - fit[i]) * stagnation
+    return customers, shortfall, pull, kept_count, broken_count
+
+
+def _waiters_settle_loop(
+    state, promise_cap, promise_since, promise_due, last_shipped, month, grace, fit, comp_fit,
+    stagnation, steal, impatience, defect_key, month_key, owner,
+):  # fmt: skip
+    n = state.shape[0]
+    buyers = np.empty(n, np.int64)
+    b = walked = 0
+    for i in range(n):
+        if state[i] != _WAITING:
+            continue
+        kept = last_shipped[max(promise_cap[i], 0)] >= promise_since[i]
+        broken = month > promise_due[i] + grace and not kept
+        if not (kept or broken):  # a waiter who may still defect to the rival
+            z = _mix_one(_mix_one(np.uint64(i) ^ defect_key) + month_key) >> MANTISSA_SHIFT
+            pull = max(0.0, comp_fit[i] - fit[i]) * stagnation
+            broken = np.float64(z) * TO_UNIT < min(1.0, steal * pull * impatience)
+        if kept:
+            buyers[b] = i
+            b += 1
+        if kept or broken:
+            promise_cap[i] = _NO_ONE
+        if broken:
+            state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
+            owner[i] = _NO_ONE
+            walked += 1
+    return buyers[:b].copy(), walked
+
+
+def _customers_churn_and_pay_loop(
+    customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+    satisfaction, expansion, cost_per_seat,
+):  # fmt: skip
+    m = customers.shape[0]
+    gone, staying = np.empty(m, np.int64), np.empty(m, np.int64)
+    lost, paid, served = np.empty(m), np.empty(m), np.empty(m)
+    g = s = 0
+    for j in range(m):
+        i = customers[j]
+        hazard = churn_base[seg[i]] * factor[j] + steal * pull[j]
+        if u[j] < min(hazard, 1.0):
+            gone[g] = i
+            lost[g] = seats[i] * price[i]
+            g += 1
+            state[i] = _CHURNED
+            promise_cap[i] = _NO_ONE
+        else:
+            staying[s] = i
+            s += 1
+    for j in range(s):
+        i = staying[j]
+        if satisfaction[i] >= SATISFIED:
+            seats[i] *= expansion
+        paid[j] = seats[i] * price[i]
+        served[j] = seats[i] * cost_per_seat[seg[i]]
+    return (
+        gone[:g].copy(),
+        staying[:s].copy(),
+        0.0 + _pairwise_sum(lost, g),
+        0.0 + _pairwise_sum(paid, s),
+        0.0 + _pairwise_sum(served, s),
+    )
+
+
+def _expit_loop(x):
+    """scipy's ``expit`` (``1 / (1 + exp(-x))``, the C library's ``exp``), one value."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+_expit = _expit_loop  # the compiled helper replaces it when the loops compile
+
+
+def _roadmap_work_loop(
+    effort, item, new_step, new_effort, coverage, estimate, truth, weights, killed_until,
+    kills_until, month, last_shipped, outcomes, drawn, measure, kill_value, kills,
+):  # fmt: skip
+    """``roadmap_work`` as one loop (compiled by numba): ``np.dot`` calls the same BLAS
+    routines as numpy's ``@`` (tests/test_kernels.py), the estimate's probabilities are kept
+    column by column (each column's ``expit`` is the whole matrix's, value by value)."""
+    segments, caps = estimate.shape
+    prob = np.empty((segments, caps))
+    for s in range(segments):
+        for c in range(caps):
+            prob[s, c] = _expit(estimate[s, c])
+    column = np.empty(segments)
+    shipped = killed = 0
+    while effort > 1e-9:
+        if item[0] < 0:
+            demand = np.dot(weights, prob)
+            best, k = -np.inf, 0
+            for c in range(caps):
+                room = 1.0 - coverage[c]
+                value = demand[c] * (min(new_step, room))
+                if kills_until > month and killed_until[c] > month:
+                    value = 0.0
+                if value > best:
+                    best, k = value, c
+            item[0], item[1], item[2], item[3], item[4] = k, new_step, new_effort, demand[k], 0.0
+        left = item[2] - item[4]
+        used = min(effort, left)
+        item[4] += used
+        effort -= used
+        if item[4] >= item[2] - 1e-9:
+            if drawn >= outcomes.shape[0]:
+                raise IndexError("roadmap_work: more items shipped than outcomes given")
+            k = int(item[0])
+            landed = coverage[k] + item[1] * outcomes[drawn]
+            coverage[k] = min(1.0, landed)
+            drawn += 1
+            last_shipped[k] = month
+            shipped += 1
+            item[0] = -1.0
+            if measure:
+                for s in range(segments):
+                    estimate[s, k] += SMALL_BET_LEARNING * (truth[s, k] - estimate[s, k])
+                    prob[s, k] = _expit(estimate[s, k])
+                    column[s] = _expit(truth[s, k])
+                measured = np.dot(weights, column)
+                if measured < kill_value * item[3]:
+                    killed_until[k] = month + KILLED_LINE_MONTHS
+                    kills_until = max(kills_until, month + KILLED_LINE_MONTHS)
+                    kills[killed, 0], kills[killed, 1], kills[killed, 2] = k, measured, item[3]
+                    killed += 1
+    return drawn, shipped, killed, kills_until
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -1030,4 +1372,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,
     "plan_eta": _plan_eta_loop,
+    "roadmap_work": _roadmap_work_loop,
+    "customers_settle": _customers_settle_loop,
+    "waiters_settle": _waiters_settle_loop,
+    "customers_churn_and_pay": _customers_churn_and_pay_loop,
 }

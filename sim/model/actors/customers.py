@@ -12,19 +12,17 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from sim.model.kernels import customers_churn_and_pay, customers_settle, waiters_settle
 from sim.model.population import NO_ONE, State
 
-SATISFIED = 0.6  # satisfaction at or above which churn is at its baseline and seats grow (0-1)
-SATISFACTION_ADJUST = (
-    0.3  # share of the gap to current fit satisfaction closes each month (share/month)
-)
 COMPLEXITY_CONSUME_PENALTY = (
     0.15  # satisfaction lost per unit of complexity: harder to consume (per complexity)
 )
-PROMISE_DISAPPOINTMENT = 0.4  # satisfaction lost when a promised item slips past its date (0-1)
 # a waiting buyer, with no product yet, switches this much more readily than a customer (ratio)
 WAITER_IMPATIENCE = 3.0
 WAITER_PRICE_DISCOUNT = 0.1  # discount a waiting buyer gets when the promised item ships (share)
+# SATISFIED, SATISFACTION_ADJUST and PROMISE_DISAPPOINTMENT: in sim/model/kernels.py, with the
+# customers' monthly passes that use them
 
 
 class CustomerBase(mesa.Agent):
@@ -58,101 +56,62 @@ class CustomerBase(mesa.Agent):
         self.custom_estimate_em_delivered = self.custom_actual_em_delivered = 0.0
 
     def step(self) -> None:
-        """Waiters decide, promises settle, satisfaction moves, some churn, the rest pay."""
+        """Waiters decide, promises settle, satisfaction moves, some churn, the rest pay.
+
+        After the waiters, the customers' promises and satisfaction, then churn, expansion and
+        payment, each in one pass over the population (``kernels.customers_settle`` and
+        ``kernels.customers_churn_and_pay``; their numpy versions are the steps this method
+        made one by one before, and the compiled ones give the same numbers). A customer still
+        decides on its own: its promise, its satisfaction, its own keyed churn draw."""
         self._settle_waiters()
-        customers = self._customers()  # after the waiters who bought; until some churn
-        self._settle_promises(customers)
-        self._update_satisfaction(customers)
-        staying = self._churn(customers)
-        self._expand(staying)
-        self._pay(staying)
-
-    def _customers(self) -> np.ndarray:
-        pr = self.model.market.prospects
-        return pr.in_state(State.CUSTOMER)
-
-    def _promise_status(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Which of these promises were kept, and which are past due (broken)."""
-        pr = self.model.market.prospects
-        k = pr.promise_cap[idx]
-        kept = self.model.product.last_shipped[np.maximum(k, 0)] >= pr.promise_since[idx]
-        late = self.model.month > pr.promise_due[idx] + self.model.config.sales.promise_grace_months
-        return kept, late & ~kept
+        market = self.model.market
+        pr, p, month = market.prospects, market.params, self.model.month
+        # the customers after the waiters who bought; until some churn
+        customers, shortfall, pull, kept, broken = customers_settle(
+            pr.active("state"), pr.active("promise_cap"), pr.active("promise_since"),
+            pr.active("promise_due"), self.model.product.last_shipped, month,
+            self.model.config.sales.promise_grace_months, pr.active("satisfaction"),
+            pr.active("fit"), pr.active("comp_fit"),
+            COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity,
+            self.model.product.stagnation_factor(),
+        )  # fmt: skip
+        self.promises_kept += kept
+        self.promises_broken += broken
+        gone, _, churned, revenue, cost = customers_churn_and_pay(
+            customers, np.exp(p.churn_fit_slope * shortfall), pull, self.churn_base,
+            pr.active("seg"), p.competitor_steal_rate,
+            self.model.streams.churn.uniform(customers, month), pr.active("state"),
+            pr.active("promise_cap"), pr.active("seats"), pr.active("price"),
+            pr.active("satisfaction"), 1.0 + p.expansion_monthly, self.cost_per_seat,
+        )  # fmt: skip
+        self.month_churned_mrr = churned
+        self._after_churn(gone)
+        self.month_revenue, self.month_cost_to_serve = revenue, cost
 
     def _settle_waiters(self) -> None:
-        """Buyers waiting for a promised item buy when it ships, and walk when it slips."""
-        pr = self.model.market.prospects
-        waiting = pr.in_state(State.WAITING)
-        if waiting.size == 0:
-            return
-        kept, broken = self._promise_status(waiting)
-        broken |= ~kept & self._defects(waiting)
-        buyers, walkers = waiting[kept], waiting[broken]
+        """Buyers waiting for a promised item buy when it ships, and walk when it slips or when
+        the rival pulls them away first (``kernels.waiters_settle``) [001, 002]."""
+        market = self.model.market
+        pr, p = market.prospects, market.params
+        buyers, walked = waiters_settle(
+            pr.active("state"), pr.active("promise_cap"), pr.active("promise_since"),
+            pr.active("promise_due"), self.model.product.last_shipped, self.model.month,
+            self.model.config.sales.promise_grace_months, pr.active("fit"),
+            pr.active("comp_fit"), self.model.product.stagnation_factor(),
+            p.competitor_steal_rate, WAITER_IMPATIENCE, np.uint64(self.model.streams.defect.key),
+            pr.active("owner"),
+        )  # fmt: skip
         self.promises_kept += buyers.size
-        self.promises_broken += walkers.size
-        pr.promise_cap[waiting[kept | broken]] = NO_ONE
-        rival = pr.comp_fit[walkers] > pr.fit[walkers]
-        pr.state[walkers] = np.where(rival, State.LOST_TO_COMPETITOR, State.LOST)
-        pr.owner[walkers] = NO_ONE
+        self.promises_broken += walked
+        if buyers.size == 0:
+            return
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
         self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
 
-    def _defects(self, idx: np.ndarray) -> np.ndarray:
-        """A waiting buyer may take the rival's product rather than wait any longer [001, 002]."""
-        pr, p = self.model.market.prospects, self.model.market.params
-        pull = (
-            np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        )
-        return self.model.streams.defect.uniform(idx, self.model.month) < np.minimum(
-            1.0, p.competitor_steal_rate * pull * WAITER_IMPATIENCE
-        )
-
-    def _settle_promises(self, customers: np.ndarray) -> None:
+    def _after_churn(self, gone: np.ndarray) -> None:
+        """Customers who left: commission clawed back, custom work only they wanted dropped."""
         pr = self.model.market.prospects
-        promised = customers[pr.promise_cap[customers] >= 0]
-        if promised.size == 0:
-            return
-        kept, broken = self._promise_status(promised)
-        self.promises_kept += int(kept.sum())
-        self.promises_broken += int(broken.sum())
-        pr.satisfaction[promised[broken]] -= PROMISE_DISAPPOINTMENT
-        pr.promise_cap[promised[kept | broken]] = NO_ONE
-
-    def _update_satisfaction(self, idx: np.ndarray) -> None:
-        pr = self.model.market.prospects
-        target = pr.fit[idx] - COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity
-        pr.satisfaction[idx] += SATISFACTION_ADJUST * (target - pr.satisfaction[idx])
-
-    def _churn(self, idx: np.ndarray) -> np.ndarray:
-        """Each customer leaves with a hazard set by its segment, satisfaction and the rival's
-        pull. Returns the customers who stay."""
-        market = self.model.market
-        pr, p = market.prospects, market.params
-        shortfall = np.maximum(0.0, SATISFIED - pr.satisfaction[idx])
-        pull = (
-            np.maximum(0.0, pr.comp_fit[idx] - pr.fit[idx]) * self.model.product.stagnation_factor()
-        )
-        hazard = (
-            self.churn_base[pr.seg[idx]] * np.exp(p.churn_fit_slope * shortfall)
-            + p.competitor_steal_rate * pull
-        )
-        leaves = self.model.streams.churn.uniform(idx, self.model.month) < np.minimum(hazard, 1.0)
-        gone = idx[leaves]
-        self.month_churned_mrr = float(np.sum(pr.seats[gone] * pr.price[gone]))
-        pr.state[gone] = State.CHURNED
-        pr.promise_cap[gone] = NO_ONE
         self.model.company.note_churn(gone)
         for i in gone[pr.custom_item[gone] >= 0].tolist():
             self.model.contingent.drop_customer(i)
             pr.custom_item[i] = NO_ONE
-        return idx[~leaves]
-
-    def _expand(self, idx: np.ndarray) -> None:
-        pr = self.model.market.prospects
-        happy = idx[pr.satisfaction[idx] >= SATISFIED]
-        pr.seats[happy] *= 1.0 + self.model.market.params.expansion_monthly
-
-    def _pay(self, idx: np.ndarray) -> None:
-        pr = self.model.market.prospects
-        self.month_revenue = float(np.sum(pr.seats[idx] * pr.price[idx]))
-        self.month_cost_to_serve = float(np.sum(pr.seats[idx] * self.cost_per_seat[pr.seg[idx]]))

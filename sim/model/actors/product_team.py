@@ -17,14 +17,22 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
-from sim.model.kernels import plan_eta, plan_gap, planned_items
-
-SMALL_BET_LEARNING = (
-    0.8  # share of the knowledge gap a shipped small experiment closes on its capability
+from sim.model.kernels import (
+    ITEM_EFFORT,
+    ITEM_EXPECTED,
+    ITEM_K,
+    ITEM_SPENT,
+    ITEM_STEP,
+    plan_eta,
+    plan_gap,
+    planned_items,
+    roadmap_work,
 )
+
+# SMALL_BET_LEARNING and KILLED_LINE_MONTHS: in sim/model/kernels.py, with the roadmap's pass
+OUTCOME_DRAWS = 64  # item outcomes drawn ahead from the effort stream, in shipping order
 MAX_LEARNING = 0.9  # cap on the monthly share of the knowledge gap closed (share/month)
 STAGNATION_WINDOW_MONTHS = 6  # months of roadmap share customers judge our progress by (months)
-KILLED_LINE_MONTHS = 6  # a killed experiment line is not picked again for this long (months)
 SOLO_LEARNING_RATE = 0.04  # a team learning this fast sees needs with the full knowledge_noise;
 # more sources (meetings, discovery, experiments) mean more and cleaner readings (share/month)
 
@@ -66,6 +74,13 @@ class ProductTeam(mesa.Agent):
         self.killed_until = np.zeros(len(self.coverage), dtype=np.int32)
         self._kills_until = 0  # killed_until.max(), kept as lines are killed (_measure)
         self._eta = np.full(len(self.coverage), np.inf)
+        # the effort stream's next draws (standard normals, in shipping order) and the outcomes
+        # they make under ``_outcome_sd``: drawn ahead, the same numbers one draw per ship gave
+        self._z = np.zeros(0)
+        self._outcomes = np.zeros(0)
+        self._outcome_sd = np.nan
+        self._item = np.array([-1.0, 0.0, 0.0, 0.0, 0.0])  # the kernel's view of ``current``
+        self._kills = np.zeros((0, 3))
 
     def _initial_coverage(self, scenario: Scenario) -> np.ndarray:
         m = scenario.market
@@ -117,65 +132,79 @@ class ProductTeam(mesa.Agent):
         self.complexity *= 1.0 - self.p.complexity_decay
 
     def _work_roadmap(self, effort: float) -> None:
+        """Finish the item in progress, then the most valuable next ones, while effort lasts
+        (``kernels.roadmap_work``); each shipped item lands by its outcome, and a shipped small
+        bet is measured (``_measure``'s rule) and killed when it disappoints."""
         self.roadmap_em_total += effort
-        while effort > 1e-9:
-            if self.current is None:
-                self.current = self._next_item()
-            item = self.current
-            used = min(effort, item.effort_em - item.spent_em)
-            item.spent_em += used
-            effort -= used
-            if item.spent_em >= item.effort_em - 1e-9:
-                self._ship(item)
+        if effort <= 1e-9:
+            return
+        step, item_effort = self.item_size()
+        ships = 2 + int(effort / item_effort) if item_effort > 0 else 1 << 20
+        outcomes = self._outcomes_ahead(ships)
+        item, model = self._item, self.model
+        current = self.current
+        if current is None:
+            item[ITEM_K] = -1.0
+        else:
+            item[:] = (
+                current.capability,
+                current.step,
+                current.effort_em,
+                current.expected_demand,
+                current.spent_em,
+            )
+        measure = self.p.bet_style == "many_small"
+        if self._kills.shape[0] < outcomes.size:
+            self._kills = np.zeros((outcomes.size, 3))
+        weights = model.market.segment_weights(model.company.target_segments())
+        drawn, shipped, killed, self._kills_until = roadmap_work(
+            effort, item, step, item_effort, self.coverage, self.estimate,
+            model.market.needs.logit, weights, self.killed_until, self._kills_until,
+            model.month, self.last_shipped, outcomes, 0, measure,
+            self.p.small_bet_kill_value, self._kills,
+        )  # fmt: skip
+        self._z, self._outcomes = self._z[drawn:], outcomes[drawn:]
+        model.roadmap_shipped_this_month += shipped
+        if measure and shipped:
+            self._estimate_version += shipped
+        for k, measured, expected in self._kills[:killed].tolist():
+            model.log(
+                "experiment_killed",
+                capability=int(k),
+                measured=round(measured, 1),
+                expected=round(expected, 1),
+            )
+        if item[ITEM_K] < 0:
+            self.current = None
+        elif current is not None and current.capability == int(item[ITEM_K]) and not shipped:
+            current.spent_em = float(item[ITEM_SPENT])
+        else:
+            self.current = RoadmapItem(
+                capability=int(item[ITEM_K]),
+                step=float(item[ITEM_STEP]),
+                effort_em=float(item[ITEM_EFFORT]),
+                expected_demand=float(item[ITEM_EXPECTED]),
+                spent_em=float(item[ITEM_SPENT]),
+            )
+
+    def _outcomes_ahead(self, count: int) -> np.ndarray:
+        """At least ``count`` outcomes of the next shipped items, in shipping order: how well
+        each lands, mean 1 (one big dart can miss; many small ones average out [001]); the
+        effort stream's draws, taken ahead in blocks (a block of standard normals is the same
+        numbers as one draw at a time)."""
+        sd = self.p.item_outcome_sd
+        if self._z.size < count:
+            more = self.model.streams.effort.standard_normal(max(OUTCOME_DRAWS, count))
+            self._z = np.concatenate([self._z, more])
+            self._outcome_sd = np.nan
+        if sd != self._outcome_sd:  # (again) for this spread: the same numbers as one by one
+            self._outcomes = np.exp(sd * self._z - sd * sd / 2.0)
+            self._outcome_sd = sd
+        return self._outcomes
 
     def item_size(self) -> tuple[float, float]:
         small = self.p.small_bet_fraction if self.p.bet_style == "many_small" else 1.0
         return self.p.item_step * small, self.p.item_effort_em * small
-
-    def _next_item(self) -> RoadmapItem:
-        step, effort = self.item_size()
-        demand = self._estimated_demand()
-        k = int(self._value(demand, step).argmax())  # planned_items()[0]: the most valuable item
-        return RoadmapItem(
-            capability=k,
-            step=step,
-            effort_em=effort,
-            expected_demand=float(demand[k]),
-        )
-
-    def _ship(self, item: RoadmapItem) -> None:
-        k = item.capability
-        self.coverage[k] = min(1.0, self.coverage[k] + item.step * self._outcome())
-        self.last_shipped[k] = self.model.month
-        self.current = None
-        self.model.roadmap_shipped_this_month += 1
-        if self.p.bet_style == "many_small":
-            self._measure(item)
-
-    def _outcome(self) -> float:
-        """How well a shipped item actually lands, mean 1: one big dart can miss; many small ones
-        average out [001]."""
-        sd = self.p.item_outcome_sd
-        return float(np.exp(sd * self.model.streams.effort.standard_normal() - sd * sd / 2.0))
-
-    def _measure(self, item: RoadmapItem) -> None:
-        """A shipped experiment shows what its capability is really worth; a poor one is killed."""
-        k = item.capability
-        truth = self.model.market.needs.logit[:, k]
-        estimate = self.estimate[:, k]  # a view: updated in place
-        estimate += SMALL_BET_LEARNING * (truth - estimate)
-        self._estimate_version += 1
-        weights = self.model.market.segment_weights(self.model.company.target_segments())
-        measured = float(weights @ expit(truth))
-        if measured < self.p.small_bet_kill_value * item.expected_demand:
-            self.killed_until[k] = self.model.month + KILLED_LINE_MONTHS
-            self._kills_until = max(self._kills_until, self.model.month + KILLED_LINE_MONTHS)
-            self.model.log(
-                "experiment_killed",
-                capability=k,
-                measured=round(measured, 1),
-                expected=round(item.expected_demand, 1),
-            )
 
     # -- the plan, from the team's estimate of needs ---------------------------------------------
     def estimated_value(self) -> np.ndarray:

@@ -384,6 +384,10 @@ first picture (``Engine.refine``)."""
 STALE_WAIT_S = 60.0
 """A comparison waiting for its first picture longer than this no longer holds others back."""
 
+AFTERMATH_STAGE = 1_000
+"""Dispatcher stage of the runs a comparison asks for after its last stage (``runs_for``: the
+deaths rerun with the loop cut): after every refinement step of every open comparison."""
+
 
 @dataclass
 class Engine:
@@ -554,6 +558,36 @@ class Engine:
         finally:
             with self._lock:
                 self._awaiting_first.pop(requester, None)
+            self.dispatcher.release(requester)
+
+    def runs_for(self, wanted: Sequence[tuple[Job, int]]) -> Iterator[Tick]:
+        """Compute these runs (a job and a seed each), after every refinement step of every open
+        comparison (``AFTERMATH_STAGE``), yielding a tick as runs land, until all are stored.
+        Closing the iterator takes back the runs not started."""
+        total = len(wanted)
+        todo = [(job, s) for job, s in wanted if self.store.get(job.key, s) is None]
+        if self.workers <= 0:
+            for n, (job, s) in enumerate(todo, start=1):
+                self.store.put(job.key, s, run_job(job.scenario_json, s))
+                yield Tick(total - len(todo) + n, total)
+            return
+        requester = next(self._requesters)
+        for job, s in todo:
+            self.dispatcher.request(requester, job, s, AFTERMATH_STAGE)
+        try:
+            while True:
+                landings = self._landings
+                missing = [(job, s) for job, s in todo if self.store.get(job.key, s) is None]
+                if not missing:
+                    break
+                for job, s in missing:
+                    error = self.dispatcher.failure((job.key, s))
+                    if error is not None:
+                        raise error
+                    self.dispatcher.request(requester, job, s, AFTERMATH_STAGE)
+                self._wait_landing(landings)
+                yield Tick(total - len(missing), total)
+        finally:
             self.dispatcher.release(requester)
 
     def others_awaiting_first(self, requester: int) -> bool:

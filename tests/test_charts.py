@@ -157,6 +157,8 @@ def test_kpis_difference_a_minus_b():
         "survival_ci_low": 0.1,
         "survival_ci_high": 0.45,
         "spiral_rate": 0.5,
+        "loop_attributable_rate": 0.3,
+        "loop_attributable_share_of_deaths": 0.86,
         "median_month_of_death": 30.0,
         "median_final_arr_usd": 200_000.0,
     }
@@ -165,15 +167,20 @@ def test_kpis_difference_a_minus_b():
         "survival_ci_low": 0.75,
         "survival_ci_high": 0.97,
         "spiral_rate": 0.0,
+        "loop_attributable_rate": 0.0,
+        "loop_attributable_share_of_deaths": None,
         "median_month_of_death": None,
         "median_final_arr_usd": 2_500_000.0,
     }
     cards = {k.key: k for k in charts.kpis(a, b)}
-    assert set(cards) == {"survival", "spiral", "death", "profit", "arr"}
+    assert set(cards) == {"survival", "loop", "death", "profit", "arr"}
     assert cards["survival"].a == "25%" and cards["survival"].b == "90%"
     assert cards["survival"].diff == "−65 points"
     assert "10–45%" in cards["survival"].a_detail
-    assert cards["spiral"].diff == "+50 points"
+    assert cards["loop"].diff == "+30 points"
+    assert cards["loop"].a_detail == "86% of its deaths" and cards["loop"].b_detail == ""
+    pending = {k.key: k for k in charts.kpis(a, b, loop_pending=True)}["loop"]
+    assert pending.a == pending.b == pending.diff == "…"
     assert cards["arr"].a == "$200k" and cards["arr"].b == "$2.5M" and cards["arr"].diff == "−$2.3M"
 
 

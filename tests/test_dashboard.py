@@ -69,8 +69,10 @@ def test_landing_page_is_the_comparison(app):
     grid = [m.value for m in app.markdown if 'class="kpi-grid"' in m.value]
     assert len(grid) == 1
     assert grid[0].count('class="kpi"') == 5 and grid[0].count("A − B") == 5
-    for key in ("survival", "spiral", "death", "profit", "arr"):
+    for key in ("survival", "loop", "death", "profit", "arr"):
         assert f'data-kpi="{key}"' in grid[0]
+    loop = grid[0][grid[0].index('data-kpi="loop"') : grid[0].index('data-kpi="death"')]
+    assert "rerunning each death" not in loop  # rerun with the loop cut once all runs were in
     assert "(95% CI " in grid[0]  # both sides ran the same seeds: paired differences
     assert " of " in grid[0] and " died" in grid[0]  # deaths as counts per side
     labels = [b.proto.label for b in app.get("download_button")]
@@ -764,3 +766,33 @@ def test_a_governed_lever_says_so_beside_its_control():
     at.selectbox(key="a_custom_decider").set_value("product").run()
     notes = [c.value for c in at.sidebar.caption]
     assert sum("Product judges each custom request" in n for n in notes) == 2
+
+
+def test_the_loop_card_is_what_the_ensemble_api_attributes(monkeypatch):
+    """The Compare page reruns each death with the loop cut in the workers (``runs_for``) and
+    attributes it as ``sim compare`` does: the same rate, interval and share of deaths, run by
+    run, as ``run_ensemble`` with attribution on the same seeds."""
+    from dashboard.controls import Side
+    from dashboard.engine import Engine, Job, aggregate
+    from dashboard.views import compare
+    from sim.config import preset
+    from sim.experiment.ensemble import run_ensemble
+
+    scenario = preset("sales_led").with_overrides({"months": 36, "seeds": 6})
+    eng = Engine(workers=0)
+    side = Side("A", scenario, "sales_led", False)
+    list(eng.refine([Job("A", side.key, side.json)], 6))
+    result = aggregate(scenario, eng.store.runs(side.key, 6))
+    said: list[str] = []
+    monkeypatch.setattr(compare, "engine", lambda: eng)
+    both = {"A": side, "B": side}
+    loop = compare.attribute_loop(both, {"A": result, "B": result}, said.append)
+    direct = run_ensemble(scenario, seeds=6)
+    runs, rates = loop["A"]
+    assert rates == {k: direct.summary[k] for k in rates}
+    assert rates["loop_attributable_rate"] > 0  # sales-led deaths the loop explains
+    expected = direct.summaries.to_dict("records")
+    for mine, theirs in zip(runs, expected, strict=True):
+        for key in ("loop_attributable", "counterfactual_survived"):
+            assert mine[key] == theirs[key]
+    assert said and said[-1].endswith(f"{len(said)} of {len(said)}.")

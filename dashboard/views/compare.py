@@ -19,9 +19,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import reveal
 from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_result, vs_title
-from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides
+from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides, scenario_key
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
+from sim.analysis.summaries import attribution_rates
 from sim.config.hints import one_line
+from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
 from sim.report.charts import COMPARE_ORDER, SIDE_COLORS, compare_figure, kpis, results_table
 
 BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
@@ -141,12 +143,20 @@ def compare_results(ctx: PageContext) -> None:
             slots[name] = boxes[name].empty()
         return slots[name]
 
-    def render_kpis(results: dict) -> None:
+    def render_kpis(results: dict, loop: Mapping | None = None) -> None:
+        """The cards; ``loop``: each side's attributed run summaries and rates, once the deaths
+        have been rerun with the loop cut (until then the loop card waits)."""
+        summary = {s: results[s].summary for s in ("A", "B")}
+        runs = {s: results[s].summaries.to_dict("records") for s in ("A", "B")}
+        if loop is not None:
+            summary = {s: summary[s] | loop[s][1] for s in summary}
+            runs = {s: loop[s][0] for s in runs}
         cards = kpis(
-            results["A"].summary,
-            results["B"].summary,
-            results["A"].summaries.to_dict("records"),  # same seeds on both sides: paired
-            results["B"].summaries.to_dict("records"),
+            summary["A"],
+            summary["B"],
+            runs["A"],  # same seeds on both sides: paired
+            runs["B"],
+            loop_pending=loop is None,
         )
         html = []
         for card in cards:
@@ -195,6 +205,7 @@ def compare_results(ctx: PageContext) -> None:
 
     jobs = [Job(s, sides[s].key, sides[s].json) for s in ("A", "B")]
     results: dict = {}
+    final_text = ""
     started = time.perf_counter()
     budget = comparison_budget()
     refinement = engine().refine(jobs, seeds, refine_stages(), owner=session_owner())
@@ -234,12 +245,11 @@ def compare_results(ctx: PageContext) -> None:
                 }
                 if item.final:
                     took = time.perf_counter() - started
-                    status_line(
+                    final_text = (
                         f"{item.seeds} simulated companies per side, {months} months each "
-                        f"({took:.1f} s).",
-                        True,
-                        item.seeds,
+                        f"({took:.1f} s)."
                     )
+                    status_line(final_text, True, item.seeds)
                 else:
                     status_line(
                         f"Showing {item.seeds} of {seeds} companies per side; refining…",
@@ -247,6 +257,10 @@ def compare_results(ctx: PageContext) -> None:
                         item.seeds,
                     )
                 render(results, item)
+        if final_text:
+            loop = attribute_loop(sides, results, lambda text: status_line(text, True, seeds))
+            render_kpis(results, loop)
+            status_line(final_text, True, seeds)
     except Exception as err:  # noqa: BLE001 (a failing run must not take the page down)
         status.error(one_line(f"The simulation failed: {err.__class__.__name__}: {err}")[:300])
         st.stop()
@@ -273,6 +287,34 @@ def compare_results(ctx: PageContext) -> None:
             on_click="ignore",
             key="download_bands",
         )
+
+
+def attribute_loop(sides: Mapping[str, Side], results: Mapping, say) -> dict:
+    """Each side's run summaries with the loop attribution, and its rates: every death under a
+    live return link rerun on its own seed with the link cut (``sim.experiment.runner``), as
+    ``sim compare`` attributes them. The cut runs are asked for after every other comparison's
+    refinement (``Engine.runs_for``); ``say`` shows the progress (a Streamlit call at every run
+    that lands, so a new slider move interrupts this at once)."""
+    wanted, plans = [], {}
+    for s in ("A", "B"):
+        scenario = sides[s].scenario
+        runs = results[s].summaries.to_dict("records")
+        dying = seeds_to_attribute(scenario, runs)
+        cut = cut_link(scenario)
+        job = Job(s, scenario_key(cut), cut.model_dump_json())
+        plans[s] = (scenario, runs, dying, job)
+        wanted += [(job, seed) for seed in dying]
+    for tick in engine().runs_for(wanted):
+        say(
+            f"All companies are in; rerunning each death with the pressure loop cut (the same "
+            f"seed, the same market): {tick.done} of {tick.total}."
+        )
+    out = {}
+    for s, (scenario, runs, dying, job) in plans.items():
+        cut_runs = {seed: engine().store.get(job.key, seed).summary for seed in dying}
+        runs = attributed(scenario, runs, cut_runs)
+        out[s] = (runs, attribution_rates(runs))
+    return out
 
 
 def _csv(frames: dict, names: dict) -> str:

@@ -361,7 +361,7 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     out |= _rate(summaries, "survived", "survival")
     out |= _rate(summaries, "spiral", "spiral")
     out |= _rate([{"pmf": s.get("pmf_month") is not None} for s in summaries], "pmf", "pmf")
-    out |= _attribution_rates(summaries)
+    out |= attribution_rates(summaries)
     final_arr = _values(summaries, "final_arr_usd")
     out |= {
         "median_final_arr_usd": _stat(np.median, final_arr),
@@ -396,8 +396,9 @@ def summarize_ensemble(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _attribution_rates(summaries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Share of runs whose death the loop explains (None when no run was attributed)."""
+def attribution_rates(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Share of runs whose death the loop explains, its Wilson interval and the share of deaths
+    (None when some run was not attributed)."""
     if any(s.get("loop_attributable") is None for s in summaries):
         return dict.fromkeys(
             (

@@ -140,6 +140,26 @@ def counterfactual_attribution(
     return attribution(summary, counterfactual_fate(scenario, seed))
 
 
+def seeds_to_attribute(scenario: Scenario, summaries: list[dict[str, Any]]) -> list[int]:
+    """Which of these runs (seeds 0, 1, ... in order, without attribution) need the
+    counterfactual rerun: the deaths under a live return link."""
+    response = link_response(scenario)
+    return [seed for seed, s in enumerate(summaries) if needs_counterfactual(s, response)]
+
+
+def attributed(
+    scenario: Scenario, summaries: list[dict[str, Any]], cut: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The run summaries with their attribution keys, given the cut runs' summaries (or fates:
+    ``survived`` and ``month_of_death``) of the seeds ``seeds_to_attribute`` names: what
+    ``run(..., attribute=True)`` gives each run, for callers that ran the cut runs themselves
+    (the dashboard's workers)."""
+    need = set(seeds_to_attribute(scenario, summaries))
+    return [
+        s | attribution(s, cut[seed] if seed in need else None) for seed, s in enumerate(summaries)
+    ]
+
+
 def counterfactual_fate(scenario: Scenario, seed: int) -> dict[str, Any]:
     """``survived`` and ``month_of_death`` of ``counterfactual(scenario, seed).summary``: all the
     attribution reads of the cut run, taken from the model's own record of its last month (the

@@ -705,8 +705,13 @@ def kpis(
     b: Mapping[str, Any],
     runs_a: Sequence[Mapping[str, Any]] | None = None,
     runs_b: Sequence[Mapping[str, Any]] | None = None,
+    loop_pending: bool = False,
 ) -> list[Kpi]:
     """The KPI cards from two ensemble summaries (keys as in ``sim.analysis.summaries``).
+
+    The loop card reads the loop attribution (``loop_attributable_rate`` and its share of
+    deaths: each death rerun on its own seed with the return link cut); ``loop_pending``: those
+    reruns are still running.
 
     ``runs_a`` / ``runs_b``: the two sides' run summaries, seed by seed (the same seeds, in the
     same order). With them every difference that is a mean over seeds gets its paired 95%
@@ -759,6 +764,12 @@ def kpis(
         m = s.get("median_month_of_death")
         return "none died" if m is None else f"median month {m:.0f}"
 
+    def loop_detail(s: Mapping[str, Any]) -> str:
+        if loop_pending:
+            return "rerunning each death with the loop cut"
+        share = s.get("loop_attributable_share_of_deaths")
+        return "" if share is None else f"{_pct(share)} of its deaths"
+
     da, db = deaths(a), deaths(b)
     death_diff = f"{da - db:+d} companies died" if da is not None and db is not None else "n/a"
     return [
@@ -772,13 +783,13 @@ def kpis(
             ci(b, "survival"),
         ),
         Kpi(
-            "spiral",
-            "Fell into the death spiral",
-            _pct(a.get("spiral_rate")),
-            _pct(b.get("spiral_rate")),
-            rate_diff("spiral_rate", "spiral"),
-            ci(a, "spiral"),
-            ci(b, "spiral"),
+            "loop",
+            "Died through the pressure loop",
+            "…" if loop_pending else _pct(a.get("loop_attributable_rate")),
+            "…" if loop_pending else _pct(b.get("loop_attributable_rate")),
+            "…" if loop_pending else rate_diff("loop_attributable_rate", "loop_attributable"),
+            loop_detail(a),
+            loop_detail(b),
         ),
         Kpi(
             "death",

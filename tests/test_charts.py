@@ -179,8 +179,9 @@ def test_kpis_difference_a_minus_b():
     assert "10–45%" in cards["survival"].a_detail
     assert cards["loop"].diff == "+30 points"
     assert cards["loop"].a_detail == "86% of its deaths" and cards["loop"].b_detail == ""
-    pending = {k.key: k for k in charts.kpis(a, b, loop_pending=True)}["loop"]
+    pending = {k.key: k for k in charts.kpis(a, b, loop_pending="once every run is in")}["loop"]
     assert pending.a == pending.b == pending.diff == "…"
+    assert pending.a_detail == "once every run is in"
     assert cards["arr"].a == "$200k" and cards["arr"].b == "$2.5M" and cards["arr"].diff == "−$2.3M"
 
 

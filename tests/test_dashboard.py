@@ -72,7 +72,7 @@ def test_landing_page_is_the_comparison(app):
     for key in ("survival", "loop", "death", "profit", "arr"):
         assert f'data-kpi="{key}"' in grid[0]
     loop = grid[0][grid[0].index('data-kpi="loop"') : grid[0].index('data-kpi="death"')]
-    assert "rerunning each death" not in loop  # rerun with the loop cut once all runs were in
+    assert "…" not in loop.split("A − B")[0]  # a number: the deaths were rerun with the loop cut
     assert "(95% CI " in grid[0]  # both sides ran the same seeds: paired differences
     assert " of " in grid[0] and " died" in grid[0]  # deaths as counts per side
     labels = [b.proto.label for b in app.get("download_button")]
@@ -687,6 +687,8 @@ def test_a_comparison_stops_at_its_time_budget_and_says_so(monkeypatch):
     _assert_page_ok(at)
     status = next(m.value for m in at.markdown if "data-status" in m.value)
     assert "Stopped after 0 s" in status and 'data-shown="4"' in status, status
+    grid = next(m.value for m in at.markdown if 'class="kpi-grid"' in m.value)
+    assert "not measured: the comparison stopped early" in grid  # the loop card says why
     _slider_still_works(at)
 
 

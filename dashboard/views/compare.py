@@ -60,6 +60,10 @@ browser renders (a React pass over the page); a line per finished run was ~60 of
 competing with the charts for the browser's time."""
 
 
+WAITING = "each death is rerun with the loop cut once every run is in"
+STOPPED = "not measured: the comparison stopped early"
+"""What the loop card says while it has no number (``kpis(loop_pending=...)``)."""
+
 RESULTS_FRAGMENT = "compare-results"
 """The fragment that draws the whole page below the navigation: its own widgets ("Predict
 first") rerun only it, and so does a lever's move in the sidebar with
@@ -143,9 +147,9 @@ def compare_results(ctx: PageContext) -> None:
             slots[name] = boxes[name].empty()
         return slots[name]
 
-    def render_kpis(results: dict, loop: Mapping | None = None) -> None:
+    def render_kpis(results: dict, loop: Mapping | None = None, pending: str = WAITING) -> None:
         """The cards; ``loop``: each side's attributed run summaries and rates, once the deaths
-        have been rerun with the loop cut (until then the loop card waits)."""
+        have been rerun with the loop cut (until then the loop card says ``pending``)."""
         summary = {s: results[s].summary for s in ("A", "B")}
         runs = {s: results[s].summaries.to_dict("records") for s in ("A", "B")}
         if loop is not None:
@@ -156,7 +160,7 @@ def compare_results(ctx: PageContext) -> None:
             summary["B"],
             runs["A"],  # same seeds on both sides: paired
             runs["B"],
-            loop_pending=loop is None,
+            loop_pending=pending if loop is None else None,
         )
         html = []
         for card in cards:
@@ -222,6 +226,7 @@ def compare_results(ctx: PageContext) -> None:
                     shown,
                 )
                 refinement.close()  # cancels the runs not started yet
+                render_kpis(results, pending=STOPPED)
                 break
             if isinstance(item, Tick):
                 now = time.perf_counter()

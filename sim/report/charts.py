@@ -705,13 +705,13 @@ def kpis(
     b: Mapping[str, Any],
     runs_a: Sequence[Mapping[str, Any]] | None = None,
     runs_b: Sequence[Mapping[str, Any]] | None = None,
-    loop_pending: bool = False,
+    loop_pending: str | None = None,
 ) -> list[Kpi]:
     """The KPI cards from two ensemble summaries (keys as in ``sim.analysis.summaries``).
 
     The loop card reads the loop attribution (``loop_attributable_rate`` and its share of
-    deaths: each death rerun on its own seed with the return link cut); ``loop_pending``: those
-    reruns are still running.
+    deaths: each death rerun on its own seed with the return link cut); ``loop_pending``: why
+    it has no number yet (the reruns wait for every run, or did not happen), shown instead.
 
     ``runs_a`` / ``runs_b``: the two sides' run summaries, seed by seed (the same seeds, in the
     same order). With them every difference that is a mean over seeds gets its paired 95%
@@ -765,8 +765,8 @@ def kpis(
         return "none died" if m is None else f"median month {m:.0f}"
 
     def loop_detail(s: Mapping[str, Any]) -> str:
-        if loop_pending:
-            return "rerunning each death with the loop cut"
+        if loop_pending is not None:
+            return loop_pending
         share = s.get("loop_attributable_share_of_deaths")
         return "" if share is None else f"{_pct(share)} of its deaths"
 
@@ -785,9 +785,11 @@ def kpis(
         Kpi(
             "loop",
             "Died through the pressure loop",
-            "…" if loop_pending else _pct(a.get("loop_attributable_rate")),
-            "…" if loop_pending else _pct(b.get("loop_attributable_rate")),
-            "…" if loop_pending else rate_diff("loop_attributable_rate", "loop_attributable"),
+            "…" if loop_pending is not None else _pct(a.get("loop_attributable_rate")),
+            "…" if loop_pending is not None else _pct(b.get("loop_attributable_rate")),
+            "…"
+            if loop_pending is not None
+            else rate_diff("loop_attributable_rate", "loop_attributable"),
             loop_detail(a),
             loop_detail(b),
         ),

@@ -91,6 +91,7 @@ def test_a_governed_lever_says_which_control_governs_it():
     led = preset("product_led")
     assert lv.governed_note(led, "sales.contingent_acceptance")
     assert lv.governed_note(led, "sales.commission_rate")
+    assert lv.governed_note(led, "product.custom_capacity_cap")
     sales = preset("sales_led")
     assert lv.governed_note(sales, "sales.contingent_acceptance") is None
     assert lv.governed_note(sales, "sales.commission_rate") is None

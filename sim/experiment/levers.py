@@ -333,14 +333,21 @@ GOVERNED: tuple[Governed, ...] = (
         "More levers): sales' yes only brings a request to product.",
     ),
     Governed(
+        "product.custom_capacity_cap",
+        lambda s: s.policy.custom_decider == "product",
+        "Only requests product accepted as bets reach the custom queue here: the cap limits "
+        "the time they take.",
+    ),
+    Governed(
         "sales.commission_rate",
         lambda s: s.sales.commission_timing == "after_pmf",
         "Commission is paid only after product-market fit here: before it, reps sell in "
         "learning mode whatever the rate, and at 0% they never leave it.",
     ),
 )
-"""Every lever-on-lever dependency a front end shows. The product-led preset sets both: its
-acceptance and commission-rate sliders move its revenue by a few percent (docs/lever_ranges.md)."""
+"""Every lever-on-lever dependency a front end shows. The product-led preset sets all three: its
+acceptance, cap and commission-rate sliders move its revenue by a few percent
+(docs/lever_ranges.md)."""
 
 
 def governed_note(scenario: Scenario, key: str) -> str | None:

@@ -462,3 +462,24 @@ def test_decide_deals_agrees_to_the_bit(n: int, monkeypatch) -> None:
             (won, promised, buyers, _), (state, *_) = out[0]
             assert 0 < won < m and buyers.size > 0 and np.any(state[idx] != 2)
             assert horizon <= 0 or (promised > 0 and np.any(state == 3))
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 600, 5000])
+def test_spread_awareness_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """Unaware prospects waking up by their keyed draws (the compiled loop hashes inline), the
+    rate from the customers counted in the same pass, and the live counts per segment."""
+    rng = np.random.default_rng(n + 11)
+    for segments in (1, 3):
+        state = rng.integers(0, 8, n).astype(np.int8)
+        seg = rng.integers(0, segments, n).astype(np.int8)
+        for base, referral in ((0.05, 1e-5), (0.3, 0.0), (0.9, 0.5)):
+            out = []
+            for mode in ("numpy", "compiled"):
+                monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+                mine = state.copy()
+                counts = kernels.spread_awareness(mine, seg, segments, base, referral, 987, 4)
+                out.append((counts, mine))
+            _same(*out)
+            if n > 100 and base < 0.5:  # some woke, some did not
+                woke = (state == 0) & (out[0][1] == 1)
+                assert woke.any() and np.any(out[0][1] == 0)

@@ -128,6 +128,7 @@ def warm() -> None:
     state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
+    _kernel("spread_awareness")(state.copy(), seg, 1, 0.5, 0.1, np.uint64(1), np.uint64(1))
     _kernel("love_share")(state, seg, fit, 0.5, 1)
     demand = np.zeros(n)
     demand.flags.writeable = False  # as the product team's cached estimate is
@@ -187,6 +188,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_store_fit"] = compile_(_store_fit_loop)
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_expit"] = compile_(_expit_loop)
+        globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -308,6 +310,21 @@ def awareness_scan(state, seg, segments: int) -> tuple[int, np.ndarray, np.ndarr
         np.flatnonzero(state == _UNAWARE),
         np.bincount(seg[state <= _CUSTOMER], minlength=segments).astype(float),
     )
+
+
+def spread_awareness(state, seg, segments: int, base: float, referral: float, key, month: int):
+    """After arrivals, in one pass: each unaware prospect becomes a lead when its keyed draw
+    (``key``, ``month``) falls below ``min(1, base + referral * customers)``; in place. Returns
+    the live prospects per segment (waking up moves prospects between live states only)."""
+    if compiled_now():
+        return _kernel("spread_awareness")(
+            state, seg, segments, base, referral, np.uint64(key), np.uint64(month)
+        )
+    customers, unaware, counts = awareness_scan(state, seg, segments)
+    rate = min(1.0, base + referral * customers)
+    woke = unaware[keyed_uniform(unaware, month, np.uint64(key)) < rate]
+    state[woke] = _LEAD
+    return counts
 
 
 def love_share(state, seg, fit, threshold: float, segments: int) -> float:
@@ -944,6 +961,20 @@ def _awareness_scan_loop(state, seg, segments):
     return customers, unaware[:m].copy(), counts
 
 
+_awareness_scan = _awareness_scan_loop  # the compiled helper replaces it when the loops compile
+
+
+def _spread_awareness_loop(state, seg, segments, base, referral, key, month):
+    customers, unaware, counts = _awareness_scan(state, seg, segments)
+    rate = min(1.0, base + referral * customers)
+    for r in range(unaware.shape[0]):
+        i = unaware[r]
+        z = _mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT
+        if np.float64(z) * TO_UNIT < rate:
+            state[i] = _LEAD
+    return counts
+
+
 def _love_share_loop(state, seg, fit, threshold, segments):
     total = np.zeros(segments, np.int64)
     loved = np.zeros(segments)
@@ -1459,6 +1490,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,
+    "spread_awareness": _spread_awareness_loop,
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,

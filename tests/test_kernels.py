@@ -483,3 +483,23 @@ def test_spread_awareness_agrees_to_the_bit(n: int, monkeypatch) -> None:
             if n > 100 and base < 0.5:  # some woke, some did not
                 woke = (state == 0) & (out[0][1] == 1)
                 assert woke.any() and np.any(out[0][1] == 0)
+
+
+def test_population_views_follow_n_growth_and_copies() -> None:
+    """``Prospects.active`` keeps its views while ``n`` stays put: a new ``n``, grown arrays
+    and a copy of the population each get views of the arrays they hold now."""
+    import copy
+
+    from sim.model.population import Prospects
+
+    pr = Prospects(4, 2)
+    pr.n = 3
+    assert pr.active("fit").shape == (3,) and pr.active("fit") is pr.active("fit")
+    pr.n += 1
+    assert pr.active("fit").shape == (4,)
+    pr.ensure_room(10)
+    pr.active("fit")[:] = 2.0
+    assert np.all(pr.fit[:4] == 2.0)
+    twin = copy.deepcopy(pr)
+    twin.active("fit")[:] = 3.0
+    assert np.all(twin.fit[:4] == 3.0) and np.all(pr.fit[:4] == 2.0)

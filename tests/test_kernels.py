@@ -414,3 +414,92 @@ def test_waiters_settle_agrees_to_the_bit(n: int, monkeypatch) -> None:
         _same(a, b)
     if n > 100:  # buyers, walkers (late and defecting) and pending waiters all happen
         assert out_np[0].size > 0 and out_np[1] > 0 and np.any(m_np[0] == 3)
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 300, 4000])
+def test_decide_deals_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """The deciding buyers in one pass: rep skills (reps not here, NO_ONE and ids above every
+    rep here included), pitched or not, the win chance, the keyed win and wait draws and the
+    outcomes; the same returns and the same writes to the population."""
+    from sim.model.population import Prospects
+
+    rng = np.random.default_rng(n + 41)
+    pr = Prospects(n + 3, 3)
+    pr.n = n
+    pr.seg[:n] = rng.integers(0, 3, n)
+    pr.state[:n] = 2
+    pr.owner[:n] = rng.integers(-1, 12, n)
+    pr.budget[:n] = rng.uniform(0.0, 1.5, n)
+    pr.fit[:n], pr.comp_fit[:n] = rng.random(n), rng.random(n)
+    idx = np.flatnonzero(rng.random(n) < 0.7)
+    ids = rng.permutation(9)[:5]  # the reps here, in their shuffled order
+    place = np.full(ids.max() + 2, ids.size)
+    place[ids] = np.arange(ids.size)
+    skills = np.append(rng.normal(0.0, 0.5, ids.size), 0.0)
+    m = idx.size
+    k = np.where(rng.random(m) < 0.2, -1, rng.integers(0, 24, m))
+    needed = rng.integers(0, 6, m)
+    eta = np.where(rng.random(m) < 0.2, np.inf, rng.random(m) * 12)
+    decay = np.exp(-eta / 6.0)
+    slopes = (rng.normal(), rng.random() * 4, rng.random() * 4, rng.random() * 3, rng.random())
+    names = ("state", "owner", "promise_cap", "promise_due", "promise_since")
+    list_price = np.array([100.0, 45.5, 900.0])
+    for horizon, close_factor in ((6.0, 1.0), (20.0, 0.4), (0.0, 1.0)):
+        pitch_in = (k if horizon > 0 else np.full(m, -1), needed, eta, decay, horizon, 0.3)
+        out = []
+        for mode in ("numpy", "compiled"):
+            monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+            run = Prospects(n + 3, 3)
+            for name in ("seg", "state", "owner", "budget", "fit", "comp_fit"):
+                getattr(run, name)[:] = getattr(pr, name)
+            result = kernels.decide_deals(
+                idx, (place, skills), pitch_in, (0.3, slopes, close_factor),
+                (0x0123456789ABCDEF, 0xFEDCBA9876543210, 6.0), 5, list_price, run,
+            )  # fmt: skip
+            out.append((result, tuple(_copies(run, names))))
+        _same(*out)
+        if n > 100:  # winners, losers, waiters and promised buyers all happen
+            (won, promised, buyers, _), (state, *_) = out[0]
+            assert 0 < won < m and buyers.size > 0 and np.any(state[idx] != 2)
+            assert horizon <= 0 or (promised > 0 and np.any(state == 3))
+
+
+@pytest.mark.parametrize("n", [0, 1, 9, 600, 5000])
+def test_spread_awareness_agrees_to_the_bit(n: int, monkeypatch) -> None:
+    """Unaware prospects waking up by their keyed draws (the compiled loop hashes inline), the
+    rate from the customers counted in the same pass, and the live counts per segment."""
+    rng = np.random.default_rng(n + 11)
+    for segments in (1, 3):
+        state = rng.integers(0, 8, n).astype(np.int8)
+        seg = rng.integers(0, segments, n).astype(np.int8)
+        for base, referral in ((0.05, 1e-5), (0.3, 0.0), (0.9, 0.5)):
+            out = []
+            for mode in ("numpy", "compiled"):
+                monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+                mine = state.copy()
+                counts = kernels.spread_awareness(mine, seg, segments, base, referral, 987, 4)
+                out.append((counts, mine))
+            _same(*out)
+            if n > 100 and base < 0.5:  # some woke, some did not
+                woke = (state == 0) & (out[0][1] == 1)
+                assert woke.any() and np.any(out[0][1] == 0)
+
+
+def test_population_views_follow_n_growth_and_copies() -> None:
+    """``Prospects.active`` keeps its views while ``n`` stays put: a new ``n``, grown arrays
+    and a copy of the population each get views of the arrays they hold now."""
+    import copy
+
+    from sim.model.population import Prospects
+
+    pr = Prospects(4, 2)
+    pr.n = 3
+    assert pr.active("fit").shape == (3,) and pr.active("fit") is pr.active("fit")
+    pr.n += 1
+    assert pr.active("fit").shape == (4,)
+    pr.ensure_room(10)
+    pr.active("fit")[:] = 2.0
+    assert np.all(pr.fit[:4] == 2.0)
+    twin = copy.deepcopy(pr)
+    twin.active("fit")[:] = 3.0
+    assert np.all(twin.fit[:4] == 3.0) and np.all(pr.fit[:4] == 2.0)

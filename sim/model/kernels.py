@@ -128,6 +128,7 @@ def warm() -> None:
     state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
+    _kernel("spread_awareness")(state.copy(), seg, 1, 0.5, 0.1, np.uint64(1), np.uint64(1))
     _kernel("love_share")(state, seg, fit, 0.5, 1)
     demand = np.zeros(n)
     demand.flags.writeable = False  # as the product team's cached estimate is
@@ -149,6 +150,10 @@ def warm() -> None:
     _kernel("decide_outcomes")(
         rows, fit, fit, fit, fit, rows, fit, fit, 1, fit, seg, state, rows32, fit, fit, rows32,
         ints, ints,
+    )  # fmt: skip
+    _kernel("decide_deals")(
+        rows, ints, rows, fit, rows, rows, fit, fit, 1.0, 0.5, fit, fit, fit, 0.5, 0.0, 1.0, 1.0,
+        1.0, 0.0, 1.0, np.uint64(1), np.uint64(2), 1, fit, seg, state, ints, ints, ints,
     )  # fmt: skip
     _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
@@ -183,6 +188,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_store_fit"] = compile_(_store_fit_loop)
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_expit"] = compile_(_expit_loop)
+        globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -304,6 +310,21 @@ def awareness_scan(state, seg, segments: int) -> tuple[int, np.ndarray, np.ndarr
         np.flatnonzero(state == _UNAWARE),
         np.bincount(seg[state <= _CUSTOMER], minlength=segments).astype(float),
     )
+
+
+def spread_awareness(state, seg, segments: int, base: float, referral: float, key, month: int):
+    """After arrivals, in one pass: each unaware prospect becomes a lead when its keyed draw
+    (``key``, ``month``) falls below ``min(1, base + referral * customers)``; in place. Returns
+    the live prospects per segment (waking up moves prospects between live states only)."""
+    if compiled_now():
+        return _kernel("spread_awareness")(
+            state, seg, segments, base, referral, np.uint64(key), np.uint64(month)
+        )
+    customers, unaware, counts = awareness_scan(state, seg, segments)
+    rate = min(1.0, base + referral * customers)
+    woke = unaware[keyed_uniform(unaware, month, np.uint64(key)) < rate]
+    state[woke] = _LEAD
+    return counts
 
 
 def love_share(state, seg, fit, threshold: float, segments: int) -> float:
@@ -647,6 +668,49 @@ def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, l
     return int(won.sum()), int(recorded.sum()), buyers, price
 
 
+def decide_deals(idx, reps, pitch_in, terms, draws, month: int, list_price, pr) -> tuple:
+    """The month's deciding buyers (``idx``) in one pass: each one's rep's skill (``reps``: the
+    lookup from a rep id to its place in the month's shuffle, NO_ONE and ids above it clipped
+    to the last slot, and the skills by place), the roadmap pitch (``pitch_in``: the biggest
+    missing need, how many needs, its planned eta and the eta's decay ``exp(-eta / wait
+    scale)``, the promise horizon and the item's step), the discount and win logit (``terms``:
+    max discount, the five slopes of ``win_logit``, the learning-mode close factor), the win
+    chance ``expit(logit) * close factor``, the keyed win and wait draws (``draws``: both keys
+    and the wait scale) and the outcomes of ``decide_outcomes``. The numpy version is the sales
+    floor's old chain, step by step; the compiled one hashes the keyed draws inline and takes a
+    promised waiter's chance as ``1 - decay`` (the same ``np.exp`` of the same eta). Returns
+    the number won, the promises made, the buyers and the price each pays."""
+    place, skills = reps
+    k, needed, eta, decay, horizon, step = pitch_in
+    max_discount, slopes, close_factor = terms
+    win_key, wait_key, wait_scale = draws
+    if compiled_now():
+        return _kernel("decide_deals")(
+            idx, pr.owner, place, skills, k, needed, eta, decay, horizon, step, pr.budget,
+            pr.fit, pr.comp_fit, max_discount, *slopes, close_factor, np.uint64(win_key),
+            np.uint64(wait_key), month, list_price, pr.seg, pr.state, pr.promise_cap,
+            pr.promise_due, pr.promise_since,
+        )  # fmt: skip
+    from scipy.special import expit
+
+    owner = pr.owner[idx]
+    top = place.size - 1
+    if owner.size and owner.max() > top:  # a rep id above every rep here: not here
+        owner = np.minimum(owner, top)
+    promise_k, promise_eta, gain = pitch(k, needed, eta, decay, horizon, step)
+    discount, logit = win_logit(
+        idx, pr.budget, pr.fit, pr.comp_fit, skills[place[owner]], gain, max_discount, slopes
+    )
+    chance = expit(logit) * close_factor
+    first = keyed_uniform(idx, month, np.uint64(win_key))
+    second = keyed_uniform(idx, month, np.uint64(wait_key))
+    wait_chance = 1.0 - np.exp(-promise_eta / wait_scale)
+    return decide_outcomes(
+        idx, chance, (first, second), wait_chance, (promise_k, promise_eta), discount, month,
+        list_price, pr,
+    )  # fmt: skip
+
+
 MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
 PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
 
@@ -897,6 +961,20 @@ def _awareness_scan_loop(state, seg, segments):
     return customers, unaware[:m].copy(), counts
 
 
+_awareness_scan = _awareness_scan_loop  # the compiled helper replaces it when the loops compile
+
+
+def _spread_awareness_loop(state, seg, segments, base, referral, key, month):
+    customers, unaware, counts = _awareness_scan(state, seg, segments)
+    rate = min(1.0, base + referral * customers)
+    for r in range(unaware.shape[0]):
+        i = unaware[r]
+        z = _mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT
+        if np.float64(z) * TO_UNIT < rate:
+            state[i] = _LEAD
+    return counts
+
+
 def _love_share_loop(state, seg, fit, threshold, segments):
     total = np.zeros(segments, np.int64)
     loved = np.zeros(segments)
@@ -1075,6 +1153,62 @@ def _decide_outcomes_loop(
         if promised:
             promise_cap[i] = promise_k[r]
             promise_due[i] = month + int(np.ceil(promise_eta[r]))
+            promise_since[i] = month
+            recorded += 1
+    return won, recorded, buyers[:b].copy(), price[:b].copy()
+
+
+def _decide_deals_loop(
+    idx, owner, place, skills, k, needed, eta, decay, horizon, step, budget, fit, comp_fit,
+    max_discount, base, relative, absolute, per_discount, complexity, close_factor, win_key,
+    wait_key, month, list_price, seg, state, promise_cap, promise_due, promise_since,
+):  # fmt: skip
+    """``decide_deals`` as one loop: ``_pitch_loop``, ``_win_logit_loop``, the keyed draws
+    and ``_decide_outcomes_loop``, buyer by buyer, with the same arithmetic."""
+    n = idx.shape[0]
+    top = place.shape[0] - 1
+    month_key = np.uint64(month)
+    buyers, price = np.empty(n, idx.dtype), np.empty(n)
+    won = recorded = b = 0
+    for r in range(n):
+        i = idx[r]
+        o = min(owner[i], top)
+        skill = skills[place[o]]  # NO_ONE (-1) reads the last slot, as numpy's index does
+        if k[r] >= 0 and eta[r] <= horizon:
+            promise_k, promise_eta = k[r], eta[r]
+            gain = step / max(needed[r], 1) * decay[r]
+        else:
+            promise_k, promise_eta, gain = _NO_ONE, 0.0, 0.0
+        need = 1.0 - budget[i]
+        need = min(max(need, 0.0), MAX_NEEDED_DISCOUNT)
+        discount = min(need, max_discount)
+        seen = fit[i] + gain
+        logit = base + skill
+        logit = logit + relative * (seen - comp_fit[i])
+        logit = logit + absolute * (seen - 0.5)
+        logit = logit + per_discount * discount
+        logit = logit - PRICE_GAP_SLOPE * (need - discount)
+        chance = _expit(logit - complexity) * close_factor
+        z = _mix_one(_mix_one(np.uint64(i) ^ win_key) + month_key) >> MANTISSA_SHIFT
+        if not np.float64(z) * TO_UNIT < chance:
+            state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
+            owner[i] = _NO_ONE
+            continue
+        won += 1
+        promised = promise_k >= 0
+        waits = False
+        if promised:
+            z = _mix_one(_mix_one(np.uint64(i) ^ wait_key) + month_key) >> MANTISSA_SHIFT
+            waits = np.float64(z) * TO_UNIT < 1.0 - decay[r]
+        if waits:
+            state[i] = _WAITING
+        else:
+            buyers[b] = i
+            price[b] = list_price[seg[i]] * (1.0 - discount)
+            b += 1
+        if promised:
+            promise_cap[i] = promise_k
+            promise_due[i] = month + int(np.ceil(promise_eta))
             promise_since[i] = month
             recorded += 1
     return won, recorded, buyers[:b].copy(), price[:b].copy()
@@ -1356,6 +1490,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,
+    "spread_awareness": _spread_awareness_loop,
     "love_share": _love_share_loop,
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
@@ -1368,6 +1503,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "open_deals": _open_deals_loop,
     "pitch": _pitch_loop,
     "decide_outcomes": _decide_outcomes_loop,
+    "decide_deals": _decide_deals_loop,
     "mrr_total": _mrr_total_loop,
     "committed_fit": _committed_fit_loop,
     "top_missing": _top_missing_loop,

@@ -57,7 +57,9 @@ def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | i
 
 def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
     company = model.company
-    mrr = company.mrr()
+    # the MRR the books closed on this month (settle records it; nothing after it, reps leaving
+    # included, touches a customer): the same number, without another pass over the population
+    mrr = company.mrr_history[-1]
     costs = model.company.ledger.costs(flows)
     return {
         "cash_usd": company.ledger.cash,

@@ -30,7 +30,8 @@ class Prospects:
     """Every prospect's attributes and state, one slot per prospect, preallocated."""
 
     def __init__(self, capacity: int, capabilities: int) -> None:
-        self.n = 0
+        self._views: dict[str, np.ndarray] = {}  # ``active``'s views while ``n`` stays put
+        self._n = 0
         self.u = np.ones((capacity, capabilities), dtype=np.float32)
         self.seg = np.zeros(capacity, dtype=np.int8)
         self.state = np.full(capacity, State.UNAWARE, dtype=np.int8)
@@ -56,6 +57,21 @@ class Prospects:
         self.fit = np.zeros(capacity)
         self.comp_fit = np.zeros(capacity)
 
+    @property
+    def n(self) -> int:
+        """Prospects so far: slots 0..n-1 hold them."""
+        return self._n
+
+    @n.setter
+    def n(self, value: int) -> None:
+        self._n = value
+        self._views = {}  # the views end at the old n
+
+    def __getstate__(self) -> dict:
+        """A copy or a pickle holds no views of this population's arrays (they would not be
+        views of the copy's)."""
+        return {**self.__dict__, "_views": {}}
+
     def ensure_room(self, count: int) -> None:
         """Grow every array (doubling) when the next arrivals would not fit."""
         capacity = len(self.seg)
@@ -66,11 +82,16 @@ class Prospects:
             if isinstance(array, np.ndarray):
                 array[:capacity] = getattr(self, name)
                 setattr(self, name, array)
+        self._views = {}  # views of the old arrays
 
     # -- the views every role uses: only slots 0..n-1 hold prospects ---------------------------
     def active(self, name: str) -> np.ndarray:
-        """One attribute of every prospect so far (a view: writes go to the population)."""
-        return getattr(self, name)[: self.n]
+        """One attribute of every prospect so far (a view: writes go to the population). Read
+        some fifty times a month: each view is made once until ``n`` changes or the arrays grow."""
+        view = self._views.get(name)
+        if view is None:
+            view = self._views[name] = getattr(self, name)[: self._n]
+        return view
 
     def live(self) -> np.ndarray:
         """Mask of live prospects: not yet lost or churned (unaware up to customer)."""

@@ -14,17 +14,17 @@ import numpy as np
 from sim.config import Scenario
 from sim.model.kernels import (
     arrivals,
-    awareness_scan,
     committed_fit,
     fresh_leads,
     lead_scan,
     love_share,
     needs_and_fit,
     sales_scan,
+    spread_awareness,
     top_missing,
 )
 from sim.model.needs import NeedSpace
-from sim.model.population import Prospects, State
+from sim.model.population import Prospects
 
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
 CAPACITY_HEADROOM = 1.3  # arrays start this much above the expected population; they grow if needed
@@ -103,15 +103,19 @@ class Market(mesa.Agent):
 
     def _spread_awareness(self) -> None:
         pr, p = self.prospects, self.params
-        # one scan: customers, the unaware, and the month's live counts per segment (waking up
-        # moves prospects between live states, so the counts hold for the rest of the month)
-        customers, unaware, counts = awareness_scan(
-            pr.active("state"), pr.active("seg"), len(self.segments)
+        # one pass: customers, the unaware and their keyed draws, and the month's live counts per
+        # segment (waking up moves prospects between live states, so the counts hold for the rest
+        # of the month)
+        counts = spread_awareness(
+            pr.active("state"),
+            pr.active("seg"),
+            len(self.segments),
+            p.awareness_monthly,
+            p.referral_per_customer,
+            self.model.streams.woke.key,
+            self.model.month,
         )
         self._set_live_counts(counts)
-        rate = min(1.0, p.awareness_monthly + p.referral_per_customer * customers)
-        woke = unaware[self.model.streams.woke.uniform(unaware, self.model.month) < rate]
-        pr.state[woke] = State.LEAD
 
     def update_fit(self, only_committed: bool = False) -> None:
         """Recompute live prospects' fit to our product and to the competitor's.

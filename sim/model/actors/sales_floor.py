@@ -14,17 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import expit, gammaincinv
+from scipy.special import gammaincinv
 
 from sim.model.kernels import (
     CYCLE_SHAPE,
-    decide_outcomes,
+    decide_deals,
     due_deals,
     open_deals,
-    pitch,
     qualify,
     sums_by_owner,
-    win_logit,
 )
 from sim.model.population import NO_ONE, State
 
@@ -167,12 +165,12 @@ class SalesFloor:
         return self._skills[self._places(idx)]
 
     def _decide(self, idx: np.ndarray, stance: Stance) -> None:
-        """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch."""
+        """Each buyer weighs fit vs the competitor, price, complexity and the rep's pitch (all
+        of them in one pass: ``kernels.decide_deals``)."""
         if idx.size == 0:
             return
-        market, streams, month = self.model.market, self.model.streams, self.model.month
+        market, streams, sales = self.model.market, self.model.streams, self.model.config.sales
         pr, mp = market.prospects, market.params
-        promise_k, promise_eta, promise_gain = self._roadmap_pitch(idx, stance)
         slopes = (
             mp.win_base_logit,
             mp.win_relative_fit_slope,
@@ -180,29 +178,13 @@ class SalesFloor:
             mp.win_discount_slope,
             mp.win_complexity_slope * self.model.product.complexity,
         )
-        discount, logit = win_logit(
+        close_factor = sales.learning_mode_close_factor if stance.learning else 1.0
+        won, promised, buyers, price = decide_deals(
             idx,
-            pr.budget,
-            pr.fit,
-            pr.comp_fit,
-            self._skill_of(idx),
-            promise_gain,
-            stance.max_discount,
-            slopes,
-        )
-        close_factor = (
-            self.model.config.sales.learning_mode_close_factor if stance.learning else 1.0
-        )
-        chance = expit(logit) * close_factor
-        draws = streams.win.uniform(idx, month), streams.wait.uniform(idx, month)
-        wait_chance = 1.0 - np.exp(-promise_eta / self.model.config.sales.wait_scale_months)
-        won, promised, buyers, price = decide_outcomes(
-            idx,
-            chance,
-            draws,
-            wait_chance,
-            (promise_k, promise_eta),
-            discount,
+            (self._place, self._skills),
+            self._roadmap_pitch(idx, stance),
+            (stance.max_discount, slopes, close_factor),
+            (streams.win.key, streams.wait.key, sales.wait_scale_months),
             self.model.month,
             market.list_price,
             pr,
@@ -216,19 +198,20 @@ class SalesFloor:
             self.model.customers.start(buyers, pr.seats_wanted[buyers], price)
             self._book(buyers, reps, stance)
 
-    def _roadmap_pitch(
-        self, idx: np.ndarray, stance: Stance
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Promise each buyer's biggest missing need when the plan ships it within the horizon."""
+    def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple:
+        """What the pitch to each buyer starts from: its biggest missing need (NO_ONE: none),
+        how many it needs, the plan's eta for it and how much that distance discounts a promise
+        (buyers discount distant features), the promise horizon and the item's step. With no
+        horizon, no buyer is promised anything."""
         if stance.promise_horizon <= 0:
-            return np.full(idx.size, NO_ONE), np.zeros(idx.size), np.zeros(idx.size)
+            none, zeros = np.full(idx.size, NO_ONE), np.zeros(idx.size)
+            return none, none, zeros, zeros, stance.promise_horizon, 0.0
         product = self.model.product
         k, needed = self.model.market.top_missing_of(idx, product.coverage)
         eta = product.planned_eta()[np.maximum(k, 0)]
         step, _ = product.item_size()
-        # A promise persuades less the further out it is: buyers discount distant features.
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        return pitch(k, needed, eta, decay, stance.promise_horizon, step)
+        return k, needed, eta, decay, stance.promise_horizon, step
 
     def _lose(self, idx: np.ndarray) -> None:
         if idx.size == 0:

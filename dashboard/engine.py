@@ -35,7 +35,7 @@ import threading
 import time
 import types
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -533,12 +533,7 @@ class Engine:
                     ]
                     if not missing:
                         break
-                    for job, s in missing:
-                        error = self.dispatcher.failure((job.key, s))
-                        if error is not None:
-                            raise error
-                        # asked again: a no-op unless another requester took it back meanwhile
-                        self.dispatcher.request(requester, job, s, stage_of[s])
+                    self._ask_again(requester, missing, stage_of.__getitem__)
                     self._wait_landing(landings)  # woken by the run that lands, not a 20 ms tick
                     yield Tick(self._done(jobs, seeds), total)
                 if index == 0:
@@ -580,15 +575,22 @@ class Engine:
                 missing = [(job, s) for job, s in todo if self.store.get(job.key, s) is None]
                 if not missing:
                     break
-                for job, s in missing:
-                    error = self.dispatcher.failure((job.key, s))
-                    if error is not None:
-                        raise error
-                    self.dispatcher.request(requester, job, s, AFTERMATH_STAGE)
+                self._ask_again(requester, missing, lambda _seed: AFTERMATH_STAGE)
                 self._wait_landing(landings)
                 yield Tick(total - len(missing), total)
         finally:
             self.dispatcher.release(requester)
+
+    def _ask_again(
+        self, requester: int, missing: Sequence[tuple[Job, int]], stage: Callable[[int], int]
+    ) -> None:
+        """Raise a missing run's failure; ask again for the others (a no-op unless another
+        requester took one back meanwhile). ``stage``: a seed's dispatcher stage."""
+        for job, s in missing:
+            error = self.dispatcher.failure((job.key, s))
+            if error is not None:
+                raise error
+            self.dispatcher.request(requester, job, s, stage(s))
 
     def others_awaiting_first(self, requester: int) -> bool:
         """Whether a comparison other than ``requester``'s still waits for its first picture."""

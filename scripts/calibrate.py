@@ -22,7 +22,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -887,8 +887,63 @@ PRESET_NOTE = (
     "deep in the spiral is *expected* to miss them (tiny first orders, churn, reps far below "
     "quota), "
     "so these rows show what the policy does rather than a calibration error. They are listed so "
-    "that no miss is hidden."
+    "that no miss is hidden. Each preset is judged against the wider plausibility bands below."
 )
+
+PLAUSIBILITY_BANDS: dict[str, tuple[float | None, float | None]] = {
+    "win_rate": (0.15, 0.35),
+    "reps_at_quota": (0.40, 0.70),
+    "reps_at_annual_quota": (0.40, 0.70),
+    "quota_attainment": (None, 1.20),
+    "cac_payback": (6.0, 24.0),
+    "churn_smb": (0.02, 0.08),
+    "churn_enterprise": (0.005, 0.02),
+}
+"""The stylized-fact bands a preset must sit in to count as a plausible company (issue 11, item
+5): wider than the default's targets, because a preset is a policy regime, not the calibration
+target. Check key -> (low, high); None leaves that side open."""
+
+PLAUSIBILITY_SOURCE = (
+    "issue 11's stylized facts: win rate 15-35%, ramped reps at quota 40-70%, attainment under "
+    "~120%, CAC payback 6-24 months, SMB churn 2-8%/month, enterprise 0.5-2%/month"
+)
+
+
+def plausibility_checks(checks: Sequence[Check]) -> list[Check]:
+    """The checks that have a plausibility band, with that band in place of the default's."""
+    return [
+        replace(c, low=PLAUSIBILITY_BANDS[c.key][0], high=PLAUSIBILITY_BANDS[c.key][1])
+        for c in checks
+        if c.key in PLAUSIBILITY_BANDS
+    ]
+
+
+def plausibility_lines(table: Table) -> list[str]:
+    """Each preset against the plausibility bands: a table, then one line per miss."""
+    presets = table.scenarios[1:]
+    checks = plausibility_checks(table.checks)
+    head = ["Check", "Plausible band", *presets]
+    lines = [_md_row(head), _md_row(["---"] * len(head))]
+    for c in checks:
+        values = []
+        for s in presets:
+            cell = table.cells[c.key][s]
+            v = verdict(c, cell)
+            values.append(fmt(cell.value, c.unit) + (" ✗" if v.startswith("OUTSIDE") else ""))
+        lines.append(_md_row([c.label, band_text(c), *values]))
+    misses = _miss_lines(table, presets, checks)
+    verdicts = [verdict(c, table.cells[c.key][s]) for c in checks for s in presets]
+    measured = [v for v in verdicts if not v.startswith("n/a")]
+    lines += [
+        "",
+        (
+            f"{measured.count('in band')} of {len(measured)} measured preset-band pairs in band "
+            f"({len(verdicts) - len(measured)} not measurable: a preset with no customer there)."
+        ),
+        "",
+        *(misses or ["Every preset is inside every plausibility band."]),
+    ]
+    return lines
 
 
 def git_revision() -> str:
@@ -976,9 +1031,11 @@ def main_table_lines(table: Table) -> list[str]:
     return lines
 
 
-def _miss_lines(table: Table, scenarios: Sequence[str]) -> list[str]:
+def _miss_lines(
+    table: Table, scenarios: Sequence[str], checks: Sequence[Check] | None = None
+) -> list[str]:
     lines = []
-    for c in table.checks:
+    for c in table.checks if checks is None else checks:
         for s in scenarios:
             v = verdict(c, table.cells[c.key][s])
             if v.startswith("OUTSIDE"):
@@ -1021,6 +1078,14 @@ def render(table: Table) -> str:
         out += ["", "### Presets", "", PRESET_NOTE, ""]
         out += _miss_lines(table, presets) or [
             "Every banded check is in its band for every preset."
+        ]
+        out += [
+            "",
+            "## Presets against the plausibility bands",
+            "",
+            f"Bands from {PLAUSIBILITY_SOURCE}. A ✗ marks a value outside.",
+            "",
+            *plausibility_lines(table),
         ]
     out += ["", "## Detail: pooled value [95% bootstrap interval over seeds]", ""]
     head = ["Check", *table.scenarios, "Levers", "Source of the band"]

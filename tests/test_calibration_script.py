@@ -119,3 +119,17 @@ def test_page_renders_and_writes_atomically(cal, tiny, tmp_path):
     cal.write_atomic(out, text)
     assert out.read_text(encoding="utf-8") == text
     assert [p.name for p in out.parent.iterdir()] == ["calibration.md"]
+
+
+def test_plausibility_bands_name_real_checks(cal, tiny):
+    """Every band of issue 11's plausibility list replaces the band of an existing check, so a
+    renamed check cannot drop out of the presets' verdict unnoticed."""
+    checks = cal._checks(tiny["runs"][0].segments)
+    wider = {c.key: c for c in cal.plausibility_checks(checks)}
+    assert set(wider) == set(cal.PLAUSIBILITY_BANDS)
+    churn = wider["churn_smb"]
+    cell = cal.Cell(0.06, 0.05, 0.07, 8)
+    assert cal.verdict(churn, cell) == "in band"
+    default = next(c for c in checks if c.key == "churn_smb")
+    assert cal.verdict(default, cell).startswith("OUTSIDE")
+    assert cal.verdict(wider["quota_attainment"], cal.Cell(1.3, 1.2, 1.4, 8)).startswith("OUTSIDE")

@@ -162,11 +162,13 @@ CSS = f"""
    the row truncated the label to "Pred..." at 1280 x 720). Plain descendant selectors, no
    :has(): a :has() rule is re-checked on every change below it, and the charts redraw
    thousands of SVG nodes at every stage (style recalculation was 1.0-1.3 s of the browser's
-   time per slider move, 0.2-0.3 s without). */
+   time per slider move, 0.2-0.3 s without). The switch's column starts 1rem down, under
+   "Presentation" (.st-key-present pulls this row up under it): centred beside a one-line
+   title the two switches overlapped. */
 .st-key-title-row [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
 .st-key-title-row [data-testid="stColumn"] {{ flex: 1 1 0; width: auto; min-width: 0; }}
 .st-key-title-row [data-testid="stColumn"]:last-child {{ flex: 0 0 auto;
-    min-width: max-content; }}
+    min-width: max-content; padding-top: 1.0rem; }}
 </style>
 """
 

@@ -115,6 +115,16 @@ CSS = f"""
 [data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650;
     line-height: 1.25; }}
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ font-size: 1.05rem; font-weight: 650; }}
+/* A switch's label wraps instead of ending in "…" (the sidebar, the Play page's form); in the
+   sidebar's narrow columns it goes above its switch, as the other controls' labels do. */
+[data-testid="stCheckbox"] [data-testid="stWidgetLabel"] .stMarkdownEllipsis,
+[data-testid="stCheckbox"] [data-testid="stWidgetLabel"] .stMarkdownEllipsis p {{
+    white-space: normal; overflow: visible; text-overflow: clip; }}
+[data-testid="stSidebar"] [data-testid="stCheckbox"] label {{ flex-wrap: wrap; }}
+[data-testid="stSidebar"] [data-testid="stCheckbox"] label [data-testid="stWidgetLabel"] {{
+    order: -1; flex: 1 0 100%; margin-bottom: 0.3rem; }}
+/* A sidebar select box too narrow for its value says so with "…" (its help has the values). */
+[data-testid="stSidebar"] [data-testid="stSelectbox"] input {{ text-overflow: ellipsis; }}
 [data-testid="stSliderThumbValue"] {{ font-size: 1.05rem; font-weight: 750; }}
 [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ font-size: 0.9rem; }}
 [data-testid="stMainBlockContainer"] {{ padding: 3.2rem 1.6rem 4rem 1.6rem; max-width: 100%; }}
@@ -154,6 +164,8 @@ CSS = f"""
   .kpi-diff {{ font-size: 0.9rem; margin-top: 0.2rem; }}
   .kpi-grid {{ grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0.4rem; }}
   .legend {{ font-size: 0.95rem; }}
+  [data-testid="stSidebar"] [data-testid="stSelectbox"] input {{ font-size: 0.8rem;
+      padding-left: 0.3rem; padding-right: 0.1rem; }}
 }}
 .st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
     margin-bottom: -2.4rem; z-index: 5; }}

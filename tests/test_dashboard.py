@@ -20,6 +20,7 @@ from dashboard_helpers import goto, sides
 from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
+from dashboard.controls import compact_title
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
 
@@ -118,8 +119,8 @@ def test_every_control_is_labelled_with_help_and_bound_to_the_url(app):
     for side in ("a", "b"):
         for lever in lv.LEVERS:
             widget = _widget(app, lever, side)
-            assert widget.proto.label == lever.title
-            assert widget.proto.help == lever.help
+            assert widget.proto.label == compact_title(lever)
+            assert lever.help in widget.proto.help
             assert widget.proto.query_param_key == f"{side}_{lever.name}"
 
 

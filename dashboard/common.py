@@ -167,6 +167,20 @@ CSS = f"""
   [data-testid="stSidebar"] [data-testid="stSelectbox"] input {{ font-size: 0.8rem;
       padding-left: 0.3rem; padding-right: 0.1rem; }}
 }}
+/* The Compare page's five cards in one row where the main area is 700-1050 px wide (1280 x 720
+   with the sidebar open: 858 px, where the grid above put the fifth card on a row of its own):
+   smaller type, and a value may wrap ("27 of 32 / died"). A container query: the width that
+   counts is the main area's, whether the sidebar is open or not. */
+.kpi-five {{ container-type: inline-size; }}
+@container (min-width: 700px) and (max-width: 1050px) {{
+  .kpi-five .kpi-grid {{ grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0.35rem; }}
+  .kpi-five .kpi {{ padding: 0.35rem 0.45rem; }}
+  .kpi-five .kpi-label {{ font-size: 0.85rem; line-height: 1.25; }}
+  .kpi-five .kpi-value {{ font-size: 1.3rem; white-space: normal; }}
+  .kpi-five .kpi-side {{ font-size: 0.9rem; min-width: 0.9rem; }}
+  .kpi-five .kpi-detail {{ font-size: 0.75rem; }}
+  .kpi-five .kpi-diff {{ font-size: 0.85rem; }}
+}}
 .st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
     margin-bottom: -2.4rem; z-index: 5; }}
 /* The Compare page's title row (a container keyed "title-row"): the "Predict first" switch

@@ -176,7 +176,8 @@ def compare_results(ctx: PageContext) -> None:
                 f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>'
             )
         slot("kpis").markdown(
-            '<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True
+            '<div class="kpi-five"><div class="kpi-grid">' + "".join(html) + "</div></div>",
+            unsafe_allow_html=True,
         )
 
     def render(results: dict, stage: Stage) -> None:

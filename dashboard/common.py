@@ -146,6 +146,7 @@ CSS = f"""
 .kpi .a {{ color: {SIDE_COLORS["A"]}; }} .kpi .b {{ color: {SIDE_COLORS["B"]}; }}
 .kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
+.nowrap {{ white-space: nowrap; }}
 .legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
 .legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
     margin: 0 0.3rem 0 0.9rem; }}

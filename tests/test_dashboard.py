@@ -7,6 +7,7 @@ Runs are small here (2 seeds of 12 months per side) and computed inline
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
 from dashboard.controls import compact_title
+from dashboard.views.compare import card_text, rate_texts, shown_cards
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
+from sim.report.charts import Kpi
 
 SMALL = {"seeds": "2", "months": "12"}
 SMALL_OVERRIDES = {
@@ -74,7 +77,8 @@ def test_landing_page_is_the_comparison(app):
         assert f'data-kpi="{key}"' in grid[0]
     loop = grid[0][grid[0].index('data-kpi="loop"') : grid[0].index('data-kpi="death"')]
     assert "…" not in loop.split("A − B")[0]  # a number: the deaths were rerun with the loop cut
-    assert "(95% CI " in grid[0]  # both sides ran the same seeds: paired differences
+    assert "(95%&nbsp;CI&nbsp;" in grid[0]  # both sides ran the same seeds: paired differences
+    assert "-" not in re.sub(r"<[^>]*>", "", grid[0])  # true minus signs only (−)
     assert " of " in grid[0] and " died" in grid[0]  # deaths as counts per side
     labels = [b.proto.label for b in app.get("download_button")]
     assert "Download results (CSV)" in labels
@@ -102,6 +106,37 @@ def test_predict_first_holds_the_results_until_reveal():
     _assert_page_ok(at)
     room = [m.value for m in at.markdown if 'class="room-line"' in m.value]
     assert room and "Side B ends up better off: 3" in room[0] and "Result:" in room[0]
+
+
+def test_card_rates_and_their_difference_round_alike():
+    """Lesson 3 at 48 seeds: 31/48 and 30/48 survive. The cards showed 65%, 62% and +2 points
+    (64.6 - 62.5 = 2.1): now the shown difference is the shown A less the shown B, with one
+    decimal where whole numbers cannot agree."""
+    assert rate_texts(31 / 48, 30 / 48) == ("65%", "63%", "+2 points")
+    assert rate_texts(0.16, 0.94) == ("16%", "94%", "−78 points")
+    assert rate_texts(0.5, 0.5) == ("50%", "50%", "±0 points")
+    assert rate_texts(0.125, 0.0625) == ("12.5%", "6.3%", "+6.2 points")  # 13 - 6 = 7 != 6
+    for x in (0.0, 1 / 48, 0.1, 1 / 3, 0.4792, 0.5, 0.625, 0.99, 1.0):
+        for y in (0.0, 1 / 32, 0.25, 2 / 3, 0.6458, 1.0):
+            a, b, diff = rate_texts(x, y)
+            shown = float(a.rstrip("%")) - float(b.rstrip("%"))
+            sign = 1 if diff[0] == "+" else (-1 if diff[0] == "−" else 0)
+            assert abs(sign * float(diff[1:].split()[0]) - shown) < 1e-9, (x, y, a, b, diff)
+
+
+def test_cards_use_the_true_minus_and_keep_ranges_whole():
+    cards = [
+        Kpi("survival", "Survive", "16%", "94%", "−78 points (95% CI -93…-63)", "95% CI 7–32%"),
+        Kpi("death", "Died", "27 of 32 died", "28 of 32 died", "-1 companies died"),
+        Kpi("profit", "Profit", "-$11.0M", "$8.9M", "mean −$16.6M (95% CI −$19.7M…-$13.5M)"),
+    ]
+    shown = shown_cards(cards, {"survival_rate": 0.16}, {"survival_rate": 0.94})
+    assert shown[0].diff == "−78 points (95% CI −93…−63)"
+    assert shown[1].diff == "−1 company died"
+    assert shown[2].a == "−$11.0M" and shown[2].diff == "mean −$16.6M (95% CI −$19.7M…−$13.5M)"
+    html = card_text(shown[2].diff)
+    assert html == 'mean −$16.6M (95%&nbsp;CI&nbsp;<span class="nowrap">−$19.7M…−$13.5M)</span>'
+    assert card_text("95% CI 7–32%") == '95%&nbsp;CI&nbsp;<span class="nowrap">7–32%</span>'
 
 
 def test_cards_when_only_one_side_has_deaths():

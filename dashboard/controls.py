@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import os
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -64,7 +65,12 @@ class Side:
 
     @property
     def label(self) -> str:
-        return f"{self.side}: {self.scenario.name}" + (" (edited)" if self.edited else "")
+        """ "A: Sales-led"; a name that already starts with this side's letter ("L3 A: promises
+        up to 12 months out", a lesson's side A on side A) is not prefixed again."""
+        name = self.scenario.name
+        if not re.match(rf"(?:L\d+\s+)?{self.side}\s*:", name):
+            name = f"{self.side}: {name}"
+        return name + (" (edited)" if self.edited else "")
 
 
 def scenario_key(scenario: Scenario) -> str:
@@ -435,6 +441,7 @@ def lever_widget(
     key: str | None = None,
     bind: bool = True,
     compact: bool = False,
+    disabled: bool = False,
 ) -> Any:
     """One control, bound to the URL, defaulting to the starting scenario's value (or
     ``value``, in scenario units, None included; ``key`` and ``bind=False``: the play page's
@@ -447,7 +454,11 @@ def lever_widget(
     base_value = lv.get(scenario, lever.key) if value is ... else value
     shown = lever.to_display(base_value)
     title = compact_title(lever) if compact else lever.title
-    common: dict[str, Any] = {"key": key, "help": compact_help(lever) if compact else lever.help}
+    common: dict[str, Any] = {
+        "key": key,
+        "help": compact_help(lever) if compact else lever.help,
+        "disabled": disabled,
+    }
     if bind:
         common["bind"] = "query-params"
         common["on_change"] = _on_lever_change
@@ -586,7 +597,10 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
     governed = {rule.key for rule in lv.GOVERNED}
     for lever in lv.LEVERS:
         if not lever.more:
-            settings[lever.key] = lever_widget(side, lever, base, compact=True)
+            idle = lever.key == "sales.focus_segment" and settings.get("sales.targeting") == "any"
+            settings[lever.key] = lever_widget(side, lever, base, compact=True, disabled=idle)
+            if idle:  # greyed, not hidden: a hidden widget would forget its value and the URL's
+                st.caption(FOCUS_IDLE)
             if lever.key in governed:
                 notes[lever.key] = st.empty()
     with st.expander("More levers"):
@@ -603,6 +617,10 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
         if note:
             place.caption(note)
     return scenario, bool(lv.changed(base, settings))
+
+
+FOCUS_IDLE = "Used only when sales chases one segment."
+"""The note under the greyed "Focus segment" of a side whose sales chase anyone who will buy."""
 
 
 FULL_RUN = "sidebar_full_run"

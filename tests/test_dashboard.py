@@ -21,7 +21,7 @@ from dashboard_helpers import goto, sides
 from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
-from dashboard.controls import compact_title
+from dashboard.controls import FOCUS_IDLE, Side, compact_title
 from dashboard.views.compare import card_text, rate_texts, shown_cards
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
@@ -139,6 +139,33 @@ def test_cards_use_the_true_minus_and_keep_ranges_whole():
     assert card_text("95% CI 7–32%") == '95%&nbsp;CI&nbsp;<span class="nowrap">7–32%</span>'
 
 
+def test_a_lesson_side_is_not_lettered_twice():
+    lesson_a = loads("name: 'L3 A: promises up to 12 months out'\n", source="t")
+    assert Side("A", lesson_a, "L3 A", False).label == "L3 A: promises up to 12 months out"
+    assert (
+        Side("B", lesson_a, "L3 A", True).label == "B: L3 A: promises up to 12 months out (edited)"
+    )
+    plain = loads("name: Sales-led\n", source="t")
+    assert Side("A", plain, "Sales-led", False).label == "A: Sales-led"
+
+
+def test_a_comparison_from_the_store_says_so_not_zero_seconds(app):
+    """The second visit draws the same comparison from the run store: "(from the store)", not
+    "(0.0 s)"."""
+    assert _sides(app)["A"].scenario  # the module's app drew this comparison first
+    again = _app()
+    status = next(m.value for m in again.markdown if "data-status" in m.value)
+    assert "(from the store)" in status and " s)." not in status, status
+
+
+def test_focus_segment_greyed_while_sales_chase_anyone(app):
+    """Sales-led (side A) chases anyone who will buy: its focus segment is greyed with a note;
+    product-led (side B) chases one segment: its control is live."""
+    assert app.selectbox(key="a_focus_segment").disabled
+    assert not app.selectbox(key="b_focus_segment").disabled
+    assert FOCUS_IDLE in [c.value for c in app.caption]
+
+
 def test_cards_when_only_one_side_has_deaths():
     """Deaths on one side only: counts per side, the other side 'none died', a difference in
     companies, never a difference of months."""
@@ -188,6 +215,8 @@ def test_every_control_changes_exactly_its_scenario_key():
     at = _app()
     for side in ("a", "b"):
         for lever in lv.LEVERS:
+            if _widget(at, lever, side).disabled:  # focus segment while sales chase anyone
+                at.selectbox(key=f"{side}_targeting").set_value("focus").run()
             before = {s: x.scenario for s, x in _sides(at).items()}
             value = _other_value(at, lever, side)
             _widget(at, lever, side).set_value(value).run()

@@ -223,6 +223,7 @@ def compare_results(ctx: PageContext) -> None:
     final_text = ""
     started = time.perf_counter()
     budget = comparison_budget()
+    stored = all(engine().store.count(job.key, seeds) >= seeds for job in jobs)
     refinement = engine().refine(jobs, seeds, refine_stages(), owner=session_owner())
     try:
         last_done, last_tick = -1, 0.0
@@ -263,7 +264,7 @@ def compare_results(ctx: PageContext) -> None:
                     took = time.perf_counter() - started
                     final_text = (
                         f"{item.seeds} simulated companies per side, {months} months each "
-                        f"({took:.1f} s)."
+                        + ("(from the store)." if stored else f"({took:.1f} s).")
                     )
                     status_line(final_text, True, item.seeds)
                 else:

@@ -20,7 +20,7 @@ from dashboard_helpers import goto, sides
 from streamlit.testing.v1 import AppTest
 
 from dashboard.common import esc
-from dashboard.views.lessons import shown, terminal_commands, with_chart_titles
+from dashboard.views.lessons import shown, side_name, terminal_commands, with_chart_titles
 from sim.analysis.debrief import explain_run
 from sim.experiment.lessons import ESSAYS, list_lessons
 from sim.experiment.runner import run
@@ -74,7 +74,9 @@ def test_every_lesson_renders_its_sections(page, lesson):
         assert ESSAYS[essay] in text and essay not in text  # the title, never the file name
     # the terminal commands of this lesson's own pair
     assert terminal_commands(lesson) in [c.value for c in page.code]
-    assert lesson.scenario_a.name in text and lesson.scenario_b.name in text
+    a, b = side_name(lesson.scenario_a.name, "A"), side_name(lesson.scenario_b.name, "B")
+    assert f"Side A</b>: {esc(a)}<br>" in text and f"Side B</b>: {esc(b)}</p>" in text
+    assert not a.startswith("L") and not b.startswith("L")  # "Side A: L3 A: ..." no more
     # the debrief is not on screen before a prediction
     assert lesson.debrief not in text
     assert any(DEBRIEF_HIDDEN in i.value for i in page.info)

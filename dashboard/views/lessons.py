@@ -122,6 +122,12 @@ def terminal_commands(lesson: Lesson) -> str:
     return f"sim compare {a} {b}\nsim explain {a} --seed 0"
 
 
+def side_name(name: str, side: str) -> str:
+    """A lesson scenario's name after "Side A:": without its own "L3 A:" ("Side A: promises up
+    to 12 months out", not "Side A: L3 A: promises...")."""
+    return re.sub(rf"^L\d+\s+{side}\s*:\s*", "", name)
+
+
 def shown(text: str) -> str:
     """A lesson section as the page shows it (essay titles, chart titles)."""
     return with_chart_titles(with_essay_titles(text))
@@ -234,8 +240,10 @@ def lessons_page(ctx: PageContext) -> None:
 
         st.markdown("## 3. Run it")
         st.markdown(
-            f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
-            f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
+            f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: '
+            f"{esc(side_name(lesson.scenario_a.name, 'A'))}<br>"
+            f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: '
+            f"{esc(side_name(lesson.scenario_b.name, 'B'))}</p>",
             unsafe_allow_html=True,
         )
         if st.button(

@@ -129,10 +129,11 @@ def compare_results(ctx: PageContext) -> None:
         "holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out "
         "of cash. A − B differences are paired: both sides face the same markets and luck, seed by "
         "seed."
-        f'<span class="swatch" '
-        f'style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
-        f'<span class="swatch" '
-        f'style="background:{SIDE_COLORS["B"]}"></span><b>{esc(sides["B"].label)}</b></div>',
+        # each swatch with its label on one line (at 1920 "B:" and "Product-led" were split)
+        f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["A"]}"></span>'
+        f"<b>{esc(sides['A'].label)}</b></span> "
+        f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["B"]}"></span>'
+        f"<b>{esc(sides['B'].label)}</b></span></div>",
         unsafe_allow_html=True,
     )
     boxes = {"kpis": kpi_box}

@@ -264,7 +264,7 @@ def lessons_page(ctx: PageContext) -> None:
             st.caption("Tip: make your prediction first; the Compare page shows the answer.")
         with st.expander("Running it from a terminal instead"):
             st.markdown("From the repository's folder:")
-            st.code(terminal_commands(lesson), language="bash")
+            st.code(terminal_commands(lesson), language="bash", wrap_lines=True)
             st.markdown(shown(lesson.run))
 
         st.markdown("## 4. What to look at in the charts")

@@ -749,6 +749,8 @@ def _lever_form(
                     key=_widget_key(team, drawn_for, lever),
                     bind=False,
                 )
+                if key == "sales.focus_segment":  # a form: no greying as the sidebar does
+                    st.caption("Used only when sales chases one focus segment.")
         label = "Submit again" if submitted is not None else f"Submit for round {nxt}"
         go = st.form_submit_button(label, type="primary", key=f"play-submit-{team.id}")
     st.session_state[_drawn_key(team)] = nxt

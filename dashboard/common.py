@@ -115,6 +115,20 @@ CSS = f"""
 [data-testid="stSidebar"] [data-testid="stWidgetLabel"] p {{ font-size: 1.0rem; font-weight: 650;
     line-height: 1.25; }}
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p {{ font-size: 1.05rem; font-weight: 650; }}
+/* A switch's label wraps instead of ending in "…" (the sidebar, the Play page's form); in the
+   sidebar's narrow columns it goes above its switch, as the other controls' labels do. */
+[data-testid="stCheckbox"] [data-testid="stWidgetLabel"] .stMarkdownEllipsis,
+[data-testid="stCheckbox"] [data-testid="stWidgetLabel"] .stMarkdownEllipsis p {{
+    white-space: normal; overflow: visible; text-overflow: clip; }}
+[data-testid="stSidebar"] [data-testid="stCheckbox"] label {{ flex-wrap: wrap; }}
+[data-testid="stSidebar"] [data-testid="stCheckbox"] label [data-testid="stWidgetLabel"] {{
+    order: -1; flex: 1 0 100%; margin-bottom: 0.3rem; }}
+/* An expander in a sidebar column ("More levers") keeps its controls nearly as wide as the
+   column's others (its 1rem padding left 59 px for a select box's value at 1280 x 720). */
+[data-testid="stSidebar"] [data-testid="stExpanderDetails"] {{ padding-left: 0.3rem;
+    padding-right: 0.3rem; }}
+/* A sidebar select box too narrow for its value says so with "…" (its help has the values). */
+[data-testid="stSidebar"] [data-testid="stSelectbox"] input {{ text-overflow: ellipsis; }}
 [data-testid="stSliderThumbValue"] {{ font-size: 1.05rem; font-weight: 750; }}
 [data-testid="stSliderTickBarMin"], [data-testid="stSliderTickBarMax"] {{ font-size: 0.9rem; }}
 [data-testid="stMainBlockContainer"] {{ padding: 3.2rem 1.6rem 4rem 1.6rem; max-width: 100%; }}
@@ -136,6 +150,7 @@ CSS = f"""
 .kpi .a {{ color: {SIDE_COLORS["A"]}; }} .kpi .b {{ color: {SIDE_COLORS["B"]}; }}
 .kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
+.nowrap {{ white-space: nowrap; }}
 .legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
 .legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
     margin: 0 0.3rem 0 0.9rem; }}
@@ -154,6 +169,22 @@ CSS = f"""
   .kpi-diff {{ font-size: 0.9rem; margin-top: 0.2rem; }}
   .kpi-grid {{ grid-template-columns: repeat(auto-fit, minmax(10rem, 1fr)); gap: 0.4rem; }}
   .legend {{ font-size: 0.95rem; }}
+  [data-testid="stSidebar"] [data-testid="stSelectbox"] input {{ font-size: 0.8rem;
+      padding-left: 0.3rem; padding-right: 0.1rem; }}
+}}
+/* The Compare page's five cards in one row where the main area is 700-1050 px wide (1280 x 720
+   with the sidebar open: 858 px, where the grid above put the fifth card on a row of its own):
+   smaller type, and a value may wrap ("27 of 32 / died"). A container query: the width that
+   counts is the main area's, whether the sidebar is open or not. */
+.kpi-five {{ container-type: inline-size; }}
+@container (min-width: 700px) and (max-width: 1050px) {{
+  .kpi-five .kpi-grid {{ grid-template-columns: repeat(5, minmax(0, 1fr)); gap: 0.35rem; }}
+  .kpi-five .kpi {{ padding: 0.35rem 0.45rem; }}
+  .kpi-five .kpi-label {{ font-size: 0.85rem; line-height: 1.25; }}
+  .kpi-five .kpi-value {{ font-size: 1.3rem; white-space: normal; }}
+  .kpi-five .kpi-side {{ font-size: 0.9rem; min-width: 0.9rem; }}
+  .kpi-five .kpi-detail {{ font-size: 0.75rem; }}
+  .kpi-five .kpi-diff {{ font-size: 0.85rem; }}
 }}
 .st-key-present {{ display: flex; flex-direction: row; justify-content: flex-end;
     margin-bottom: -2.4rem; z-index: 5; }}
@@ -162,11 +193,13 @@ CSS = f"""
    the row truncated the label to "Pred..." at 1280 x 720). Plain descendant selectors, no
    :has(): a :has() rule is re-checked on every change below it, and the charts redraw
    thousands of SVG nodes at every stage (style recalculation was 1.0-1.3 s of the browser's
-   time per slider move, 0.2-0.3 s without). */
+   time per slider move, 0.2-0.3 s without). The switch's column starts 1rem down, under
+   "Presentation" (.st-key-present pulls this row up under it): centred beside a one-line
+   title the two switches overlapped. */
 .st-key-title-row [data-testid="stHorizontalBlock"] {{ flex-wrap: nowrap; }}
 .st-key-title-row [data-testid="stColumn"] {{ flex: 1 1 0; width: auto; min-width: 0; }}
 .st-key-title-row [data-testid="stColumn"]:last-child {{ flex: 0 0 auto;
-    min-width: max-content; }}
+    min-width: max-content; padding-top: 1.0rem; }}
 </style>
 """
 

@@ -13,9 +13,11 @@ import base64
 import json
 import logging
 import os
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,9 @@ SEED_OPTIONS = (2, 4, 8, 16, 32, 48, 64, 128)
 DEFAULT_SEEDS = 32
 MONTH_OPTIONS = (6, 12, 24, 36, 48, 60, 72, 96, 120)
 DEFAULT_MONTHS = 60
+SHORT_NAME_CHARS = 12
+"""Longest starting scenario's name a sidebar select box shows whole at 1280 x 720 (a longer one
+is written out under the box)."""
 RUN_KEYS = ("name", "description", "seeds", "expect")
 """Scenario fields that do not change a run (left out of the cache key)."""
 
@@ -60,7 +65,12 @@ class Side:
 
     @property
     def label(self) -> str:
-        return f"{self.side}: {self.scenario.name}" + (" (edited)" if self.edited else "")
+        """ "A: Sales-led"; a name that already starts with this side's letter ("L3 A: promises
+        up to 12 months out", a lesson's side A on side A) is not prefixed again."""
+        name = self.scenario.name
+        if not re.match(rf"(?:L\d+\s+)?{self.side}\s*:", name):
+            name = f"{self.side}: {name}"
+        return name + (" (edited)" if self.edited else "")
 
 
 def scenario_key(scenario: Scenario) -> str:
@@ -342,6 +352,82 @@ def _on_lever_change() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+COMPACT_TITLES: dict[str, str] = {
+    "product.customizable_architecture": "Customisable architecture",
+    "policy.feedback_meetings": "Monthly sales-product meeting",
+}
+"""The sidebar's titles where the lever's own is too long for a column (about 140 pixels wide at
+1280 x 720, where a switch's label ended in "…"); the help names the lever in full."""
+
+COMPACT_CHOICES: dict[str, dict[str, str]] = {
+    "company.hiring": {
+        "plan": "on the plan",
+        "on_pressure": "when behind",
+        "after_pmf": "after PMF",
+    },
+    "sales.commission_timing": {"immediate": "day one", "after_pmf": "after PMF"},
+    "sales.targeting": {"any": "anyone", "focus": "one segment"},
+    "sales.focus_segment": {"smb": "small firms", "midmarket": "mid-market"},
+    "sales.commission_basis": {"booking": "signed deal", "cash": "cash in", "clawback": "clawback"},
+    "policy.custom_decider": {"sales": "sales", "product": "product"},
+    "product.bet_style": {"few_big": "few big bets", "many_small": "many small"},
+}
+"""The sidebar's short names of a choice lever's values (a closed select box shows about 11
+characters at 1280 x 720: "when behind the revenue plan" was cut to "when behin"); the help
+lists each in full, and the Play page keeps the long ones. A link made with the long names
+still opens (``translate_old_links``)."""
+
+
+def compact_title(lever: lv.Lever) -> str:
+    """The lever's title as the sidebar shows it."""
+    return COMPACT_TITLES.get(lever.key, lever.title)
+
+
+def compact_choice(lever: lv.Lever, value: str) -> str:
+    """A choice lever's value as the sidebar shows it (and a link carries it)."""
+    return COMPACT_CHOICES.get(lever.key, {}).get(value) or lever.choice_label(value)
+
+
+def compact_help(lever: lv.Lever, options: list[str] | None = None) -> str:
+    """The lever's help, plus what the sidebar shortened: the full title, each short value's
+    meaning."""
+    text = lever.help
+    if compact_title(lever) != lever.title:
+        text = f"{lever.title}: {text}"
+    shortened = [
+        f"*{compact_choice(lever, o)}*: {lever.choice_label(o)}"
+        for o in options or []
+        if compact_choice(lever, o) != lever.choice_label(o)
+    ]
+    if shortened:
+        text += ". " + "; ".join(shortened) + "."
+    return text
+
+
+def translate_old_links() -> None:
+    """A link from before the short names (``?a_hiring=when behind the revenue plan``) opens as it
+    did: its long value names become the short ones in the URL, then the script runs again
+    (before any widget is drawn; a bound widget reads the URL as the run starts, and would drop
+    a name that is not one of its options)."""
+    changed = False
+    for lever in lv.LEVERS:
+        if lever.kind != "choice" or lever.key not in COMPACT_CHOICES:
+            continue
+        long_to_short = {
+            lever.choice_label(v): compact_choice(lever, v)
+            for v in lever.choice_labels
+            if lever.choice_label(v) != compact_choice(lever, v)
+        }
+        for side in SIDES:
+            key = widget_key(side, lever.name)
+            raw = st.query_params.get(key)
+            if raw in long_to_short and key not in st.session_state:
+                st.query_params[key] = long_to_short[raw]
+                changed = True
+    if changed:
+        st.rerun()
+
+
 def _number(x: float, integer: bool) -> int | float:
     return round(x) if integer else float(x)
 
@@ -354,17 +440,25 @@ def lever_widget(
     value: Any = ...,
     key: str | None = None,
     bind: bool = True,
+    compact: bool = False,
+    disabled: bool = False,
 ) -> Any:
     """One control, bound to the URL, defaulting to the starting scenario's value (or
     ``value``, in scenario units, None included; ``key`` and ``bind=False``: the play page's
-    form).
+    form). ``compact``: the sidebar's short title and value names (``COMPACT_TITLES``,
+    ``COMPACT_CHOICES``), the full ones in the help.
 
     Returns the scenario value (scenario units) the control now shows.
     """
     key = key or widget_key(side, lever.name)
     base_value = lv.get(scenario, lever.key) if value is ... else value
     shown = lever.to_display(base_value)
-    common: dict[str, Any] = {"key": key, "help": lever.help}
+    title = compact_title(lever) if compact else lever.title
+    common: dict[str, Any] = {
+        "key": key,
+        "help": compact_help(lever) if compact else lever.help,
+        "disabled": disabled,
+    }
     if bind:
         common["bind"] = "query-params"
         common["on_change"] = _on_lever_change
@@ -381,7 +475,7 @@ def lever_widget(
         if lever.scale == 1e6:
             fmt = "%.2f"
         value = st.slider(
-            lever.title,
+            title,
             min_value=_number(low, integer),
             max_value=_number(high, integer),
             value=_number(float(shown), integer),
@@ -393,19 +487,21 @@ def lever_widget(
         options = lever.choices(scenario)
         if shown not in options:
             options.append(shown)
+        if compact:
+            common["help"] = compact_help(lever, options)
         value = st.selectbox(
-            lever.title,
+            title,
             options,
             index=options.index(shown),
-            format_func=lever.choice_label,
+            format_func=partial(compact_choice, lever) if compact else lever.choice_label,
             **common,
         )
     elif lever.kind == "toggle":
-        value = st.toggle(lever.title, value=bool(shown), **common)
+        value = st.toggle(title, value=bool(shown), **common)
     else:  # steps
         options = lever.step_options(base_value)
         value = st.select_slider(
-            lever.title,
+            title,
             options=options,
             value=shown,
             format_func=lambda s: s if s == lv.NO_CAP else f"${s}k",
@@ -485,6 +581,8 @@ def starting_scenario(side: str) -> Start:
     )
     is_uploaded = choice == UPLOADED and uploaded is not None
     base = uploaded if is_uploaded else bases[choice]
+    if len(label(choice)) > SHORT_NAME_CHARS:  # the closed box cuts it at 1280 x 720
+        st.caption(label(choice))
     if base.description:
         with st.expander("What this scenario is"):
             st.markdown(base.description)
@@ -499,13 +597,16 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
     governed = {rule.key for rule in lv.GOVERNED}
     for lever in lv.LEVERS:
         if not lever.more:
-            settings[lever.key] = lever_widget(side, lever, base)
+            idle = lever.key == "sales.focus_segment" and settings.get("sales.targeting") == "any"
+            settings[lever.key] = lever_widget(side, lever, base, compact=True, disabled=idle)
+            if idle:  # greyed, not hidden: a hidden widget would forget its value and the URL's
+                st.caption(FOCUS_IDLE)
             if lever.key in governed:
                 notes[lever.key] = st.empty()
     with st.expander("More levers"):
         for lever in lv.LEVERS:
             if lever.more:
-                settings[lever.key] = lever_widget(side, lever, base)
+                settings[lever.key] = lever_widget(side, lever, base, compact=True)
     try:
         scenario = lv.apply(base, settings)
     except ScenarioError as err:  # e.g. a focus segment the market lacks
@@ -516,6 +617,10 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
         if note:
             place.caption(note)
     return scenario, bool(lv.changed(base, settings))
+
+
+FOCUS_IDLE = "Used only when sales chases one segment."
+"""The note under the greyed "Focus segment" of a side whose sales chase anyone who will buy."""
 
 
 FULL_RUN = "sidebar_full_run"
@@ -646,6 +751,7 @@ def sidebar() -> tuple[dict[str, Side], int, int]:
     st.session_state.pop(LIVE_FRAGMENT, None)  # the page sets it again if it has one
     st.session_state.pop(LIVE_PREFETCH, None)  # likewise
     st.session_state[FULL_RUN] = True
+    translate_old_links()
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")

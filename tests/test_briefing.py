@@ -56,3 +56,25 @@ def test_before_the_first_round_nothing_has_happened():
     told = briefing(pd.DataFrame(), 3)
     assert told.sales and told.product and told.finance
     assert "Nothing sold yet" in told.sales[0]
+
+
+def test_product_names_the_better_fit_first_in_percent():
+    """The one who fits better comes first, with its own number first, in percent."""
+    behind = briefing(_series(product_fit=0.24, competitor_fit=0.31), 3).product
+    assert (
+        "The competitor fits the market better than we do: it covers 31% of what the market "
+        "needs, we cover 24%." in behind
+    )
+    ahead = briefing(_series(product_fit=0.5, competitor_fit=0.4), 3).product
+    assert (
+        "We fit the market better than the competitor: we cover 50% of what the market needs, "
+        "it covers 40%." in ahead
+    )
+    close = briefing(_series(product_fit=0.241, competitor_fit=0.243), 3).product
+    assert (
+        "The competitor fits the market slightly better than we do: both cover about 24% of "
+        "what the market needs." in close
+    )
+    level = briefing(_series(product_fit=0.3, competitor_fit=0.3), 3).product
+    assert any("as well as the competitor: each covers 30%" in line for line in level)
+    assert not any("0.2" in line or "0.3" in line for line in behind + ahead + close + level)

@@ -100,6 +100,54 @@ def _two_charts_a_row(page) -> None:
     assert abs(boxes[0]["y"] - boxes[1]["y"]) < 5 and boxes[1]["x"] > boxes[0]["x"] + 200, boxes
 
 
+def _switches_apart(page) -> None:
+    """ "Presentation" and "Predict first" do not overlap (they did beside a one-line title)."""
+    boxes = [
+        page.locator("label").filter(has_text=name).first.bounding_box()
+        for name in ("Presentation", "Predict first")
+    ]
+    upper, lower = sorted(boxes, key=lambda b: b["y"])
+    assert upper["y"] + upper["height"] <= lower["y"] + 1, boxes
+
+
+def _cards_one_row(page) -> None:
+    """The five cards share one row (at 1280 x 720 the fifth had a row of its own)."""
+    tops = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.kpi')).map(e => "
+        "Math.round(e.getBoundingClientRect().top))"
+    )
+    assert len(tops) == 5 and max(tops) - min(tops) < 3, tops
+    overflow = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.kpi')).filter(e => "
+        "e.scrollWidth > e.clientWidth + 1).length"
+    )
+    assert overflow == 0  # no text sticks out of its card
+
+
+def _sidebar_labels_whole(page) -> None:
+    """No switch label in the sidebar ends in "…", and no select box's value is cut."""
+    cut = page.evaluate(
+        """() => {
+          const sb = document.querySelector('[data-testid="stSidebar"]');
+          const labels = Array.from(sb.querySelectorAll(
+              '[data-testid="stCheckbox"] [data-testid="stMarkdownContainer"]'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText);
+          const boxes = Array.from(sb.querySelectorAll('[data-testid="stSelectbox"] input'))
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.value);
+          return labels.concat(boxes); }"""
+    )
+    assert cut == [], cut
+
+
+def _outcome_chart_readable(page) -> None:
+    """The one-run page's deal-outcome chart keeps a plot area, not ~50 pixels, at 1280 x 720."""
+    width = page.evaluate(
+        """() => { const bg = document.querySelector('.st-key-run-outcomes .nsewdrag');
+                   return bg ? bg.getBoundingClientRect().width : 0; }"""
+    )
+    assert width > 250, width
+
+
 def _download_png(page, chart: str) -> None:
     """A chart's one mode-bar button (shown on hover) saves it as a PNG, for a slide."""
     plot = page.locator(f".st-key-chart-{chart} .js-plotly-plot").last
@@ -141,6 +189,9 @@ def test_one_run_page_and_projector_sized_screen(server, chromium):
         wait_charts(page, 9)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280.png"))
         _two_charts_a_row(page)
+        _switches_apart(page)
+        _cards_one_row(page)
+        _sidebar_labels_whole(page)
         # the sidebar's collapse hides all of it (no strip of controls left on the projector)
         page.locator('[data-testid="stSidebar"]').hover()
         page.locator('[data-testid="stSidebarCollapseButton"] button').click()
@@ -157,6 +208,15 @@ def test_one_run_page_and_projector_sized_screen(server, chromium):
         assert page.locator(".st-key-present").is_visible()  # the way back to the controls
         _two_charts_a_row(page)
         page.screenshot(path=str(ARTIFACTS / "dashboard_compare_1280_presentation.png"))
+    with browser(chromium, width=1920, height=1080) as page:
+        page.goto(f"{server}/?{SMALL}")
+        wait_done(page)
+        _switches_apart(page)
+        _cards_one_row(page)
+    with browser(chromium, width=1280, height=720) as page:
+        page.goto(f"{server}/one-run?{SMALL}&run_side=A&run_seed=2")
+        wait_charts(page, 8)
+        _outcome_chart_readable(page)
     with browser(chromium, width=768, height=1024) as page:
         page.goto(f"{server}/?{SMALL}")
         wait_done(page)

@@ -23,6 +23,7 @@ from browser_driver import (
     wait_done,
 )
 
+from dashboard.views.lessons import shown
 from sim.experiment.lessons import get_lesson
 
 pytestmark = pytest.mark.browser
@@ -76,7 +77,7 @@ def test_a_learner_walks_one_lesson_end_to_end(server, chromium):
         # load the old lesson's text was still there when the title changed): wait for the text.
         page.wait_for_function(
             "([sel, text]) => document.querySelector(sel)?.innerText.includes(text)",
-            arg=[MAIN, LESSON.situation[:60]],
+            arg=[MAIN, shown(LESSON.situation)[:60]],
             timeout=30_000,
         )
         assert debrief_start not in main.inner_text()  # the debrief waits for a prediction

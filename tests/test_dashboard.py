@@ -7,6 +7,7 @@ Runs are small here (2 seeds of 12 months per side) and computed inline
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from dashboard_helpers import goto, sides
 from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
+from dashboard.controls import FOCUS_IDLE, Side, compact_title
+from dashboard.views.compare import card_text, rate_texts, shown_cards
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
+from sim.report.charts import Kpi
 
 SMALL = {"seeds": "2", "months": "12"}
 SMALL_OVERRIDES = {
@@ -73,7 +77,8 @@ def test_landing_page_is_the_comparison(app):
         assert f'data-kpi="{key}"' in grid[0]
     loop = grid[0][grid[0].index('data-kpi="loop"') : grid[0].index('data-kpi="death"')]
     assert "…" not in loop.split("A − B")[0]  # a number: the deaths were rerun with the loop cut
-    assert "(95% CI " in grid[0]  # both sides ran the same seeds: paired differences
+    assert "(95%&nbsp;CI&nbsp;" in grid[0]  # both sides ran the same seeds: paired differences
+    assert "-" not in re.sub(r"<[^>]*>", "", grid[0])  # true minus signs only (−)
     assert " of " in grid[0] and " died" in grid[0]  # deaths as counts per side
     labels = [b.proto.label for b in app.get("download_button")]
     assert "Download results (CSV)" in labels
@@ -103,6 +108,64 @@ def test_predict_first_holds_the_results_until_reveal():
     assert room and "Side B ends up better off: 3" in room[0] and "Result:" in room[0]
 
 
+def test_card_rates_and_their_difference_round_alike():
+    """Lesson 3 at 48 seeds: 31/48 and 30/48 survive. The cards showed 65%, 62% and +2 points
+    (64.6 - 62.5 = 2.1): now the shown difference is the shown A less the shown B, with one
+    decimal where whole numbers cannot agree."""
+    assert rate_texts(31 / 48, 30 / 48) == ("65%", "63%", "+2 points")
+    assert rate_texts(0.16, 0.94) == ("16%", "94%", "−78 points")
+    assert rate_texts(0.5, 0.5) == ("50%", "50%", "±0 points")
+    assert rate_texts(0.125, 0.0625) == ("12.5%", "6.3%", "+6.2 points")  # 13 - 6 = 7 != 6
+    for x in (0.0, 1 / 48, 0.1, 1 / 3, 0.4792, 0.5, 0.625, 0.99, 1.0):
+        for y in (0.0, 1 / 32, 0.25, 2 / 3, 0.6458, 1.0):
+            a, b, diff = rate_texts(x, y)
+            shown = float(a.rstrip("%")) - float(b.rstrip("%"))
+            sign = 1 if diff[0] == "+" else (-1 if diff[0] == "−" else 0)
+            assert abs(sign * float(diff[1:].split()[0]) - shown) < 1e-9, (x, y, a, b, diff)
+
+
+def test_cards_use_the_true_minus_and_keep_ranges_whole():
+    cards = [
+        Kpi("survival", "Survive", "16%", "94%", "−78 points (95% CI -93…-63)", "95% CI 7–32%"),
+        Kpi("death", "Died", "27 of 32 died", "28 of 32 died", "-1 companies died"),
+        Kpi("profit", "Profit", "-$11.0M", "$8.9M", "mean −$16.6M (95% CI −$19.7M…-$13.5M)"),
+    ]
+    shown = shown_cards(cards, {"survival_rate": 0.16}, {"survival_rate": 0.94})
+    assert shown[0].diff == "−78 points (95% CI −93…−63)"
+    assert shown[1].diff == "−1 company died"
+    assert shown[2].a == "−$11.0M" and shown[2].diff == "mean −$16.6M (95% CI −$19.7M…−$13.5M)"
+    html = card_text(shown[2].diff)
+    assert html == 'mean −$16.6M (95%&nbsp;CI&nbsp;<span class="nowrap">−$19.7M…−$13.5M)</span>'
+    assert card_text("95% CI 7–32%") == '95%&nbsp;CI&nbsp;<span class="nowrap">7–32%</span>'
+
+
+def test_a_lesson_side_is_not_lettered_twice():
+    lesson_a = loads("name: 'L3 A: promises up to 12 months out'\n", source="t")
+    assert Side("A", lesson_a, "L3 A", False).label == "L3 A: promises up to 12 months out"
+    assert (
+        Side("B", lesson_a, "L3 A", True).label == "B: L3 A: promises up to 12 months out (edited)"
+    )
+    plain = loads("name: Sales-led\n", source="t")
+    assert Side("A", plain, "Sales-led", False).label == "A: Sales-led"
+
+
+def test_a_comparison_from_the_store_says_so_not_zero_seconds(app):
+    """The second visit draws the same comparison from the run store: "(from the store)", not
+    "(0.0 s)"."""
+    assert _sides(app)["A"].scenario  # the module's app drew this comparison first
+    again = _app()
+    status = next(m.value for m in again.markdown if "data-status" in m.value)
+    assert "(from the store)" in status and " s)." not in status, status
+
+
+def test_focus_segment_greyed_while_sales_chase_anyone(app):
+    """Sales-led (side A) chases anyone who will buy: its focus segment is greyed with a note;
+    product-led (side B) chases one segment: its control is live."""
+    assert app.selectbox(key="a_focus_segment").disabled
+    assert not app.selectbox(key="b_focus_segment").disabled
+    assert FOCUS_IDLE in [c.value for c in app.caption]
+
+
 def test_cards_when_only_one_side_has_deaths():
     """Deaths on one side only: counts per side, the other side 'none died', a difference in
     companies, never a difference of months."""
@@ -118,8 +181,8 @@ def test_every_control_is_labelled_with_help_and_bound_to_the_url(app):
     for side in ("a", "b"):
         for lever in lv.LEVERS:
             widget = _widget(app, lever, side)
-            assert widget.proto.label == lever.title
-            assert widget.proto.help == lever.help
+            assert widget.proto.label == compact_title(lever)
+            assert lever.help in widget.proto.help
             assert widget.proto.query_param_key == f"{side}_{lever.name}"
 
 
@@ -152,6 +215,8 @@ def test_every_control_changes_exactly_its_scenario_key():
     at = _app()
     for side in ("a", "b"):
         for lever in lv.LEVERS:
+            if _widget(at, lever, side).disabled:  # focus segment while sales chase anyone
+                at.selectbox(key=f"{side}_targeting").set_value("focus").run()
             before = {s: x.scenario for s, x in _sides(at).items()}
             value = _other_value(at, lever, side)
             _widget(at, lever, side).set_value(value).run()

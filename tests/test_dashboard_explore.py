@@ -69,3 +69,18 @@ def test_two_levers_draw_a_map(store_dir: Path) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.selectbox(key="explore_point").options) == 9
     assert _stored(store_dir) >= 9 * 2
+
+
+def test_range_sliders_show_whole_percentages():
+    """A percent lever's range reads "0%" to "100%" (it read "0.00" to "100.00"); cash keeps
+    its decimals."""
+    from dashboard.views.explore import range_slider_args
+    from sim.experiment import levers as lv
+
+    accept = range_slider_args(lv.BY_KEY["sales.contingent_acceptance"])
+    assert accept["format"] == "%d%%" and accept["value"] == (0, 100) and accept["step"] == 5
+    assert all(isinstance(v, int) for v in (accept["min_value"], accept["max_value"]))
+    horizon = range_slider_args(lv.BY_KEY["sales.promise_horizon_months"])
+    assert horizon["format"] == "%d"
+    cash = range_slider_args(lv.BY_KEY["company.initial_cash"])
+    assert cash["format"] == "%.2f" and cash["step"] == 0.25

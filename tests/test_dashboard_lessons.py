@@ -20,8 +20,9 @@ from dashboard_helpers import goto, sides
 from streamlit.testing.v1 import AppTest
 
 from dashboard.common import esc
+from dashboard.views.lessons import shown, side_name, terminal_commands, with_chart_titles
 from sim.analysis.debrief import explain_run
-from sim.experiment.lessons import list_lessons
+from sim.experiment.lessons import ESSAYS, list_lessons
 from sim.experiment.runner import run
 
 SMALL = {"seeds": "2", "months": "12"}
@@ -68,10 +69,14 @@ def test_every_lesson_renders_its_sections(page, lesson):
     text = _text(page)
     assert f"Lesson {lesson.number}: {lesson.title}" in text
     for section in (lesson.situation, lesson.predict, lesson.look):
-        assert section in text
+        assert shown(section) in text
     for essay in lesson.essays:
-        assert essay in text
-    assert lesson.scenario_a.name in text and lesson.scenario_b.name in text
+        assert ESSAYS[essay] in text and essay not in text  # the title, never the file name
+    # the terminal commands of this lesson's own pair
+    assert terminal_commands(lesson) in [c.value for c in page.code]
+    a, b = side_name(lesson.scenario_a.name, "A"), side_name(lesson.scenario_b.name, "B")
+    assert f"Side A</b>: {esc(a)}<br>" in text and f"Side B</b>: {esc(b)}</p>" in text
+    assert not a.startswith("L") and not b.startswith("L")  # "Side A: L3 A: ..." no more
     # the debrief is not on screen before a prediction
     assert lesson.debrief not in text
     assert any(DEBRIEF_HIDDEN in i.value for i in page.info)
@@ -79,6 +84,31 @@ def test_every_lesson_renders_its_sections(page, lesson):
     labels = [b.label for b in page.button]
     assert "Open this pair on the Compare page" in labels
     assert "Show the debrief without predicting" in labels
+
+
+def test_lesson_text_names_essays_and_charts_as_the_room_sees_them():
+    """Essay file names become the essays' titles; chart keys become the charts' titles (dropped
+    where the bold name already is the title); the One run page's charts where the line says
+    so. Every lesson gets the terminal commands of its own pair."""
+    situation = shown("Essay 002_23429537579b20f1.txt warns; see essay `000_6d48f6e008d74b5c.txt`.")
+    assert situation == (
+        "The essay “Sales v. product management” warns; see the essay “The danger of the sales "
+        "and product mismatch”."
+    )
+    assert (
+        with_chart_titles("- **Paying customers** (`customers`): x") == "- **Paying customers**: x"
+    )
+    assert with_chart_titles("- **Fit to the market** (`fit`): x") == (
+        "- **Fit to the market** (the chart “Product fit vs the competitor”): x"
+    )
+    assert with_chart_titles("- On the One run page, **fit** (`fit`)") == (
+        "- On the One run page, **fit** (the chart “Fit to the market and deals won”)"
+    )
+    for lesson in LESSONS:
+        assert "`" not in shown(lesson.look) and ".txt" not in shown(lesson.situation)
+        a, b = lesson.front.scenario_a, lesson.front.scenario_b
+        assert terminal_commands(lesson).splitlines()[0] == f"sim compare {a} {b}"
+        assert (ROOT / a).is_file() and (ROOT / b).is_file()
 
 
 def test_the_debrief_stays_hidden_until_a_prediction_is_made():
@@ -119,7 +149,7 @@ def test_show_the_debrief_without_predicting():
 def test_a_link_can_name_the_lesson():
     at = _lessons_page(lesson=str(LESSONS[3].number))
     assert at.selectbox(key="lesson_pick").value == LESSONS[3].number
-    assert LESSONS[3].situation in _text(at)
+    assert shown(LESSONS[3].situation) in _text(at)
 
 
 def test_open_pair_sets_both_sides_and_switches_to_compare_and_the_prediction_survives():

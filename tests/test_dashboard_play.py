@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
@@ -17,6 +18,7 @@ from dashboard_helpers import goto
 from streamlit.testing.v1 import AppTest
 
 from sim.config import preset
+from sim.experiment import workshop as wk
 from sim.experiment.workshop import WorkshopStore
 
 TIMEOUT = 180
@@ -171,3 +173,27 @@ def test_a_submission_after_the_advance_lands_in_no_played_round(db):
     at.button[0].click().run()
     assert not at.exception and at.success
     assert db.team_submissions(teams[0])[2].levers["sales.commission_rate"] == 0.03
+
+
+def test_tied_teams_share_a_rank():
+    """Teams level on everything the ranking reads share the first one's rank, shown "=2"."""
+    from types import SimpleNamespace
+
+    from dashboard.views.play import shared_ranks
+
+    def company(survived: bool, arr: float, months: int) -> SimpleNamespace:
+        series = pd.DataFrame(
+            {"month": range(1, months + 1), "arr_usd": arr, "cash_usd": 0.0, "alive": survived}
+        )
+        return SimpleNamespace(summary={"survived": survived}, series=series)
+
+    results = {
+        "Red": company(True, 5e5, 24),
+        "Green": company(False, 0.0, 20),
+        "Blue": company(False, 0.0, 20),
+        "Gold": company(False, 0.0, 12),
+    }
+    standings = wk.leaderboard(results)
+    assert standings[0].team == "Red"
+    ranks = dict(zip((row.team for row in standings), shared_ranks(results, standings)))
+    assert ranks == {"Red": "1", "Green": "=2", "Blue": "=2", "Gold": "4"}

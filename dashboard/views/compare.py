@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Mapping
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 import streamlit as st
@@ -24,7 +27,14 @@ from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.analysis.summaries import attribution_rates
 from sim.config.hints import one_line
 from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
-from sim.report.charts import COMPARE_ORDER, SIDE_COLORS, compare_figure, kpis, results_table
+from sim.report.charts import (
+    COMPARE_ORDER,
+    SIDE_COLORS,
+    Kpi,
+    compare_figure,
+    kpis,
+    results_table,
+)
 
 BUDGET_ENV = "SIM_DASHBOARD_BUDGET_S"
 DEFAULT_BUDGET_S = 180.0
@@ -119,10 +129,11 @@ def compare_results(ctx: PageContext) -> None:
         "holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out "
         "of cash. A − B differences are paired: both sides face the same markets and luck, seed by "
         "seed."
-        f'<span class="swatch" '
-        f'style="background:{SIDE_COLORS["A"]}"></span><b>{esc(sides["A"].label)}</b>'
-        f'<span class="swatch" '
-        f'style="background:{SIDE_COLORS["B"]}"></span><b>{esc(sides["B"].label)}</b></div>',
+        # each swatch with its label on one line (at 1920 "B:" and "Product-led" were split)
+        f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["A"]}"></span>'
+        f"<b>{esc(sides['A'].label)}</b></span> "
+        f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["B"]}"></span>'
+        f"<b>{esc(sides['B'].label)}</b></span></div>",
         unsafe_allow_html=True,
     )
     boxes = {"kpis": kpi_box}
@@ -163,20 +174,21 @@ def compare_results(ctx: PageContext) -> None:
             loop_pending=pending if loop is None else None,
         )
         html = []
-        for card in cards:
+        for card in shown_cards(cards, summary["A"], summary["B"]):
             html.append(
                 f'<div class="kpi" data-kpi="{card.key}"><div '
                 f'class="kpi-label">{esc(card.label)}</div>'
                 f'<div class="kpi-row"><span class="kpi-side a">A</span><span class="kpi-value '
-                f'a">{esc(card.a)}</span>'
-                f'<span class="kpi-detail">{esc(card.a_detail)}</span></div>'
+                f'a">{card_text(card.a)}</span>'
+                f'<span class="kpi-detail">{card_text(card.a_detail)}</span></div>'
                 f'<div class="kpi-row"><span class="kpi-side b">B</span><span class="kpi-value '
-                f'b">{esc(card.b)}</span>'
-                f'<span class="kpi-detail">{esc(card.b_detail)}</span></div>'
-                f'<div class="kpi-diff">A − B: {esc(card.diff)}</div></div>'
+                f'b">{card_text(card.b)}</span>'
+                f'<span class="kpi-detail">{card_text(card.b_detail)}</span></div>'
+                f'<div class="kpi-diff">A − B: {card_text(card.diff)}</div></div>'
             )
         slot("kpis").markdown(
-            '<div class="kpi-grid">' + "".join(html) + "</div>", unsafe_allow_html=True
+            '<div class="kpi-five"><div class="kpi-grid">' + "".join(html) + "</div></div>",
+            unsafe_allow_html=True,
         )
 
     def render(results: dict, stage: Stage) -> None:
@@ -212,6 +224,7 @@ def compare_results(ctx: PageContext) -> None:
     final_text = ""
     started = time.perf_counter()
     budget = comparison_budget()
+    stored = all(engine().store.count(job.key, seeds) >= seeds for job in jobs)
     refinement = engine().refine(jobs, seeds, refine_stages(), owner=session_owner())
     try:
         last_done, last_tick = -1, 0.0
@@ -252,7 +265,7 @@ def compare_results(ctx: PageContext) -> None:
                     took = time.perf_counter() - started
                     final_text = (
                         f"{item.seeds} simulated companies per side, {months} months each "
-                        f"({took:.1f} s)."
+                        + ("(from the store)." if stored else f"({took:.1f} s).")
                     )
                     status_line(final_text, True, item.seeds)
                 else:
@@ -292,6 +305,73 @@ def compare_results(ctx: PageContext) -> None:
             on_click="ignore",
             key="download_bands",
         )
+
+
+RATE_CARDS = {"survival": "survival_rate", "loop": "loop_attributable_rate"}
+"""The cards that show a rate per side, and the summary key of that rate."""
+SIGN_MINUS = re.compile(r"(?<![\w.])-(?=[$\d])")
+POINTS = re.compile(r"^[+−±]?[\d.]+ points")
+ONE_COMPANY = re.compile(r"([+−±]1) companies\b")
+RANGE = re.compile(r"(\S+[…–]\S+)")
+
+
+def _half_up(x: float, decimals: int) -> float:
+    """``x`` rounded half away from zero (62.5 -> 63, as a reader does; format() rounds to even)."""
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(x)).quantize(step, rounding=ROUND_HALF_UP))
+
+
+def rate_texts(a: float, b: float) -> tuple[str, str, str]:
+    """Two rates (0-1) and their difference as the cards show them, consistent with each other:
+    whole percentages when the difference of the shown values is the rounded difference, else
+    one decimal (64.6% and 62.5%, +2.1 points, never 65%, 62% and +2); the difference is always
+    the shown A less the shown B."""
+    for decimals in (0, 1):
+        shown_a, shown_b = _half_up(100 * a, decimals), _half_up(100 * b, decimals)
+        diff = _half_up(shown_a - shown_b, decimals)
+        if decimals == 1 or diff == _half_up(100 * (a - b), decimals):
+            break
+    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
+    return (
+        f"{shown_a:.{decimals}f}%",
+        f"{shown_b:.{decimals}f}%",
+        f"{sign}{abs(diff):.{decimals}f} points",
+    )
+
+
+def true_minus(text: str) -> str:
+    """Every minus sign as the true minus (−): the cards mixed "-$11.0M" with "−78 points"; and
+    "1 company", not "1 companies"."""
+    return ONE_COMPANY.sub(r"\1 company", SIGN_MINUS.sub("−", text))
+
+
+def shown_cards(cards: list[Kpi], a: Mapping, b: Mapping) -> list[Kpi]:
+    """``sim.report.charts.kpis``'s cards as the page shows them: each rate and its difference
+    rounded alike (``rate_texts``), true minus signs throughout (``true_minus``)."""
+    out = []
+    for card in cards:
+        rate = RATE_CARDS.get(card.key)
+        ra, rb = (a.get(rate), b.get(rate)) if rate else (None, None)
+        if rate and "…" not in (card.a, card.b) and ra is not None and rb is not None:
+            text_a, text_b, points = rate_texts(float(ra), float(rb))
+            card = replace(card, a=text_a, b=text_b, diff=POINTS.sub(points, card.diff, count=1))
+        out.append(
+            replace(
+                card,
+                **{
+                    f: true_minus(getattr(card, f))
+                    for f in ("a", "b", "diff", "a_detail", "b_detail")
+                },
+            )
+        )
+    return out
+
+
+def card_text(text: str) -> str:
+    """A card's text as HTML: escaped, and a range ("−$21.6M…−$17.5M", "7–32%") kept on one line
+    with "95% CI" before it (the cards broke "…−" / "$17.5M)")."""
+    html = RANGE.sub(r'<span class="nowrap">\1</span>', esc(text))
+    return html.replace("95% CI ", "95%&nbsp;CI&nbsp;")
 
 
 def attribute_loop(sides: Mapping[str, Side], results: Mapping, say) -> dict:

@@ -38,6 +38,29 @@ def _values(lever: lv.Lever, low: float, high: float, n: int) -> list[Any]:
     return list(dict.fromkeys(lever.from_display(round(low + i * step, 6)) for i in range(n)))
 
 
+def range_slider_args(lever: lv.Lever) -> dict[str, Any]:
+    """The range slider's bounds, step and number format for a lever: whole numbers (a percent
+    with its sign, "0%" to "100%") where the lever's range and step are whole, else the lever's
+    decimals (the slider showed "0.00" to "100.00")."""
+    step = lever.step or 1
+    if all(float(v).is_integer() for v in (lever.low, lever.high, step)):
+        low, high = int(lever.low), int(lever.high)
+        return {
+            "min_value": low,
+            "max_value": high,
+            "value": (low, high),
+            "step": int(step),
+            "format": "%d%%" if lever.unit.startswith("%") else "%d",
+        }
+    return {
+        "min_value": float(lever.low),
+        "max_value": float(lever.high),
+        "value": (float(lever.low), float(lever.high)),
+        "step": float(step),
+        "format": "%.2f" if step < 0.1 or lever.scale == 1e6 else "%.1f",
+    }
+
+
 def _executor() -> Any:
     from sim.experiment.executors import executor_for
 
@@ -73,9 +96,7 @@ def explore_page(ctx: PageContext) -> None:
         with column:
             low, high = st.slider(
                 f"{lever.label} ({lever.unit})" if lever.unit else lever.label,
-                min_value=float(lever.low),
-                max_value=float(lever.high),
-                value=(float(lever.low), float(lever.high)),
+                **range_slider_args(lever),
                 key=f"explore_range_{lever.name}",
             )
             n = st.select_slider(

@@ -10,12 +10,16 @@ prediction is made (or the learner asks for it outright).
 
 from __future__ import annotations
 
+import functools
+import re
+
+import pandas as pd
 import streamlit as st
 
 from dashboard.common import PageContext, esc
 from dashboard.lesson_pair import OPENED_KEY, open_pair
-from sim.experiment.lessons import ESSAY_ARGUMENTS, ESSAYS, LessonError, list_lessons
-from sim.report.charts import SIDE_COLORS
+from sim.experiment.lessons import ESSAY_ARGUMENTS, ESSAYS, Lesson, LessonError, list_lessons
+from sim.report.charts import COMPARE_ORDER, SIDE_COLORS, compare_figure, run_figures
 
 PREDICTIONS = "lesson_predictions"  # {slug: {"guess": str | None, "notes": str}}
 REVEALED = (
@@ -45,6 +49,88 @@ CSS = """
                 background: #F3F4F6; }
 </style>
 """
+
+
+ESSAY_FILE = re.compile(r"(?:\b(?P<word>[Ee]ssay)\s+)?`?(?P<file>\d{3}_[0-9a-f]{16}\.txt)`?")
+CHART_KEY = re.compile(r"(?:\*\*(?P<named>[^*]+)\*\*\s*)?\(`(?P<key>[a-z_]+)`\)")
+BESIDE = {("run", "contingent"): "and the one beside it, how those deals ended"}
+"""What a chart reference adds after the chart's title, by (page, key)."""
+
+
+def with_essay_titles(text: str) -> str:
+    """A lesson's text with each essay's file name ("Essay 002_2342….txt") replaced by the
+    essay's title (``sim.experiment.lessons.ESSAYS``), as the room knows the essays."""
+
+    def title(match: re.Match[str]) -> str:
+        name = ESSAYS.get(match["file"])
+        if name is None:
+            return match[0]
+        word = match["word"]
+        lead = "" if word is None else ("The essay " if word == "Essay" else "the essay ")
+        return f"{lead}“{name}”"
+
+    return ESSAY_FILE.sub(title, text)
+
+
+@functools.cache
+def chart_titles() -> dict[str, dict[str, str]]:
+    """The title of every chart a lesson may name, as the pages show it, by page ("compare",
+    "run") and key: read from the figures themselves (built empty), so they cannot drift."""
+    bands = {"A": pd.DataFrame({"month": [], "alive_share": []})}
+    compare = {name: compare_figure(name, bands, {"A": []}) for name in COMPARE_ORDER}
+    run = run_figures(pd.DataFrame({"month": [0]}))
+    return {
+        page: {
+            key: re.sub(r"<[^>]+>", "", fig.layout.title.text or "") for key, fig in figs.items()
+        }
+        for page, figs in (("compare", compare), ("run", run))
+    }
+
+
+def with_chart_titles(text: str) -> str:
+    """A lesson's text with each chart key ("**Paying customers** (`customers`)") replaced by
+    the title the page shows: dropped where the bold name already is the title, else "(the
+    chart “Product fit vs the competitor”)". A line that mentions the One run page means that
+    page's chart (both pages have a ``fit`` and a ``reps`` chart); any other, the Compare page's."""
+    titles = chart_titles()
+    lines = []
+    for line in text.splitlines():
+        page = "run" if "one run page" in line.lower() else "compare"
+
+        def title(match: re.Match[str], page: str = page) -> str:
+            key, named = match["key"], match["named"]
+            other = "compare" if page == "run" else "run"
+            where = page if key in titles[page] else other
+            shown = titles[where].get(key)
+            if not shown:
+                return match[0]
+            lead = f"**{named}**" if named else ""
+            if named and named.strip().lower() == shown.lower():
+                return lead
+            extra = BESIDE.get((where, key))
+            note = f"the chart “{shown}”" + (f" {extra}" if extra else "")
+            return f"{lead} ({note})" if lead else f"({note})"
+
+        lines.append(CHART_KEY.sub(title, line))
+    return "\n".join(lines)
+
+
+def terminal_commands(lesson: Lesson) -> str:
+    """The shell commands that run the lesson's pair, from the repository's folder: the
+    comparison, and one side-A company explained."""
+    a, b = lesson.front.scenario_a, lesson.front.scenario_b
+    return f"sim compare {a} {b}\nsim explain {a} --seed 0"
+
+
+def side_name(name: str, side: str) -> str:
+    """A lesson scenario's name after "Side A:": without its own "L3 A:" ("Side A: promises up
+    to 12 months out", not "Side A: L3 A: promises...")."""
+    return re.sub(rf"^L\d+\s+{side}\s*:\s*", "", name)
+
+
+def shown(text: str) -> str:
+    """A lesson section as the page shows it (essay titles, chart titles)."""
+    return with_chart_titles(with_essay_titles(text))
 
 
 @st.cache_data(show_spinner=False, ttl=60)
@@ -121,10 +207,10 @@ def lessons_page(ctx: PageContext) -> None:
         )
 
         st.markdown("## 1. The situation")
-        st.markdown(lesson.situation)
+        st.markdown(shown(lesson.situation))
 
         st.markdown("## 2. Predict before you run")
-        st.markdown(lesson.predict)
+        st.markdown(shown(lesson.predict))
         # Widgets forget their value while another page is shown: put the saved prediction
         # back first.
         if guess_key not in st.session_state and mine["guess"] in GUESSES:
@@ -154,8 +240,10 @@ def lessons_page(ctx: PageContext) -> None:
 
         st.markdown("## 3. Run it")
         st.markdown(
-            f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: {esc(lesson.scenario_a.name)}<br>'
-            f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: {esc(lesson.scenario_b.name)}</p>',
+            f'<p><b style="color:{SIDE_COLORS["A"]}">Side A</b>: '
+            f"{esc(side_name(lesson.scenario_a.name, 'A'))}<br>"
+            f'<b style="color:{SIDE_COLORS["B"]}">Side B</b>: '
+            f"{esc(side_name(lesson.scenario_b.name, 'B'))}</p>",
             unsafe_allow_html=True,
         )
         if st.button(
@@ -175,10 +263,12 @@ def lessons_page(ctx: PageContext) -> None:
         if not predicted:
             st.caption("Tip: make your prediction first; the Compare page shows the answer.")
         with st.expander("Running it from a terminal instead"):
-            st.markdown(lesson.run)
+            st.markdown("From the repository's folder:")
+            st.code(terminal_commands(lesson), language="bash", wrap_lines=True)
+            st.markdown(shown(lesson.run))
 
         st.markdown("## 4. What to look at in the charts")
-        st.markdown(lesson.look)
+        st.markdown(shown(lesson.look))
 
         st.markdown("## 5. Debrief")
         if predicted or st.session_state.get(REVEALED, {}).get(slug):
@@ -201,7 +291,7 @@ def lessons_page(ctx: PageContext) -> None:
                         '<div class="lesson-yours">' + "<br>".join(said) + "</div>",
                         unsafe_allow_html=True,
                     )
-                st.markdown(lesson.debrief)
+                st.markdown(shown(lesson.debrief))
                 if st.session_state.get(OPENED_KEY) != slug:
                     st.caption(
                         "You have not opened this pair on the Compare page yet: the charts show "

@@ -6,6 +6,7 @@ charts come from the run's series and the story from its events.
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard.common import (
@@ -19,12 +20,17 @@ from dashboard.common import (
 from dashboard.why import why_panel
 from sim.analysis.units import money_millions, percent
 from sim.report.charts import (
+    FONT_SIZE,
     SIDE_COLORS,
     contingent_outcome_chart,
     contingent_outcomes,
     run_figures,
     story,
 )
+
+OUTCOME_BARGAP = 0.5
+"""Gap between the outcome bars (share of a bar's slot): room for each outcome's name above its
+bar."""
 
 
 def one_run_page(ctx: PageContext) -> None:
@@ -106,15 +112,16 @@ def one_run_page(ctx: PageContext) -> None:
         ),
         (
             "Engineering on custom work",
-            f"{percent(summary.get('mean_custom_share') or 0)} on average",
-            "of all engineering time",
+            percent(summary.get("mean_custom_share") or 0),
+            "of all engineering time, on average",
         ),
     ]
     st.markdown(
         '<div class="kpi-grid">'
         + "".join(
             f'<div class="kpi"><div class="kpi-label">{esc(label)}</div>'
-            f'<div class="kpi-value" style="color:{color}; font-size:1.6rem">{esc(big)}</div>'
+            f'<div class="kpi-value" style="color:{color}; font-size:1.6rem; white-space:normal">'
+            f"{esc(big)}</div>"
             f'<div class="kpi-detail" style="font-size:1.0rem">{esc(small)}</div></div>'
             for label, big, small in metrics
         )
@@ -140,7 +147,7 @@ def one_run_page(ctx: PageContext) -> None:
         for row in order:
             cols = st.columns(2, gap="medium")
             for col, name in zip(cols, row):
-                fig = contingent_outcome_chart(outcomes, side) if name == "outcomes" else figs[name]
+                fig = outcome_figure(outcomes, side) if name == "outcomes" else figs[name]
                 col.plotly_chart(
                     fig, config=PLOTLY_CONFIG, theme=None, key=f"run-{name}", width="stretch"
                 )
@@ -188,3 +195,36 @@ def one_run_page(ctx: PageContext) -> None:
     if len(outcomes):
         with st.expander("Every 'buy if you build X' deal and how it ended"):
             st.dataframe(outcomes, hide_index=True, width="stretch")
+
+
+def outcome_figure(outcomes, side: str) -> go.Figure:
+    """``contingent_outcome_chart`` laid out for a half-width column: each outcome's name above
+    its bar instead of in a 330-pixel left margin (which left the bars ~50 pixels at 1280 x 720),
+    and a short title with the rest in the subtitle (the long title was cut)."""
+    fig = contingent_outcome_chart(outcomes, side)
+    names = list(fig.data[0].y)
+    top, bottom = 96, 64
+    fig.update_layout(
+        title={
+            "text": f"<b>How the {len(outcomes)} deals ended</b>",
+            "subtitle": {"text": "the 'buy if you build X' deals of this run"},
+        },
+        margin={"l": 24, "r": 24, "t": top, "b": bottom},
+        bargap=OUTCOME_BARGAP,
+    )
+    fig.update_yaxes(showticklabels=False)
+    slot = (fig.layout.height - top - bottom) / max(1, len(names))  # pixels per outcome
+    for name in names:
+        fig.add_annotation(
+            x=0,
+            y=name,
+            xref="x",
+            yref="y",
+            text=esc(name),
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            yshift=slot * (1 - OUTCOME_BARGAP) / 2 + 2,
+            font={"size": FONT_SIZE - 1},
+        )
+    return fig

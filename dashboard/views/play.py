@@ -338,9 +338,23 @@ def _console_status(token: str) -> None:
     right.markdown(f"Advancing plays {_span(workshop, nxt)} for every team at once. {esc(note)}")
 
 
+def shared_ranks(results: dict[str, Any], standings: Sequence[wk.Standing]) -> list[str]:
+    """Each standing's rank as the board shows it: teams level on the ranking (the same
+    ``ranking_key``: alive or not, ARR, cash, months lived) share the first one's rank, marked
+    "=2" (competition ranking: 1, =2, =2, 4)."""
+    keys = [wk.ranking_key(results[row.team]) for row in standings]
+    shown = []
+    for i, row in enumerate(standings):
+        first = keys.index(keys[i])
+        rank = standings[first].rank
+        shown.append(f"={rank}" if keys.count(keys[i]) > 1 else str(rank))
+    return shown
+
+
 def _leaderboard(results: dict[str, Any]) -> None:
     rows = []
-    for row in wk.leaderboard(results):
+    standings = wk.leaderboard(results)
+    for row, rank in zip(standings, shared_ranks(results, standings), strict=True):
         alive = "alive" if row.alive else f"out of cash, month {row.month_of_death}"
         loop = (
             "—"
@@ -348,8 +362,8 @@ def _leaderboard(results: dict[str, Any]) -> None:
             else ("yes: cut the pressure link and it lives" if row.loop_attributable else "no")
         )
         rows.append(
-            f'<tr data-team="{esc(row.team)}" data-rank="{row.rank}">'
-            f'<td class="num">{row.rank}</td><td><b>{esc(row.team)}</b></td><td>{esc(alive)}</td>'
+            f'<tr data-team="{esc(row.team)}" data-rank="{rank.lstrip("=")}">'
+            f'<td class="num">{rank}</td><td><b>{esc(row.team)}</b></td><td>{esc(alive)}</td>'
             f'<td class="num">{_money(row.cash_usd)}</td><td class="num">{_money(row.arr_usd)}</td>'
             f"<td>{'yes' if row.spiral else 'no'}</td><td>{esc(loop)}</td></tr>"
         )
@@ -362,7 +376,8 @@ def _leaderboard(results: dict[str, Any]) -> None:
     )
     st.caption(
         "Alive first, by annual recurring revenue (ARR); then the companies that ran out of "
-        "cash, the one that lasted longest first. 'Pressure loop to blame': the same company in "
+        "cash, the one that lasted longest first; teams level on all of it share a rank (=2). "
+        "'Pressure loop to blame': the same company in "
         "the same market with the pressure link cut survives or lives 12 months longer."
     )
 
@@ -734,6 +749,8 @@ def _lever_form(
                     key=_widget_key(team, drawn_for, lever),
                     bind=False,
                 )
+                if key == "sales.focus_segment":  # a form: no greying as the sidebar does
+                    st.caption("Used only when sales chases one focus segment.")
         label = "Submit again" if submitted is not None else f"Submit for round {nxt}"
         go = st.form_submit_button(label, type="primary", key=f"play-submit-{team.id}")
     st.session_state[_drawn_key(team)] = nxt

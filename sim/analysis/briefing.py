@@ -85,15 +85,7 @@ def briefing(series: pd.DataFrame, window: int) -> Briefing:
     product.append(f"{percent(custom)} of engineering went to one-off custom work this round.")
     if custom >= CUSTOM_HEAVY:
         product.append("The roadmap is starving: custom work for single deals comes first.")
-    ours, theirs = _last(series, "product_fit"), _last(series, "competitor_fit")
-    if ours < theirs:
-        product.append(
-            f"The competitor fits the market better than we do ({ours:.2f} against {theirs:.2f})."
-        )
-    else:
-        product.append(
-            f"We fit the market better than the competitor ({ours:.2f} vs {theirs:.2f})."
-        )
+    product.append(_fit_sentence(_last(series, "product_fit"), _last(series, "competitor_fit")))
     broken = int(_sum(recent, "promises_broken"))
     if broken:
         product.append(f"We broke {broken} feature promises sales made.")
@@ -113,3 +105,29 @@ def briefing(series: pd.DataFrame, window: int) -> Briefing:
     if raised:
         finance.append(f"We raised {money_short(raised)} this round.")
     return Briefing(tuple(sales), tuple(product), tuple(finance))
+
+
+def _fit_sentence(ours: float, theirs: float) -> str:
+    """Who fits the market better, the better one's share of the market's needs first, in
+    percent as on every chart (``product_fit`` and ``competitor_fit`` are the shares covered)."""
+    if percent(ours) == percent(theirs):
+        if ours == theirs:
+            return (
+                f"We fit the market as well as the competitor: each covers {percent(ours)} of "
+                "what the market needs."
+            )
+        leader = "The competitor fits" if theirs > ours else "We fit"
+        rival = "than we do" if theirs > ours else "than the competitor"
+        return (
+            f"{leader} the market slightly better {rival}: both cover about {percent(ours)} of "
+            "what the market needs."
+        )
+    if theirs > ours:
+        return (
+            f"The competitor fits the market better than we do: it covers {percent(theirs)} of "
+            f"what the market needs, we cover {percent(ours)}."
+        )
+    return (
+        f"We fit the market better than the competitor: we cover {percent(ours)} of what the "
+        f"market needs, it covers {percent(theirs)}."
+    )

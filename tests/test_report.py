@@ -431,3 +431,13 @@ def test_a_workshop_needs_teams_with_distinct_names(one_run) -> None:
     twins = [Team("Owls", [], result), Team("Owls", [], result)]
     with pytest.raises(ValueError, match="Owls"):
         workshop_report("Twins", twins)
+
+
+def test_a_share_rounds_as_a_reader_does_everywhere() -> None:
+    """30 of 48 is 62.5%: the CLI, the report and the dashboard's cards all say 63% (format()
+    alone rounds half to even and said 62% where the cards and the lesson texts said 63%)."""
+    from sim.analysis.units import half_up, percent
+
+    assert percent(30 / 48) == "63%"
+    assert percent(0.235) == "24%" and percent(0.0) == "0%" and percent(None) == "-"
+    assert half_up(-2.5) == -3.0 and half_up(64.55, 1) == 64.6

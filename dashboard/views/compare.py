@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 
 import streamlit as st
@@ -25,6 +24,7 @@ from dashboard.common import PLOTLY_CONFIG, PageContext, engine, esc, side_resul
 from dashboard.controls import LIVE_FRAGMENT, LIVE_PREFETCH, Side, page_sides, scenario_key
 from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.analysis.summaries import attribution_rates
+from sim.analysis.units import half_up
 from sim.config.hints import one_line
 from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
 from sim.report.charts import (
@@ -315,21 +315,15 @@ ONE_COMPANY = re.compile(r"([+−±]1) companies\b")
 RANGE = re.compile(r"(\S+[…–]\S+)")
 
 
-def _half_up(x: float, decimals: int) -> float:
-    """``x`` rounded half away from zero (62.5 -> 63, as a reader does; format() rounds to even)."""
-    step = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(x)).quantize(step, rounding=ROUND_HALF_UP))
-
-
 def rate_texts(a: float, b: float) -> tuple[str, str, str]:
     """Two rates (0-1) and their difference as the cards show them, consistent with each other:
     whole percentages when the difference of the shown values is the rounded difference, else
     one decimal (64.6% and 62.5%, +2.1 points, never 65%, 62% and +2); the difference is always
     the shown A less the shown B."""
     for decimals in (0, 1):
-        shown_a, shown_b = _half_up(100 * a, decimals), _half_up(100 * b, decimals)
-        diff = _half_up(shown_a - shown_b, decimals)
-        if decimals == 1 or diff == _half_up(100 * (a - b), decimals):
+        shown_a, shown_b = half_up(100 * a, decimals), half_up(100 * b, decimals)
+        diff = half_up(shown_a - shown_b, decimals)
+        if decimals == 1 or diff == half_up(100 * (a - b), decimals):
             break
     sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
     return (

@@ -8,6 +8,7 @@ standard library. Each takes ``missing``: what to show for None / NaN / a non-nu
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 MISSING = "-"
@@ -53,9 +54,16 @@ def money_millions(value: Any, decimals: int = 1, missing: str = MISSING) -> str
     return f"${value / 1e6:,.{decimals}f}M"
 
 
+def half_up(value: float, decimals: int = 0) -> float:
+    """``value`` rounded half away from zero, as a reader rounds (62.5 -> 63; Python's format()
+    rounds half to even, 62.5 -> 62), so a share reads the same in the CLI and the dashboard."""
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(float(value))).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def percent(value: Any, missing: str = MISSING) -> str:
-    """A share (0-1) as a whole percentage: 0.23 -> 23%."""
-    return f"{100 * value:.0f}%" if is_number(value) else missing
+    """A share (0-1) as a whole percentage, half rounded up: 0.23 -> 23%, 0.625 -> 63%."""
+    return f"{half_up(100 * value):.0f}%" if is_number(value) else missing
 
 
 def yes_no(value: Any, missing: str = MISSING) -> str:

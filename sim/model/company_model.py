@@ -30,7 +30,7 @@ from sim.model.actors.product_team import ProductTeam
 from sim.model.actors.sales_floor import SalesFloor
 from sim.model.actors.sales_reps import SalesRep
 from sim.model.mechanisms.contingent_deals import ContingentDeals
-from sim.model.observation import observe
+from sim.model.observation import observe, row_names
 from sim.model.recorder import Recorder
 from sim.model.schedule import Schedule
 from sim.model.streams import Streams
@@ -73,6 +73,7 @@ class CompanyModel(mesa.Model):
             self.hire_rep()
         self.market.update_fit()
         self.recorder = Recorder(scenario.months)
+        self._row_names = row_names(tuple(self.market.segment_names))  # each row's, in order
         self.scheduled = Schedule(scenario)  # mid-run decisions (`schedule:`), by month
 
     def _all_segment_weights(self) -> np.ndarray:
@@ -127,7 +128,7 @@ class CompanyModel(mesa.Model):
         self.customers.step()
         flows = self.company.settle()
         self.company.reps_attrition()
-        self.recorder.record(observe(self, flows))
+        self.recorder.record_row(self._row_names, observe(self, flows))
         if self.company.dead or self.month >= self.config.months:
             self.running = False
 

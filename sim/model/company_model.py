@@ -50,6 +50,7 @@ class CompanyModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)
+        self._reps: list[SalesRep] | None = None  # ``reps()``, until a rep is hired or leaves
         self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
         self.streams = Streams.spawn(
             rng
@@ -85,8 +86,20 @@ class CompanyModel(mesa.Model):
         return self.product.coverage
 
     def reps(self) -> list[SalesRep]:
-        agents = self.agents_by_type.get(SalesRep)
-        return list(agents) if agents is not None else []
+        """The reps on the payroll, in hiring order. Read a dozen times a month: the list is
+        kept until a rep is hired or leaves (callers only read it)."""
+        if self._reps is None:
+            agents = self.agents_by_type.get(SalesRep)
+            self._reps = list(agents) if agents is not None else []
+        return self._reps
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        super().register_agent(agent)
+        self._reps = None
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        super().deregister_agent(agent)
+        self._reps = None
 
     def hire_rep(self) -> SalesRep:
         rep = SalesRep(self, self.config)

@@ -177,12 +177,15 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> tuple[float, ...]:
 def _sales(model: CompanyModel, counts: _Census) -> tuple[float | int | bool, ...]:
     company, states = model.company, counts.states
     reps = model.reps()
-    ramping = [rep.is_ramping() for rep in reps]
-    attained = [
-        a
-        for a in (rep.attainment() for rep, r in zip(reps, ramping, strict=True) if not r)
-        if a is not None
-    ]
+    ramping = measured = at_quota = 0  # ramped reps with a quota: measured, at or above it
+    for rep in reps:
+        if rep.is_ramping():
+            ramping += 1
+            continue
+        attained = rep.attainment()
+        if attained is not None:
+            measured += 1
+            at_quota += attained >= 1.0
     return (
         company.bookings,
         int(states[State.LEAD]),
@@ -192,10 +195,10 @@ def _sales(model: CompanyModel, counts: _Census) -> tuple[float | int | bool, ..
         company.discovery,
         company.wins / company.decisions if company.decisions else np.nan,
         len(reps),
-        sum(ramping),
+        ramping,
         company.reps_hired,
         company.reps_left,
-        sum(a >= 1.0 for a in attained) / len(attained) if attained else np.nan,
+        at_quota / measured if measured else np.nan,
         company.commission_on(),
         company.promises_made,
         company.contingent_accepted,

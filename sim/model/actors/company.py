@@ -218,6 +218,19 @@ class Company(mesa.Agent):
             self.ledger.post("commissions_usd", float(paid.sum()))
         return float(mrr.sum())
 
+    def book_one(self, i: int, rep: int, commission_on: bool) -> float:
+        """``book`` for one new customer (a contingent buyer's first order): the same sums."""
+        pr = self.model.market.prospects
+        mrr = pr.seats[i] * pr.price[i]
+        pr.closer[i] = rep
+        pr.commissioned[i] = commission_on
+        self.bookings += float(mrr)
+        if commission_on and self.sales.commission_basis != "cash":
+            paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
+            pr.commission_paid[i] = paid
+            self.ledger.post("commissions_usd", float(paid))
+        return float(mrr)
+
     def book_waiters(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
         """Buyers who waited for a promised item and now buy (credited to the rep who pitched)."""
         if idx.size == 0:

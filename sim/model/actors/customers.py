@@ -49,6 +49,16 @@ class CustomerBase(mesa.Agent):
         pr.satisfaction[idx] = pr.fit[idx]
         pr.start_month[idx] = self.model.month
 
+    def start_one(self, i: int, seats: float, price: float) -> None:
+        """``start`` for one new customer (a contingent buyer's first order)."""
+        pr = self.model.market.prospects
+        pr.state[i] = State.CUSTOMER
+        pr.owner[i] = NO_ONE
+        pr.seats[i] = seats
+        pr.price[i] = price
+        pr.satisfaction[i] = pr.fit[i]
+        pr.start_month[i] = self.model.month
+
     # -- monthly phase -----------------------------------------------------------------------------
     def new_month(self) -> None:
         self.promises_kept = self.promises_broken = 0

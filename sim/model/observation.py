@@ -163,7 +163,7 @@ def _finance(model: CompanyModel, flows: dict[str, float]) -> tuple[float, ...]:
         MONTHS_PER_YEAR * mrr,
         company.plan_mrr(model.month),
         flows["revenue_usd"],
-        company.ledger.costs(flows),
+        company.month_costs,  # the outflows of ``flows``, summed when settled
         flows["funding_usd"],
         flows["commissions_usd"],
         flows["salaries_usd"],

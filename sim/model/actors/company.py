@@ -53,7 +53,7 @@ class Company(mesa.Agent):
         self.next_raise_month = 0
         self.mrr_history: list[float] = []
         self.churn_history: list[float] = []
-        self.burn = 0.0
+        self.burn = self.month_costs = 0.0
         self.runway = RUNWAY_CAP_MONTHS
         self.dead = False
         self.last_hire_month = 0
@@ -287,7 +287,8 @@ class Company(mesa.Agent):
         self._post_flows()
         self._maybe_raise()
         flows = self.ledger.close_month()
-        self.burn = max(0.0, -(flows["revenue_usd"] - self.ledger.costs(flows)))
+        self.month_costs = self.ledger.costs(flows)  # the closed month's outflows
+        self.burn = max(0.0, -(flows["revenue_usd"] - self.month_costs))
         self.runway = (
             RUNWAY_CAP_MONTHS
             if self.burn <= 0

@@ -68,7 +68,10 @@ def _mode() -> str:
 
 def compiled_now() -> bool:
     """Whether the kernels run compiled now (does not count a month)."""
-    mode = _mode()
+    # ``_mode``'s usual case inline (a score of calls a month): a raw value already seen
+    mode = _MODE_OF.get(_ENV_DATA.get(_ENV_KEY)) if _ENV_DATA is not None else None
+    if mode is None:
+        mode = _mode()
     if mode == "numpy":
         return False
     return mode == "compiled" or _months > COMPILE_AFTER_MONTHS

@@ -79,7 +79,7 @@ class Market(mesa.Agent):
         rng.random(dtype=np.float32, out=pr.u[start : start + count])
         draws = (  # in this order: budget, seats, honesty, asking for custom work
             rng.standard_normal(count),
-            np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)),
+            rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count).round(),
             rng.standard_normal(count),
             rng.random(count),
         )

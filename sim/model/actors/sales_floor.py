@@ -93,9 +93,9 @@ class SalesFloor:
         # the leads first in this month's order of reach: one more lead contacted adds one
         # (the first `total` found in linear time, then put in order)
         reach = streams.contact.uniform(leads, month)
-        first = np.argpartition(reach, total - 1)[:total]
-        picked = leads[first[np.argsort(reach[first], kind="stable")]]
-        place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
+        first = reach.argpartition(total - 1)[:total]
+        picked = leads[first[reach[first].argsort(kind="stable")]]
+        place = np.arange(len(self.reps)).repeat(self.wants)[:total]  # each lead's rep
         noise = np.array([rep.perception_noise() for rep in self.reps])
         ok, place = qualify(
             picked,
@@ -158,7 +158,7 @@ class SalesFloor:
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
-        return idx[np.argsort(self._places(idx), kind="stable")]
+        return idx[self._places(idx).argsort(kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep skill (0 for a rep no longer here)."""

@@ -205,18 +205,23 @@ class Company(mesa.Agent):
 
     # -- bookings and commissions (called by reps and customers)
     # ------------------------------------
-    def book(self, idx: np.ndarray, rep: int, commission_on: bool) -> float:
-        """New customers booked by a rep: bookings, and commission if it is being paid."""
+    def book(
+        self, idx: np.ndarray, rep: int, commission_on: bool, mrr: np.ndarray | None = None
+    ) -> float:
+        """New customers booked by a rep: bookings, and commission if it is being paid.
+        ``mrr``: their monthly revenue, when the caller has it already."""
         pr = self.model.market.prospects
-        mrr = pr.seats[idx] * pr.price[idx]
+        if mrr is None:
+            mrr = pr.seats[idx] * pr.price[idx]
         pr.closer[idx] = rep
         pr.commissioned[idx] = commission_on
-        self.bookings += float(mrr.sum())
+        booked = float(mrr.sum())
+        self.bookings += booked
         if commission_on and self.sales.commission_basis != "cash":
             paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
             pr.commission_paid[idx] = paid
             self.ledger.post("commissions_usd", float(paid.sum()))
-        return float(mrr.sum())
+        return booked
 
     def book_one(self, i: int, rep: int, commission_on: bool) -> float:
         """``book`` for one new customer (a contingent buyer's first order): the same sums."""

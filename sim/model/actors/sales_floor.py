@@ -225,7 +225,7 @@ class SalesFloor:
         """Bookings and commission, credited to each deal's rep toward quota."""
         pr = self.model.market.prospects
         mrr = pr.seats[idx] * pr.price[idx]
-        self.model.company.book(idx, reps, stance.commission_on)
+        self.model.company.book(idx, reps, stance.commission_on, mrr)
         for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
             if booked is not None:  # a rep with no deal here would add 0.0
                 rep.month_booked += booked

@@ -50,6 +50,11 @@ class CompanyModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)
+        # Mesa runs every step as an event of its event list (an event object, a weak reference
+        # and a heap entry each month, ~25 us): this model schedules no other event, so its step
+        # moves Mesa's clock and step count itself (``_wrapped_step``), and Mesa's default
+        # schedule is stopped (its pending event cancelled)
+        self._default_schedule.stop()
         self._reps: list[SalesRep] | None = None  # ``reps()``, until a rep is hired or leaves
         self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
         self.streams = Streams.spawn(
@@ -76,6 +81,13 @@ class CompanyModel(mesa.Model):
         self.recorder = Recorder(scenario.months)
         self._row_names = row_names(tuple(self.market.segment_names))  # each row's, in order
         self.scheduled = Schedule(scenario)  # mid-run decisions (`schedule:`), by month
+
+    def _wrapped_step(self) -> None:
+        """``model.step()``: one month, Mesa's clock and step count moved on as Mesa's own wrapper
+        moves them, without its event list (see ``__init__``)."""
+        self.time += 1
+        self.steps += 1
+        self._user_step()
 
     def _all_segment_weights(self) -> np.ndarray:
         return self.market.segment_weights(list(range(len(self.market.segments))))

@@ -65,10 +65,11 @@ class SalesFloor:
 
     def _month_arrays(self) -> None:
         reps = self.reps
-        self._ids = ids = np.array([rep.unique_id for rep in reps])
+        ids = [rep.unique_id for rep in reps]
+        self._ids = np.array(ids)
         self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
-        place = np.full(int(ids.max()) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
-        place[ids] = np.arange(len(reps))
+        place = np.full(max(ids) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
+        place[self._ids] = np.arange(len(reps))
         self._place = place
 
     def _places(self, idx: np.ndarray) -> np.ndarray:

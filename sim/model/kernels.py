@@ -141,6 +141,7 @@ def warm() -> None:
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
     _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
     _kernel("lead_scan")(state, ints, 0, seg, wanted, True)
+    _kernel("lead_count")(state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
@@ -373,6 +374,15 @@ def lead_scan(state, next_contact, month: int, seg, wanted) -> np.ndarray:
         mask = np.ones(1, np.bool_) if every else wanted
         return _kernel("lead_scan")(state, next_contact, month, seg, mask, every)
     return fresh_leads(np.arange(state.shape[0]), state, next_contact, month, seg, wanted)
+
+
+def lead_count(state, next_contact, month: int, seg, wanted) -> int:
+    """How many leads ``lead_scan`` lists (a count: no list made)."""
+    every = wanted is None
+    if compiled_now():
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("lead_count")(state, next_contact, month, seg, mask, every)
+    return int(lead_scan(state, next_contact, month, seg, wanted).size)
 
 
 def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
@@ -1085,6 +1095,13 @@ def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
     return out[:m].copy()
 
 
+def _lead_count_loop(state, next_contact, month, seg, wanted, every):
+    m = 0
+    for i in range(state.shape[0]):
+        m += (state[i] == _LEAD) & (next_contact[i] <= month) & (every or wanted[seg[i]])
+    return m
+
+
 def _lead_scan_loop(state, next_contact, month, seg, wanted, every):
     n = state.shape[0]
     out = np.empty(n, np.int64)
@@ -1565,6 +1582,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
     "lead_scan": _lead_scan_loop,
+    "lead_count": _lead_count_loop,
     "due_deals": _due_deals_loop,
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,

@@ -198,7 +198,7 @@ class Company(mesa.Agent):
         return self.pmf_month is not None and self._leads_waiting()
 
     def _leads_waiting(self) -> bool:
-        leads = self.model.market.leads_in(self.target_segments()).size
+        leads = self.model.market.lead_count(self.target_segments())
         return leads > DEMAND_LEADS_PER_REP * self.sales.leads_per_month * max(
             len(self.model.reps()), 1
         )

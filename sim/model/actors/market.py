@@ -16,6 +16,7 @@ from sim.model.kernels import (
     arrivals,
     committed_fit,
     fresh_leads,
+    lead_count,
     lead_scan,
     love_share,
     needs_and_fit,
@@ -225,6 +226,12 @@ class Market(mesa.Agent):
         state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
         # the same leads, in the same order, as fresh_leads of everyone, in one scan
         return lead_scan(state, contact, self.model.month, seg, wanted)
+
+    def lead_count(self, segments: list[int]) -> int:
+        """How many leads a rep may contact now, in the given segments (``leads_in``'s size)."""
+        pr = self.prospects
+        state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
+        return lead_count(state, contact, self.model.month, seg, self._wanted(segments))
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""

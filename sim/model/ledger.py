@@ -13,8 +13,12 @@ OUTFLOWS = ("salaries_usd", "overhead_usd", "cost_to_serve_usd", "commissions_us
 def cents(amount: float) -> float:
     """``round(amount, 2)``: the same number, but a whole amount (salaries, hiring, overhead,
     funding) comes back as it is, without Python's decimal rounding (about 1 us a call, and the
-    books round some twenty times a month)."""
-    return amount if amount.is_integer() else round(amount, 2)
+    books round some twenty times a month). Only Python's own numbers: numpy's ``round`` of a
+    huge whole float64 is not always the number itself."""
+    kind = type(amount)
+    if kind is int or (kind is float and amount.is_integer()):
+        return amount
+    return round(amount, 2)
 
 
 class Ledger:

@@ -214,13 +214,11 @@ class SalesFloor:
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
         return k, needed, eta, decay, stance.promise_horizon, step
 
-    def _lose(self, idx: np.ndarray) -> None:
-        if idx.size == 0:
-            return
+    def _lose(self, i: int) -> None:
+        """A buyer the company turned down: to the rival if it fits better, else to no one."""
         pr = self.model.market.prospects
-        to_rival = pr.comp_fit[idx] > pr.fit[idx]
-        pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
-        pr.owner[idx] = NO_ONE
+        pr.state[i] = State.LOST_TO_COMPETITOR if pr.comp_fit[i] > pr.fit[i] else State.LOST
+        pr.owner[i] = NO_ONE
 
     def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
         """Bookings and commission, credited to each deal's rep toward quota."""
@@ -255,7 +253,7 @@ class SalesFloor:
             if k >= 0 and sales_yes and product_yes:
                 self._commit_contingent(i, item, seg, stance)
             else:
-                self._lose(np.array([i]))
+                self._lose(i)
 
     def _commit_contingent(self, i: int, item, seg, stance: Stance) -> None:
         """A small first order now, the rest promised once the custom item ships."""

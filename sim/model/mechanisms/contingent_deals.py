@@ -18,6 +18,7 @@ Its life, in the order it happens:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,7 @@ class ContingentDeals:
         share = min(product.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE)
         custom_rate = max(product.capacity_em() * share, 1e-6)
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
-        return int(np.ceil((backlog + estimate_em) / custom_rate))
+        return math.ceil((backlog + estimate_em) / custom_rate)  # np.ceil's integer, sooner
 
     def _generality(self, u: float) -> float:
         """Share of other prospects needing the capability who would also value this item:

@@ -106,10 +106,12 @@ class CompanyModel(mesa.Model):
         return self._reps
 
     def register_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's registration; a new agent may be a rep: ``reps()`` lists them again."""
         super().register_agent(agent)
         self._reps = None
 
     def deregister_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's deregistration; a leaving agent may be a rep: ``reps()`` lists them again."""
         super().deregister_agent(agent)
         self._reps = None
 

@@ -170,11 +170,12 @@ class Market(mesa.Agent):
             pr.active("state"), pr.active("next_contact"), self.model.month
         )
         owner = pr.owner[self._pipeline]
+        odd = bool(owner.size) and owner.min() < 0  # an ownerless deal in the pipeline
         # open deals per rep id, counted once (every deal in the pipeline has its rep)
         self._pipeline_owner = (
-            np.bincount(owner) if owner.size and owner.min() >= 0 else np.zeros(0, np.int64)
+            np.bincount(owner) if owner.size and not odd else np.zeros(0, np.int64)
         )
-        self._odd_owners = owner if owner.size and owner.min() < 0 else None
+        self._odd_owners = owner if odd else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""

@@ -257,3 +257,25 @@ def test_ledger_balances_for_any_levers(levers, months, seed):
     checker = MonthChecker(sc.company.initial_cash, [check_ledger, check_headcount])
     drive(sc, seed, checker)
     assert 1 <= checker.months <= months
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-(10**9), 10**9).map(float),  # whole amounts: salaries, hiring, overhead
+        st.integers(-(10**15), 10**15).map(lambda c: c / 100),  # cents
+        st.integers(-(10**12), 10**12),
+    )
+)
+def test_cents_is_round_to_the_cent(amount) -> None:
+    """``ledger.cents`` skips Python's decimal rounding for whole amounts: the same number (and
+    type, and sign of zero) as ``round(amount, 2)``, for Python and numpy floats."""
+    from sim.model.ledger import cents
+
+    values = [amount, np.float64(amount)] if isinstance(amount, float) else [amount]
+    for value in values:
+        with np.errstate(over="ignore"):  # numpy's round of a float64 near the largest one
+            fast, slow = cents(value), round(value, 2)
+        assert type(fast) is type(slow)
+        assert np.float64(fast).tobytes() == np.float64(slow).tobytes()

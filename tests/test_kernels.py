@@ -157,6 +157,9 @@ def test_sales_floor_scans_agree(n: int, monkeypatch) -> None:
         _same(*_both(monkeypatch, kernels.fresh_leads, rows, state, contact, 6, seg, wanted))
         everyone = _both(monkeypatch, kernels.lead_scan, state, contact, 6, seg, wanted)
         _same(*everyone)
+        counts = _both(monkeypatch, kernels.lead_count, state, contact, 6, seg, wanted)
+        _same(*counts)
+        assert counts[0] == everyone[0].size
         _same(everyone[0], kernels.fresh_leads(np.arange(n), state, contact, 6, seg, wanted))
     deals = (state, contact, 6, asks_custom, fit, 0.45)
     _same(*_both(monkeypatch, kernels.due_deals, rows, *deals))

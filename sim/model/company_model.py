@@ -30,7 +30,7 @@ from sim.model.actors.product_team import ProductTeam
 from sim.model.actors.sales_floor import SalesFloor
 from sim.model.actors.sales_reps import SalesRep
 from sim.model.mechanisms.contingent_deals import ContingentDeals
-from sim.model.observation import observe
+from sim.model.observation import observe, row_names
 from sim.model.recorder import Recorder
 from sim.model.schedule import Schedule
 from sim.model.streams import Streams
@@ -50,6 +50,12 @@ class CompanyModel(mesa.Model):
 
     def __init__(self, scenario: Scenario, rng: int | None = 0) -> None:
         super().__init__(rng=rng)
+        # Mesa runs every step as an event of its event list (an event object, a weak reference
+        # and a heap entry each month, ~25 us): this model schedules no other event, so its step
+        # moves Mesa's clock and step count itself (``_wrapped_step``), and Mesa's default
+        # schedule is stopped (its pending event cancelled)
+        self._default_schedule.stop()
+        self._reps: list[SalesRep] | None = None  # ``reps()``, until a rep is hired or leaves
         self.config = scenario  # Mesa 3.5 reserves `scenario` for its own Scenario class
         self.streams = Streams.spawn(
             rng
@@ -73,7 +79,15 @@ class CompanyModel(mesa.Model):
             self.hire_rep()
         self.market.update_fit()
         self.recorder = Recorder(scenario.months)
+        self._row_names = row_names(tuple(self.market.segment_names))  # each row's, in order
         self.scheduled = Schedule(scenario)  # mid-run decisions (`schedule:`), by month
+
+    def _wrapped_step(self) -> None:
+        """``model.step()``: one month, Mesa's clock and step count moved on as Mesa's own wrapper
+        moves them, without its event list (see ``__init__``)."""
+        self.time += 1
+        self.steps += 1
+        self._user_step()
 
     def _all_segment_weights(self) -> np.ndarray:
         return self.market.segment_weights(list(range(len(self.market.segments))))
@@ -84,8 +98,22 @@ class CompanyModel(mesa.Model):
         return self.product.coverage
 
     def reps(self) -> list[SalesRep]:
-        agents = self.agents_by_type.get(SalesRep)
-        return list(agents) if agents is not None else []
+        """The reps on the payroll, in hiring order. Read a dozen times a month: the list is
+        kept until a rep is hired or leaves (callers only read it)."""
+        if self._reps is None:
+            agents = self.agents_by_type.get(SalesRep)
+            self._reps = list(agents) if agents is not None else []
+        return self._reps
+
+    def register_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's registration; a new agent may be a rep: ``reps()`` lists them again."""
+        super().register_agent(agent)
+        self._reps = None
+
+    def deregister_agent(self, agent: mesa.Agent) -> None:
+        """Mesa's deregistration; a leaving agent may be a rep: ``reps()`` lists them again."""
+        super().deregister_agent(agent)
+        self._reps = None
 
     def hire_rep(self) -> SalesRep:
         rep = SalesRep(self, self.config)
@@ -127,7 +155,7 @@ class CompanyModel(mesa.Model):
         self.customers.step()
         flows = self.company.settle()
         self.company.reps_attrition()
-        self.recorder.record(observe(self, flows))
+        self.recorder.record_row(self._row_names, observe(self, flows))
         if self.company.dead or self.month >= self.config.months:
             self.running = False
 

@@ -68,7 +68,10 @@ def _mode() -> str:
 
 def compiled_now() -> bool:
     """Whether the kernels run compiled now (does not count a month)."""
-    mode = _mode()
+    # ``_mode``'s usual case inline (a score of calls a month): a raw value already seen
+    mode = _MODE_OF.get(_ENV_DATA.get(_ENV_KEY)) if _ENV_DATA is not None else None
+    if mode is None:
+        mode = _mode()
     if mode == "numpy":
         return False
     return mode == "compiled" or _months > COMPILE_AFTER_MONTHS
@@ -138,6 +141,7 @@ def warm() -> None:
     rows, wanted = np.arange(n), np.ones(1, np.bool_)
     _kernel("fresh_leads")(rows, state, ints, 0, seg, wanted, True)
     _kernel("lead_scan")(state, ints, 0, seg, wanted, True)
+    _kernel("lead_count")(state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
     _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
     _kernel("sums_by_owner")(fit, ints, rows)
@@ -189,6 +193,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
+        globals()["_state_counts"] = compile_(_state_counts_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -369,6 +374,15 @@ def lead_scan(state, next_contact, month: int, seg, wanted) -> np.ndarray:
         mask = np.ones(1, np.bool_) if every else wanted
         return _kernel("lead_scan")(state, next_contact, month, seg, mask, every)
     return fresh_leads(np.arange(state.shape[0]), state, next_contact, month, seg, wanted)
+
+
+def lead_count(state, next_contact, month: int, seg, wanted) -> int:
+    """How many leads ``lead_scan`` lists (a count: no list made)."""
+    every = wanted is None
+    if compiled_now():
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("lead_count")(state, next_contact, month, seg, mask, every)
+    return int(lead_scan(state, next_contact, month, seg, wanted).size)
 
 
 def due_deals(deals, state, decide_month, month: int, asks_custom, fit, min_fit: float) -> tuple:
@@ -908,21 +922,50 @@ def _pairwise_sum_loop(a, n):
 _pairwise_sum = _pairwise_sum_loop  # the compiled helper replaces it when the loops compile
 
 
+# The scans below count and sum per segment along runs: prospects arrive in blocks of one
+# segment, so a run's count and sum stay in registers and go to the segment's slot when the
+# segment changes (a count or sum kept in memory waits on its own last store at every prospect,
+# ~3x slower). Each segment's values are still added one by one in index order: the same numbers.
+
+
+def _state_counts_loop(state):
+    """Prospects per state code (0-7): eight counters, one comparison each per prospect."""
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = 0
+    for i in range(state.shape[0]):
+        x = state[i]
+        c0 += x == 0
+        c1 += x == 1
+        c2 += x == 2
+        c3 += x == 3
+        c4 += x == 4
+        c5 += x == 5
+        c6 += x == 6
+        c7 += x == 7
+    return np.array([c0, c1, c2, c3, c4, c5, c6, c7], np.int64)
+
+
+_state_counts = _state_counts_loop  # the compiled helper replaces it when the loops compile
+
+
 def _census_loop(state, seg, fit, comp_fit, promise_cap, satisfaction, segments):
     n = state.shape[0]
-    states = np.zeros(_STATES, np.int64)
     seg_live = np.zeros(segments, np.int64)
     seg_fit = np.zeros(segments)
     cust_seg = np.zeros(segments, np.int64)
     fit_live, comp_live, sat = np.empty(n), np.empty(n), np.empty(n)
     live = customers = promises = 0
+    run, run_live, run_fit = -1, 0, 0.0  # the current run's segment, live count and fit sum
     for i in range(n):
         x = state[i]
-        states[x] += 1
         if x <= _CUSTOMER:
             s = seg[i]
-            seg_live[s] += 1
-            seg_fit[s] += fit[i]
+            if s != run:
+                if run >= 0:
+                    seg_live[run] += run_live
+                    seg_fit[run] = run_fit
+                run, run_live, run_fit = s, 0, seg_fit[s]
+            run_live += 1
+            run_fit += fit[i]
             fit_live[live] = fit[i]
             comp_live[live] = comp_fit[i]
             live += 1
@@ -930,10 +973,12 @@ def _census_loop(state, seg, fit, comp_fit, promise_cap, satisfaction, segments)
                 cust_seg[s] += 1
                 sat[customers] = satisfaction[i]
                 customers += 1
-        if promise_cap[i] >= 0:
-            promises += 1
+        promises += promise_cap[i] >= 0
+    if run >= 0:
+        seg_live[run] += run_live
+        seg_fit[run] = run_fit
     return (
-        states,
+        _state_counts(state),
         seg_live,
         seg_fit,
         cust_seg,
@@ -947,8 +992,9 @@ def _census_loop(state, seg, fit, comp_fit, promise_cap, satisfaction, segments)
 def _awareness_scan_loop(state, seg, segments):
     n = state.shape[0]
     unaware = np.empty(n, np.int64)
-    counts = np.zeros(segments)
+    counts = np.zeros(segments, np.int64)
     customers = m = 0
+    run, run_live = -1, 0  # the current run's segment and live count
     for i in range(n):
         x = state[i]
         if x == _UNAWARE:
@@ -957,32 +1003,66 @@ def _awareness_scan_loop(state, seg, segments):
         elif x == _CUSTOMER:
             customers += 1
         if x <= _CUSTOMER:
-            counts[seg[i]] += 1.0
-    return customers, unaware[:m].copy(), counts
+            s = seg[i]
+            if s != run:
+                if run >= 0:
+                    counts[run] += run_live
+                run, run_live = s, 0
+            run_live += 1
+    if run >= 0:
+        counts[run] += run_live
+    return customers, unaware[:m].copy(), counts.astype(np.float64)
 
 
 _awareness_scan = _awareness_scan_loop  # the compiled helper replaces it when the loops compile
 
 
 def _spread_awareness_loop(state, seg, segments, base, referral, key, month):
-    customers, unaware, counts = _awareness_scan(state, seg, segments)
+    """``awareness_scan``'s counts and each unaware prospect's draw in two passes: the customers
+    first (they set the rate), then the live counts and the draws (waking up keeps a prospect
+    live: the counts are those before it)."""
+    n = state.shape[0]
+    customers = 0
+    for i in range(n):
+        customers += state[i] == _CUSTOMER
     rate = min(1.0, base + referral * customers)
-    for r in range(unaware.shape[0]):
-        i = unaware[r]
-        z = _mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT
-        if np.float64(z) * TO_UNIT < rate:
-            state[i] = _LEAD
-    return counts
+    counts = np.zeros(segments, np.int64)
+    run, run_live = -1, 0  # the current run's segment and live count
+    for i in range(n):
+        x = state[i]
+        if x <= _CUSTOMER:
+            s = seg[i]
+            if s != run:
+                if run >= 0:
+                    counts[run] += run_live
+                run, run_live = s, 0
+            run_live += 1
+            if x == _UNAWARE:
+                z = _mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT
+                if np.float64(z) * TO_UNIT < rate:
+                    state[i] = _LEAD
+    if run >= 0:
+        counts[run] += run_live
+    return counts.astype(np.float64)
 
 
 def _love_share_loop(state, seg, fit, threshold, segments):
     total = np.zeros(segments, np.int64)
-    loved = np.zeros(segments)
+    loved = np.zeros(segments, np.int64)
+    run, run_total, run_loved = -1, 0, 0  # the current run's segment and counts
     for i in range(state.shape[0]):
         if state[i] <= _CUSTOMER:
-            total[seg[i]] += 1
-            if fit[i] >= threshold:
-                loved[seg[i]] += 1.0
+            s = seg[i]
+            if s != run:
+                if run >= 0:
+                    total[run] += run_total
+                    loved[run] += run_loved
+                run, run_total, run_loved = s, 0, 0
+            run_total += 1
+            run_loved += fit[i] >= threshold
+    if run >= 0:
+        total[run] += run_total
+        loved[run] += run_loved
     best = loved[0] / max(total[0], 1)
     for s in range(1, segments):
         best = max(best, loved[s] / max(total[s], 1))
@@ -1013,6 +1093,13 @@ def _fresh_leads_loop(leads, state, next_contact, month, seg, wanted, every):
             out[m] = i
             m += 1
     return out[:m].copy()
+
+
+def _lead_count_loop(state, next_contact, month, seg, wanted, every):
+    m = 0
+    for i in range(state.shape[0]):
+        m += (state[i] == _LEAD) & (next_contact[i] <= month) & (every or wanted[seg[i]])
+    return m
 
 
 def _lead_scan_loop(state, next_contact, month, seg, wanted, every):
@@ -1495,6 +1582,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "sales_scan": _sales_scan_loop,
     "fresh_leads": _fresh_leads_loop,
     "lead_scan": _lead_scan_loop,
+    "lead_count": _lead_count_loop,
     "due_deals": _due_deals_loop,
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,

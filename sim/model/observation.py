@@ -29,8 +29,96 @@ class _Census(NamedTuple):
     promises: int  # promises outstanding
 
 
-def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
-    """One row of the series: finance, sales, product, customers and policy state."""
+FINANCE_NAMES = (
+    "cash_usd",
+    "burn_usd",
+    "runway_months",
+    "mrr_usd",
+    "arr_usd",
+    "plan_mrr_usd",
+    "revenue_usd",
+    "costs_usd",
+    "funding_usd",
+    "commissions_usd",
+    "salaries_usd",
+    "cost_to_serve_usd",
+    "overhead_usd",
+    "hiring_usd",
+    "pressure",
+)
+"""The row's finance columns, in ``_finance``'s order."""
+
+SALES_NAMES = (
+    "bookings_usd",
+    "leads",
+    "pipeline_deals",
+    "waiting_prospects",
+    "deals_decided",
+    "discovery_contacts",
+    "win_rate",
+    "reps",
+    "reps_ramping",
+    "reps_hired",
+    "reps_left",
+    "reps_at_quota_share",
+    "commission_on",
+    "promises_made",
+    "contingent_accepted",
+)
+"""The row's sales columns, in ``_sales``'s order."""
+
+PRODUCT_NAMES = (
+    "product_fit",
+    "competitor_fit",
+    "custom_share",
+    "roadmap_share",
+    "capacity_em",
+    "roadmap_items_shipped",
+    "custom_backlog_em",
+    "custom_open",
+    "complexity",
+    "knowledge_error",
+    "engineers",
+    "leapfrog",
+)
+"""The row's product columns, in ``_product``'s order."""
+
+CUSTOMER_NAMES = (
+    "customers",
+    "churned_mrr_usd",
+    "promises_outstanding",
+    "promises_kept",
+    "promises_broken",
+    "contingent_delivered",
+    "contingent_converted",
+    "custom_estimate_em_delivered",
+    "custom_actual_em_delivered",
+    "satisfaction",
+)
+"""The row's customer columns after the per-segment ones, in ``_customers``'s order."""
+
+SIGNAL_NAMES = ("pmf", "pmf_signal", "alive")
+"""The row's last columns: the PMF month reached, this month's signal, the company alive."""
+
+
+@functools.cache
+def row_names(segments: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of a row's values, in order, for these segments (made once per set)."""
+    return (
+        "month",
+        *FINANCE_NAMES,
+        *SALES_NAMES,
+        *PRODUCT_NAMES,
+        *(f"customers_{name}" for name in segments),
+        *(f"fit_{name}" for name in segments),
+        *CUSTOMER_NAMES,
+        *SIGNAL_NAMES,
+    )
+
+
+def observe(model: CompanyModel, flows: dict[str, float]) -> list[float | int | bool]:
+    """One row of the series, in ``row_names``'s order: finance, sales, product, customers and
+    policy state."""
     pr = model.market.prospects  # read once: nothing changes while the month is read
     counts = _Census(
         *census(
@@ -43,121 +131,116 @@ def observe(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | i
             len(model.market.segments),
         )
     )
-    return {
-        "month": model.month,
-        **_finance(model, flows),
-        **_sales(model, counts),
-        **_product(model, counts),
-        **_customers(model, counts),
-        "pmf": model.company.pmf_month is not None,
-        "pmf_signal": model.company.pmf,
-        "alive": not model.company.dead,
-    }
+    company = model.company
+    return [
+        model.month,
+        *_finance(model, flows),
+        *_sales(model, counts),
+        *_product(model, counts),
+        *_customers(model, counts),
+        company.pmf_month is not None,
+        company.pmf,
+        not company.dead,
+    ]
 
 
-def _finance(model: CompanyModel, flows: dict[str, float]) -> dict[str, float]:
+def observe_named(model: CompanyModel, flows: dict[str, float]) -> dict[str, float | int | bool]:
+    """``observe``'s row by name."""
+    names = row_names(tuple(model.market.segment_names))
+    return dict(zip(names, observe(model, flows), strict=True))
+
+
+def _finance(model: CompanyModel, flows: dict[str, float]) -> tuple[float, ...]:
     company = model.company
     # the MRR the books closed on this month (settle records it; nothing after it, reps leaving
     # included, touches a customer): the same number, without another pass over the population
     mrr = company.mrr_history[-1]
-    costs = model.company.ledger.costs(flows)
-    return {
-        "cash_usd": company.ledger.cash,
-        "burn_usd": company.burn,
-        "runway_months": company.runway,
-        "mrr_usd": mrr,
-        "arr_usd": MONTHS_PER_YEAR * mrr,
-        "plan_mrr_usd": company.plan_mrr(model.month),
-        "revenue_usd": flows["revenue_usd"],
-        "costs_usd": costs,
-        "funding_usd": flows["funding_usd"],
-        "commissions_usd": flows["commissions_usd"],
-        "salaries_usd": flows["salaries_usd"],
-        "cost_to_serve_usd": flows["cost_to_serve_usd"],
-        "overhead_usd": flows["overhead_usd"],
-        "hiring_usd": flows["hiring_usd"],
-        "pressure": company.pressure,
-    }
+    return (
+        company.ledger.cash,
+        company.burn,
+        company.runway,
+        mrr,
+        MONTHS_PER_YEAR * mrr,
+        company.plan_mrr(model.month),
+        flows["revenue_usd"],
+        company.month_costs,  # the outflows of ``flows``, summed when settled
+        flows["funding_usd"],
+        flows["commissions_usd"],
+        flows["salaries_usd"],
+        flows["cost_to_serve_usd"],
+        flows["overhead_usd"],
+        flows["hiring_usd"],
+        company.pressure,
+    )
 
 
-def _sales(model: CompanyModel, counts: _Census) -> dict[str, float | int | bool]:
+def _sales(model: CompanyModel, counts: _Census) -> tuple[float | int | bool, ...]:
     company, states = model.company, counts.states
     reps = model.reps()
-    ramping = [rep.is_ramping() for rep in reps]
-    attained = [
-        a
-        for a in (rep.attainment() for rep, r in zip(reps, ramping, strict=True) if not r)
-        if a is not None
-    ]
-    return {
-        "bookings_usd": company.bookings,
-        "leads": int(states[State.LEAD]),
-        "pipeline_deals": int(states[State.PIPELINE]),
-        "waiting_prospects": int(states[State.WAITING]),
-        "deals_decided": company.decisions,
-        "discovery_contacts": company.discovery,
-        "win_rate": company.wins / company.decisions if company.decisions else np.nan,
-        "reps": len(reps),
-        "reps_ramping": sum(ramping),
-        "reps_hired": company.reps_hired,
-        "reps_left": company.reps_left,
-        "reps_at_quota_share": sum(a >= 1.0 for a in attained) / len(attained)
-        if attained
-        else np.nan,
-        "commission_on": company.commission_on(),
-        "promises_made": company.promises_made,
-        "contingent_accepted": company.contingent_accepted,
-    }
+    ramping = measured = at_quota = 0  # ramped reps with a quota: measured, at or above it
+    for rep in reps:
+        if rep.is_ramping():
+            ramping += 1
+            continue
+        attained = rep.attainment()
+        if attained is not None:
+            measured += 1
+            at_quota += attained >= 1.0
+    return (
+        company.bookings,
+        int(states[State.LEAD]),
+        int(states[State.PIPELINE]),
+        int(states[State.WAITING]),
+        company.decisions,
+        company.discovery,
+        company.wins / company.decisions if company.decisions else np.nan,
+        len(reps),
+        ramping,
+        company.reps_hired,
+        company.reps_left,
+        at_quota / measured if measured else np.nan,
+        company.commission_on(),
+        company.promises_made,
+        company.contingent_accepted,
+    )
 
 
-def _product(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
+def _product(model: CompanyModel, counts: _Census) -> tuple[float | int | bool, ...]:
     product = model.product
     capacity = max(product.month_capacity_em, 1e-9)
     live = int(counts.seg_live.sum())
-    return {
-        "product_fit": counts.fit_sum / live if live else 0.0,  # mean over live prospects (0-1)
-        "competitor_fit": counts.rival_fit_sum / live if live else 0.0,
-        "custom_share": product.month_custom_em / capacity,
-        "roadmap_share": product.month_roadmap_em / capacity,
-        "capacity_em": product.month_capacity_em,
-        "roadmap_items_shipped": model.roadmap_shipped_this_month,
-        "custom_backlog_em": model.contingent.backlog_em(),
-        "custom_open": len(model.contingent.queue),
-        "complexity": product.complexity,
-        "knowledge_error": product.knowledge_error(),
-        "engineers": product.engineers,
-        "leapfrog": model.competitor.leapfrog_this_month,
-    }
+    return (
+        counts.fit_sum / live if live else 0.0,  # mean over live prospects (0-1)
+        counts.rival_fit_sum / live if live else 0.0,
+        product.month_custom_em / capacity,
+        product.month_roadmap_em / capacity,
+        product.month_capacity_em,
+        model.roadmap_shipped_this_month,
+        model.contingent.backlog_em(),
+        len(model.contingent.queue),
+        product.complexity,
+        product.knowledge_error(),
+        product.engineers,
+        model.competitor.leapfrog_this_month,
+    )
 
 
-@functools.cache
-def _segment_keys(names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """The per-segment column names (made once per set of segments, not every month)."""
-    return [f"customers_{name}" for name in names], [f"fit_{name}" for name in names]
-
-
-def _customers(model: CompanyModel, counts: _Census) -> dict[str, float | int]:
+def _customers(model: CompanyModel, counts: _Census) -> list[float | int]:
+    """Customers per segment, mean fit per segment (over live prospects), then the rest."""
     customers = model.customers
-    customer_keys, fit_keys = _segment_keys(tuple(model.market.segment_names))
-    row: dict[str, float | int] = dict(
-        zip(customer_keys, counts.seg_customers.tolist(), strict=True)
-    )
-    # mean fit of our product per segment, over live prospects
-    segment_fit = counts.seg_fit / np.maximum(counts.seg_live, 1)
-    row.update(zip(fit_keys, segment_fit.tolist(), strict=True))
     paying = int(counts.states[State.CUSTOMER])
-    row.update(
-        {
-            "customers": paying,
-            "churned_mrr_usd": customers.month_churned_mrr,
-            "promises_outstanding": counts.promises,
-            "promises_kept": customers.promises_kept,
-            "promises_broken": customers.promises_broken,
-            "contingent_delivered": customers.contingent_delivered,
-            "contingent_converted": customers.contingent_converted,
-            "custom_estimate_em_delivered": customers.custom_estimate_em_delivered,
-            "custom_actual_em_delivered": customers.custom_actual_em_delivered,
-            "satisfaction": counts.satisfaction_sum / paying if paying else np.nan,
-        }
-    )
-    return row
+    segment_fit = counts.seg_fit / np.maximum(counts.seg_live, 1)
+    return [
+        *counts.seg_customers.tolist(),
+        *segment_fit.tolist(),
+        paying,
+        customers.month_churned_mrr,
+        counts.promises,
+        customers.promises_kept,
+        customers.promises_broken,
+        customers.contingent_delivered,
+        customers.contingent_converted,
+        customers.custom_estimate_em_delivered,
+        customers.custom_actual_em_delivered,
+        counts.satisfaction_sum / paying if paying else np.nan,
+    ]

@@ -15,6 +15,9 @@ class Recorder:
         self.rows = 0
         self._names: tuple[str, ...] = ()  # the last row's names, in order, and their columns
         self._in_order: list[np.ndarray] = []
+        # ``record_row``'s names and their columns as the rows of one block (one write a month)
+        self._block_names: tuple[str, ...] | None = None
+        self._block = np.zeros((0, months))
 
     def record(self, values: dict[str, float | int | bool]) -> None:
         row = self.rows
@@ -29,6 +32,19 @@ class Recorder:
                     column = self.columns[name] = np.full(self.months, np.nan)
                 column[row] = value
             self._names, self._in_order = names, [self.columns[name] for name in names]
+        self.rows += 1
+
+    def record_row(self, names: tuple[str, ...], values: list[float | int | bool]) -> None:
+        """One month's values under ``names`` (the same tuple each month: the columns are then
+        one block's rows, written in one go); the same record as ``record`` of them by name."""
+        if names is not self._block_names and names != self._block_names:
+            if self.columns:  # columns of other rows already: name by name
+                self.record(dict(zip(names, values, strict=True)))
+                return
+            self._block = np.full((len(names), self.months), np.nan)
+            self.columns = dict(zip(names, self._block, strict=True))
+            self._block_names = names
+        self._block[:, self.rows] = values
         self.rows += 1
 
     def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:

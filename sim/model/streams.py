@@ -43,6 +43,12 @@ class Keyed:
         return ndtri(np.maximum(self.uniform(ids, month), TO_UNIT))
 
 
+def generator(seq: np.random.SeedSequence) -> np.random.Generator:
+    """``np.random.default_rng(seq)`` (the same PCG64 generator), without its argument checks
+    (a few us; a run spawns some twenty)."""
+    return np.random.Generator(np.random.PCG64(seq))
+
+
 WORLD_STREAMS = ("needs", "arrivals", "competitor")
 """Streams that no company lever can influence: the same seed gives the same world."""
 
@@ -57,7 +63,7 @@ class Family:
 
     def member(self, k: int) -> np.random.Generator:
         seq = np.random.SeedSequence(self.root.entropy, spawn_key=(*self.root.spawn_key, k))
-        return np.random.default_rng(seq)
+        return generator(seq)
 
 
 @dataclass(frozen=True)
@@ -101,7 +107,7 @@ class Streams:
                 if kind in (Keyed, "Keyed")
                 else Family(child)
                 if kind in (Family, "Family")
-                else np.random.default_rng(child)
+                else generator(child)
                 for kind, child in zip(kinds, children, strict=True)
             )
         )

@@ -53,7 +53,7 @@ class Company(mesa.Agent):
         self.next_raise_month = 0
         self.mrr_history: list[float] = []
         self.churn_history: list[float] = []
-        self.burn = 0.0
+        self.burn = self.month_costs = 0.0
         self.runway = RUNWAY_CAP_MONTHS
         self.dead = False
         self.last_hire_month = 0
@@ -198,25 +198,43 @@ class Company(mesa.Agent):
         return self.pmf_month is not None and self._leads_waiting()
 
     def _leads_waiting(self) -> bool:
-        leads = self.model.market.leads_in(self.target_segments()).size
+        leads = self.model.market.lead_count(self.target_segments())
         return leads > DEMAND_LEADS_PER_REP * self.sales.leads_per_month * max(
             len(self.model.reps()), 1
         )
 
     # -- bookings and commissions (called by reps and customers)
     # ------------------------------------
-    def book(self, idx: np.ndarray, rep: int, commission_on: bool) -> float:
-        """New customers booked by a rep: bookings, and commission if it is being paid."""
+    def book(
+        self, idx: np.ndarray, rep: int, commission_on: bool, mrr: np.ndarray | None = None
+    ) -> float:
+        """New customers booked by a rep: bookings, and commission if it is being paid.
+        ``mrr``: their monthly revenue, when the caller has it already."""
         pr = self.model.market.prospects
-        mrr = pr.seats[idx] * pr.price[idx]
+        if mrr is None:
+            mrr = pr.seats[idx] * pr.price[idx]
         pr.closer[idx] = rep
         pr.commissioned[idx] = commission_on
-        self.bookings += float(mrr.sum())
+        booked = float(mrr.sum())
+        self.bookings += booked
         if commission_on and self.sales.commission_basis != "cash":
             paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
             pr.commission_paid[idx] = paid
             self.ledger.post("commissions_usd", float(paid.sum()))
-        return float(mrr.sum())
+        return booked
+
+    def book_one(self, i: int, rep: int, commission_on: bool) -> float:
+        """``book`` for one new customer (a contingent buyer's first order): the same sums."""
+        pr = self.model.market.prospects
+        mrr = pr.seats[i] * pr.price[i]
+        pr.closer[i] = rep
+        pr.commissioned[i] = commission_on
+        self.bookings += float(mrr)
+        if commission_on and self.sales.commission_basis != "cash":
+            paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
+            pr.commission_paid[i] = paid
+            self.ledger.post("commissions_usd", float(paid))
+        return float(mrr)
 
     def book_waiters(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
         """Buyers who waited for a promised item and now buy (credited to the rep who pitched)."""
@@ -274,7 +292,8 @@ class Company(mesa.Agent):
         self._post_flows()
         self._maybe_raise()
         flows = self.ledger.close_month()
-        self.burn = max(0.0, -(flows["revenue_usd"] - self.ledger.costs(flows)))
+        self.month_costs = self.ledger.costs(flows)  # the closed month's outflows
+        self.burn = max(0.0, -(flows["revenue_usd"] - self.month_costs))
         self.runway = (
             RUNWAY_CAP_MONTHS
             if self.burn <= 0

@@ -48,7 +48,7 @@ class Competitor(mesa.Agent):
 
     def _build(self, demand: np.ndarray) -> None:
         gain = demand * np.minimum(self.params.competitor_item_step, 1.0 - self.coverage)
-        k = int(np.argmax(gain))
+        k = int(gain.argmax())
         self.coverage[k] = min(1.0, self.coverage[k] + self.params.competitor_item_step)
 
     def _leapfrog(self, demand: np.ndarray) -> None:

@@ -49,6 +49,16 @@ class CustomerBase(mesa.Agent):
         pr.satisfaction[idx] = pr.fit[idx]
         pr.start_month[idx] = self.model.month
 
+    def start_one(self, i: int, seats: float, price: float) -> None:
+        """``start`` for one new customer (a contingent buyer's first order)."""
+        pr = self.model.market.prospects
+        pr.state[i] = State.CUSTOMER
+        pr.owner[i] = NO_ONE
+        pr.seats[i] = seats
+        pr.price[i] = price
+        pr.satisfaction[i] = pr.fit[i]
+        pr.start_month[i] = self.model.month
+
     # -- monthly phase -----------------------------------------------------------------------------
     def new_month(self) -> None:
         self.promises_kept = self.promises_broken = 0
@@ -63,7 +73,8 @@ class CustomerBase(mesa.Agent):
         ``kernels.customers_churn_and_pay``; their numpy versions are the steps this method
         made one by one before, and the compiled ones give the same numbers). A customer still
         decides on its own: its promise, its satisfaction, its own keyed churn draw."""
-        self._settle_waiters()
+        stagnation = self.model.product.stagnation_factor()  # the same all month
+        self._settle_waiters(stagnation)
         market = self.model.market
         pr, p, month = market.prospects, market.params, self.model.month
         # the customers after the waiters who bought; until some churn
@@ -72,8 +83,7 @@ class CustomerBase(mesa.Agent):
             pr.active("promise_due"), self.model.product.last_shipped, month,
             self.model.config.sales.promise_grace_months, pr.active("satisfaction"),
             pr.active("fit"), pr.active("comp_fit"),
-            COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity,
-            self.model.product.stagnation_factor(),
+            COMPLEXITY_CONSUME_PENALTY * self.model.product.complexity, stagnation,
         )  # fmt: skip
         self.promises_kept += kept
         self.promises_broken += broken
@@ -88,16 +98,17 @@ class CustomerBase(mesa.Agent):
         self._after_churn(gone)
         self.month_revenue, self.month_cost_to_serve = revenue, cost
 
-    def _settle_waiters(self) -> None:
+    def _settle_waiters(self, stagnation: float) -> None:
         """Buyers waiting for a promised item buy when it ships, and walk when it slips or when
-        the rival pulls them away first (``kernels.waiters_settle``) [001, 002]."""
+        the rival pulls them away first (``kernels.waiters_settle``; ``stagnation``: the
+        product's ``stagnation_factor``) [001, 002]."""
         market = self.model.market
         pr, p = market.prospects, market.params
         buyers, walked = waiters_settle(
             pr.active("state"), pr.active("promise_cap"), pr.active("promise_since"),
             pr.active("promise_due"), self.model.product.last_shipped, self.model.month,
             self.model.config.sales.promise_grace_months, pr.active("fit"),
-            pr.active("comp_fit"), self.model.product.stagnation_factor(),
+            pr.active("comp_fit"), stagnation,
             p.competitor_steal_rate, WAITER_IMPATIENCE, np.uint64(self.model.streams.defect.key),
             pr.active("owner"),
         )  # fmt: skip

@@ -16,6 +16,7 @@ from sim.model.kernels import (
     arrivals,
     committed_fit,
     fresh_leads,
+    lead_count,
     lead_scan,
     love_share,
     needs_and_fit,
@@ -53,6 +54,9 @@ class Market(mesa.Agent):
         self._counts_month = -1
         self._counts = np.zeros(len(self.segments))
         self._weights: dict[tuple[int, ...], np.ndarray] = {}
+        # per set of segments: 1.0 for each in it (``segment_weights``), a flag each (``_wanted``)
+        self._ones: dict[tuple[int, ...], np.ndarray] = {}
+        self._flags: dict[tuple[int, ...], np.ndarray] = {}
         for s, seg in enumerate(self.segments):
             self._add(s, round(seg.initial_prospects * p.size_scale))
 
@@ -76,7 +80,7 @@ class Market(mesa.Agent):
         rng.random(dtype=np.float32, out=pr.u[start : start + count])
         draws = (  # in this order: budget, seats, honesty, asking for custom work
             rng.standard_normal(count),
-            np.round(rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count)),
+            rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count).round(),
             rng.standard_normal(count),
             rng.random(count),
         )
@@ -166,11 +170,12 @@ class Market(mesa.Agent):
             pr.active("state"), pr.active("next_contact"), self.model.month
         )
         owner = pr.owner[self._pipeline]
+        odd = bool(owner.size) and owner.min() < 0  # an ownerless deal in the pipeline
         # open deals per rep id, counted once (every deal in the pipeline has its rep)
         self._pipeline_owner = (
-            np.bincount(owner) if owner.size and owner.min() >= 0 else np.zeros(0, np.int64)
+            np.bincount(owner) if owner.size and not odd else np.zeros(0, np.int64)
         )
-        self._odd_owners = owner if owner.size and owner.min() < 0 else None
+        self._odd_owners = owner if odd else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
@@ -186,11 +191,22 @@ class Market(mesa.Agent):
     def available_leads(self, segments: list[int]) -> np.ndarray:
         """Leads in the given segments not yet taken this month."""
         pr = self.prospects
-        wanted = None
-        if len(segments) < len(self.segments):
+        wanted = self._wanted(segments)
+        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
+
+    def _wanted(self, segments: list[int]) -> np.ndarray | None:
+        """A flag per segment, set for ``segments`` (None: every segment), made once per set of
+        segments (shared by every caller: not to be written; not flagged read-only, which would
+        be another type for the compiled kernels)."""
+        if len(segments) >= len(self.segments):
+            return None
+        key = tuple(segments)
+        wanted = self._flags.get(key)
+        if wanted is None:
             wanted = np.zeros(len(self.segments), dtype=bool)
             wanted[segments] = True
-        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
+            self._flags[key] = wanted
+        return wanted
 
     # -- queries used by the other agents -----------------------------------------------------
     def top_missing_of(
@@ -207,13 +223,16 @@ class Market(mesa.Agent):
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""
         pr = self.prospects
-        wanted = None
-        if len(segments) < len(self.segments):
-            wanted = np.zeros(len(self.segments), dtype=bool)
-            wanted[segments] = True
+        wanted = self._wanted(segments)
         state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
         # the same leads, in the same order, as fresh_leads of everyone, in one scan
         return lead_scan(state, contact, self.model.month, seg, wanted)
+
+    def lead_count(self, segments: list[int]) -> int:
+        """How many leads a rep may contact now, in the given segments (``leads_in``'s size)."""
+        pr = self.prospects
+        state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
+        return lead_count(state, contact, self.model.month, seg, self._wanted(segments))
 
     def segment_weights(self, segments: list[int]) -> np.ndarray:
         """How many live prospects each segment holds, zero outside the given segments."""
@@ -221,10 +240,12 @@ class Market(mesa.Agent):
         key = tuple(segments)
         weights = self._weights.get(key)
         if weights is None:
-            mask = np.zeros(len(self.segments))
-            mask[segments] = 1.0
+            mask = self._ones.get(key)
+            if mask is None:  # made once per set of segments
+                mask = self._ones[key] = np.zeros(len(self.segments))
+                mask[segments] = 1.0
             weights = self._weights[key] = counts * mask
-            weights.flags.writeable = False  # shared by every caller this month
+            weights.setflags(write=False)  # shared by every caller this month
         return weights
 
     def _live_counts(self) -> np.ndarray:

@@ -65,10 +65,11 @@ class SalesFloor:
 
     def _month_arrays(self) -> None:
         reps = self.reps
-        self._ids = ids = np.array([rep.unique_id for rep in reps])
+        ids = [rep.unique_id for rep in reps]
+        self._ids = np.array(ids)
         self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
-        place = np.full(int(ids.max()) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
-        place[ids] = np.arange(len(reps))
+        place = np.full(max(ids) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
+        place[self._ids] = np.arange(len(reps))
         self._place = place
 
     def _places(self, idx: np.ndarray) -> np.ndarray:
@@ -93,9 +94,9 @@ class SalesFloor:
         # the leads first in this month's order of reach: one more lead contacted adds one
         # (the first `total` found in linear time, then put in order)
         reach = streams.contact.uniform(leads, month)
-        first = np.argpartition(reach, total - 1)[:total]
-        picked = leads[first[np.argsort(reach[first], kind="stable")]]
-        place = np.repeat(np.arange(len(self.reps)), self.wants)[:total]  # each lead's rep
+        first = reach.argpartition(total - 1)[:total]
+        picked = leads[first[reach[first].argsort(kind="stable")]]
+        place = np.arange(len(self.reps)).repeat(self.wants)[:total]  # each lead's rep
         noise = np.array([rep.perception_noise() for rep in self.reps])
         ok, place = qualify(
             picked,
@@ -158,7 +159,7 @@ class SalesFloor:
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
-        return idx[np.argsort(self._places(idx), kind="stable")]
+        return idx[self._places(idx).argsort(kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep skill (0 for a rep no longer here)."""
@@ -213,19 +214,17 @@ class SalesFloor:
         decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
         return k, needed, eta, decay, stance.promise_horizon, step
 
-    def _lose(self, idx: np.ndarray) -> None:
-        if idx.size == 0:
-            return
+    def _lose(self, i: int) -> None:
+        """A buyer the company turned down: to the rival if it fits better, else to no one."""
         pr = self.model.market.prospects
-        to_rival = pr.comp_fit[idx] > pr.fit[idx]
-        pr.state[idx] = np.where(to_rival, State.LOST_TO_COMPETITOR, State.LOST)
-        pr.owner[idx] = NO_ONE
+        pr.state[i] = State.LOST_TO_COMPETITOR if pr.comp_fit[i] > pr.fit[i] else State.LOST
+        pr.owner[i] = NO_ONE
 
     def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
         """Bookings and commission, credited to each deal's rep toward quota."""
         pr = self.model.market.prospects
         mrr = pr.seats[idx] * pr.price[idx]
-        self.model.company.book(idx, reps, stance.commission_on)
+        self.model.company.book(idx, reps, stance.commission_on, mrr)
         for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
             if booked is not None:  # a rep with no deal here would add 0.0
                 rep.month_booked += booked
@@ -254,7 +253,7 @@ class SalesFloor:
             if k >= 0 and sales_yes and product_yes:
                 self._commit_contingent(i, item, seg, stance)
             else:
-                self._lose(np.array([i]))
+                self._lose(i)
 
     def _commit_contingent(self, i: int, item, seg, stance: Stance) -> None:
         """A small first order now, the rest promised once the custom item ships."""
@@ -264,8 +263,12 @@ class SalesFloor:
         seats = max(1.0, np.round(pr.seats_wanted[i] * seg.contingent_first_order))
         price = seg.price_per_seat_usd * (1.0 - stance.max_discount)
         rep = int(pr.owner[i])
-        self.model.customers.start(np.array([i]), np.array([seats]), np.array([price]))
-        self._book(np.array([i]), np.array([rep]), stance)
+        self.model.customers.start_one(i, seats, price)
+        booked = self.model.company.book_one(i, rep, stance.commission_on)
+        for member in self.reps:  # as ``_book`` credits a rep's one deal
+            if member.unique_id == rep:
+                member.month_booked += 0.0 + booked
+                break
         self.model.company.note_contingent_accepted()
         self.model.log(
             "contingent_accepted",

@@ -89,8 +89,8 @@ class SalesRep(mesa.Agent):
     def decides_to_leave(self) -> bool:
         """Attrition: a base rate, higher for a ramped rep far below quota."""
         monthly = 1.0 - (1.0 - self.p.attrition_annual) ** (1.0 / MONTHS_PER_YEAR)
-        attained = self.attainment()
-        if attained is not None and not self.is_ramping():
+        attained = None if self.is_ramping() else self.attainment()
+        if attained is not None:
             monthly *= 1.0 + self.p.missed_quota_attrition * max(0.0, 1.0 - attained)
         return bool(self.luck.random() < monthly)
 

@@ -18,6 +18,7 @@ Its life, in the order it happens:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,25 +64,30 @@ class ContingentDeals:
         self.next_item_id = 0
 
     # -- draft, judge, commit ----------------------------------------------------------------
-    def request_luck(self, customers: np.ndarray) -> np.ndarray:
+    def request_luck(self, customers: np.ndarray) -> list[tuple[float, float, float]]:
         """Each request's draws, keyed by buyer and month: its estimate error and overrun
-        (standard normals) and its generality (a uniform), one row per buyer."""
+        (standard normals) and its generality (a uniform), one triple per buyer."""
         streams, month = self.model.streams, self.model.month
-        return np.column_stack(
-            (
-                streams.estimate.normal(customers, month),
-                streams.overrun.normal(customers, month),
-                streams.generality.uniform(customers, month),
+        return list(
+            zip(
+                streams.estimate.normal(customers, month).tolist(),
+                streams.overrun.normal(customers, month).tolist(),
+                streams.generality.uniform(customers, month).tolist(),
+                strict=True,
             )
         )
 
     def draft(
-        self, customer: int, capability: int, segment_effort_em: float, luck: np.ndarray
+        self,
+        customer: int,
+        capability: int,
+        segment_effort_em: float,
+        luck: tuple[float, float, float],
     ) -> CustomItem:
         """Scope a request; its real effort overruns the estimate (heavy-tailed). ``luck``:
-        the buyer's row of ``request_luck``."""
+        the buyer's triple of ``request_luck``."""
         p = self.model.product.p
-        estimate_z, overrun_z, generality_u = luck.tolist()
+        estimate_z, overrun_z, generality_u = luck
         factor = p.customizable_effort_factor if p.customizable_architecture else 1.0
         estimate = segment_effort_em * factor * float(np.exp(ESTIMATE_NOISE * estimate_z))
         overrun = p.overrun_median * float(np.exp(p.overrun_sigma * overrun_z))
@@ -117,7 +123,7 @@ class ContingentDeals:
         share = min(product.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE)
         custom_rate = max(product.capacity_em() * share, 1e-6)
         backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
-        return int(np.ceil((backlog + estimate_em) / custom_rate))
+        return math.ceil((backlog + estimate_em) / custom_rate)  # np.ceil's integer, sooner
 
     def _generality(self, u: float) -> float:
         """Share of other prospects needing the capability who would also value this item:

@@ -464,3 +464,16 @@ def test_every_figure_the_builders_make_is_valid_plotly(real_run):
     for name, fig in figs.items():
         checked = charts.validated(fig)  # raises ValueError on anything plotly does not know
         assert len(checked.data) == len(fig.data), name
+
+
+def test_event_texts_say_what_happened() -> None:
+    """A custom item shipped on time can still overrun its estimate, and the reps the company
+    starts with are not hires (the One run page counts them apart)."""
+    from sim.report.charts import _EVENT_TEXT
+
+    shipped = _EVENT_TEXT["contingent_delivered"](
+        {"on_time": True, "actual_em": 10.7, "estimate_em": 6.2, "converted": False}
+    )
+    assert "on time, though it took 10.7 engineer-months against 6.2 estimated" in shipped
+    assert _EVENT_TEXT["rep_hired"]({"month": 0}) == "a founding sales rep started"
+    assert _EVENT_TEXT["rep_hired"]({"month": 3}) == "a sales rep was hired"

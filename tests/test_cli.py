@@ -16,6 +16,7 @@ import pytest
 
 from sim.cli import dashboard as dashboard_cmd
 from sim.cli import run as run_cmd
+from sim.cli.common import resolve_scenario
 from sim.cli.entry import EXIT_BAD_INPUT, EXIT_EXPECTATION_FAILED, EXIT_OK, main
 from sim.cli.outputs import MANIFEST_NAME, atomic_write_bytes, read_manifest, sha256
 
@@ -289,6 +290,9 @@ def test_invalid_file_exit_2(
         (["launch"], ["launch", "invalid choice"]),
         ([], ["COMMAND"]),
         (["compare", "sales_led", "no/such.yaml"], ["no/such.yaml", "file not found"]),
+        (["run", "sales_lead"], ["sales_lead", "nor a preset", "did you mean 'sales_led'"]),
+        (["compare", "sales_led", "prodcut_led"], ["prodcut_led", "did you mean 'product_led'"]),
+        (["run", "growth"], ["growth", "presets: sales_led, product_led"]),
         (["compare", "sales_led"], ["B"]),
         (["check", "no/such/dir"], ["no/such/dir", "file not found"]),
         (["dashboard", "--port", "99999"], ["--port"]),
@@ -299,6 +303,12 @@ def test_bad_arguments_exit_2(
 ) -> None:
     code, _, err = run_cli(argv, capsys)
     assert_bad_input(code, err, *fragments)
+
+
+@pytest.mark.parametrize("spelling", ["sales-led", "Sales_Led", " sales_led"])
+def test_preset_spelled_as_the_dashboard_shows_it(spelling: str) -> None:
+    """The dashboard writes 'Sales-led': the CLI takes that spelling for the same preset."""
+    assert resolve_scenario(spelling) == resolve_scenario("sales_led")
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,3 +34,19 @@ def test_missing_values_and_too_few_pairs() -> None:
     )
     with pytest.raises(ValueError, match="one value per seed"):
         paired_difference([1.0], [1.0, 2.0])
+
+
+def test_paired_rows_read_in_units_and_clip_to_what_is_possible() -> None:
+    """`sim compare`'s paired block: rates in points, money in $k/$M, and a survival interval
+    never past 100 points (a t interval on 0/1 outcomes can overshoot)."""
+    from sim.report.text import paired_rows
+
+    paired = {
+        "survival_rate": {"mean": -0.81, "low": -1.03, "high": -0.6},
+        "mean_final_arr_usd": {"mean": -2.04e7, "low": -2.21e7, "high": -1.87e7},
+        "spiral_rate": None,
+    }
+    rows = {row[0]: row[1:] for row in paired_rows(paired)}
+    assert rows["survival"] == ["-81 pp", "-100 pp ... -60 pp"]
+    assert rows["mean final ARR"] == ["-$20.40M", "-$22.10M ... -$18.70M"]
+    assert "death spiral signature" not in rows

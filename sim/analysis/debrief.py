@@ -287,7 +287,7 @@ def counterfactual_line(summary: dict[str, Any]) -> str:
     else:
         outcome = f"dies in month {summary['counterfactual_month_of_death']}"
     verdict = (
-        "the death is attributable to the spiral's pressure loop"
+        "the death is attributable to the pressure loop (the death spiral)"
         if summary.get("loop_attributable")
         else "the pressure loop does not explain this death"
     )
@@ -878,9 +878,11 @@ def render_text(debrief: Debrief) -> str:
     else:
         head = f"{who}{seed} died in month {debrief.month_of_death}: its cash ran out."
     spiral = (
-        f" The death spiral took hold in month {debrief.spiral_onset_month}."
+        f" The death spiral's signature shows in its series from month "
+        f"{debrief.spiral_onset_month} (custom work, then fit, win rate and pressure, in order)."
         if debrief.spiral
-        else " No death spiral was detected in its series."
+        else " Its series do not show the death spiral's signature (the loop's links one after "
+        "the other)."
     )
     out = [head + spiral]
     if debrief.counterfactual:

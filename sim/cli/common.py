@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim.config import PRESETS, Scenario, ScenarioError, load_scenario, parse_set, preset
+from sim.config.hints import did_you_mean
+from sim.config.safe_yaml import clean
 from sim.config.schema import MAX_SEED
 
 MAX_SEEDS = 10_000
@@ -172,7 +174,8 @@ def resolve_scenario(
     """The scenario named by a file path or preset name, with --set (or already parsed
     ``overrides``) and --months applied."""
     path = Path(arg)
-    scenario = preset(arg) if arg in PRESETS and not path.exists() else load_scenario(path)
+    name = preset_name(arg)
+    scenario = preset(name) if name is not None and not path.exists() else load_scenario(path)
     if sets:
         scenario = scenario.with_overrides(parse_set(list(sets)))
     if overrides:
@@ -182,6 +185,21 @@ def resolve_scenario(
     if scenario.expect:  # a malformed expect: block is bad input for every command, not just check
         check_expectations(scenario, str(path))
     return scenario
+
+
+def preset_name(arg: str) -> str | None:
+    """The preset ``arg`` names (``sales-led`` and ``Sales_Led`` as well as ``sales_led``), or
+    None for a path. A bare word that is neither a file nor a preset is an error naming the
+    closest preset, so a typo does not read as a missing file."""
+    key = arg.strip().lower().replace("-", "_")
+    if key in PRESETS:
+        return key
+    path = Path(arg)
+    looks_like_a_name = path.suffix == "" and len(path.parts) == 1
+    if looks_like_a_name and not path.exists():
+        hint = did_you_mean(key, PRESETS) or f" (presets: {', '.join(PRESETS)})"
+        raise ScenarioError(f"{clean(arg, 200)}: neither a scenario file nor a preset{hint}")
+    return None
 
 
 def check_expectations(scenario: Scenario, source: str) -> None:

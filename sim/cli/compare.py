@@ -17,7 +17,14 @@ from sim.cli.common import (
     seed_list,
     seed_value,
 )
-from sim.report.text import compare_data, compare_rows, paired_table, render_table, to_json
+from sim.report.text import (
+    compare_data,
+    compare_rows,
+    paired_rows,
+    paired_table,
+    render_table,
+    to_json,
+)
 
 
 def add_parser(sub: SubParsers) -> None:
@@ -76,10 +83,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{a.months} vs {b.months} months\n"
     )
     print(render_table(compare_rows(ens_a.summary, ens_b.summary)))
-    print("\nPaired A-B over the same seeds (same world per seed), 95% t interval:")
-    for metric, value in paired.items():
-        if value is not None:
-            print(
-                f"  {metric:<30} {value['mean']:+.3g}  [{value['low']:+.3g}, {value['high']:+.3g}]"
-            )
+    print("\nPaired A - B over the same seeds (the same world per seed), 95% t interval:")
+    print(render_table(paired_rows(paired)))
     return EXIT_OK

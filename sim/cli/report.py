@@ -43,6 +43,7 @@ from sim.cli.common import (
 )
 from sim.cli.outputs import MANIFEST_NAME, check_outputs, write_outputs
 from sim.config import PRESETS, Scenario, ScenarioError, dotted_items
+from sim.config.hints import did_you_mean
 from sim.config.safe_yaml import clean
 from sim.report.text import to_json
 
@@ -161,10 +162,12 @@ def _vs_scenario(text: str, a: Scenario, args: argparse.Namespace) -> Scenario:
         )
     if stripped.startswith("{") and not Path(text).exists():
         return _overridden(stripped, a)
-    if stripped not in PRESETS and not Path(text).exists():
+    if stripped.lower().replace("-", "_") not in PRESETS and not Path(text).exists():
+        hint = did_you_mean(stripped.lower().replace("-", "_"), PRESETS).strip(" ()")
+        hint = f"{hint}; " if hint else ""
         raise ScenarioError(
-            f"--vs {clean(text, 80)}: no such scenario file or preset (presets: "
-            f"{', '.join(PRESETS)}; overrides of SCENARIO are written as a mapping, "
+            f"--vs {clean(text, 80)}: no such scenario file or preset ({hint}"
+            f"presets: {', '.join(PRESETS)}; overrides of SCENARIO are written as a mapping, "
             "e.g. --vs '{sales.commission_rate: 0.02}')"
         )
     return resolve_scenario(text, args.sets, args.months)

@@ -1348,7 +1348,9 @@ SEGMENT_WORDS = {
 
 _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "decision": lambda e: f"a scheduled decision took effect: {e.get('changes') or 'no change'}",
-    "rep_hired": lambda e: "a sales rep was hired",
+    "rep_hired": lambda e: (
+        "a founding sales rep started" if e.get("month") == 0 else "a sales rep was hired"
+    ),
     "rep_left": lambda e: (
         "a sales rep left"
         + (f" (at {100 * e['attainment']:.0f}% of quota)" if _num(e.get("attainment")) else "")
@@ -1362,12 +1364,7 @@ _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "contingent_delivered": lambda e: (
         "the custom feature shipped"
         + (" on time" if e.get("on_time") is True else " late")
-        + (
-            f" ({_num1(e.get('actual_em'))} engineer-months against "
-            f"{_num1(e.get('estimate_em'))} estimated)"
-            if _num(e.get("actual_em"))
-            else ""
-        )
+        + _effort_text(e, e.get("on_time") is True)
         + (
             "; the customer bought the full order"
             if e.get("converted") is True
@@ -1391,6 +1388,20 @@ _EVENT_TEXT: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "pmf": lambda e: "product-market fit signal",
     "death": lambda e: "cash ran out: the company died",
 }
+
+
+def _effort_text(e: Mapping[str, Any], on_time: bool) -> str:
+    """What the item cost against its estimate: an overrun shipped on time still overran."""
+    if not _num(e.get("actual_em")):
+        return ""
+    actual, estimate = float(e["actual_em"]), e.get("estimate_em")
+    over = _num(estimate) and actual > float(estimate)
+    lead = ", though it took" if on_time and over else " after"
+    return (
+        f"{lead} {_num1(actual)} engineer-months against {_num1(estimate)} estimated"
+        if _num(estimate)
+        else f"{lead} {_num1(actual)} engineer-months"
+    )
 
 
 def _num(x: Any) -> bool:

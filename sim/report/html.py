@@ -483,9 +483,9 @@ def _verdict(summary: Mapping[str, Any], months: int) -> str:
         text = f"Ran out of cash in month {month(summary.get('month_of_death'))}."
     onset = summary.get("spiral_onset_month")
     if summary.get("spiral") and onset is not None:
-        text += f" The death spiral took hold in month {onset}."
+        text += f" The death spiral's signature shows in its series from month {onset}."
     else:
-        text += " No death spiral was detected."
+        text += " Its series do not show the death spiral's signature."
     return text
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 from sim.analysis.paired import PAIRED_METRICS, paired_metric
 from sim.analysis.units import (
+    MISSING,
     is_number,
     money,
+    money_short,
     month,
     number,
     percent,
@@ -99,6 +101,53 @@ def paired_table(
             None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
         )
     return out
+
+
+def _signed_money_short(value: float | None) -> str:
+    return MISSING if value is None else ("+" if value >= 0 else "") + money_short(value, 2)
+
+
+def _signed_fit(value: float | None) -> str:
+    return MISSING if value is None else f"{value:+.3f}"
+
+
+def _signed_count(value: float | None) -> str:
+    return MISSING if value is None else f"{value:+.1f}"
+
+
+PAIRED_ROWS: tuple[tuple[str, str, Callable[[float | None], str], tuple[float, float] | None]] = (
+    ("survival", "survival_rate", signed_points, (-1.0, 1.0)),
+    ("death spiral signature", "spiral_rate", signed_points, (-1.0, 1.0)),
+    ("died through the pressure loop", "loop_attributable_rate", signed_points, (-1.0, 1.0)),
+    ("mean custom share of engineering", "mean_custom_share", signed_points, (-1.0, 1.0)),
+    ("mean final ARR", "mean_final_arr_usd", _signed_money_short, None),
+    ("mean bookings, first 12 months", "mean_bookings_12m_usd", _signed_money_short, None),
+    ("mean revenue, first 12 months", "mean_revenue_12m_usd", _signed_money_short, None),
+    ("mean cumulative revenue", "mean_cumulative_revenue_usd", _signed_money_short, None),
+    ("mean product fit (0-1)", "mean_product_fit", _signed_fit, (-1.0, 1.0)),
+    ("mean fit over the rival's", "mean_relative_fit", _signed_fit, None),
+    ("mean profit margin", "mean_profit_margin", signed_points, None),
+    ("mean promises broken (count)", "mean_promises_broken", _signed_count, None),
+    ("contingent deals converted", "mean_contingent_conversion_rate", signed_points, (-1.0, 1.0)),
+    ("custom work overrun (ratio)", "mean_custom_overrun_ratio", _signed_fit, None),
+)
+"""The paired block of `sim compare`: label, metric, formatter of a difference, and the range a
+difference can take (a t interval past it is clipped: a survival difference cannot exceed 100
+points)."""
+
+
+def paired_rows(paired: dict[str, dict[str, float] | None]) -> list[list[str]]:
+    """Rows ``[label, A - B, 95% interval]`` for the metrics that have a paired value."""
+    rows = [["", "A - B", "95% interval"]]
+    for label, key, fmt, bounds in PAIRED_ROWS:
+        value = paired.get(key)
+        if value is None:
+            continue
+        low, high = value["low"], value["high"]
+        if bounds is not None:
+            low, high = max(low, bounds[0]), min(high, bounds[1])
+        rows.append([label, fmt(value["mean"]), f"{fmt(low)} ... {fmt(high)}"])
+    return rows
 
 
 def compare_data(

@@ -61,3 +61,21 @@ def test_small_experiments_lower_knowledge_error():
     p = paired(arms["small"], arms["big"], mean_of("knowledge_error"))
     print("knowledge_error many_small - few_big:", p)
     assert p.mean_diff <= -EXPERIMENT_MARGIN, p
+
+
+def test_meetings_halve_how_far_off_a_reps_read_of_fit_is():
+    """The meeting runs both ways [000, 003]: product tells reps what the product does today, so
+    a rep's read of a prospect's fit is off by half as much (``feedback_perception_factor`` 0.5);
+    without meetings, or with the factor at 1, it is the base noise."""
+    from sim.model import CompanyModel
+
+    def noise(overrides):
+        model = CompanyModel(from_dict({}).with_overrides({**BASE, **overrides}), rng=0)
+        return model.reps()[0].perception_noise()
+
+    base = noise({"policy.feedback_meetings": False})
+    assert base == from_dict({}).sales.perception_noise
+    assert noise({"policy.feedback_meetings": True}) == 0.5 * base
+    assert (
+        noise({"policy.feedback_meetings": True, "policy.feedback_perception_factor": 1.0}) == base
+    )

@@ -714,7 +714,7 @@ class PolicyParams(_Section):
         False, description="structured sales-product feedback every month [000, 002, 003]"
     )
     feedback_perception_factor: float = Field(
-        1.0,
+        0.5,
         ge=0,
         le=1,
         description="with feedback meetings, reps misjudge a prospect's fit this much less: they "

@@ -279,3 +279,14 @@ def test_cents_is_round_to_the_cent(amount) -> None:
             fast, slow = cents(value), round(value, 2)
         assert type(fast) is type(slow)
         assert np.float64(fast).tobytes() == np.float64(slow).tobytes()
+
+
+def test_mesas_clock_moves_with_the_months() -> None:
+    """The model steps without Mesa's event list (``CompanyModel._wrapped_step``, a speed-up
+    that leans on Mesa 3.5's internals): Mesa's step count and clock still move one a month, and
+    a Mesa upgrade that renames those internals fails here rather than silently."""
+    model = CompanyModel(preset("sales_led").with_overrides({"months": 7}), rng=0)
+    while model.running:
+        model.step()
+    assert model.month == model.steps == 7
+    assert model.time == 7

@@ -159,7 +159,8 @@ def warm() -> None:
         rows, ints, rows, fit, rows, rows, fit, fit, 1.0, 0.5, fit, fit, fit, 0.5, 0.0, 1.0, 1.0,
         1.0, 0.0, 1.0, np.uint64(1), np.uint64(2), 1, fit, seg, state, ints, ints, ints,
     )  # fmt: skip
-    _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
+    draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
+    _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
@@ -811,27 +812,33 @@ BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
 HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
 
 
-def arrivals(start, draws, segment, budget_ratio: float, honesty: float, asks_share: float, pr):
-    """New prospects of one segment in rows ``start:start + count`` of the population ``pr``:
-    segment, state UNAWARE, budget, seats, honesty and whether they will ask for custom work,
-    from the draws already made (standard normals for budget, rounded gamma seats, standard
-    normals for honesty, uniforms for asking; sim/model/actors/market.py)."""
-    z_budget, seats, z_honesty, u_asks = draws
-    count = z_budget.shape[0]
+def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, pr) -> None:
+    """A month's new prospects, segment after segment (``counts[s]`` of segment ``s``), in rows
+    ``start:start + counts.sum()`` of the population ``pr``: segment, state UNAWARE, budget,
+    seats, honesty and whether they will ask for custom work, from the draws already made, one
+    column per prospect in the same order (``draws``' rows: standard normals for budget, standard
+    gammas for seats, standard normals for honesty, uniforms for asking;
+    sim/model/actors/market.py). Per segment: its budget ratio, honesty, share asking for custom
+    work and gamma scale of seats (a seat count is ``round(gamma * scale)``, what
+    ``Generator.gamma`` with that scale draws, rounded)."""
     if compiled_now():
         _kernel("arrivals")(
-            start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty,
-            asks_share, pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
+            start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, pr.seg,
+            pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
         )  # fmt: skip
         return
-    idx = slice(start, start + count)
-    pr.seg[idx] = segment
-    pr.state[idx] = _UNAWARE
-    pr.budget[idx] = np.maximum(0.05, budget_ratio * (1 + BUDGET_SD * z_budget))
-    pr.seats_wanted[idx] = np.maximum(1.0, seats)
-    honest = honesty + HONESTY_SD * z_honesty
-    pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
-    pr.asks_custom[idx] = u_asks < asks_share
+    offset = 0
+    for segment, count in enumerate(counts.tolist()):
+        z_budget, gamma, z_honesty, u_asks = draws[:, offset : offset + count]
+        idx = slice(start + offset, start + offset + count)
+        pr.seg[idx] = segment
+        pr.state[idx] = _UNAWARE
+        pr.budget[idx] = np.maximum(0.05, budget_ratio[segment] * (1 + BUDGET_SD * z_budget))
+        pr.seats_wanted[idx] = np.maximum(1.0, (gamma * seats_scale[segment]).round())
+        honest = honesty[segment] + HONESTY_SD * z_honesty
+        pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
+        pr.asks_custom[idx] = u_asks < asks_share[segment]
+        offset += count
 
 
 def mrr_total(state, seats, price) -> float:
@@ -1167,18 +1174,22 @@ def _sums_by_owner_loop(values, owners, ids):
 
 
 def _arrivals_loop(
-    start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty, asks_share,
-    seg, state, budget, seats_wanted, honesty_of, asks_custom,
+    start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, seg, state, budget,
+    seats_wanted, honesty_of, asks_custom,
 ):  # fmt: skip
-    for r in range(z_budget.shape[0]):
-        i = start + r
-        seg[i] = segment
-        state[i] = _UNAWARE
-        budget[i] = max(0.05, budget_ratio * (1.0 + BUDGET_SD * z_budget[r]))
-        seats_wanted[i] = max(1.0, seats[r])
-        honest = honesty + HONESTY_SD * z_honesty[r]
-        honesty_of[i] = min(max(honest, 0.0), 1.0)
-        asks_custom[i] = u_asks[r] < asks_share
+    r = 0
+    for segment in range(counts.shape[0]):
+        for _ in range(counts[segment]):
+            i = start + r
+            seg[i] = segment
+            state[i] = _UNAWARE
+            budget[i] = max(0.05, budget_ratio[segment] * (1.0 + BUDGET_SD * draws[0, r]))
+            # np.rint: numpy's round to even, as ``round()`` of the numpy twin
+            seats_wanted[i] = max(1.0, np.rint(draws[1, r] * seats_scale[segment]))
+            honest = honesty[segment] + HONESTY_SD * draws[2, r]
+            honesty_of[i] = min(max(honest, 0.0), 1.0)
+            asks_custom[i] = draws[3, r] < asks_share[segment]
+            r += 1
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):

@@ -518,3 +518,24 @@ def test_population_views_follow_n_growth_and_copies() -> None:
     twin = copy.deepcopy(pr)
     twin.active("fit")[:] = 3.0
     assert np.all(twin.fit[:4] == 3.0) and np.all(pr.fit[:4] == 2.0)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_needs_drift_agrees(seed: int, monkeypatch) -> None:
+    """A year of the needs' drift (levels jumping now and then): levels, long-run levels and
+    probabilities the same to the bit, and each month's ``prob`` a new array."""
+    from sim.config import preset
+    from sim.model.needs import NeedSpace
+
+    params = preset("product_led").market.model_copy(update={"need_shift_prob": 0.2})
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        space = NeedSpace(params, np.random.default_rng(seed))
+        rng, first = np.random.default_rng(seed + 1), space.prob
+        for _ in range(12):
+            kernels.needs_drift(space, rng)
+        assert space.prob is not first
+        out.append([space.logit, space.target, space.prob])
+    for a, b in zip(*out, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()

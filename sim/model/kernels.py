@@ -162,6 +162,8 @@ def warm() -> None:
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    levels = np.zeros((1, k))
+    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
     weights.flags.writeable = False  # as the market's segment weights are
@@ -841,6 +843,18 @@ def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scal
         offset += count
 
 
+def needs_drift(space, rng: np.random.Generator) -> None:
+    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws, then each
+    level's move toward its long-run level and its ``expit`` in one loop (a new ``prob``)."""
+    if not compiled_now():
+        space.drift(rng)
+        return
+    noise = space.drift_draws(rng)
+    space.prob = _kernel("needs_drift")(
+        space.logit, space.target, noise, space.params.need_reversion
+    )
+
+
 def mrr_total(state, seats, price) -> float:
     """Monthly revenue of all customers: the sum over every prospect (0 for non-customers)."""
     if compiled_now():
@@ -1190,6 +1204,19 @@ def _arrivals_loop(
             honesty_of[i] = min(max(honest, 0.0), 1.0)
             asks_custom[i] = draws[3, r] < asks_share[segment]
             r += 1
+
+
+def _needs_drift_loop(logit, target, noise, reversion):
+    """``NeedSpace.drift``'s arithmetic, value by value in numpy's order (the difference, times
+    the reversion, plus the noise, added to the level), and the levels' ``expit`` (new array)."""
+    rows, columns = logit.shape
+    prob = np.empty((rows, columns))
+    for s in range(rows):
+        for k in range(columns):
+            level = logit[s, k] + (reversion * (target[s, k] - logit[s, k]) + noise[s, k])
+            logit[s, k] = level
+            prob[s, k] = _expit(level)
+    return prob
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
@@ -1598,6 +1625,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
     "arrivals": _arrivals_loop,
+    "needs_drift": _needs_drift_loop,
     "qualify": _qualify_loop,
     "open_deals": _open_deals_loop,
     "pitch": _pitch_loop,

@@ -22,6 +22,7 @@ from sim.model.kernels import (
     lead_scan,
     love_share,
     needs_and_fit,
+    needs_drift,
     sales_scan,
     spread_awareness,
     top_missing,
@@ -125,7 +126,7 @@ class Market(mesa.Agent):
     def step(self) -> None:
         """Needs drift and coverage dates, new prospects arrive, some unaware prospects become
         leads."""
-        self.needs.drift(self.model.streams.needs)
+        needs_drift(self.needs, self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
         poisson, scale = self.model.streams.arrivals.poisson, self.params.size_scale

@@ -190,24 +190,36 @@ def test_win_logit_and_owner_sums_agree(seed: int, monkeypatch) -> None:
 
 @pytest.mark.parametrize("count", [1, 7, 300])
 def test_arrivals_agree(count: int, monkeypatch) -> None:
-    """New prospects' budget, seats, honesty (both clips reached) and custom asks."""
+    """New prospects of three segments (one with none): budget, seats (rounding half to even
+    reached), honesty (both clips reached) and custom asks."""
     from sim.model.population import Prospects
 
     rng = np.random.default_rng(count)
-    draws = (
-        rng.standard_normal(count) * 3.0,
-        np.round(rng.gamma(1.5, 2.0, count)),
-        rng.standard_normal(count) * 4.0,
-        rng.random(count),
+    counts = np.array([count, 0, count + 3], dtype=np.int64)
+    total = int(counts.sum())
+    draws = np.zeros((4, total + 10))  # a buffer longer than the month's draws, as the market's
+    draws[:, :total] = (
+        rng.standard_normal(total) * 3.0,
+        rng.gamma(1.5, 1.0, total),
+        rng.standard_normal(total) * 4.0,
+        rng.random(total),
+    )
+    draws[1, :2] = 1.25, 0.625  # 2.5 and 1.25 seats at scale 2: ties round to even
+    per_segment = (
+        np.array([0.8, 0.5, 1.2]),
+        np.array([0.6, 0.9, 0.3]),
+        np.array([0.25, 0.5, 0.75]),
+        np.array([2.0, 1.0, 3.5]),
     )
     out = []
     for mode in ("numpy", "compiled"):
         monkeypatch.setenv(kernels.KERNELS_ENV, mode)
-        pr = Prospects(count + 20, 3)
-        kernels.arrivals(5, draws, 2, 0.8, 0.6, 0.25, pr)
+        pr = Prospects(total + 20, 3)
+        kernels.arrivals(5, counts, draws, *per_segment, pr)
         out.append([pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom])
     for a, b in zip(*out, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert (out[0][0][5 : 5 + count] == 0).all() and (out[0][0][5 + count : 5 + total] == 2).all()
 
 
 def _copies(pr, names):
@@ -506,3 +518,24 @@ def test_population_views_follow_n_growth_and_copies() -> None:
     twin = copy.deepcopy(pr)
     twin.active("fit")[:] = 3.0
     assert np.all(twin.fit[:4] == 3.0) and np.all(pr.fit[:4] == 2.0)
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_needs_drift_agrees(seed: int, monkeypatch) -> None:
+    """A year of the needs' drift (levels jumping now and then): levels, long-run levels and
+    probabilities the same to the bit, and each month's ``prob`` a new array."""
+    from sim.config import preset
+    from sim.model.needs import NeedSpace
+
+    params = preset("product_led").market.model_copy(update={"need_shift_prob": 0.2})
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        space = NeedSpace(params, np.random.default_rng(seed))
+        rng, first = np.random.default_rng(seed + 1), space.prob
+        for _ in range(12):
+            kernels.needs_drift(space, rng)
+        assert space.prob is not first
+        out.append([space.logit, space.target, space.prob])
+    for a, b in zip(*out, strict=True):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario, ScenarioError
+from sim.model import frame_of
 
 SCHEDULER_ENV = "SIM_SCHEDULER"  # a dask.distributed scheduler address, e.g. tcp://host:8786
 BATCH_SEEDS = 8  # seeds per task: big enough to amortise shipping, small enough to balance
@@ -58,7 +59,7 @@ class CompactRun:
 
     @property
     def series(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns)
+        return frame_of(self.columns)
 
     def to_result(self, summarized_months: int | None = None) -> Any:
         """The ``RunResult``; ``summarized_months``: the horizon its summary was made for by

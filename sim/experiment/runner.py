@@ -11,7 +11,7 @@ import pandas as pd
 from sim.analysis.attribution import ATTRIBUTION_KEYS, CUT_LINK, attribution, needs_counterfactual
 from sim.analysis.summaries import summarize_run
 from sim.config import Scenario
-from sim.model import BOOL_COLUMNS, events_frame, run_to_end
+from sim.model import BOOL_COLUMNS, events_frame, frame_of, run_to_end
 
 
 @dataclass
@@ -71,7 +71,7 @@ class _RecordedRun(RunResult):
             self._unattributed = self._attribute_for = None
             return summary
         if name == "series" and self.__dict__.get("_columns") is not None:
-            self.series = pd.DataFrame(self._columns)
+            self.series = frame_of(self._columns)
             self._columns = None  # the frame holds them now
             return self.series
         if name == "events" and self.__dict__.get("_events") is not None:

@@ -10,5 +10,6 @@ from sim.model.company_model import (
     run_to_end,
     simulate,
 )
+from sim.model.recorder import frame_of
 
-__all__ = ["BOOL_COLUMNS", "CompanyModel", "events_frame", "run_to_end", "simulate"]
+__all__ = ["BOOL_COLUMNS", "CompanyModel", "events_frame", "frame_of", "run_to_end", "simulate"]

@@ -159,8 +159,11 @@ def warm() -> None:
         rows, ints, rows, fit, rows, rows, fit, fit, 1.0, 0.5, fit, fit, fit, 0.5, 0.0, 1.0, 1.0,
         1.0, 0.0, 1.0, np.uint64(1), np.uint64(2), 1, fit, seg, state, ints, ints, ints,
     )  # fmt: skip
-    _kernel("arrivals")(0, fit, fit, fit, fit, 0, 0.5, 0.5, 0.5, seg, state, fit, fit, fit, flags)
+    draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
+    _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    levels = np.zeros((1, k))
+    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
     weights.flags.writeable = False  # as the market's segment weights are
@@ -811,27 +814,45 @@ BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
 HONESTY_SD = 0.15  # spread of individual honesty around the segment mean (share)
 
 
-def arrivals(start, draws, segment, budget_ratio: float, honesty: float, asks_share: float, pr):
-    """New prospects of one segment in rows ``start:start + count`` of the population ``pr``:
-    segment, state UNAWARE, budget, seats, honesty and whether they will ask for custom work,
-    from the draws already made (standard normals for budget, rounded gamma seats, standard
-    normals for honesty, uniforms for asking; sim/model/actors/market.py)."""
-    z_budget, seats, z_honesty, u_asks = draws
-    count = z_budget.shape[0]
+def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, pr) -> None:
+    """A month's new prospects, segment after segment (``counts[s]`` of segment ``s``), in rows
+    ``start:start + counts.sum()`` of the population ``pr``: segment, state UNAWARE, budget,
+    seats, honesty and whether they will ask for custom work, from the draws already made, one
+    column per prospect in the same order (``draws``' rows: standard normals for budget, standard
+    gammas for seats, standard normals for honesty, uniforms for asking;
+    sim/model/actors/market.py). Per segment: its budget ratio, honesty, share asking for custom
+    work and gamma scale of seats (a seat count is ``round(gamma * scale)``, what
+    ``Generator.gamma`` with that scale draws, rounded)."""
     if compiled_now():
         _kernel("arrivals")(
-            start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty,
-            asks_share, pr.seg, pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
+            start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, pr.seg,
+            pr.state, pr.budget, pr.seats_wanted, pr.honesty, pr.asks_custom,
         )  # fmt: skip
         return
-    idx = slice(start, start + count)
-    pr.seg[idx] = segment
-    pr.state[idx] = _UNAWARE
-    pr.budget[idx] = np.maximum(0.05, budget_ratio * (1 + BUDGET_SD * z_budget))
-    pr.seats_wanted[idx] = np.maximum(1.0, seats)
-    honest = honesty + HONESTY_SD * z_honesty
-    pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
-    pr.asks_custom[idx] = u_asks < asks_share
+    offset = 0
+    for segment, count in enumerate(counts.tolist()):
+        z_budget, gamma, z_honesty, u_asks = draws[:, offset : offset + count]
+        idx = slice(start + offset, start + offset + count)
+        pr.seg[idx] = segment
+        pr.state[idx] = _UNAWARE
+        pr.budget[idx] = np.maximum(0.05, budget_ratio[segment] * (1 + BUDGET_SD * z_budget))
+        pr.seats_wanted[idx] = np.maximum(1.0, (gamma * seats_scale[segment]).round())
+        honest = honesty[segment] + HONESTY_SD * z_honesty
+        pr.honesty[idx] = np.minimum(np.maximum(honest, 0.0), 1.0)  # np.clip, less overhead
+        pr.asks_custom[idx] = u_asks < asks_share[segment]
+        offset += count
+
+
+def needs_drift(space, rng: np.random.Generator) -> None:
+    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws, then each
+    level's move toward its long-run level and its ``expit`` in one loop (a new ``prob``)."""
+    if not compiled_now():
+        space.drift(rng)
+        return
+    noise = space.drift_draws(rng)
+    space.prob = _kernel("needs_drift")(
+        space.logit, space.target, noise, space.params.need_reversion
+    )
 
 
 def mrr_total(state, seats, price) -> float:
@@ -1167,18 +1188,35 @@ def _sums_by_owner_loop(values, owners, ids):
 
 
 def _arrivals_loop(
-    start, z_budget, seats, z_honesty, u_asks, segment, budget_ratio, honesty, asks_share,
-    seg, state, budget, seats_wanted, honesty_of, asks_custom,
+    start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, seg, state, budget,
+    seats_wanted, honesty_of, asks_custom,
 ):  # fmt: skip
-    for r in range(z_budget.shape[0]):
-        i = start + r
-        seg[i] = segment
-        state[i] = _UNAWARE
-        budget[i] = max(0.05, budget_ratio * (1.0 + BUDGET_SD * z_budget[r]))
-        seats_wanted[i] = max(1.0, seats[r])
-        honest = honesty + HONESTY_SD * z_honesty[r]
-        honesty_of[i] = min(max(honest, 0.0), 1.0)
-        asks_custom[i] = u_asks[r] < asks_share
+    r = 0
+    for segment in range(counts.shape[0]):
+        for _ in range(counts[segment]):
+            i = start + r
+            seg[i] = segment
+            state[i] = _UNAWARE
+            budget[i] = max(0.05, budget_ratio[segment] * (1.0 + BUDGET_SD * draws[0, r]))
+            # np.rint: numpy's round to even, as ``round()`` of the numpy twin
+            seats_wanted[i] = max(1.0, np.rint(draws[1, r] * seats_scale[segment]))
+            honest = honesty[segment] + HONESTY_SD * draws[2, r]
+            honesty_of[i] = min(max(honest, 0.0), 1.0)
+            asks_custom[i] = draws[3, r] < asks_share[segment]
+            r += 1
+
+
+def _needs_drift_loop(logit, target, noise, reversion):
+    """``NeedSpace.drift``'s arithmetic, value by value in numpy's order (the difference, times
+    the reversion, plus the noise, added to the level), and the levels' ``expit`` (new array)."""
+    rows, columns = logit.shape
+    prob = np.empty((rows, columns))
+    for s in range(rows):
+        for k in range(columns):
+            level = logit[s, k] + (reversion * (target[s, k] - logit[s, k]) + noise[s, k])
+            logit[s, k] = level
+            prob[s, k] = _expit(level)
+    return prob
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
@@ -1587,6 +1625,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
     "arrivals": _arrivals_loop,
+    "needs_drift": _needs_drift_loop,
     "qualify": _qualify_loop,
     "open_deals": _open_deals_loop,
     "pitch": _pitch_loop,

@@ -41,15 +41,22 @@ class NeedSpace:
 
     def drift(self, rng: np.random.Generator) -> None:
         """One month of drift: some long-run levels jump, every level moves toward its own."""
+        noise = self.drift_draws(rng)
+        self.logit += self.params.need_reversion * (self.target - self.logit) + noise
+        self.prob = expit(self.logit)
+
+    def drift_draws(self, rng: np.random.Generator) -> np.ndarray:
+        """A month of drift's draws: the long-run levels that jump (moved here), then the noise
+        every level moves by (returned); ``drift`` moves the levels (and sim/model/kernels.py's
+        ``needs_drift`` in one loop). ``prob`` is a new array each month: the competitor keeps
+        the first month's."""
         p = self.params
         shifted = rng.random(self.shape) < p.need_shift_prob
         if shifted.any():
             self.target[shifted] = p.need_level_logit + rng.normal(
                 0.0, p.need_spread_logit, shifted.sum()
             )
-        noise = rng.normal(0.0, p.need_drift_sd, self.shape)
-        self.logit += p.need_reversion * (self.target - self.logit) + noise
-        self.prob = expit(self.logit)
+        return rng.normal(0.0, p.need_drift_sd, self.shape)
 
 
 def needs_matrix(u: np.ndarray, seg: np.ndarray, prob: np.ndarray) -> np.ndarray:

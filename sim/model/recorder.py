@@ -5,6 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+try:  # pandas 3 (and 2.3): a frame from its blocks, without per-column checks
+    from pandas.api.internals import create_dataframe_from_blocks
+except ImportError:  # pragma: no cover - older pandas: ``pd.DataFrame`` of the columns
+    create_dataframe_from_blocks = None
+
+BLOCK_KINDS = frozenset("biuf")
+"""Numpy dtype kinds ``frame_of`` stacks into blocks itself (bool, integers, floats); a frame with
+a column of another kind is left to ``pd.DataFrame``."""
+
+
+def frame_of(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``pd.DataFrame(columns)`` (the same frame: copied columns, one block per dtype, a range
+    index) made from its blocks: ~0.1 ms against ~0.3 ms for the series' 62 columns, where
+    ``pd.DataFrame`` checks and converts column by column before it stacks them."""
+    values = list(columns.values())
+    if create_dataframe_from_blocks is None or not values:
+        return pd.DataFrame(columns)
+    rows = values[0].shape[0]
+    positions: dict[np.dtype, list[int]] = {}  # each dtype's columns, in their order
+    for position, column in enumerate(values):
+        if column.ndim != 1 or column.shape[0] != rows or column.dtype.kind not in BLOCK_KINDS:
+            return pd.DataFrame(columns)
+        positions.setdefault(column.dtype, []).append(position)
+    blocks = [
+        (np.stack([values[p] for p in where]), np.array(where, dtype=np.intp))
+        for where in positions.values()
+    ]
+    return create_dataframe_from_blocks(
+        blocks, index=pd.RangeIndex(rows), columns=pd.Index(list(columns))
+    )
+
 
 class Recorder:
     """Named columns of one value per month; no DataFrame is built inside the step."""
@@ -49,7 +80,7 @@ class Recorder:
 
     def frame(self, bool_columns: tuple[str, ...] = ()) -> pd.DataFrame:
         """The series so far: flags as bool, ``month`` as int, every other column as float."""
-        return pd.DataFrame(self.arrays(bool_columns))
+        return frame_of(self.arrays(bool_columns))
 
     def arrays(self, bool_columns: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
         """``frame``'s columns, name -> numpy array, in its order (float columns are views of the

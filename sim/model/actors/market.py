@@ -8,6 +8,8 @@ individually, in vectorised code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import mesa
 import numpy as np
 
@@ -20,6 +22,7 @@ from sim.model.kernels import (
     lead_scan,
     love_share,
     needs_and_fit,
+    needs_drift,
     sales_scan,
     spread_awareness,
     top_missing,
@@ -28,6 +31,8 @@ from sim.model.needs import NeedSpace
 from sim.model.population import Prospects
 
 SEATS_SHAPE = 1.5  # gamma shape of seats per deal: most deals small, a few large (dimensionless)
+ARRIVAL_DRAWS = 4
+"""Draws per arriving prospect besides its needs: budget, seats, honesty, asking for custom work."""
 CAPACITY_HEADROOM = 1.3  # arrays start this much above the expected population; they grow if needed
 
 
@@ -57,8 +62,16 @@ class Market(mesa.Agent):
         # per set of segments: 1.0 for each in it (``segment_weights``), a flag each (``_wanted``)
         self._ones: dict[tuple[int, ...], np.ndarray] = {}
         self._flags: dict[tuple[int, ...], np.ndarray] = {}
-        for s, seg in enumerate(self.segments):
-            self._add(s, round(seg.initial_prospects * p.size_scale))
+        # per segment, for ``arrivals``: the month's counts and each one's draws (grown as needed)
+        self._arrival_counts = np.zeros(len(self.segments), dtype=np.int64)
+        self._arrival_draws = np.empty((ARRIVAL_DRAWS, 0))
+        self._budget_ratio = np.array([s.budget_ratio for s in self.segments])
+        self._honesty = np.array([s.honesty for s in self.segments])
+        self._asks_share = np.array([s.custom_request_share for s in self.segments])
+        self._seats_scale = np.array([s.seats_mean / SEATS_SHAPE for s in self.segments])
+        self._arrive(
+            [round(seg.initial_prospects * p.size_scale) for seg in self.segments].__getitem__
+        )
 
     @staticmethod
     def _capacity(scenario: Scenario) -> int:
@@ -69,40 +82,55 @@ class Market(mesa.Agent):
         )
         return int(mean * p.size_scale * CAPACITY_HEADROOM) + 64
 
-    def _add(self, segment: int, count: int) -> None:
-        """New prospects of one segment enter as UNAWARE with their own needs, budget and seats."""
-        pr, seg, rng = self.prospects, self.segments[segment], self.model.streams.arrivals
-        if count <= 0:
-            return
-        pr.ensure_room(count)
-        start = pr.n
-        # each prospect's latent need draws, straight into the population (the same numbers)
-        rng.random(dtype=np.float32, out=pr.u[start : start + count])
-        draws = (  # in this order: budget, seats, honesty, asking for custom work
-            rng.standard_normal(count),
-            rng.gamma(SEATS_SHAPE, seg.seats_mean / SEATS_SHAPE, count).round(),
-            rng.standard_normal(count),
-            rng.random(count),
-        )
-        arrivals(start, draws, segment, seg.budget_ratio, seg.honesty, seg.custom_request_share, pr)
-        pr.n += count
+    def _arrive(self, count_of: Callable[[int], int]) -> None:
+        """New prospects enter as UNAWARE with their own needs, budget and seats: segment after
+        segment, its count (``count_of(s)``, drawn first) and then its draws; one ``arrivals``
+        call then writes them all."""
+        pr, rng, counts = self.prospects, self.model.streams.arrivals, self._arrival_counts
+        start = end = pr.n
+        for s in range(len(self.segments)):
+            count = max(count_of(s), 0)
+            counts[s] = count
+            if count == 0:
+                continue
+            pr.ensure_room(end - start + count)  # room beyond ``n``, which moves at the end
+            draws = self._draws_room(end - start + count)
+            at = slice(end - start, end - start + count)
+            # each prospect's latent need draws, straight into the population (the same numbers)
+            rng.random(dtype=np.float32, out=pr.u[end : end + count])
+            # in this order: budget, seats (a gamma of scale 1: ``arrivals`` scales it), honesty,
+            # asking for custom work
+            rng.standard_normal(out=draws[0, at])
+            rng.standard_gamma(SEATS_SHAPE, out=draws[1, at])
+            rng.standard_normal(out=draws[2, at])
+            rng.random(out=draws[3, at])
+            end += count
+        if end > start:
+            arrivals(
+                start, counts, self._arrival_draws, self._budget_ratio, self._honesty,
+                self._asks_share, self._seats_scale, pr,
+            )  # fmt: skip
+            pr.n = end
+
+    def _draws_room(self, columns: int) -> np.ndarray:
+        """The arrivals' draw buffer with at least ``columns`` columns (doubling; the draws made
+        so far this month kept)."""
+        draws = self._arrival_draws
+        if draws.shape[1] < columns:
+            grown = np.empty((ARRIVAL_DRAWS, max(2 * draws.shape[1], columns, 64)))
+            grown[:, : draws.shape[1]] = draws
+            draws = self._arrival_draws = grown
+        return draws
 
     # -- monthly phase ------------------------------------------------------------------------
     def step(self) -> None:
         """Needs drift and coverage dates, new prospects arrive, some unaware prospects become
         leads."""
-        self.needs.drift(self.model.streams.needs)
+        needs_drift(self.needs, self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
-        for s, seg in enumerate(self.segments):
-            self._add(
-                s,
-                int(
-                    self.model.streams.arrivals.poisson(
-                        seg.arrivals_per_month * self.params.size_scale
-                    )
-                ),
-            )
+        poisson, scale = self.model.streams.arrivals.poisson, self.params.size_scale
+        self._arrive(lambda s: int(poisson(self.segments[s].arrivals_per_month * scale)))
         self._spread_awareness()
 
     def _spread_awareness(self) -> None:

@@ -39,8 +39,11 @@ class CustomerBase(mesa.Agent):
         self.churn_base = np.array([s.churn_monthly for s in seg])
         self.list_price = np.array([s.price_per_seat_usd for s in seg])
 
-    def start(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
-        """New customers: seats at a price, satisfaction starting from their fit."""
+    def start(
+        self, idx: np.ndarray | int, seats: np.ndarray | float, price: np.ndarray | float
+    ) -> None:
+        """New customers: seats at a price, satisfaction starting from their fit. ``idx`` may be
+        one buyer (a contingent buyer's first order), with its seats and price as numbers."""
         pr = self.model.market.prospects
         pr.state[idx] = State.CUSTOMER
         pr.owner[idx] = NO_ONE
@@ -48,16 +51,6 @@ class CustomerBase(mesa.Agent):
         pr.price[idx] = price
         pr.satisfaction[idx] = pr.fit[idx]
         pr.start_month[idx] = self.model.month
-
-    def start_one(self, i: int, seats: float, price: float) -> None:
-        """``start`` for one new customer (a contingent buyer's first order)."""
-        pr = self.model.market.prospects
-        pr.state[i] = State.CUSTOMER
-        pr.owner[i] = NO_ONE
-        pr.seats[i] = seats
-        pr.price[i] = price
-        pr.satisfaction[i] = pr.fit[i]
-        pr.start_month[i] = self.model.month
 
     # -- monthly phase -----------------------------------------------------------------------------
     def new_month(self) -> None:

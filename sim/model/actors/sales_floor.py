@@ -263,7 +263,7 @@ class SalesFloor:
         seats = max(1.0, np.round(pr.seats_wanted[i] * seg.contingent_first_order))
         price = seg.price_per_seat_usd * (1.0 - stance.max_discount)
         rep = int(pr.owner[i])
-        self.model.customers.start_one(i, seats, price)
+        self.model.customers.start(i, seats, price)
         booked = self.model.company.book_one(i, rep, stance.commission_on)
         for member in self.reps:  # as ``_book`` credits a rep's one deal
             if member.unique_id == rep:

@@ -30,7 +30,7 @@ from generated_page import count, page, provenance, publish
 from joblib import Parallel, delayed
 
 from sim.config import Scenario, preset
-from sim.experiment.levers import LEVERS, Lever
+from sim.experiment.levers import LEVERS, Lever, governed_note
 from sim.experiment.runner import run
 
 DEFAULT_OUT = ROOT / "docs" / "lever_ranges.md"
@@ -53,11 +53,15 @@ def settings(lever: Lever) -> list:
     return [(lever.low + f * (lever.high - lever.low)) * scale for f in (0, 0.25, 0.5, 0.75, 1)]
 
 
+def company(name: str) -> Scenario:
+    """The default company or a preset, every other lever at its default."""
+    return Scenario() if name == "default" else preset(name)
+
+
 def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, float, float]:
     """Survival, mean months lived, mean cumulative revenue and mean cumulative profit of one
     setting."""
-    base = Scenario() if name == "default" else preset(name)
-    scenario = base.with_overrides({key: value})
+    scenario = company(name).with_overrides({key: value})
     runs = [run(scenario, seed=s, attribute=False).summary for s in seeds]
     return (
         float(np.mean([r["survived"] for r in runs])),
@@ -104,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     head = "Survival / months lived / revenue $M / profit $M at each setting"
     rows = [f"| Lever | Company | {head} | Flat |"]
     rows.append("| --- | --- | --- | --- |")
-    flats = cost_only = 0
+    flats = cost_only = governed = 0
     for lever in levers:
         values = settings(lever)
         for name in SCENARIOS:
@@ -113,12 +117,16 @@ def main(argv: list[str] | None = None) -> int:
             parts = {"low": points[: mid + 1], "high": points[mid:]}
             which = [half for half, part in parts.items() if flat(part)]
             flats += bool(which)
+            note = governed_note(company(name), lever.key)
+            governed += bool(which) and note is not None
             cost_only += not which and any(flat(part, money=False) for part in parts.values())
             cells = "<br>".join(
                 f"{label(v)}: {s:.2f} / {m:.0f} / {r / 1e6:.1f} / {p / 1e6:.1f}"
                 for v, (s, m, r, p) in zip(values, points, strict=True)
             )
             mark = f"**{' and '.join(which)} half**" if which else ""
+            if which and note:
+                mark += f" (governed here: {note})"
             rows.append(f"| `{lever.key}` | {name} | {cells} | {mark} |")
     intro = (
         "Each cell lists, per setting of the control, survival at month 60, mean months "
@@ -133,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         provenance("lever_ranges.py", f"{args.seeds} seeds from {args.first_seed}, 60 months"),
         intro,
         f"{flats} lever-company pairs have a flat half ({flats + cost_only} without profit as "
-        "an outcome).",
+        f"an outcome); {governed} of them are sliders the dashboard marks, in that company, as "
+        "governed by another lever (`sim/experiment/levers.py: GOVERNED`, a grey note beside "
+        "the slider).",
         rows,
     )
     publish(text, args.out, write=not args.no_write)

@@ -90,6 +90,27 @@ def needs_and_fit(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit) -> No
     fit[:], rival_fit[:] = _fits_in_order(needs, ours, rival, bonus)
 
 
+SELECT_SEGMENTS = 4
+"""Segments up to which the compiled transposed needs pass picks each prospect's probability by
+selects (LLVM vectorises them; a gather ``prob[seg[i], k]`` it does not); more take the gather."""
+
+
+def needs_and_fit_t(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit) -> None:
+    """``needs_and_fit`` with the latent draws and the needs stored transposed (capability by
+    prospect, ``ut[k, i]`` and ``needs_t[k, i]``; prospect ``i < n = seg.size`` in column ``i``,
+    columns past ``n`` untouched): the same needs and fits to the bit.
+
+    The compiled loop runs capability by capability over contiguous prospects (vectorised):
+    each prospect's three float32 sums still add its capabilities in order, kept in arrays."""
+    if use_compiled():
+        _kernel("needs_and_fit_t")(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit)
+        return
+    n = seg.shape[0]
+    needs = needs_t[:, :n].T  # a view: writes go to needs_t
+    needs[:] = needs_matrix(ut[:, :n].T, seg, prob)
+    fit[:], rival_fit[:] = _fits_in_order(needs, ours, rival, bonus)
+
+
 def fit_of(rows, needs, ours, rival, bonus, fit, rival_fit) -> None:
     """The same fits for some prospects (``rows``) from needs already computed this month."""
     if compiled_now():
@@ -128,6 +149,8 @@ def warm() -> None:
     cov, bonus, fit, rival_fit = np.ones(k, np.float32), np.zeros(n), np.zeros(n), np.zeros(n)
     _kernel("needs_and_fit")(u, seg, prob, cov, cov, bonus, needs, fit, rival_fit)
     _kernel("fit_of")(np.arange(n), needs, cov, cov, bonus, fit, rival_fit)
+    ut, needs_t = np.zeros((k, n + 1), np.float32), np.zeros((k, n + 1), np.float32)
+    _kernel("needs_and_fit_t")(ut, seg, prob, cov, cov, bonus, needs_t, fit, rival_fit)
     state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
@@ -162,6 +185,9 @@ def warm() -> None:
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
+    _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
+    _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
     levels = np.zeros((1, k))
     _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
@@ -193,6 +219,8 @@ def _kernel(name: str) -> Callable[..., Any]:
         # the helper first: the loops below call it, and numba resolves it when they compile
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
         globals()["_store_fit"] = compile_(_store_fit_loop)
+        globals()["_needs_row_select"] = compile_(_needs_row_select_loop)
+        globals()["_needs_row_gather"] = compile_(_needs_row_gather_loop)
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
@@ -252,6 +280,55 @@ def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit)
             b += need * rival[k]
         _store_fit(i, count, a, b, bonus, fit, rival_fit)
         i += 1
+
+
+def _needs_and_fit_t_loop(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit):
+    """``needs_and_fit_t`` (compiled by numba): capability by capability, every prospect's need
+    and sums in a vectorised pass over contiguous prospects, then every prospect's fits."""
+    n = seg.shape[0]
+    count = np.zeros(n, np.float32)
+    a = np.zeros(n, np.float32)
+    b = np.zeros(n, np.float32)
+    for k in range(prob.shape[1]):
+        if prob.shape[0] <= SELECT_SEGMENTS:
+            _needs_row_select(ut[k], seg, prob, k, ours[k], rival[k], needs_t[k], count, a, b)
+        else:
+            _needs_row_gather(ut[k], seg, prob, k, ours[k], rival[k], needs_t[k], count, a, b)
+    for i in range(n):
+        _store_fit(i, count[i], a[i], b[i], bonus, fit, rival_fit)
+
+
+def _needs_row_select_loop(u_k, seg, prob, k, o, r, need_k, count, a, b):
+    """One capability's needs and sums for every prospect, its probability picked by selects
+    among up to ``SELECT_SEGMENTS`` segments (branch-free: need is 0 or 1, so need * x is x or 0
+    exactly, and each sum adds one more capability in order)."""
+    last = prob.shape[0] - 1
+    p0, p1 = prob[0, k], prob[min(1, last), k]
+    p2, p3 = prob[min(2, last), k], prob[min(3, last), k]
+    for i in range(seg.shape[0]):
+        s = seg[i]
+        p = p1 if s == 1 else p0
+        p = p2 if s == 2 else p
+        p = p3 if s == 3 else p
+        need = np.float32(u_k[i] < p)
+        need_k[i] = need
+        count[i] += need
+        a[i] += need * o
+        b[i] += need * r
+
+
+def _needs_row_gather_loop(u_k, seg, prob, k, o, r, need_k, count, a, b):
+    """``_needs_row_select`` for any number of segments (each probability gathered)."""
+    for i in range(seg.shape[0]):
+        need = np.float32(u_k[i] < prob[seg[i], k])
+        need_k[i] = need
+        count[i] += need
+        a[i] += need * o
+        b[i] += need * r
+
+
+_needs_row_select = _needs_row_select_loop  # the compiled helpers replace them (``_kernel``)
+_needs_row_gather = _needs_row_gather_loop
 
 
 def _fit_of_loop(rows, needs, ours, rival, bonus, fit, rival_fit):
@@ -1612,6 +1689,7 @@ def _keyed_uniform_loop(ids, month, key, out):
 _LOOPS: dict[str, Callable[..., Any]] = {
     "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
+    "needs_and_fit_t": _needs_and_fit_t_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

@@ -21,7 +21,7 @@ from sim.model.kernels import (
     lead_count,
     lead_scan,
     love_share,
-    needs_and_fit,
+    needs_and_fit_t,
     needs_drift,
     sales_scan,
     spread_awareness,
@@ -51,8 +51,10 @@ class Market(mesa.Agent):
         self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
         self._leads = np.zeros(0, dtype=np.int64)
-        self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
-        self._needs_buffer = self._needs
+        self._needs_buffer = np.zeros(
+            (p.capabilities, 0), dtype=np.float32
+        )  # capability by prospect
+        self._needs = self._needs_buffer.T  # the month's needs, prospect by capability (a view)
         self._pipeline = np.zeros(0, dtype=np.int64)
         self._pipeline_owner = np.zeros(0, dtype=np.int64)  # open deals per rep id
         self._odd_owners: np.ndarray | None = None
@@ -65,6 +67,7 @@ class Market(mesa.Agent):
         # per segment, for ``arrivals``: the month's counts and each one's draws (grown as needed)
         self._arrival_counts = np.zeros(len(self.segments), dtype=np.int64)
         self._arrival_draws = np.empty((ARRIVAL_DRAWS, 0))
+        self._u_buffer = np.empty((64, p.capabilities), np.float32)  # ``_u_room``
         self._budget_ratio = np.array([s.budget_ratio for s in self.segments])
         self._honesty = np.array([s.honesty for s in self.segments])
         self._asks_share = np.array([s.custom_request_share for s in self.segments])
@@ -96,8 +99,9 @@ class Market(mesa.Agent):
             pr.ensure_room(end - start + count)  # room beyond ``n``, which moves at the end
             draws = self._draws_room(end - start + count)
             at = slice(end - start, end - start + count)
-            # each prospect's latent need draws, straight into the population (the same numbers)
-            rng.random(dtype=np.float32, out=pr.u[end : end + count])
+            # each prospect's latent need draws (prospect by capability, as drawn before), into
+            # the population's transposed block
+            pr.ut[:, end : end + count] = rng.random(dtype=np.float32, out=self._u_room(count)).T
             # in this order: budget, seats (a gamma of scale 1: ``arrivals`` scales it), honesty,
             # asking for custom work
             rng.standard_normal(out=draws[0, at])
@@ -111,6 +115,14 @@ class Market(mesa.Agent):
                 self._asks_share, self._seats_scale, pr,
             )  # fmt: skip
             pr.n = end
+
+    def _u_room(self, count: int) -> np.ndarray:
+        """A block for ``count`` prospects' latent need draws (a buffer kept, grown as needed)."""
+        if self._u_buffer.shape[0] < count:
+            self._u_buffer = np.empty(
+                (max(2 * self._u_buffer.shape[0], count), self.params.capabilities), np.float32
+            )
+        return self._u_buffer[:count]
 
     def _draws_room(self, columns: int) -> np.ndarray:
         """The arrivals' draw buffer with at least ``columns`` columns (doubling; the draws made
@@ -159,23 +171,24 @@ class Market(mesa.Agent):
         ours = self.model.coverage.astype(np.float32)
         rival = self.model.competitor.coverage.astype(np.float32)
         if not only_committed or self._needs.shape[0] != n:
-            if self._needs_buffer.shape[0] < n:  # grows with the population, like its arrays
+            if self._needs_buffer.shape[1] < n:  # grows with the population, like its arrays
                 self._needs_buffer = np.empty(
-                    (len(pr.seg), self.params.capabilities), dtype=np.float32
+                    (self.params.capabilities, len(pr.seg)), dtype=np.float32
                 )
-            # the month's matrix in a buffer kept from month to month (every row is rewritten):
-            # a fresh array each month cost page faults over the whole matrix
-            self._needs = self._needs_buffer[:n]
+            # the month's matrix in a buffer kept from month to month (every prospect's column is
+            # rewritten; a fresh array each month cost page faults over the whole matrix), stored
+            # capability by prospect; readers see it prospect by capability (a view)
+            self._needs = self._needs_buffer[:, :n].T
             # fits land in the population, except for a committed-only update (scratch there)
             everyone = not only_committed
-            needs_and_fit(
-                pr.active("u"),
+            needs_and_fit_t(
+                pr.ut,
                 pr.active("seg"),
                 self.needs.prob.astype(np.float32),
                 ours,
                 rival,
                 pr.active("custom_bonus"),
-                self._needs,
+                self._needs_buffer,
                 pr.active("fit") if everyone else np.empty(n),
                 pr.active("comp_fit") if everyone else np.empty(n),
             )

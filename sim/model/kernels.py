@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.special import gammaincinv, ndtri
 
 from sim.model.needs import NO_NEEDS_FIT, needs_matrix, top_missing_need
 
@@ -173,6 +174,11 @@ def warm() -> None:
     rows32 = rows.astype(np.int32)
     _kernel("qualify")(rows, rows, fit, fit, fit, 0.5, ints, 1)
     _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
+    _kernel("reach_leads")(rows, state, ints, 0, seg, wanted, True, np.uint64(1))
+    _kernel("qualify_and_open")(
+        rows, rows + 1, fit, rows, np.uint64(1), np.uint64(2), fit, 0.5, 1, 1, fit, seg, state,
+        ints, ints.copy(), ints.copy(),
+    )  # fmt: skip
     _kernel("pitch")(rows, rows, fit, fit, 1.0, 0.5)
     _kernel("decide_outcomes")(
         rows, fit, fit, fit, fit, rows, fit, fit, 1, fit, seg, state, rows32, fit, fit, rows32,
@@ -222,12 +228,34 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_needs_row_select"] = compile_(_needs_row_select_loop)
         globals()["_needs_row_gather"] = compile_(_needs_row_gather_loop)
         globals()["_mix_one"] = compile_(_mix_word)
+        globals()["_keyed_word"] = compile_(_keyed_word_loop)
+        _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         globals()["_state_counts"] = compile_(_state_counts_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
+
+
+SCIPY_SPECIAL = "scipy.special.cython_special"
+"""scipy's C entry points of its special functions (the functions its ufuncs call)."""
+
+
+def _bind_scipy_special() -> None:
+    """``ndtri`` and ``gammaincinv`` for the compiled loops (``_ndtri_c(x, 0)``,
+    ``_gammaincinv_c(a, x, 0)``; the last argument is Cython's ``skip_dispatch``): scipy's own C
+    functions, linked by a symbol name so that numba's cache links them again in a fresh
+    process (tests/test_kernels_prospecting.py checks them against the ufuncs)."""
+    import llvmlite.binding as llvm
+    from numba import types
+    from numba.extending import get_cython_function_address
+
+    for name, arguments in (("ndtri", 1), ("gammaincinv", 2)):
+        symbol = f"sim_scipy_special_{name}"
+        llvm.add_symbol(symbol, get_cython_function_address(SCIPY_SPECIAL, name))
+        signature = types.float64(*([types.float64] * arguments), types.intc)
+        globals()[f"_{name}_c"] = types.ExternalFunction(symbol, signature)
 
 
 def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
@@ -242,6 +270,18 @@ def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
 
 
 _store_fit = _store_fit_loop  # the compiled helper replaces it when the loops compile
+
+
+def _ndtri_py(x: float, skip_dispatch: int) -> float:
+    return float(ndtri(x))
+
+
+def _gammaincinv_py(a: float, x: float, skip_dispatch: int) -> float:
+    return float(gammaincinv(a, x))
+
+
+# the loops' scipy functions; ``_bind_scipy_special`` puts scipy's C functions here to compile
+_ndtri_c, _gammaincinv_c = _ndtri_py, _gammaincinv_py
 
 
 def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit):
@@ -505,6 +545,45 @@ def open_deals(idx, rep_ids, gamma, month: int, cycle_months, pr) -> None:
     pr.state[idx] = _PIPELINE
     pr.owner[idx] = rep_ids
     pr.decide_month[idx] = month + np.maximum(1, np.round(months)).astype(np.int32)
+
+
+def reach_leads(leads, state, next_contact, month: int, seg, wanted, key) -> tuple:
+    """``fresh_leads`` and each fresh lead's keyed draw under ``key`` (``Keyed.uniform``: the
+    order in which reps reach them this month), in one pass."""
+    if compiled_now():
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("reach_leads")(
+            leads, state, next_contact, month, seg, mask, every, np.uint64(key)
+        )
+    fresh = fresh_leads(leads, state, next_contact, month, seg, wanted)
+    return fresh, keyed_uniform(fresh, month, np.uint64(key))
+
+
+def qualify_and_open(picked, reps, keys, fit, min_fit: float, cooldown: int, month: int, pr):
+    """The leads reps picked this month, in one pass: each one's keyed perception draw (a
+    standard normal by ``ndtri``) and ``qualify``; each qualified lead's keyed cycle draw (a
+    standard gamma of shape ``CYCLE_SHAPE`` by ``gammaincinv``) and ``open_deals``.
+
+    ``reps``: each rep's want, perception noise and id, in the month's shuffled order (the
+    first ``wants[0]`` picks are the first rep's, and so on); ``keys``: the perception and cycle
+    streams' keys and the segments' mean cycle months. The compiled loop calls the C functions
+    behind scipy's ``ndtri`` and ``gammaincinv`` ufuncs (the same numbers)."""
+    wants, noise, ids = reps
+    perception, cycle, cycle_months = keys
+    if compiled_now():
+        _kernel("qualify_and_open")(
+            picked, wants, noise, ids, np.uint64(perception), np.uint64(cycle), fit, min_fit,
+            cooldown, month, cycle_months, pr.seg, pr.state, pr.owner, pr.next_contact,
+            pr.decide_month,
+        )  # fmt: skip
+        return
+    place = np.arange(wants.size).repeat(wants)[: picked.size]
+    z = ndtri(np.maximum(keyed_uniform(picked, month, np.uint64(perception)), TO_UNIT))
+    ok, place = qualify(picked, place, noise, z, fit, min_fit, pr.next_contact, cooldown)
+    if ok.size:
+        gamma = gammaincinv(CYCLE_SHAPE, keyed_uniform(ok, month, np.uint64(cycle)))
+        open_deals(ok, ids[place], gamma, month, cycle_months, pr)
 
 
 def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
@@ -1319,6 +1398,51 @@ def _open_deals_loop(idx, rep_ids, gamma, month, cycle_months, seg, state, owner
         decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's half-even
 
 
+def _keyed_word_loop(i, month, key):
+    """The keyed uniform of id ``i`` in ``month`` (``keyed_uniform`` of one id; month and key
+    uint64)."""
+    return np.float64(_mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT) * TO_UNIT
+
+
+_keyed_word = _keyed_word_loop  # the compiled helper replaces it when the loops compile
+
+
+def _reach_leads_loop(leads, state, next_contact, month, seg, wanted, every, key):
+    out, reach = np.empty(leads.shape[0], leads.dtype), np.empty(leads.shape[0])
+    month_key = np.uint64(month)
+    m = 0
+    for r in range(leads.shape[0]):
+        i = leads[r]
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            reach[m] = _keyed_word(i, month_key, key)
+            m += 1
+    return out[:m].copy(), reach[:m].copy()
+
+
+def _qualify_and_open_loop(
+    picked, wants, noise, ids, perception, cycle, fit, min_fit, cooldown, month, cycle_months,
+    seg, state, owner, next_contact, decide_month,
+):  # fmt: skip
+    month_key = np.uint64(month)
+    place, left = 0, wants[0]
+    for r in range(picked.shape[0]):
+        while left == 0:  # the next rep with picks left (a rep may want none)
+            place += 1
+            left = wants[place]
+        left -= 1
+        i = picked[r]
+        z = _ndtri_c(max(_keyed_word(i, month_key, perception), TO_UNIT), 0)
+        if fit[i] + noise[place] * z >= min_fit:
+            gamma = _gammaincinv_c(CYCLE_SHAPE, _keyed_word(i, month_key, cycle), 0)
+            months = gamma * (cycle_months[seg[i]] / CYCLE_SHAPE)
+            state[i] = _PIPELINE
+            owner[i] = ids[place]
+            decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's
+        else:
+            next_contact[i] = cooldown
+
+
 def _pitch_loop(k, needed, eta, decay, horizon, step):
     n = k.shape[0]
     out_k, out = np.empty(n, k.dtype), np.empty((2, n))
@@ -1690,6 +1814,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
     "needs_and_fit_t": _needs_and_fit_t_loop,
+    "reach_leads": _reach_leads_loop,
+    "qualify_and_open": _qualify_and_open_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

@@ -23,6 +23,7 @@ from sim.model.kernels import (
     love_share,
     needs_and_fit_t,
     needs_drift,
+    reach_leads,
     sales_scan,
     spread_awareness,
     top_missing,
@@ -234,6 +235,15 @@ class Market(mesa.Agent):
         pr = self.prospects
         wanted = self._wanted(segments)
         return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
+
+    def reach_leads(self, segments: list[int], key: int) -> tuple[np.ndarray, np.ndarray]:
+        """``available_leads`` and each one's keyed draw under ``key`` (the contact stream's:
+        the order in which reps reach them this month), in one pass."""
+        pr = self.prospects
+        wanted = self._wanted(segments)
+        return reach_leads(
+            self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted, key
+        )
 
     def _wanted(self, segments: list[int]) -> np.ndarray | None:
         """A flag per segment, set for ``segments`` (None: every segment), made once per set of

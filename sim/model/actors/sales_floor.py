@@ -14,16 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import gammaincinv
 
-from sim.model.kernels import (
-    CYCLE_SHAPE,
-    decide_deals,
-    due_deals,
-    open_deals,
-    qualify,
-    sums_by_owner,
-)
+from sim.model.kernels import decide_deals, due_deals, qualify_and_open, sums_by_owner
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -84,40 +76,32 @@ class SalesFloor:
     # ---------------------------------------------------------------------------------
     def _prospect(self, stance: Stance) -> None:
         """Each rep contacts its share of a random draw of leads; it qualifies those that look
-        good."""
+        good (``kernels.qualify_and_open``: the reps' reads of each lead, the deals they open)."""
         market, streams, month = self.model.market, self.model.streams, self.model.month
-        pr = market.prospects
-        leads = market.available_leads(stance.segments)
-        total = min(sum(self.wants), leads.size)
+        wanted = sum(self.wants)
+        if wanted <= 0:  # no rep wants a lead: none is reached
+            return
+        leads, reach = market.reach_leads(stance.segments, streams.contact.key)
+        total = min(wanted, leads.size)
         if total <= 0:
             return
         # the leads first in this month's order of reach: one more lead contacted adds one
         # (the first `total` found in linear time, then put in order)
-        reach = streams.contact.uniform(leads, month)
         first = reach.argpartition(total - 1)[:total]
         picked = leads[first[reach[first].argsort(kind="stable")]]
-        place = np.arange(len(self.reps)).repeat(self.wants)[:total]  # each lead's rep
+        wants = np.array(self.wants)
         noise = np.array([rep.perception_noise() for rep in self.reps])
-        ok, place = qualify(
+        qualify_and_open(
             picked,
-            place,
-            noise,
-            streams.perception.normal(picked, month),
-            pr.fit,
+            (wants, noise, self._ids),
+            (streams.perception.key, streams.cycle.key, market.cycle_months),
+            market.prospects.fit,
             stance.min_fit,
-            pr.next_contact,
-            self.model.month + DISQUALIFIED_COOLDOWN_MONTHS,
+            month + DISQUALIFIED_COOLDOWN_MONTHS,
+            month,
+            market.prospects,
         )
-        self._open_deals(ok, self._ids[place])
         self.model.company.note_discovery(total if stance.learning else 0)
-
-    def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
-        if idx.size == 0:
-            return
-        month = self.model.month
-        gamma = gammaincinv(CYCLE_SHAPE, self.model.streams.cycle.uniform(idx, month))
-        market = self.model.market
-        open_deals(idx, rep_ids, gamma, self.model.month, market.cycle_months, market.prospects)
 
     # -- closing
     # -------------------------------------------------------------------------------------

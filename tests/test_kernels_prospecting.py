@@ -1,4 +1,5 @@
-"""The prospecting chain's fused kernels (``kernels.reach_leads``, ``kernels.qualify_and_open``)
+"""The sales floor's fused kernels (``kernels.reach_leads``, ``kernels.qualify_and_open``,
+``kernels.pipeline_scan``)
 give the numpy steps' numbers to the bit, with scipy's ``ndtri`` and ``gammaincinv`` called from
 the compiled loop."""
 
@@ -27,7 +28,6 @@ def _population(rng: np.random.Generator, n: int) -> Prospects:
 def test_prospecting_kernels_agree_to_the_bit(seed: int, monkeypatch) -> None:
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 4000))
-    snapshot = np.flatnonzero(rng.random(n) < 0.7)
     wanted = None if seed % 3 == 0 else rng.random(3) < 0.6
     month, keys = int(rng.integers(0, 60)), rng.integers(0, 2**63, 3, dtype=np.uint64)
     reps = int(rng.integers(1, 9))
@@ -40,7 +40,7 @@ def test_prospecting_kernels_agree_to_the_bit(seed: int, monkeypatch) -> None:
         monkeypatch.setenv(kernels.KERNELS_ENV, mode)
         run = _population(np.random.default_rng(seed), n)
         leads, reach = kernels.reach_leads(
-            snapshot, run.state, run.next_contact, month, run.seg, wanted, int(keys[0])
+            run.state, run.next_contact, month, run.seg, wanted, int(keys[0])
         )
         total = min(int(wants.sum()), leads.size)
         picked = leads[np.argsort(reach, kind="stable")[:total]]
@@ -69,3 +69,21 @@ def test_scipy_functions_in_the_compiled_loop_are_the_ufuncs(monkeypatch) -> Non
         out.append(tuple(getattr(pr, name).copy() for name in NAMES))
     for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pipeline_scan_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Deals and open deals per rep id; an ownerless deal (NO_ONE) gives each deal's owner."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 3000))
+    state = rng.integers(0, 8, n).astype(np.int8)
+    owner = rng.integers(-1 if seed % 4 == 0 else 0, 30, n).astype(np.int32)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        out.append(kernels.pipeline_scan(state, owner))
+    (pipeline, counts, odd), (pipeline2, counts2, odd2) = out
+    assert np.array_equal(pipeline, pipeline2) and pipeline.dtype == pipeline2.dtype
+    assert np.array_equal(counts, counts2) and counts.dtype == counts2.dtype
+    assert (odd is None) == (odd2 is None)
+    assert odd is None or (np.array_equal(odd, odd2) and odd.dtype == odd2.dtype)

@@ -174,7 +174,8 @@ def warm() -> None:
     rows32 = rows.astype(np.int32)
     _kernel("qualify")(rows, rows, fit, fit, fit, 0.5, ints, 1)
     _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
-    _kernel("reach_leads")(rows, state, ints, 0, seg, wanted, True, np.uint64(1))
+    _kernel("reach_leads")(state, ints, 0, seg, wanted, True, np.uint64(1))
+    _kernel("pipeline_scan")(state, ints)
     _kernel("qualify_and_open")(
         rows, rows + 1, fit, rows, np.uint64(1), np.uint64(2), fit, 0.5, 1, 1, fit, seg, state,
         ints, ints.copy(), ints.copy(),
@@ -547,17 +548,30 @@ def open_deals(idx, rep_ids, gamma, month: int, cycle_months, pr) -> None:
     pr.decide_month[idx] = month + np.maximum(1, np.round(months)).astype(np.int32)
 
 
-def reach_leads(leads, state, next_contact, month: int, seg, wanted, key) -> tuple:
-    """``fresh_leads`` and each fresh lead's keyed draw under ``key`` (``Keyed.uniform``: the
-    order in which reps reach them this month), in one pass."""
+def reach_leads(state, next_contact, month: int, seg, wanted, key) -> tuple:
+    """``lead_scan`` (the leads a rep may contact now, in the segments ``wanted`` marks) and each
+    one's keyed draw under ``key`` (``Keyed.uniform``: the order in which reps reach them this
+    month), in one pass over the population."""
     if compiled_now():
         every = wanted is None
         mask = np.ones(1, np.bool_) if every else wanted
-        return _kernel("reach_leads")(
-            leads, state, next_contact, month, seg, mask, every, np.uint64(key)
-        )
-    fresh = fresh_leads(leads, state, next_contact, month, seg, wanted)
+        return _kernel("reach_leads")(state, next_contact, month, seg, mask, every, np.uint64(key))
+    fresh = lead_scan(state, next_contact, month, seg, wanted)
     return fresh, keyed_uniform(fresh, month, np.uint64(key))
+
+
+def pipeline_scan(state, owner) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The deals in the pipeline (indices), their open deals per rep id (``bincount`` of their
+    owners), and, when one has no owner (NO_ONE), instead of the counts (empty) each one's
+    owner (else None)."""
+    if compiled_now():
+        pipeline, owners, counts, odd = _kernel("pipeline_scan")(state, owner)
+        return pipeline, counts, owners if odd else None
+    pipeline = np.flatnonzero(state == _PIPELINE)
+    owners = owner[pipeline]
+    odd = bool(owners.size) and owners.min() < 0
+    counts = np.bincount(owners) if owners.size and not odd else np.zeros(0, np.int64)
+    return pipeline, counts, owners if odd else None
 
 
 def qualify_and_open(picked, reps, keys, fit, min_fit: float, cooldown: int, month: int, pr):
@@ -1407,17 +1421,35 @@ def _keyed_word_loop(i, month, key):
 _keyed_word = _keyed_word_loop  # the compiled helper replaces it when the loops compile
 
 
-def _reach_leads_loop(leads, state, next_contact, month, seg, wanted, every, key):
-    out, reach = np.empty(leads.shape[0], leads.dtype), np.empty(leads.shape[0])
+def _reach_leads_loop(state, next_contact, month, seg, wanted, every, key):
+    n = state.shape[0]
+    out, reach = np.empty(n, np.int64), np.empty(n)
     month_key = np.uint64(month)
     m = 0
-    for r in range(leads.shape[0]):
-        i = leads[r]
+    for i in range(n):
         if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
             out[m] = i
             reach[m] = _keyed_word(i, month_key, key)
             m += 1
     return out[:m].copy(), reach[:m].copy()
+
+
+def _pipeline_scan_loop(state, owner):
+    n = state.shape[0]
+    pipeline, owners = np.empty(n, np.int64), np.empty(n, owner.dtype)
+    m, top, odd = 0, -1, False
+    for i in range(n):
+        if state[i] == _PIPELINE:
+            pipeline[m] = i
+            owners[m] = owner[i]
+            top = max(top, owner[i])
+            odd = odd or owner[i] < 0
+            m += 1
+    counts = np.zeros(0 if odd or m == 0 else top + 1, np.int64)
+    if not odd:
+        for r in range(m):
+            counts[owners[r]] += 1
+    return pipeline[:m].copy(), owners[:m].copy(), counts, odd
 
 
 def _qualify_and_open_loop(
@@ -1815,6 +1847,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "needs_and_fit": _needs_and_fit_loop,
     "needs_and_fit_t": _needs_and_fit_t_loop,
     "reach_leads": _reach_leads_loop,
+    "pipeline_scan": _pipeline_scan_loop,
     "qualify_and_open": _qualify_and_open_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,

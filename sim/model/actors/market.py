@@ -17,14 +17,13 @@ from sim.config import Scenario
 from sim.model.kernels import (
     arrivals,
     committed_fit,
-    fresh_leads,
     lead_count,
     lead_scan,
     love_share,
     needs_and_fit_t,
     needs_drift,
+    pipeline_scan,
     reach_leads,
-    sales_scan,
     spread_awareness,
     top_missing,
 )
@@ -51,7 +50,6 @@ class Market(mesa.Agent):
         self.prospects = Prospects(capacity, p.capabilities)
         self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
-        self._leads = np.zeros(0, dtype=np.int64)
         self._needs_buffer = np.zeros(
             (p.capabilities, 0), dtype=np.float32
         )  # capability by prospect
@@ -206,18 +204,12 @@ class Market(mesa.Agent):
         )
 
     def open_sales_month(self) -> None:
-        """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
+        """Snapshot the pipeline before reps work (one scan, not one per rep): its deals and
+        each rep's open deals."""
         pr = self.prospects
-        self._leads, self._pipeline = sales_scan(
-            pr.active("state"), pr.active("next_contact"), self.model.month
+        self._pipeline, self._pipeline_owner, self._odd_owners = pipeline_scan(
+            pr.active("state"), pr.active("owner")
         )
-        owner = pr.owner[self._pipeline]
-        odd = bool(owner.size) and owner.min() < 0  # an ownerless deal in the pipeline
-        # open deals per rep id, counted once (every deal in the pipeline has its rep)
-        self._pipeline_owner = (
-            np.bincount(owner) if owner.size and not odd else np.zeros(0, np.int64)
-        )
-        self._odd_owners = owner if odd else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
@@ -230,20 +222,13 @@ class Market(mesa.Agent):
         """Deals in the pipeline at the start of this month's sales phase."""
         return self._pipeline
 
-    def available_leads(self, segments: list[int]) -> np.ndarray:
-        """Leads in the given segments not yet taken this month."""
-        pr = self.prospects
-        wanted = self._wanted(segments)
-        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
-
     def reach_leads(self, segments: list[int], key: int) -> tuple[np.ndarray, np.ndarray]:
-        """``available_leads`` and each one's keyed draw under ``key`` (the contact stream's:
-        the order in which reps reach them this month), in one pass."""
+        """The leads a rep may contact now in the given segments (``leads_in``) and each one's
+        keyed draw under ``key`` (the contact stream's: the order in which reps reach them this
+        month), in one scan."""
         pr = self.prospects
-        wanted = self._wanted(segments)
-        return reach_leads(
-            self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted, key
-        )
+        state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
+        return reach_leads(state, contact, self.model.month, seg, self._wanted(segments), key)
 
     def _wanted(self, segments: list[int]) -> np.ndarray | None:
         """A flag per segment, set for ``segments`` (None: every segment), made once per set of

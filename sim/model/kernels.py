@@ -176,6 +176,12 @@ def warm() -> None:
     _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
     _kernel("reach_leads")(state, ints, 0, seg, wanted, True, np.uint64(1))
     _kernel("pipeline_scan")(state, ints)
+    _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
+    flags = np.zeros(n, np.bool_)
+    _kernel("start_and_book")(
+        rows, fit, 1, True, 0.5, rows, state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(),
+        fit.copy(), ints.copy(), flags, fit.copy(),
+    )  # fmt: skip
     _kernel("qualify_and_open")(
         rows, rows + 1, fit, rows, np.uint64(1), np.uint64(2), fit, 0.5, 1, 1, fit, seg, state,
         ints, ints.copy(), ints.copy(),
@@ -230,6 +236,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_needs_row_gather"] = compile_(_needs_row_gather_loop)
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_keyed_word"] = compile_(_keyed_word_loop)
+        globals()["_sums_by_owner"] = compile_(_sums_by_owner_loop)
         _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
@@ -970,6 +977,17 @@ def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:
     return z * TO_UNIT
 
 
+def keyed_normal(ids, month: int, key: np.uint64) -> np.ndarray:
+    """``Keyed.normal``: a standard normal per id for ``month`` by the inverse normal CDF of its
+    keyed uniform (at least ``TO_UNIT``), the compiled loop calling scipy's ``ndtri``."""
+    if compiled_now():
+        ids = np.asarray(ids)
+        out = np.empty(ids.size)
+        _kernel("keyed_normal")(ids.astype(np.int64, copy=False), np.uint64(month), key, out)
+        return out
+    return ndtri(np.maximum(keyed_uniform(ids, month, key), TO_UNIT))
+
+
 def sums_by_owner(values, owners, ids) -> list[float | None]:
     """For each id in ``ids``: the sum of ``values`` whose owner is that id, as
     ``values[owners == id].sum()`` adds them (None when the id owns none)."""
@@ -978,6 +996,41 @@ def sums_by_owner(values, owners, ids) -> list[float | None]:
         return [s if p else None for s, p in zip(sums.tolist(), present.tolist())]
     present = set(owners.tolist())
     return [float(values[owners == i].sum()) if i in present else None for i in ids.tolist()]
+
+
+def start_and_book(buyers, price, month: int, terms, ids, pr) -> tuple:
+    """The month's buyers become customers (``CustomerBase.start``: their seats wanted at
+    ``price``) and are booked to their reps (``Company.book``'s per-customer writes and sums):
+    returns the MRR booked, the commission paid at booking (None when ``terms``' rate is None)
+    and ``sums_by_owner`` of their MRR for each rep id in ``ids``.
+
+    ``terms``: whether commission is on, and the commission per dollar of MRR paid at booking
+    (None: none is paid at booking)."""
+    commission_on, rate = terms
+    if compiled_now():
+        booked, paid, sums, present = _kernel("start_and_book")(
+            buyers, price, month, commission_on, -1.0 if rate is None else rate, ids, pr.state,
+            pr.owner, pr.seats, pr.price, pr.satisfaction, pr.fit, pr.start_month,
+            pr.seats_wanted, pr.closer, pr.commissioned, pr.commission_paid,
+        )  # fmt: skip
+        owed = [s if p else None for s, p in zip(sums.tolist(), present.tolist(), strict=True)]
+        return booked, None if rate is None else paid, owed
+    reps = pr.owner[buyers].copy()
+    pr.state[buyers] = _CUSTOMER
+    pr.owner[buyers] = _NO_ONE
+    pr.seats[buyers] = pr.seats_wanted[buyers]
+    pr.price[buyers] = price
+    pr.satisfaction[buyers] = pr.fit[buyers]
+    pr.start_month[buyers] = month
+    mrr = pr.seats[buyers] * pr.price[buyers]
+    pr.closer[buyers] = reps
+    pr.commissioned[buyers] = commission_on
+    paid = None
+    if rate is not None:
+        commission = rate * mrr
+        pr.commission_paid[buyers] = commission
+        paid = float(commission.sum())
+    return float(mrr.sum()), paid, sums_by_owner(mrr, reps, ids)
 
 
 BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
@@ -1357,6 +1410,32 @@ def _sums_by_owner_loop(values, owners, ids):
     return sums, present
 
 
+def _start_and_book_loop(
+    buyers, price, month, commission_on, rate, ids, state, owner, seats, price_of, satisfaction,
+    fit, start_month, seats_wanted, closer, commissioned, commission_paid,
+):  # fmt: skip
+    n = buyers.shape[0]
+    mrr, commission, reps = np.empty(n), np.empty(n), np.empty(n, owner.dtype)
+    for r in range(n):
+        i = buyers[r]
+        reps[r] = owner[i]
+        state[i] = _CUSTOMER
+        owner[i] = _NO_ONE
+        seats[i] = seats_wanted[i]
+        price_of[i] = price[r]
+        satisfaction[i] = fit[i]
+        start_month[i] = month
+        mrr[r] = seats[i] * price_of[i]
+        closer[i] = reps[r]
+        commissioned[i] = commission_on
+        if rate >= 0.0:
+            commission[r] = rate * mrr[r]
+            commission_paid[i] = commission[r]
+    paid = 0.0 + _pairwise_sum(commission, n) if rate >= 0.0 else 0.0
+    sums, present = _sums_by_owner(mrr, reps, ids)
+    return 0.0 + _pairwise_sum(mrr, n), paid, sums, present
+
+
 def _arrivals_loop(
     start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, seg, state, budget,
     seats_wanted, honesty_of, asks_custom,
@@ -1418,7 +1497,8 @@ def _keyed_word_loop(i, month, key):
     return np.float64(_mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT) * TO_UNIT
 
 
-_keyed_word = _keyed_word_loop  # the compiled helper replaces it when the loops compile
+_keyed_word = _keyed_word_loop  # the compiled helpers replace them when the loops compile
+_sums_by_owner = _sums_by_owner_loop
 
 
 def _reach_leads_loop(state, next_contact, month, seg, wanted, every, key):
@@ -1835,6 +1915,12 @@ def _roadmap_work_loop(
     return drawn, shipped, killed, kills_until
 
 
+def _keyed_normal_loop(ids, month, key, out):
+    """``keyed_normal`` as one loop (compiled by numba)."""
+    for i in range(ids.size):
+        out[i] = _ndtri_c(max(_keyed_word(ids[i], month, key), TO_UNIT), 0)
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -1849,6 +1935,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "reach_leads": _reach_leads_loop,
     "pipeline_scan": _pipeline_scan_loop,
     "qualify_and_open": _qualify_and_open_loop,
+    "start_and_book": _start_and_book_loop,
+    "keyed_normal": _keyed_normal_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

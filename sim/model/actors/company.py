@@ -216,12 +216,27 @@ class Company(mesa.Agent):
         pr.closer[idx] = rep
         pr.commissioned[idx] = commission_on
         booked = float(mrr.sum())
-        self.bookings += booked
-        if commission_on and self.sales.commission_basis != "cash":
-            paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
-            pr.commission_paid[idx] = paid
-            self.ledger.post("commissions_usd", float(paid.sum()))
+        rate = self.commission_at_booking(commission_on)
+        paid = None
+        if rate is not None:
+            commission = rate * mrr
+            pr.commission_paid[idx] = commission
+            paid = float(commission.sum())
+        self.note_booked(booked, paid)
         return booked
+
+    def commission_at_booking(self, commission_on: bool) -> float | None:
+        """Commission paid when a deal is booked, per dollar of its MRR (a year of it at the
+        commission rate); None when none is paid at booking (off, or paid on cash)."""
+        if commission_on and self.sales.commission_basis != "cash":
+            return self.sales.commission_rate * MONTHS_PER_YEAR
+        return None
+
+    def note_booked(self, booked: float, paid: float | None) -> None:
+        """The bookings of new customers and the commission paid on them (None: none)."""
+        self.bookings += booked
+        if paid is not None:
+            self.ledger.post("commissions_usd", paid)
 
     def book_one(self, i: int, rep: int, commission_on: bool) -> float:
         """``book`` for one new customer (a contingent buyer's first order): the same sums."""

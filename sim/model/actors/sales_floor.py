@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.kernels import decide_deals, due_deals, qualify_and_open, sums_by_owner
+from sim.model.kernels import decide_deals, due_deals, qualify_and_open, start_and_book
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -60,9 +60,10 @@ class SalesFloor:
         ids = [rep.unique_id for rep in reps]
         self._ids = np.array(ids)
         self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
-        place = np.full(max(ids) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
-        place[self._ids] = np.arange(len(reps))
-        self._place = place
+        place = [len(reps)] * (max(ids) + 2)  # the last slot also takes NO_ONE (-1)
+        for at, rep_id in enumerate(ids):
+            place[rep_id] = at
+        self._place = np.array(place)
 
     def _places(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep's place in this month's shuffle (len(reps) for a rep not here)."""
@@ -179,9 +180,7 @@ class SalesFloor:
         if promised:
             company.note_promises(promised)
         if buyers.size:
-            reps = pr.owner[buyers].copy()
-            self.model.customers.start(buyers, pr.seats_wanted[buyers], price)
-            self._book(buyers, reps, stance)
+            self._book(buyers, price, stance)
 
     def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple:
         """What the pitch to each buyer starts from: its biggest missing need (NO_ONE: none),
@@ -204,14 +203,19 @@ class SalesFloor:
         pr.state[i] = State.LOST_TO_COMPETITOR if pr.comp_fit[i] > pr.fit[i] else State.LOST
         pr.owner[i] = NO_ONE
 
-    def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
-        """Bookings and commission, credited to each deal's rep toward quota."""
-        pr = self.model.market.prospects
-        mrr = pr.seats[idx] * pr.price[idx]
-        self.model.company.book(idx, reps, stance.commission_on, mrr)
-        for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
-            if booked is not None:  # a rep with no deal here would add 0.0
-                rep.month_booked += booked
+    def _book(self, buyers: np.ndarray, price: np.ndarray, stance: Stance) -> None:
+        """The buyers become customers at ``price`` (``CustomerBase.start``), booked to their reps
+        with commission (``Company.book``), each rep credited toward quota: in one pass
+        (``kernels.start_and_book``)."""
+        company = self.model.company
+        terms = (stance.commission_on, company.commission_at_booking(stance.commission_on))
+        booked, paid, owed = start_and_book(
+            buyers, price, self.model.month, terms, self._ids, self.model.market.prospects
+        )
+        company.note_booked(booked, paid)
+        for rep, mrr in zip(self.reps, owed, strict=True):
+            if mrr is not None:  # a rep with no deal here would add 0.0
+                rep.month_booked += mrr
 
     # -- deal-contingent requests
     # ----------------------------------------------------------------------

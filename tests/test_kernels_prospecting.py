@@ -127,3 +127,33 @@ def test_keyed_normal_agrees_to_the_bit(monkeypatch) -> None:
         monkeypatch.setenv(kernels.KERNELS_ENV, mode)
         out.append(kernels.keyed_normal(ids, 17, np.uint64(123456789)))
     assert np.array_equal(*out)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pick_leads_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """The first leads in order of reach: as many as wanted, or every lead when fewer."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 4000))
+    pr = _population(rng, n)
+    wanted = None if seed % 3 == 0 else rng.random(3) < 0.6
+    month, key = int(rng.integers(0, 60)), int(rng.integers(0, 2**63))
+    count = int(rng.choice([1, 2, int(rng.integers(1, 80)), n + 5]))
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        out.append(kernels.pick_leads(pr.state, pr.next_contact, month, pr.seg, wanted, key, count))
+    (picked, leads), (picked2, leads2) = out
+    assert leads == leads2 and picked.dtype == picked2.dtype and np.array_equal(picked, picked2)
+    assert picked.size == min(count, leads)
+
+
+def test_pick_leads_leaves_a_tie_to_the_numpy_steps(monkeypatch) -> None:
+    """When the loop meets two equal draws it hands the choice to ``argpartition``'s order."""
+    pr = _population(np.random.default_rng(5), 500)
+    monkeypatch.setenv(kernels.KERNELS_ENV, "numpy")
+    expected = kernels.pick_leads(pr.state, pr.next_contact, 9, pr.seg, None, 77, 20)
+    monkeypatch.setenv(kernels.KERNELS_ENV, "compiled")
+    loop = kernels._kernel("pick_leads")
+    monkeypatch.setitem(kernels._compiled, "pick_leads", lambda *a: (*loop(*a)[:2], True))
+    got = kernels.pick_leads(pr.state, pr.next_contact, 9, pr.seg, None, 77, 20)
+    assert got[1] == expected[1] and np.array_equal(got[0], expected[0])

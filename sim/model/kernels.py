@@ -176,6 +176,7 @@ def warm() -> None:
     _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
     _kernel("reach_leads")(state, ints, 0, seg, wanted, True, np.uint64(1))
     _kernel("pipeline_scan")(state, ints)
+    _kernel("pick_leads")(state, ints, 0, seg, wanted, True, np.uint64(1), 1)
     _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
     flags = np.zeros(n, np.bool_)
     _kernel("start_and_book")(
@@ -565,6 +566,30 @@ def reach_leads(state, next_contact, month: int, seg, wanted, key) -> tuple:
         return _kernel("reach_leads")(state, next_contact, month, seg, mask, every, np.uint64(key))
     fresh = lead_scan(state, next_contact, month, seg, wanted)
     return fresh, keyed_uniform(fresh, month, np.uint64(key))
+
+
+def pick_leads(state, next_contact, month: int, seg, wanted, key, count: int) -> tuple:
+    """The ``count`` leads first in this month's order of reach (``reach_leads``: the leads a
+    rep may contact now in the segments ``wanted`` marks, each one's keyed draw under ``key``),
+    in that order; and how many leads there were. The numpy steps take the first ``count`` by
+    ``argpartition`` and put them in order with a stable ``argsort``; the compiled loop keeps the
+    smallest draws in order as it scans. Both give the same leads unless two draws tie (a hash
+    collision), where the order would depend on ``argpartition``'s own; the loop then says so
+    and the numpy steps decide."""
+    if compiled_now() and count > 0:
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        picked, leads, tie = _kernel("pick_leads")(
+            state, next_contact, month, seg, mask, every, np.uint64(key), count
+        )
+        if not tie:
+            return picked, leads
+    leads, reach = reach_leads(state, next_contact, month, seg, wanted, key)
+    total = min(count, leads.size)
+    if total <= 0:
+        return leads[:0], leads.size
+    first = reach.argpartition(total - 1)[:total]  # the first `total` in linear time, in order
+    return leads[first[reach[first].argsort(kind="stable")]], leads.size
 
 
 def pipeline_scan(state, owner) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -1514,6 +1539,32 @@ def _reach_leads_loop(state, next_contact, month, seg, wanted, every, key):
     return out[:m].copy(), reach[:m].copy()
 
 
+def _pick_leads_loop(state, next_contact, month, seg, wanted, every, key, count):
+    """``pick_leads`` as one loop: the smallest ``count`` draws so far, kept sorted (insertion:
+    a draw above the largest kept is passed over); a draw equal to one kept is a tie."""
+    month_key = np.uint64(month)
+    best, best_i = np.empty(count), np.empty(count, np.int64)
+    held = leads = 0
+    tie = False
+    for i in range(state.shape[0]):
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            leads += 1
+            v = _keyed_word(i, month_key, key)
+            if held == count:
+                if v >= best[held - 1]:
+                    tie = tie or v == best[held - 1]
+                    continue
+                held -= 1  # the largest kept makes room
+            j = held
+            while j > 0 and best[j - 1] > v:
+                best[j], best_i[j] = best[j - 1], best_i[j - 1]
+                j -= 1
+            tie = tie or (j > 0 and best[j - 1] == v)
+            best[j], best_i[j] = v, i
+            held += 1
+    return best_i[:held].copy(), leads, tie
+
+
 def _pipeline_scan_loop(state, owner):
     n = state.shape[0]
     pipeline, owners = np.empty(n, np.int64), np.empty(n, owner.dtype)
@@ -1934,6 +1985,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "needs_and_fit_t": _needs_and_fit_t_loop,
     "reach_leads": _reach_leads_loop,
     "pipeline_scan": _pipeline_scan_loop,
+    "pick_leads": _pick_leads_loop,
     "qualify_and_open": _qualify_and_open_loop,
     "start_and_book": _start_and_book_loop,
     "keyed_normal": _keyed_normal_loop,

@@ -22,8 +22,8 @@ from sim.model.kernels import (
     love_share,
     needs_and_fit_t,
     needs_drift,
+    pick_leads,
     pipeline_scan,
-    reach_leads,
     spread_awareness,
     top_missing,
 )
@@ -222,13 +222,14 @@ class Market(mesa.Agent):
         """Deals in the pipeline at the start of this month's sales phase."""
         return self._pipeline
 
-    def reach_leads(self, segments: list[int], key: int) -> tuple[np.ndarray, np.ndarray]:
-        """The leads a rep may contact now in the given segments (``leads_in``) and each one's
-        keyed draw under ``key`` (the contact stream's: the order in which reps reach them this
-        month), in one scan."""
+    def pick_leads(self, segments: list[int], key: int, count: int) -> tuple[np.ndarray, int]:
+        """The ``count`` leads first in this month's order of reach (each lead's keyed draw under
+        ``key``, the contact stream's), of those a rep may contact now in the given segments
+        (``leads_in``), in that order; and how many such leads there are."""
         pr = self.prospects
         state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
-        return reach_leads(state, contact, self.model.month, seg, self._wanted(segments), key)
+        wanted = self._wanted(segments)
+        return pick_leads(state, contact, self.model.month, seg, wanted, key, count)
 
     def _wanted(self, segments: list[int]) -> np.ndarray | None:
         """A flag per segment, set for ``segments`` (None: every segment), made once per set of

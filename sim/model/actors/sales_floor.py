@@ -82,14 +82,11 @@ class SalesFloor:
         wanted = sum(self.wants)
         if wanted <= 0:  # no rep wants a lead: none is reached
             return
-        leads, reach = market.reach_leads(stance.segments, streams.contact.key)
-        total = min(wanted, leads.size)
+        # the leads first in this month's order of reach: one more lead contacted adds one
+        picked, leads = market.pick_leads(stance.segments, streams.contact.key, wanted)
+        total = min(wanted, leads)
         if total <= 0:
             return
-        # the leads first in this month's order of reach: one more lead contacted adds one
-        # (the first `total` found in linear time, then put in order)
-        first = reach.argpartition(total - 1)[:total]
-        picked = leads[first[reach[first].argsort(kind="stable")]]
         wants = np.array(self.wants)
         noise = np.array([rep.perception_noise() for rep in self.reps])
         qualify_and_open(

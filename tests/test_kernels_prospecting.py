@@ -157,3 +157,17 @@ def test_pick_leads_leaves_a_tie_to_the_numpy_steps(monkeypatch) -> None:
     monkeypatch.setitem(kernels._compiled, "pick_leads", lambda *a: (*loop(*a)[:2], True))
     got = kernels.pick_leads(pr.state, pr.next_contact, 9, pr.seg, None, 77, 20)
     assert got[1] == expected[1] and np.array_equal(got[0], expected[0])
+
+
+@pytest.mark.parametrize(("segments", "k"), [(1, 4), (3, 24), (12, 128)])
+def test_learn_needs_agrees_to_the_bit(segments: int, k: int, monkeypatch) -> None:
+    """The product team's estimate moving toward a keyed reading of need logits."""
+    rng = np.random.default_rng(k)
+    truth, start = rng.normal(0, 2, (segments, k)), rng.normal(0, 2, (segments, k))
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        estimate = start.copy()
+        kernels.learn_needs(estimate, truth, 0.37, 0.21, 14, np.uint64(987654321))
+        out.append(estimate)
+    assert np.array_equal(*out)

@@ -178,6 +178,8 @@ def warm() -> None:
     _kernel("pipeline_scan")(state, ints)
     _kernel("pick_leads")(state, ints, 0, seg, wanted, True, np.uint64(1), 1)
     _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
+    logits = np.zeros((1, k))
+    _kernel("learn_needs")(logits.copy(), logits, 0.5, 0.5, np.uint64(1), np.uint64(2))
     flags = np.zeros(n, np.bool_)
     _kernel("start_and_book")(
         rows, fit, 1, True, 0.5, rows, state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(),
@@ -1011,6 +1013,18 @@ def keyed_normal(ids, month: int, key: np.uint64) -> np.ndarray:
         _kernel("keyed_normal")(ids.astype(np.int64, copy=False), np.uint64(month), key, out)
         return out
     return ndtri(np.maximum(keyed_uniform(ids, month, key), TO_UNIT))
+
+
+def learn_needs(estimate, truth, noise: float, rate: float, month: int, key: np.uint64) -> None:
+    """The product team's estimate of need logits moves toward this month's reading, in place:
+    each cell's reading is its truth plus ``noise`` times its keyed standard normal (the cell's
+    flat index as its id), and the estimate moves ``rate`` of the way to it."""
+    if compiled_now():
+        _kernel("learn_needs")(estimate, truth, noise, rate, np.uint64(month), key)
+        return
+    reading = keyed_normal(np.arange(truth.size), month, key).reshape(truth.shape)
+    observed = truth + noise * reading
+    estimate += rate * (observed - estimate)
 
 
 def sums_by_owner(values, owners, ids) -> list[float | None]:
@@ -1972,6 +1986,16 @@ def _keyed_normal_loop(ids, month, key, out):
         out[i] = _ndtri_c(max(_keyed_word(ids[i], month, key), TO_UNIT), 0)
 
 
+def _learn_needs_loop(estimate, truth, noise, rate, month, key):
+    """``learn_needs`` as one loop (compiled by numba)."""
+    segments, k_count = truth.shape
+    for s in range(segments):
+        for k in range(k_count):
+            z = _ndtri_c(max(_keyed_word(s * k_count + k, month, key), TO_UNIT), 0)
+            observed = truth[s, k] + noise * z
+            estimate[s, k] += rate * (observed - estimate[s, k])
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -1989,6 +2013,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "qualify_and_open": _qualify_and_open_loop,
     "start_and_book": _start_and_book_loop,
     "keyed_normal": _keyed_normal_loop,
+    "learn_needs": _learn_needs_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

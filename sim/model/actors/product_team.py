@@ -10,6 +10,7 @@ knowledge fed by structured sales-product meetings and learning-mode discovery
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mesa
@@ -23,6 +24,7 @@ from sim.model.kernels import (
     ITEM_K,
     ITEM_SPENT,
     ITEM_STEP,
+    learn_needs,
     plan_eta,
     plan_gap,
     planned_items,
@@ -281,12 +283,11 @@ class ProductTeam(mesa.Agent):
         rate = min(MAX_LEARNING, self.learning_rate())
         if rate <= 0:
             return
-        truth = self.model.market.needs.logit
-        noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
-        cells = np.arange(truth.size)
-        reading = self.model.streams.reading.normal(cells, self.model.month).reshape(truth.shape)
-        observed = truth + noise * reading
-        self.estimate += rate * (observed - self.estimate)
+        noise = self.p.knowledge_noise * math.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
+        key = np.uint64(self.model.streams.reading.key)  # each need cell's reading, keyed
+        learn_needs(
+            self.estimate, self.model.market.needs.logit, noise, rate, self.model.month, key
+        )
         self._estimate_version += 1
 
     def learning_rate(self) -> float:

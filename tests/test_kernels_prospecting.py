@@ -171,3 +171,16 @@ def test_learn_needs_agrees_to_the_bit(segments: int, k: int, monkeypatch) -> No
         kernels.learn_needs(estimate, truth, 0.37, 0.21, 14, np.uint64(987654321))
         out.append(estimate)
     assert np.array_equal(*out)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_knowledge_error_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Every matrix size a scenario allows (1-12 segments, 4-128 capabilities)."""
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 13)), int(rng.integers(4, 129)))
+    estimate, prob = rng.normal(0, 3, shape), rng.random(shape)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        out.append(kernels.knowledge_error(estimate, prob))
+    assert out[0] == out[1] and type(out[0]) is type(out[1])

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.special import gammaincinv, ndtri
+from scipy.special import expit, gammaincinv, ndtri
 
 from sim.model.needs import NO_NEEDS_FIT, needs_matrix, top_missing_need
 
@@ -180,6 +180,7 @@ def warm() -> None:
     _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
     logits = np.zeros((1, k))
     _kernel("learn_needs")(logits.copy(), logits, 0.5, 0.5, np.uint64(1), np.uint64(2))
+    _kernel("knowledge_error")(logits, logits)
     flags = np.zeros(n, np.bool_)
     _kernel("start_and_book")(
         rows, fit, 1, True, 0.5, rows, state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(),
@@ -1025,6 +1026,16 @@ def learn_needs(estimate, truth, noise: float, rate: float, month: int, key: np.
     reading = keyed_normal(np.arange(truth.size), month, key).reshape(truth.shape)
     observed = truth + noise * reading
     estimate += rate * (observed - estimate)
+
+
+def knowledge_error(estimate, prob) -> float:
+    """Mean absolute gap between the product team's estimate (logits, through ``expit``) and
+    the true need probabilities: numpy's sum of the gaps over the whole (contiguous) matrix,
+    then divided by its size."""
+    if compiled_now():
+        return _kernel("knowledge_error")(estimate, prob)
+    gap = np.abs(expit(estimate) - prob)
+    return float(gap.sum() / gap.size)  # np.mean's numbers (the same sum, then / size)
 
 
 def sums_by_owner(values, owners, ids) -> list[float | None]:
@@ -1996,6 +2007,16 @@ def _learn_needs_loop(estimate, truth, noise, rate, month, key):
             estimate[s, k] += rate * (observed - estimate[s, k])
 
 
+def _knowledge_error_loop(estimate, prob):
+    """``knowledge_error`` as one loop: numpy sums a contiguous matrix as one flat run."""
+    segments, k_count = estimate.shape
+    gap = np.empty(segments * k_count)
+    for s in range(segments):
+        for k in range(k_count):
+            gap[s * k_count + k] = abs(_expit(estimate[s, k]) - prob[s, k])
+    return (0.0 + _pairwise_sum(gap, gap.size)) / gap.size
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -2014,6 +2035,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "start_and_book": _start_and_book_loop,
     "keyed_normal": _keyed_normal_loop,
     "learn_needs": _learn_needs_loop,
+    "knowledge_error": _knowledge_error_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

@@ -24,6 +24,7 @@ from sim.model.kernels import (
     ITEM_K,
     ITEM_SPENT,
     ITEM_STEP,
+    knowledge_error,
     learn_needs,
     plan_eta,
     plan_gap,
@@ -297,5 +298,4 @@ class ProductTeam(mesa.Agent):
 
     def knowledge_error(self) -> float:
         """Mean absolute error of the team's need estimate (probability units)."""
-        gap = np.abs(expit(self.estimate) - self.model.market.needs.prob)
-        return float(gap.sum() / gap.size)  # np.mean's numbers (the same sum, then / size)
+        return knowledge_error(self.estimate, self.model.market.needs.prob)

@@ -184,3 +184,27 @@ def test_knowledge_error_agrees_to_the_bit(seed: int, monkeypatch) -> None:
         monkeypatch.setenv(kernels.KERNELS_ENV, mode)
         out.append(kernels.knowledge_error(estimate, prob))
     assert out[0] == out[1] and type(out[0]) is type(out[1])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_start_and_book_by_rep_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Waiting buyers booked rep by rep: the reps (a gone rep and NO_ONE included), each one's
+    sums, every write."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    buyers = rng.permutation(n)[: int(rng.integers(1, min(n, 40) + 1))]
+    price = rng.random(buyers.size) * 300
+    rate = None if seed % 3 == 0 else float(rng.random() * 1.2)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        pr = _population(np.random.default_rng(seed), n)
+        pr.owner[:] = np.random.default_rng(seed + 1).integers(-1, 6, n)
+        pr.seats_wanted[:] = np.random.default_rng(seed + 2).integers(1, 90, n)
+        ids, booked, paid = kernels.start_and_book_by_rep(buyers, price, 7, (True, rate), pr)
+        out.append((ids, booked, paid, [getattr(pr, a).copy() for a in BOOKED + BOOKED_TOO]))
+    (i1, b1, p1, a1), (i2, b2, p2, a2) = out
+    assert i1 == i2 and b1 == b2 and p1 == p2
+    assert [type(x) for x in i1 + b1] == [type(x) for x in i2 + b2]
+    for x, y in zip(a1, a2, strict=True):
+        assert x.dtype == y.dtype and np.array_equal(x, y)

@@ -182,10 +182,9 @@ def warm() -> None:
     _kernel("learn_needs")(logits.copy(), logits, 0.5, 0.5, np.uint64(1), np.uint64(2))
     _kernel("knowledge_error")(logits, logits)
     flags = np.zeros(n, np.bool_)
-    _kernel("start_and_book")(
-        rows, fit, 1, True, 0.5, rows, state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(),
-        fit.copy(), ints.copy(), flags, fit.copy(),
-    )  # fmt: skip
+    booking = (state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(), fit.copy(), ints.copy())
+    _kernel("start_and_book")(rows, fit, 1, True, 0.5, rows, *booking, flags, fit.copy())
+    _kernel("start_and_book_by_rep")(rows, fit, 1, True, 0.5, *booking, flags, fit.copy())
     _kernel("qualify_and_open")(
         rows, rows + 1, fit, rows, np.uint64(1), np.uint64(2), fit, 0.5, 1, 1, fit, seg, state,
         ints, ints.copy(), ints.copy(),
@@ -241,6 +240,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_mix_one"] = compile_(_mix_word)
         globals()["_keyed_word"] = compile_(_keyed_word_loop)
         globals()["_sums_by_owner"] = compile_(_sums_by_owner_loop)
+        globals()["_start_and_charge_c"] = compile_(_start_and_charge_loop)
         _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
@@ -1059,12 +1059,53 @@ def start_and_book(buyers, price, month: int, terms, ids, pr) -> tuple:
     commission_on, rate = terms
     if compiled_now():
         booked, paid, sums, present = _kernel("start_and_book")(
-            buyers, price, month, commission_on, -1.0 if rate is None else rate, ids, pr.state,
-            pr.owner, pr.seats, pr.price, pr.satisfaction, pr.fit, pr.start_month,
-            pr.seats_wanted, pr.closer, pr.commissioned, pr.commission_paid,
+            buyers, price, month, commission_on, -1.0 if rate is None else rate, ids,
+            *_booking_arrays(pr),
         )  # fmt: skip
         owed = [s if p else None for s, p in zip(sums.tolist(), present.tolist(), strict=True)]
         return booked, None if rate is None else paid, owed
+    reps, mrr, commission = _start_and_charge(buyers, price, month, terms, pr)
+    pr.closer[buyers] = reps
+    paid = None if commission is None else float(commission.sum())
+    return float(mrr.sum()), paid, sums_by_owner(mrr, reps, ids)
+
+
+def start_and_book_by_rep(buyers, price, month: int, terms, pr) -> tuple:
+    """``start_and_book`` for waiting buyers who now buy, booked rep by rep as ``Company.book``
+    books one rep's customers (``Company.book_waiters``): returns the reps' ids (their deals'
+    owners, ascending) and each one's MRR booked and commission paid at booking (None when
+    ``terms``' rate is None), numpy's sums of that rep's customers in order."""
+    commission_on, rate = terms
+    if compiled_now():
+        ids, booked, paid = _kernel("start_and_book_by_rep")(
+            buyers, price, month, commission_on, -1.0 if rate is None else rate,
+            *_booking_arrays(pr),
+        )  # fmt: skip
+        return ids.tolist(), booked.tolist(), None if rate is None else paid.tolist()
+    reps, mrr, commission = _start_and_charge(buyers, price, month, terms, pr)
+    ids, booked, paid = np.unique(reps).tolist(), [], []
+    for rep_id in ids:
+        mine = reps == rep_id
+        pr.closer[buyers[mine]] = rep_id
+        booked.append(float(mrr[mine].sum()))
+        if commission is not None:
+            paid.append(float(commission[mine].sum()))
+    return ids, booked, None if rate is None else paid
+
+
+def _booking_arrays(pr) -> tuple:
+    """The population's arrays a booking writes or reads, in the booking kernels' order."""
+    return (
+        pr.state, pr.owner, pr.seats, pr.price, pr.satisfaction, pr.fit, pr.start_month,
+        pr.seats_wanted, pr.closer, pr.commissioned, pr.commission_paid,
+    )  # fmt: skip
+
+
+def _start_and_charge(buyers, price, month: int, terms, pr) -> tuple:
+    """The numpy steps of a booking before its sums: ``CustomerBase.start`` of the buyers (their
+    seats wanted at ``price``), their MRR, commission flags and paid commission; returns each
+    one's rep (the deal's owner), MRR and commission (None when none is paid at booking)."""
+    commission_on, rate = terms
     reps = pr.owner[buyers].copy()
     pr.state[buyers] = _CUSTOMER
     pr.owner[buyers] = _NO_ONE
@@ -1073,14 +1114,12 @@ def start_and_book(buyers, price, month: int, terms, ids, pr) -> tuple:
     pr.satisfaction[buyers] = pr.fit[buyers]
     pr.start_month[buyers] = month
     mrr = pr.seats[buyers] * pr.price[buyers]
-    pr.closer[buyers] = reps
     pr.commissioned[buyers] = commission_on
-    paid = None
+    commission = None
     if rate is not None:
         commission = rate * mrr
         pr.commission_paid[buyers] = commission
-        paid = float(commission.sum())
-    return float(mrr.sum()), paid, sums_by_owner(mrr, reps, ids)
+    return reps, mrr, commission
 
 
 BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
@@ -1460,12 +1499,15 @@ def _sums_by_owner_loop(values, owners, ids):
     return sums, present
 
 
-def _start_and_book_loop(
-    buyers, price, month, commission_on, rate, ids, state, owner, seats, price_of, satisfaction,
-    fit, start_month, seats_wanted, closer, commissioned, commission_paid,
+def _start_and_charge_loop(
+    buyers, price, month, commission_on, rate, state, owner, seats, price_of, satisfaction, fit,
+    start_month, seats_wanted, closer, commissioned, commission_paid,
 ):  # fmt: skip
+    """The booking kernels' writes, buyer by buyer: ``CustomerBase.start``, the deal's rep as
+    closer, the commission flag and paid commission (``rate`` < 0: none at booking); returns
+    each buyer's rep, MRR and commission."""
     n = buyers.shape[0]
-    mrr, commission, reps = np.empty(n), np.empty(n), np.empty(n, owner.dtype)
+    reps, mrr, commission = np.empty(n, owner.dtype), np.empty(n), np.empty(n)
     for r in range(n):
         i = buyers[r]
         reps[r] = owner[i]
@@ -1481,9 +1523,35 @@ def _start_and_book_loop(
         if rate >= 0.0:
             commission[r] = rate * mrr[r]
             commission_paid[i] = commission[r]
+    return reps, mrr, commission
+
+
+_start_and_charge_c = _start_and_charge_loop  # the compiled helper replaces it (``_kernel``)
+
+
+def _start_and_book_loop(buyers, price, month, commission_on, rate, ids, *arrays):
+    reps, mrr, commission = _start_and_charge_c(buyers, price, month, commission_on, rate, *arrays)
+    n = buyers.shape[0]
     paid = 0.0 + _pairwise_sum(commission, n) if rate >= 0.0 else 0.0
     sums, present = _sums_by_owner(mrr, reps, ids)
     return 0.0 + _pairwise_sum(mrr, n), paid, sums, present
+
+
+def _start_and_book_by_rep_loop(buyers, price, month, commission_on, rate, *arrays):
+    reps, mrr, commission = _start_and_charge_c(buyers, price, month, commission_on, rate, *arrays)
+    ids = np.unique(reps)
+    booked, paid = np.empty(ids.size), np.zeros(ids.size)
+    mine_mrr, mine_commission = np.empty(reps.size), np.empty(reps.size)
+    for j in range(ids.size):
+        c = 0
+        for r in range(reps.size):
+            if reps[r] == ids[j]:
+                mine_mrr[c], mine_commission[c] = mrr[r], commission[r]
+                c += 1
+        booked[j] = 0.0 + _pairwise_sum(mine_mrr, c)
+        if rate >= 0.0:
+            paid[j] = 0.0 + _pairwise_sum(mine_commission, c)
+    return ids, booked, paid
 
 
 def _arrivals_loop(
@@ -2033,6 +2101,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "pick_leads": _pick_leads_loop,
     "qualify_and_open": _qualify_and_open_loop,
     "start_and_book": _start_and_book_loop,
+    "start_and_book_by_rep": _start_and_book_by_rep_loop,
     "keyed_normal": _keyed_normal_loop,
     "learn_needs": _learn_needs_loop,
     "knowledge_error": _knowledge_error_loop,

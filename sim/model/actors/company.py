@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
-from sim.model.kernels import mrr_total
+from sim.model.kernels import mrr_total, start_and_book_by_rep
 from sim.model.ledger import Ledger
 from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
@@ -251,17 +251,19 @@ class Company(mesa.Agent):
             self.ledger.post("commissions_usd", float(paid))
         return float(mrr)
 
-    def book_waiters(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
-        """Buyers who waited for a promised item and now buy (credited to the rep who pitched)."""
+    def book_waiters(self, idx: np.ndarray, price: np.ndarray) -> None:
+        """Buyers who waited for a promised item and now buy their seats wanted at ``price``,
+        booked rep by rep (ascending ids, as ``book`` books one rep's customers) and credited to
+        the rep who pitched (``kernels.start_and_book_by_rep``)."""
         if idx.size == 0:
             return
+        on = self.commission_on()
+        terms = (on, self.commission_at_booking(on))
         pr = self.model.market.prospects
-        owners = pr.owner[idx].copy()
-        self.model.customers.start(idx, seats, price)
-        for rep_id in np.unique(owners).tolist():
-            mine = idx[owners == rep_id]
-            booked = self.book(mine, rep_id, self.commission_on())
-            self.model.credit_rep(rep_id, booked)
+        ids, booked, paid = start_and_book_by_rep(idx, price, self.model.month, terms, pr)
+        for k, rep_id in enumerate(ids):
+            self.note_booked(booked[k], None if paid is None else paid[k])
+            self.model.credit_rep(rep_id, booked[k])
 
     def book_expansion(self, i: int, seats: float) -> None:
         """A contingent buyer's promised expansion came after all."""

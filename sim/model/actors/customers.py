@@ -110,7 +110,7 @@ class CustomerBase(mesa.Agent):
         if buyers.size == 0:
             return
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
-        self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
+        self.model.company.book_waiters(buyers, price)
 
     def _after_churn(self, gone: np.ndarray) -> None:
         """Customers who left: commission clawed back, custom work only they wanted dropped."""

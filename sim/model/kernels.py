@@ -205,7 +205,9 @@ def warm() -> None:
     _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
     levels = np.zeros((1, k))
-    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5)
+    jumps = (levels, 0.5, 0.0, np.zeros(k))
+    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5, jumps)
+    _kernel("count_below")(levels, 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
     weights.flags.writeable = False  # as the market's segment weights are
@@ -1155,16 +1157,26 @@ def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scal
         offset += count
 
 
+_NO_LEVELS = np.zeros(0)  # ``needs_drift``'s new long-run levels in a month none jumps (read only)
+
+
 def needs_drift(space, rng: np.random.Generator) -> None:
-    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws, then each
-    level's move toward its long-run level and its ``expit`` in one loop (a new ``prob``)."""
+    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws in the same
+    order (``NeedSpace.drift_draws``': which long-run levels jump, their new levels when any
+    does, every level's noise), then the jumps, each level's move toward its long-run level
+    and its ``expit`` in one loop (a new ``prob``)."""
     if not compiled_now():
         space.drift(rng)
         return
-    noise = space.drift_draws(rng)
+    p = space.params
+    u = rng.random(space.shape)
+    jumps = _kernel("count_below")(u, p.need_shift_prob)
+    new_levels = rng.normal(0.0, p.need_spread_logit, jumps) if jumps else _NO_LEVELS
+    noise = rng.normal(0.0, p.need_drift_sd, space.shape)
     space.prob = _kernel("needs_drift")(
-        space.logit, space.target, noise, space.params.need_reversion
-    )
+        space.logit, space.target, noise, p.need_reversion,
+        (u, p.need_shift_prob, p.need_level_logit, new_levels),
+    )  # fmt: skip
 
 
 def mrr_total(state, seats, price) -> float:
@@ -1573,10 +1585,19 @@ def _arrivals_loop(
             r += 1
 
 
-def _needs_drift_loop(logit, target, noise, reversion):
-    """``NeedSpace.drift``'s arithmetic, value by value in numpy's order (the difference, times
-    the reversion, plus the noise, added to the level), and the levels' ``expit`` (new array)."""
+def _needs_drift_loop(logit, target, noise, reversion, jumps):
+    """``NeedSpace.drift``'s arithmetic: the long-run levels whose draw ``u`` falls below the
+    jump chance take the new levels (``level`` plus each draw, in C order, as a boolean mask
+    assigns them), then value by value in numpy's order the difference, times the reversion,
+    plus the noise, added to the level, and the levels' ``expit`` (new array)."""
+    u, chance, base, new_levels = jumps
     rows, columns = logit.shape
+    j = 0
+    for s in range(rows):
+        for k in range(columns):
+            if u[s, k] < chance:
+                target[s, k] = base + new_levels[j]
+                j += 1
     prob = np.empty((rows, columns))
     for s in range(rows):
         for k in range(columns):
@@ -1584,6 +1605,15 @@ def _needs_drift_loop(logit, target, noise, reversion):
             logit[s, k] = level
             prob[s, k] = _expit(level)
     return prob
+
+
+def _count_below_loop(u, bound):
+    """How many values of ``u`` (2-d) are below ``bound``."""
+    count = 0
+    for s in range(u.shape[0]):
+        for k in range(u.shape[1]):
+            count += u[s, k] < bound
+    return count
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
@@ -2104,6 +2134,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "start_and_book_by_rep": _start_and_book_by_rep_loop,
     "keyed_normal": _keyed_normal_loop,
     "learn_needs": _learn_needs_loop,
+    "count_below": _count_below_loop,
     "knowledge_error": _knowledge_error_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,

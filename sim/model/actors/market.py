@@ -98,9 +98,9 @@ class Market(mesa.Agent):
             pr.ensure_room(end - start + count)  # room beyond ``n``, which moves at the end
             draws = self._draws_room(end - start + count)
             at = slice(end - start, end - start + count)
-            # each prospect's latent need draws (prospect by capability, as drawn before), into
-            # the population's transposed block
-            pr.ut[:, end : end + count] = rng.random(dtype=np.float32, out=self._u_room(count)).T
+            # each prospect's latent need draws, prospect by capability as drawn (the month's
+            # go to the population's transposed block in one copy at the end)
+            rng.random(dtype=np.float32, out=self._u_room(end - start + count)[at])
             # in this order: budget, seats (a gamma of scale 1: ``arrivals`` scales it), honesty,
             # asking for custom work
             rng.standard_normal(out=draws[0, at])
@@ -109,19 +109,22 @@ class Market(mesa.Agent):
             rng.random(out=draws[3, at])
             end += count
         if end > start:
+            pr.ut[:, start:end] = self._u_buffer[: end - start].T
             arrivals(
                 start, counts, self._arrival_draws, self._budget_ratio, self._honesty,
                 self._asks_share, self._seats_scale, pr,
             )  # fmt: skip
             pr.n = end
 
-    def _u_room(self, count: int) -> np.ndarray:
-        """A block for ``count`` prospects' latent need draws (a buffer kept, grown as needed)."""
-        if self._u_buffer.shape[0] < count:
-            self._u_buffer = np.empty(
-                (max(2 * self._u_buffer.shape[0], count), self.params.capabilities), np.float32
-            )
-        return self._u_buffer[:count]
+    def _u_room(self, rows: int) -> np.ndarray:
+        """The month's latent need draws, a row per prospect, with at least ``rows`` rows (a
+        buffer kept; doubling, the rows drawn so far this month kept)."""
+        u = self._u_buffer
+        if u.shape[0] < rows:
+            grown = np.empty((max(2 * u.shape[0], rows), u.shape[1]), np.float32)
+            grown[: u.shape[0]] = u
+            u = self._u_buffer = grown
+        return u
 
     def _draws_room(self, columns: int) -> np.ndarray:
         """The arrivals' draw buffer with at least ``columns`` columns (doubling; the draws made

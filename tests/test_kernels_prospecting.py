@@ -208,3 +208,26 @@ def test_start_and_book_by_rep_agrees_to_the_bit(seed: int, monkeypatch) -> None
     assert [type(x) for x in i1 + b1] == [type(x) for x in i2 + b2]
     for x, y in zip(a1, a2, strict=True):
         assert x.dtype == y.dtype and np.array_equal(x, y)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_customers_churn_keyed_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """Churn with the keyed draws hashed in the kernel: every write and every sum."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    customers = np.sort(rng.permutation(n)[: int(rng.integers(0, n + 1))])
+    factor, pull = rng.random(customers.size) * 3, rng.random(customers.size)
+    churn_base, cost = np.array([0.02, 0.05, 0.1]), np.array([3.0, 7.0, 11.0])
+    seats, price, satisfaction = rng.integers(1, 50, n), rng.random(n), rng.random(n)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        pr = _population(np.random.default_rng(seed), n)
+        pr.seats[:], pr.price[:], pr.satisfaction[:] = seats, price, satisfaction
+        got = kernels.customers_churn_keyed(
+            customers, factor, pull, churn_base, pr.seg, 0.3, (12345, 7), pr.state,
+            pr.promise_cap, pr.seats, pr.price, pr.satisfaction, 1.01, cost,
+        )  # fmt: skip
+        out.append((*got, pr.state.copy(), pr.promise_cap.copy(), pr.seats.copy()))
+    for a, b in zip(*out, strict=True):
+        assert np.array_equal(a, b) and type(a) is type(b)

@@ -227,6 +227,10 @@ def warm() -> None:
     _kernel("customers_churn_and_pay")(
         settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
     )
+    _kernel("customers_churn_keyed")(
+        settled[0], fit, fit, bonus, seg, 0.1, np.uint64(1), np.uint64(2), state, ints, fit, fit,
+        fit, 1.0, bonus,
+    )  # fmt: skip
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -243,6 +247,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_keyed_word"] = compile_(_keyed_word_loop)
         globals()["_sums_by_owner"] = compile_(_sums_by_owner_loop)
         globals()["_start_and_charge_c"] = compile_(_start_and_charge_loop)
+        globals()["_churn_and_pay"] = compile_(_customers_churn_and_pay_loop)
         _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
@@ -856,6 +861,25 @@ def customers_churn_and_pay(
     revenue = float(np.sum(seats[staying] * price[staying]))
     cost = float(np.sum(seats[staying] * cost_per_seat[seg[staying]]))
     return gone, staying, churned, revenue, cost
+
+
+def customers_churn_keyed(
+    customers, factor, pull, churn_base, seg, steal: float, draw, state, promise_cap, seats, price,
+    satisfaction, expansion: float, cost_per_seat,
+) -> tuple:  # fmt: skip
+    """``customers_churn_and_pay`` with each customer's draw keyed (``draw``: the churn stream's
+    key and the month; ``Keyed.uniform`` of the customers), hashed in the same call."""
+    key, month = draw
+    if compiled_now():
+        return _kernel("customers_churn_keyed")(
+            customers, factor, pull, churn_base, seg, steal, np.uint64(key), np.uint64(month),
+            state, promise_cap, seats, price, satisfaction, expansion, cost_per_seat,
+        )  # fmt: skip
+    return customers_churn_and_pay(
+        customers, factor, pull, churn_base, seg, steal,
+        keyed_uniform(customers, month, np.uint64(key)), state, promise_cap, seats, price,
+        satisfaction, expansion, cost_per_seat,
+    )  # fmt: skip
 
 
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
@@ -2027,6 +2051,22 @@ def _customers_churn_and_pay_loop(
     )
 
 
+_churn_and_pay = _customers_churn_and_pay_loop  # the compiled helper replaces it (``_kernel``)
+
+
+def _customers_churn_keyed_loop(
+    customers, factor, pull, churn_base, seg, steal, key, month, state, promise_cap, seats, price,
+    satisfaction, expansion, cost_per_seat,
+):  # fmt: skip
+    u = np.empty(customers.shape[0])
+    for j in range(customers.shape[0]):
+        u[j] = _keyed_word(customers[j], month, key)
+    return _churn_and_pay(
+        customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+        satisfaction, expansion, cost_per_seat,
+    )  # fmt: skip
+
+
 def _expit_loop(x):
     """scipy's ``expit`` (``1 / (1 + exp(-x))``, the C library's ``exp``), one value."""
     return 1.0 / (1.0 + np.exp(-x))
@@ -2135,6 +2175,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "keyed_normal": _keyed_normal_loop,
     "learn_needs": _learn_needs_loop,
     "count_below": _count_below_loop,
+    "customers_churn_keyed": _customers_churn_keyed_loop,
     "knowledge_error": _knowledge_error_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,

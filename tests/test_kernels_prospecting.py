@@ -231,3 +231,19 @@ def test_customers_churn_keyed_agrees_to_the_bit(seed: int, monkeypatch) -> None
         out.append((*got, pr.state.copy(), pr.promise_cap.copy(), pr.seats.copy()))
     for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b) and type(a) is type(b)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_no_decision_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    due = rng.permutation(n)[: int(rng.integers(0, min(n, 60) + 1))]
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        pr = _population(np.random.default_rng(seed), n)
+        deciding, still = kernels.no_decision(due, 0.3, (4242, 11), 17, pr)
+        out.append((deciding, still, *(getattr(pr, name).copy() for name in NAMES)))
+    for a, b in zip(*out, strict=True):
+        assert np.array_equal(a, b) and type(a) is type(b)
+        assert not isinstance(a, np.ndarray) or a.dtype == b.dtype

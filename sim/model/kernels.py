@@ -227,6 +227,7 @@ def warm() -> None:
     _kernel("customers_churn_and_pay")(
         settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
     )
+    _kernel("no_decision")(rows, 0.5, np.uint64(1), np.uint64(2), 3, state, ints, ints.copy())
     _kernel("customers_churn_keyed")(
         settled[0], fit, fit, bonus, seg, 0.1, np.uint64(1), np.uint64(2), state, ints, fit, fit,
         fit, 1.0, bonus,
@@ -861,6 +862,25 @@ def customers_churn_and_pay(
     revenue = float(np.sum(seats[staying] * price[staying]))
     cost = float(np.sum(seats[staying] * cost_per_seat[seg[staying]]))
     return gone, staying, churned, revenue, cost
+
+
+def no_decision(due, share: float, draw, cooldown: int, pr) -> tuple[np.ndarray, int]:
+    """Buyers who decide to buy nothing this cycle: each due deal whose keyed draw (``draw``:
+    the stream's key and the month) falls below ``share`` goes back to being a lead, with no
+    rep, out of reach until month ``cooldown``. Returns the deals that do decide, in order, and
+    how many did not."""
+    key, month = draw
+    if compiled_now():
+        return _kernel("no_decision")(
+            due, share, np.uint64(key), np.uint64(month), cooldown, pr.state, pr.owner,
+            pr.next_contact,
+        )  # fmt: skip
+    stays = keyed_uniform(due, month, np.uint64(key)) < share
+    still = due[stays]
+    pr.state[still] = _LEAD
+    pr.owner[still] = _NO_ONE
+    pr.next_contact[still] = cooldown
+    return due[~stays], still.size
 
 
 def customers_churn_keyed(
@@ -2054,6 +2074,22 @@ def _customers_churn_and_pay_loop(
 _churn_and_pay = _customers_churn_and_pay_loop  # the compiled helper replaces it (``_kernel``)
 
 
+def _no_decision_loop(due, share, key, month, cooldown, state, owner, next_contact):
+    n = due.shape[0]
+    deciding = np.empty(n, due.dtype)
+    m = 0
+    for r in range(n):
+        i = due[r]
+        if _keyed_word(i, month, key) < share:
+            state[i] = _LEAD
+            owner[i] = _NO_ONE
+            next_contact[i] = cooldown
+        else:
+            deciding[m] = i
+            m += 1
+    return deciding[:m].copy(), n - m
+
+
 def _customers_churn_keyed_loop(
     customers, factor, pull, churn_base, seg, steal, key, month, state, promise_cap, seats, price,
     satisfaction, expansion, cost_per_seat,
@@ -2176,6 +2212,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "learn_needs": _learn_needs_loop,
     "count_below": _count_below_loop,
     "customers_churn_keyed": _customers_churn_keyed_loop,
+    "no_decision": _no_decision_loop,
     "knowledge_error": _knowledge_error_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,

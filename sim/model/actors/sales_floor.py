@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.kernels import decide_deals, due_deals, qualify_and_open, start_and_book
+from sim.model.kernels import (
+    decide_deals,
+    due_deals,
+    no_decision,
+    qualify_and_open,
+    start_and_book,
+)
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -124,20 +130,22 @@ class SalesFloor:
 
     def _status_quo(self, due: np.ndarray) -> np.ndarray:
         """Some buyers decide to buy nothing this cycle (no decision): they go back to being
-        leads, out of reach for a budget cycle. Returns the deals that do decide. A buyer who
-        asked for a custom feature has made up its mind to buy on that condition, so only the
-        others come here."""
+        leads, out of reach for a budget cycle (``kernels.no_decision``). Returns the deals that
+        do decide. A buyer who asked for a custom feature has made up its mind to buy on that
+        condition, so only the others come here."""
         mp = self.model.market.params
         if mp.no_decision_share <= 0:
             return due
-        pr = self.model.market.prospects
-        stays = self.model.streams.status_quo.uniform(due, self.model.month) < mp.no_decision_share
-        still = due[stays]
-        pr.state[still] = State.LEAD
-        pr.owner[still] = NO_ONE
-        pr.next_contact[still] = self.model.month + mp.no_decision_cooldown_months
-        self.model.company.note_decisions(still.size, 0)
-        return due[~stays]
+        month = self.model.month
+        deciding, still = no_decision(
+            due,
+            mp.no_decision_share,
+            (self.model.streams.status_quo.key, month),
+            month + mp.no_decision_cooldown_months,
+            self.model.market.prospects,
+        )
+        self.model.company.note_decisions(still, 0)
+        return deciding
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""

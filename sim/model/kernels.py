@@ -107,9 +107,9 @@ def needs_and_fit_t(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit) 
         _kernel("needs_and_fit_t")(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit)
         return
     n = seg.shape[0]
-    needs = needs_t[:, :n].T  # a view: writes go to needs_t
-    needs[:] = needs_matrix(ut[:, :n].T, seg, prob)
-    fit[:], rival_fit[:] = _fits_in_order(needs, ours, rival, bonus)
+    columns = needs_t[:, :n]  # a view: writes go to needs_t; ``needs_matrix`` transposed
+    columns[:] = ut[:, :n] < prob.T[:, seg]
+    fit[:], rival_fit[:] = _fits_of_columns(columns, ours, rival, bonus)
 
 
 def fit_of(rows, needs, ours, rival, bonus, fit, rival_fit) -> None:
@@ -125,10 +125,16 @@ def _fits_in_order(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The compiled loop's arithmetic in numpy: float32 sums over capabilities in order (a
     matrix product may sum in another order once there are 32 capabilities or more)."""
-    columns = np.ascontiguousarray(needs.T)
-    count = np.zeros(needs.shape[0], dtype=np.float32)
-    a = np.zeros(needs.shape[0], dtype=np.float32)
-    b = np.zeros(needs.shape[0], dtype=np.float32)
+    return _fits_of_columns(np.ascontiguousarray(needs.T), ours, rival, bonus)
+
+
+def _fits_of_columns(
+    columns: np.ndarray, ours: np.ndarray, rival: np.ndarray, bonus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_fits_in_order`` of the needs given capability by prospect (a row per capability)."""
+    count = np.zeros(columns.shape[1], dtype=np.float32)
+    a = np.zeros(columns.shape[1], dtype=np.float32)
+    b = np.zeros(columns.shape[1], dtype=np.float32)
     for k, need in enumerate(columns):
         count += need
         a += need * ours[k]
@@ -575,7 +581,9 @@ def reach_leads(state, next_contact, month: int, seg, wanted, key) -> tuple:
         every = wanted is None
         mask = np.ones(1, np.bool_) if every else wanted
         return _kernel("reach_leads")(state, next_contact, month, seg, mask, every, np.uint64(key))
-    fresh = lead_scan(state, next_contact, month, seg, wanted)
+    fresh = np.flatnonzero((state == _LEAD) & (next_contact <= month))  # ``lead_scan``'s
+    if wanted is not None:
+        fresh = fresh[wanted[seg[fresh]]]
     return fresh, keyed_uniform(fresh, month, np.uint64(key))
 
 
@@ -1236,7 +1244,11 @@ def committed_fit(state, needs, ours, rival, bonus, fit, rival_fit) -> None:
         _kernel("committed_fit")(state, needs, ours, rival, bonus, fit, rival_fit)
         return
     rows = np.flatnonzero((state >= _WAITING) & (state <= _CUSTOMER))
-    fit[rows], rival_fit[rows] = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+    if needs.strides[0] < needs.strides[1]:  # stored capability by prospect (the market's)
+        fits = _fits_of_columns(needs.T[:, rows], ours, rival, bonus[rows])
+    else:
+        fits = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+    fit[rows], rival_fit[rows] = fits
 
 
 def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:

@@ -247,3 +247,19 @@ def test_no_decision_agrees_to_the_bit(seed: int, monkeypatch) -> None:
     for a, b in zip(*out, strict=True):
         assert np.array_equal(a, b) and type(a) is type(b)
         assert not isinstance(a, np.ndarray) or a.dtype == b.dtype
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_estimated_demand_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """The segments' weights (read-only, as the market shares them) times ``expit`` of the
+    estimate: the same BLAS product in both versions."""
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 13)), int(rng.integers(4, 129)))
+    weights = rng.integers(0, 3000, shape[0]).astype(float)
+    weights.flags.writeable = False
+    estimate = rng.normal(0, 3, shape)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        out.append(kernels.estimated_demand(weights, estimate))
+    assert out[0].dtype == out[1].dtype and np.array_equal(*out)

@@ -219,6 +219,7 @@ def warm() -> None:
     weights.flags.writeable = False  # as the market's segment weights are
     shipped = ints[:k].copy()
     logit, estimate, kills = np.zeros((1, k)), np.zeros((1, k)), np.zeros((2, 3))
+    _kernel("estimated_demand")(weights, estimate)
     _kernel("roadmap_work")(
         1.0, item, 0.5, 1.0, cov.astype(np.float64), estimate, logit, weights, shipped, 0, 1,
         shipped.copy(), np.ones(2), 0, True, 0.5, kills,
@@ -1080,6 +1081,15 @@ def learn_needs(estimate, truth, noise: float, rate: float, month: int, key: np.
     reading = keyed_normal(np.arange(truth.size), month, key).reshape(truth.shape)
     observed = truth + noise * reading
     estimate += rate * (observed - estimate)
+
+
+def estimated_demand(weights, estimate) -> np.ndarray:
+    """Prospects believed to need each capability: the segments' ``weights`` times the
+    estimate's probabilities (``expit`` of its logits); ``np.dot`` in the compiled loop calls
+    the BLAS routine numpy's ``@`` calls (as ``roadmap_work``'s demand)."""
+    if compiled_now():
+        return _kernel("estimated_demand")(weights, estimate)
+    return weights @ expit(estimate)
 
 
 def knowledge_error(estimate, prob) -> float:
@@ -2193,6 +2203,15 @@ def _learn_needs_loop(estimate, truth, noise, rate, month, key):
             estimate[s, k] += rate * (observed - estimate[s, k])
 
 
+def _estimated_demand_loop(weights, estimate):
+    segments, caps = estimate.shape
+    prob = np.empty((segments, caps))
+    for s in range(segments):
+        for c in range(caps):
+            prob[s, c] = _expit(estimate[s, c])
+    return np.dot(weights, prob)
+
+
 def _knowledge_error_loop(estimate, prob):
     """``knowledge_error`` as one loop: numpy sums a contiguous matrix as one flat run."""
     segments, k_count = estimate.shape
@@ -2226,6 +2245,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "customers_churn_keyed": _customers_churn_keyed_loop,
     "no_decision": _no_decision_loop,
     "knowledge_error": _knowledge_error_loop,
+    "estimated_demand": _estimated_demand_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import mesa
 import numpy as np
-from scipy.special import expit
 
 from sim.config import Scenario
 from sim.model.kernels import (
@@ -24,6 +23,7 @@ from sim.model.kernels import (
     ITEM_K,
     ITEM_SPENT,
     ITEM_STEP,
+    estimated_demand,
     knowledge_error,
     learn_needs,
     plan_eta,
@@ -226,7 +226,8 @@ class ProductTeam(mesa.Agent):
         segments = self.model.company.target_segments()
         key = (self.model.month, self._estimate_version, tuple(segments))
         if key != self._demand_key:
-            self._demand = self.model.market.segment_weights(segments) @ expit(self.estimate)
+            weights = self.model.market.segment_weights(segments)
+            self._demand = estimated_demand(weights, self.estimate)
             self._demand.flags.writeable = False
             self._demand_key = key
         return self._demand

@@ -263,3 +263,24 @@ def test_estimated_demand_agrees_to_the_bit(seed: int, monkeypatch) -> None:
         monkeypatch.setenv(kernels.KERNELS_ENV, mode)
         out.append(kernels.estimated_demand(weights, estimate))
     assert out[0].dtype == out[1].dtype and np.array_equal(*out)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 500])
+def test_request_draws_and_pitch_inputs_agree_to_the_bit(size: int, monkeypatch) -> None:
+    """A custom request's three keyed draws; the pitch's top missing need, eta and exponent
+    (the market's needs matrix is a transposed view: both layouts)."""
+    rng = np.random.default_rng(size)
+    ids = rng.permutation(4000)[:size]
+    needs_t = (rng.random((24, 4100)) < 0.3).astype(np.float32)
+    coverage, eta = rng.random(24), np.where(rng.random(24) < 0.3, np.inf, rng.random(24) * 9)
+    out = []
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        draws = kernels.request_draws(ids, 9, (11, 12, 13))
+        pitched = [
+            kernels.pitch_inputs(needs, ids, coverage, eta, 6.0)
+            for needs in (needs_t[:, :4000].T, np.ascontiguousarray(needs_t[:, :4000].T))
+        ]
+        out.append((draws, *pitched[0], *pitched[1]))
+    for a, b in zip(*out, strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)

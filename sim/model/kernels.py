@@ -184,6 +184,7 @@ def warm() -> None:
     _kernel("pipeline_scan")(state, ints)
     _kernel("pick_leads")(state, ints, 0, seg, wanted, True, np.uint64(1), 1)
     _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
+    _kernel("request_draws")(rows, np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4))
     logits = np.zeros((1, k))
     _kernel("learn_needs")(logits.copy(), logits, 0.5, 0.5, np.uint64(1), np.uint64(2))
     _kernel("knowledge_error")(logits, logits)
@@ -210,6 +211,7 @@ def warm() -> None:
     # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
     _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
+    _kernel("pitch_inputs")(needs_t[:, :n].T, np.arange(n), bonus, bonus, 6.0)
     levels = np.zeros((1, k))
     jumps = (levels, 0.5, 0.0, np.zeros(k))
     _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5, jumps)
@@ -256,6 +258,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_sums_by_owner"] = compile_(_sums_by_owner_loop)
         globals()["_start_and_charge_c"] = compile_(_start_and_charge_loop)
         globals()["_churn_and_pay"] = compile_(_customers_churn_and_pay_loop)
+        globals()["_top_missing_c"] = compile_(_top_missing_loop)
         _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
@@ -1071,6 +1074,24 @@ def keyed_normal(ids, month: int, key: np.uint64) -> np.ndarray:
     return ndtri(np.maximum(keyed_uniform(ids, month, key), TO_UNIT))
 
 
+def request_draws(ids, month: int, keys) -> np.ndarray:
+    """Each custom request's keyed draws (``keys``: the estimate's, the overrun's and the
+    generality's streams): a row of standard normals (``Keyed.normal``), a row of normals and a
+    row of uniforms (``Keyed.uniform``), a column per id."""
+    estimate, overrun, generality = (np.uint64(key) for key in keys)
+    if compiled_now():
+        return _kernel("request_draws")(
+            np.asarray(ids, np.int64), np.uint64(month), estimate, overrun, generality
+        )
+    return np.array(
+        [
+            keyed_normal(ids, month, estimate),
+            keyed_normal(ids, month, overrun),
+            keyed_uniform(ids, month, generality),
+        ]
+    )
+
+
 def learn_needs(estimate, truth, noise: float, rate: float, month: int, key: np.uint64) -> None:
     """The product team's estimate of need logits moves toward this month's reading, in place:
     each cell's reading is its truth plus ``noise`` times its keyed standard normal (the cell's
@@ -1269,6 +1290,27 @@ def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:
         return _kernel("top_missing")(needs, rows, coverage)
     wanted = needs[rows] > 0.5
     return top_missing_need(wanted, coverage), wanted.sum(axis=1)
+
+
+def pitch_inputs(needs, rows, coverage, planned_eta, wait_scale: float) -> tuple:
+    """``top_missing`` of the prospects ``rows``, each one's planned eta for that capability
+    (``planned_eta`` by capability; one needing nothing reads capability 0's, as
+    ``planned_eta[np.maximum(k, 0)]`` does) and ``-eta / wait_scale``, the exponent of how much
+    that distance discounts a promise (its ``np.exp`` is left to numpy)."""
+    if compiled_now():
+        return _kernel("pitch_inputs")(needs, rows, coverage, planned_eta, wait_scale)
+    k, needed = top_missing(needs, rows, coverage)
+    eta = planned_eta[np.maximum(k, 0)]
+    return k, needed, eta, -eta / wait_scale
+
+
+def _pitch_inputs_loop(needs, rows, coverage, planned_eta, wait_scale):
+    k, needed = _top_missing_c(needs, rows, coverage)
+    eta, exponent = np.empty(k.shape[0]), np.empty(k.shape[0])
+    for r in range(k.shape[0]):
+        eta[r] = planned_eta[max(k[r], 0)]
+        exponent[r] = -eta[r] / wait_scale
+    return k, needed, eta, exponent
 
 
 def _pairwise_sum_loop(a, n):
@@ -1942,6 +1984,9 @@ def _top_missing_loop(needs, rows, coverage):
     return best, count
 
 
+_top_missing_c = _top_missing_loop  # the compiled helper replaces it (``_kernel``)
+
+
 def _plan_eta_loop(
     coverage, killed_until, month, current, current_step, step, demand, ahead, effort, rate
 ):
@@ -2193,6 +2238,15 @@ def _keyed_normal_loop(ids, month, key, out):
         out[i] = _ndtri_c(max(_keyed_word(ids[i], month, key), TO_UNIT), 0)
 
 
+def _request_draws_loop(ids, month, estimate, overrun, generality):
+    out = np.empty((3, ids.shape[0]))
+    for r in range(ids.shape[0]):
+        out[0, r] = _ndtri_c(max(_keyed_word(ids[r], month, estimate), TO_UNIT), 0)
+        out[1, r] = _ndtri_c(max(_keyed_word(ids[r], month, overrun), TO_UNIT), 0)
+        out[2, r] = _keyed_word(ids[r], month, generality)
+    return out
+
+
 def _learn_needs_loop(estimate, truth, noise, rate, month, key):
     """``learn_needs`` as one loop (compiled by numba)."""
     segments, k_count = truth.shape
@@ -2244,6 +2298,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "count_below": _count_below_loop,
     "customers_churn_keyed": _customers_churn_keyed_loop,
     "no_decision": _no_decision_loop,
+    "pitch_inputs": _pitch_inputs_loop,
+    "request_draws": _request_draws_loop,
     "knowledge_error": _knowledge_error_loop,
     "estimated_demand": _estimated_demand_loop,
     "fit_of": _fit_of_loop,

@@ -24,6 +24,7 @@ from sim.model.kernels import (
     needs_drift,
     pick_leads,
     pipeline_scan,
+    pitch_inputs,
     spread_awareness,
     top_missing,
 )
@@ -255,6 +256,13 @@ class Market(mesa.Agent):
         """For these prospects: the needed capability ``coverage`` covers least (-1: none) and
         how many capabilities each needs this month."""
         return top_missing(self._needs, idx, coverage)
+
+    def pitch_inputs_of(
+        self, idx: np.ndarray, coverage: np.ndarray, planned_eta: np.ndarray, wait_scale: float
+    ) -> tuple:
+        """``top_missing_of`` these prospects, each one's planned eta for that capability and
+        ``-eta / wait_scale`` (``kernels.pitch_inputs``)."""
+        return pitch_inputs(self._needs, idx, coverage, planned_eta, wait_scale)
 
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
         """Which capabilities these prospects need this month (from the monthly needs matrix)."""

@@ -196,11 +196,11 @@ class SalesFloor:
             none, zeros = np.full(idx.size, NO_ONE), np.zeros(idx.size)
             return none, none, zeros, zeros, stance.promise_horizon, 0.0
         product = self.model.product
-        k, needed = self.model.market.top_missing_of(idx, product.coverage)
-        eta = product.planned_eta()[np.maximum(k, 0)]
+        k, needed, eta, exponent = self.model.market.pitch_inputs_of(
+            idx, product.coverage, product.planned_eta(), self.model.config.sales.wait_scale_months
+        )
         step, _ = product.item_size()
-        decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        return k, needed, eta, decay, stance.promise_horizon, step
+        return k, needed, eta, np.exp(exponent), stance.promise_horizon, step
 
     def _lose(self, i: int) -> None:
         """A buyer the company turned down: to the rival if it fits better, else to no one."""

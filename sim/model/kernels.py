@@ -1298,7 +1298,7 @@ def pitch_inputs(needs, rows, coverage, planned_eta, wait_scale: float) -> tuple
     ``planned_eta[np.maximum(k, 0)]`` does) and ``-eta / wait_scale``, the exponent of how much
     that distance discounts a promise (its ``np.exp`` is left to numpy)."""
     if compiled_now():
-        return _kernel("pitch_inputs")(needs, rows, coverage, planned_eta, wait_scale)
+        return _kernel("pitch_inputs")(needs, rows, coverage, planned_eta, float(wait_scale))
     k, needed = top_missing(needs, rows, coverage)
     eta = planned_eta[np.maximum(k, 0)]
     return k, needed, eta, -eta / wait_scale

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.special import expit, gammaincinv, ndtri
 
 from sim.model.needs import NO_NEEDS_FIT, needs_matrix, top_missing_need
 
@@ -90,6 +91,27 @@ def needs_and_fit(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit) -> No
     fit[:], rival_fit[:] = _fits_in_order(needs, ours, rival, bonus)
 
 
+SELECT_SEGMENTS = 4
+"""Segments up to which the compiled transposed needs pass picks each prospect's probability by
+selects (LLVM vectorises them; a gather ``prob[seg[i], k]`` it does not); more take the gather."""
+
+
+def needs_and_fit_t(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit) -> None:
+    """``needs_and_fit`` with the latent draws and the needs stored transposed (capability by
+    prospect, ``ut[k, i]`` and ``needs_t[k, i]``; prospect ``i < n = seg.size`` in column ``i``,
+    columns past ``n`` untouched): the same needs and fits to the bit.
+
+    The compiled loop runs capability by capability over contiguous prospects (vectorised):
+    each prospect's three float32 sums still add its capabilities in order, kept in arrays."""
+    if use_compiled():
+        _kernel("needs_and_fit_t")(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit)
+        return
+    n = seg.shape[0]
+    columns = needs_t[:, :n]  # a view: writes go to needs_t; ``needs_matrix`` transposed
+    columns[:] = ut[:, :n] < prob.T[:, seg]
+    fit[:], rival_fit[:] = _fits_of_columns(columns, ours, rival, bonus)
+
+
 def fit_of(rows, needs, ours, rival, bonus, fit, rival_fit) -> None:
     """The same fits for some prospects (``rows``) from needs already computed this month."""
     if compiled_now():
@@ -103,10 +125,16 @@ def _fits_in_order(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The compiled loop's arithmetic in numpy: float32 sums over capabilities in order (a
     matrix product may sum in another order once there are 32 capabilities or more)."""
-    columns = np.ascontiguousarray(needs.T)
-    count = np.zeros(needs.shape[0], dtype=np.float32)
-    a = np.zeros(needs.shape[0], dtype=np.float32)
-    b = np.zeros(needs.shape[0], dtype=np.float32)
+    return _fits_of_columns(np.ascontiguousarray(needs.T), ours, rival, bonus)
+
+
+def _fits_of_columns(
+    columns: np.ndarray, ours: np.ndarray, rival: np.ndarray, bonus: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_fits_in_order`` of the needs given capability by prospect (a row per capability)."""
+    count = np.zeros(columns.shape[1], dtype=np.float32)
+    a = np.zeros(columns.shape[1], dtype=np.float32)
+    b = np.zeros(columns.shape[1], dtype=np.float32)
     for k, need in enumerate(columns):
         count += need
         a += need * ours[k]
@@ -128,6 +156,8 @@ def warm() -> None:
     cov, bonus, fit, rival_fit = np.ones(k, np.float32), np.zeros(n), np.zeros(n), np.zeros(n)
     _kernel("needs_and_fit")(u, seg, prob, cov, cov, bonus, needs, fit, rival_fit)
     _kernel("fit_of")(np.arange(n), needs, cov, cov, bonus, fit, rival_fit)
+    ut, needs_t = np.zeros((k, n + 1), np.float32), np.zeros((k, n + 1), np.float32)
+    _kernel("needs_and_fit_t")(ut, seg, prob, cov, cov, bonus, needs_t, fit, rival_fit)
     state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
@@ -150,6 +180,22 @@ def warm() -> None:
     rows32 = rows.astype(np.int32)
     _kernel("qualify")(rows, rows, fit, fit, fit, 0.5, ints, 1)
     _kernel("open_deals")(rows, rows, fit, 1, fit, seg, state, ints, ints)
+    _kernel("reach_leads")(state, ints, 0, seg, wanted, True, np.uint64(1))
+    _kernel("pipeline_scan")(state, ints)
+    _kernel("pick_leads")(state, ints, 0, seg, wanted, True, np.uint64(1), 1)
+    _kernel("keyed_normal")(rows, np.uint64(1), np.uint64(2), fit.copy())
+    _kernel("request_draws")(rows, np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4))
+    logits = np.zeros((1, k))
+    _kernel("learn_needs")(logits.copy(), logits, 0.5, 0.5, np.uint64(1), np.uint64(2))
+    _kernel("knowledge_error")(logits, logits)
+    flags = np.zeros(n, np.bool_)
+    booking = (state, ints, fit, fit.copy(), fit.copy(), fit, ints.copy(), fit.copy(), ints.copy())
+    _kernel("start_and_book")(rows, fit, 1, True, 0.5, rows, *booking, flags, fit.copy())
+    _kernel("start_and_book_by_rep")(rows, fit, 1, True, 0.5, *booking, flags, fit.copy())
+    _kernel("qualify_and_open")(
+        rows, rows + 1, fit, rows, np.uint64(1), np.uint64(2), fit, 0.5, 1, 1, fit, seg, state,
+        ints, ints.copy(), ints.copy(),
+    )  # fmt: skip
     _kernel("pitch")(rows, rows, fit, fit, 1.0, 0.5)
     _kernel("decide_outcomes")(
         rows, fit, fit, fit, fit, rows, fit, fit, 1, fit, seg, state, rows32, fit, fit, rows32,
@@ -162,13 +208,20 @@ def warm() -> None:
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
+    _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
+    _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
+    _kernel("pitch_inputs")(needs_t[:, :n].T, np.arange(n), bonus, bonus, 6.0)
     levels = np.zeros((1, k))
-    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5)
+    jumps = (levels, 0.5, 0.0, np.zeros(k))
+    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5, jumps)
+    _kernel("count_below")(levels, 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
     weights.flags.writeable = False  # as the market's segment weights are
     shipped = ints[:k].copy()
     logit, estimate, kills = np.zeros((1, k)), np.zeros((1, k)), np.zeros((2, 3))
+    _kernel("estimated_demand")(weights, estimate)
     _kernel("roadmap_work")(
         1.0, item, 0.5, 1.0, cov.astype(np.float64), estimate, logit, weights, shipped, 0, 1,
         shipped.copy(), np.ones(2), 0, True, 0.5, kills,
@@ -183,6 +236,11 @@ def warm() -> None:
     _kernel("customers_churn_and_pay")(
         settled[0], fit, fit, bonus, seg, 0.1, fit, state, ints, fit, fit, fit, 1.0, bonus
     )
+    _kernel("no_decision")(rows, 0.5, np.uint64(1), np.uint64(2), 3, state, ints, ints.copy())
+    _kernel("customers_churn_keyed")(
+        settled[0], fit, fit, bonus, seg, 0.1, np.uint64(1), np.uint64(2), state, ints, fit, fit,
+        fit, 1.0, bonus,
+    )  # fmt: skip
 
 
 def _kernel(name: str) -> Callable[..., Any]:
@@ -193,13 +251,41 @@ def _kernel(name: str) -> Callable[..., Any]:
         # the helper first: the loops below call it, and numba resolves it when they compile
         globals()["_pairwise_sum"] = compile_(_pairwise_sum_loop)
         globals()["_store_fit"] = compile_(_store_fit_loop)
+        globals()["_needs_row_select"] = compile_(_needs_row_select_loop)
+        globals()["_needs_row_gather"] = compile_(_needs_row_gather_loop)
         globals()["_mix_one"] = compile_(_mix_word)
+        globals()["_keyed_word"] = compile_(_keyed_word_loop)
+        globals()["_sums_by_owner"] = compile_(_sums_by_owner_loop)
+        globals()["_start_and_charge_c"] = compile_(_start_and_charge_loop)
+        globals()["_churn_and_pay"] = compile_(_customers_churn_and_pay_loop)
+        globals()["_top_missing_c"] = compile_(_top_missing_loop)
+        _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         globals()["_state_counts"] = compile_(_state_counts_loop)
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
+
+
+SCIPY_SPECIAL = "scipy.special.cython_special"
+"""scipy's C entry points of its special functions (the functions its ufuncs call)."""
+
+
+def _bind_scipy_special() -> None:
+    """``ndtri`` and ``gammaincinv`` for the compiled loops (``_ndtri_c(x, 0)``,
+    ``_gammaincinv_c(a, x, 0)``; the last argument is Cython's ``skip_dispatch``): scipy's own C
+    functions, linked by a symbol name so that numba's cache links them again in a fresh
+    process (tests/test_kernels_prospecting.py checks them against the ufuncs)."""
+    import llvmlite.binding as llvm
+    from numba import types
+    from numba.extending import get_cython_function_address
+
+    for name, arguments in (("ndtri", 1), ("gammaincinv", 2)):
+        symbol = f"sim_scipy_special_{name}"
+        llvm.add_symbol(symbol, get_cython_function_address(SCIPY_SPECIAL, name))
+        signature = types.float64(*([types.float64] * arguments), types.intc)
+        globals()[f"_{name}_c"] = types.ExternalFunction(symbol, signature)
 
 
 def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
@@ -214,6 +300,18 @@ def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
 
 
 _store_fit = _store_fit_loop  # the compiled helper replaces it when the loops compile
+
+
+def _ndtri_py(x: float, skip_dispatch: int) -> float:
+    return float(ndtri(x))
+
+
+def _gammaincinv_py(a: float, x: float, skip_dispatch: int) -> float:
+    return float(gammaincinv(a, x))
+
+
+# the loops' scipy functions; ``_bind_scipy_special`` puts scipy's C functions here to compile
+_ndtri_c, _gammaincinv_c = _ndtri_py, _gammaincinv_py
 
 
 def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit):
@@ -252,6 +350,55 @@ def _needs_and_fit_loop(u, seg, prob, ours, rival, bonus, needs, fit, rival_fit)
             b += need * rival[k]
         _store_fit(i, count, a, b, bonus, fit, rival_fit)
         i += 1
+
+
+def _needs_and_fit_t_loop(ut, seg, prob, ours, rival, bonus, needs_t, fit, rival_fit):
+    """``needs_and_fit_t`` (compiled by numba): capability by capability, every prospect's need
+    and sums in a vectorised pass over contiguous prospects, then every prospect's fits."""
+    n = seg.shape[0]
+    count = np.zeros(n, np.float32)
+    a = np.zeros(n, np.float32)
+    b = np.zeros(n, np.float32)
+    for k in range(prob.shape[1]):
+        if prob.shape[0] <= SELECT_SEGMENTS:
+            _needs_row_select(ut[k], seg, prob, k, ours[k], rival[k], needs_t[k], count, a, b)
+        else:
+            _needs_row_gather(ut[k], seg, prob, k, ours[k], rival[k], needs_t[k], count, a, b)
+    for i in range(n):
+        _store_fit(i, count[i], a[i], b[i], bonus, fit, rival_fit)
+
+
+def _needs_row_select_loop(u_k, seg, prob, k, o, r, need_k, count, a, b):
+    """One capability's needs and sums for every prospect, its probability picked by selects
+    among up to ``SELECT_SEGMENTS`` segments (branch-free: need is 0 or 1, so need * x is x or 0
+    exactly, and each sum adds one more capability in order)."""
+    last = prob.shape[0] - 1
+    p0, p1 = prob[0, k], prob[min(1, last), k]
+    p2, p3 = prob[min(2, last), k], prob[min(3, last), k]
+    for i in range(seg.shape[0]):
+        s = seg[i]
+        p = p1 if s == 1 else p0
+        p = p2 if s == 2 else p
+        p = p3 if s == 3 else p
+        need = np.float32(u_k[i] < p)
+        need_k[i] = need
+        count[i] += need
+        a[i] += need * o
+        b[i] += need * r
+
+
+def _needs_row_gather_loop(u_k, seg, prob, k, o, r, need_k, count, a, b):
+    """``_needs_row_select`` for any number of segments (each probability gathered)."""
+    for i in range(seg.shape[0]):
+        need = np.float32(u_k[i] < prob[seg[i], k])
+        need_k[i] = need
+        count[i] += need
+        a[i] += need * o
+        b[i] += need * r
+
+
+_needs_row_select = _needs_row_select_loop  # the compiled helpers replace them (``_kernel``)
+_needs_row_gather = _needs_row_gather_loop
 
 
 def _fit_of_loop(rows, needs, ours, rival, bonus, fit, rival_fit):
@@ -428,6 +575,84 @@ def open_deals(idx, rep_ids, gamma, month: int, cycle_months, pr) -> None:
     pr.state[idx] = _PIPELINE
     pr.owner[idx] = rep_ids
     pr.decide_month[idx] = month + np.maximum(1, np.round(months)).astype(np.int32)
+
+
+def reach_leads(state, next_contact, month: int, seg, wanted, key) -> tuple:
+    """``lead_scan`` (the leads a rep may contact now, in the segments ``wanted`` marks) and each
+    one's keyed draw under ``key`` (``Keyed.uniform``: the order in which reps reach them this
+    month), in one pass over the population."""
+    if compiled_now():
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        return _kernel("reach_leads")(state, next_contact, month, seg, mask, every, np.uint64(key))
+    fresh = np.flatnonzero((state == _LEAD) & (next_contact <= month))  # ``lead_scan``'s
+    if wanted is not None:
+        fresh = fresh[wanted[seg[fresh]]]
+    return fresh, keyed_uniform(fresh, month, np.uint64(key))
+
+
+def pick_leads(state, next_contact, month: int, seg, wanted, key, count: int) -> tuple:
+    """The ``count`` leads first in this month's order of reach (``reach_leads``: the leads a
+    rep may contact now in the segments ``wanted`` marks, each one's keyed draw under ``key``),
+    in that order; and how many leads there were. The numpy steps take the first ``count`` by
+    ``argpartition`` and put them in order with a stable ``argsort``; the compiled loop keeps the
+    smallest draws in order as it scans. Both give the same leads unless two draws tie (a hash
+    collision), where the order would depend on ``argpartition``'s own; the loop then says so
+    and the numpy steps decide."""
+    if compiled_now() and count > 0:
+        every = wanted is None
+        mask = np.ones(1, np.bool_) if every else wanted
+        picked, leads, tie = _kernel("pick_leads")(
+            state, next_contact, month, seg, mask, every, np.uint64(key), count
+        )
+        if not tie:
+            return picked, leads
+    leads, reach = reach_leads(state, next_contact, month, seg, wanted, key)
+    total = min(count, leads.size)
+    if total <= 0:
+        return leads[:0], leads.size
+    first = reach.argpartition(total - 1)[:total]  # the first `total` in linear time, in order
+    return leads[first[reach[first].argsort(kind="stable")]], leads.size
+
+
+def pipeline_scan(state, owner) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """The deals in the pipeline (indices), their open deals per rep id (``bincount`` of their
+    owners), and, when one has no owner (NO_ONE), instead of the counts (empty) each one's
+    owner (else None)."""
+    if compiled_now():
+        pipeline, owners, counts, odd = _kernel("pipeline_scan")(state, owner)
+        return pipeline, counts, owners if odd else None
+    pipeline = np.flatnonzero(state == _PIPELINE)
+    owners = owner[pipeline]
+    odd = bool(owners.size) and owners.min() < 0
+    counts = np.bincount(owners) if owners.size and not odd else np.zeros(0, np.int64)
+    return pipeline, counts, owners if odd else None
+
+
+def qualify_and_open(picked, reps, keys, fit, min_fit: float, cooldown: int, month: int, pr):
+    """The leads reps picked this month, in one pass: each one's keyed perception draw (a
+    standard normal by ``ndtri``) and ``qualify``; each qualified lead's keyed cycle draw (a
+    standard gamma of shape ``CYCLE_SHAPE`` by ``gammaincinv``) and ``open_deals``.
+
+    ``reps``: each rep's want, perception noise and id, in the month's shuffled order (the
+    first ``wants[0]`` picks are the first rep's, and so on); ``keys``: the perception and cycle
+    streams' keys and the segments' mean cycle months. The compiled loop calls the C functions
+    behind scipy's ``ndtri`` and ``gammaincinv`` ufuncs (the same numbers)."""
+    wants, noise, ids = reps
+    perception, cycle, cycle_months = keys
+    if compiled_now():
+        _kernel("qualify_and_open")(
+            picked, wants, noise, ids, np.uint64(perception), np.uint64(cycle), fit, min_fit,
+            cooldown, month, cycle_months, pr.seg, pr.state, pr.owner, pr.next_contact,
+            pr.decide_month,
+        )  # fmt: skip
+        return
+    place = np.arange(wants.size).repeat(wants)[: picked.size]
+    z = ndtri(np.maximum(keyed_uniform(picked, month, np.uint64(perception)), TO_UNIT))
+    ok, place = qualify(picked, place, noise, z, fit, min_fit, pr.next_contact, cooldown)
+    if ok.size:
+        gamma = gammaincinv(CYCLE_SHAPE, keyed_uniform(ok, month, np.uint64(cycle)))
+        open_deals(ok, ids[place], gamma, month, cycle_months, pr)
 
 
 def pitch(k, needed, eta, decay, horizon: float, step: float) -> tuple:
@@ -651,6 +876,44 @@ def customers_churn_and_pay(
     return gone, staying, churned, revenue, cost
 
 
+def no_decision(due, share: float, draw, cooldown: int, pr) -> tuple[np.ndarray, int]:
+    """Buyers who decide to buy nothing this cycle: each due deal whose keyed draw (``draw``:
+    the stream's key and the month) falls below ``share`` goes back to being a lead, with no
+    rep, out of reach until month ``cooldown``. Returns the deals that do decide, in order, and
+    how many did not."""
+    key, month = draw
+    if compiled_now():
+        return _kernel("no_decision")(
+            due, share, np.uint64(key), np.uint64(month), cooldown, pr.state, pr.owner,
+            pr.next_contact,
+        )  # fmt: skip
+    stays = keyed_uniform(due, month, np.uint64(key)) < share
+    still = due[stays]
+    pr.state[still] = _LEAD
+    pr.owner[still] = _NO_ONE
+    pr.next_contact[still] = cooldown
+    return due[~stays], still.size
+
+
+def customers_churn_keyed(
+    customers, factor, pull, churn_base, seg, steal: float, draw, state, promise_cap, seats, price,
+    satisfaction, expansion: float, cost_per_seat,
+) -> tuple:  # fmt: skip
+    """``customers_churn_and_pay`` with each customer's draw keyed (``draw``: the churn stream's
+    key and the month; ``Keyed.uniform`` of the customers), hashed in the same call."""
+    key, month = draw
+    if compiled_now():
+        return _kernel("customers_churn_keyed")(
+            customers, factor, pull, churn_base, seg, steal, np.uint64(key), np.uint64(month),
+            state, promise_cap, seats, price, satisfaction, expansion, cost_per_seat,
+        )  # fmt: skip
+    return customers_churn_and_pay(
+        customers, factor, pull, churn_base, seg, steal,
+        keyed_uniform(customers, month, np.uint64(key)), state, promise_cap, seats, price,
+        satisfaction, expansion, cost_per_seat,
+    )  # fmt: skip
+
+
 def decide_outcomes(idx, chance, draws, wait_chance, promise, discount, month, list_price, pr):
     """Each buyer who decides: it buys when its first draw is below its ``chance``; a winner
     promised an item (``promise``: capability and eta) waits for it when its second draw is
@@ -800,6 +1063,66 @@ def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:
     return z * TO_UNIT
 
 
+def keyed_normal(ids, month: int, key: np.uint64) -> np.ndarray:
+    """``Keyed.normal``: a standard normal per id for ``month`` by the inverse normal CDF of its
+    keyed uniform (at least ``TO_UNIT``), the compiled loop calling scipy's ``ndtri``."""
+    if compiled_now():
+        ids = np.asarray(ids)
+        out = np.empty(ids.size)
+        _kernel("keyed_normal")(ids.astype(np.int64, copy=False), np.uint64(month), key, out)
+        return out
+    return ndtri(np.maximum(keyed_uniform(ids, month, key), TO_UNIT))
+
+
+def request_draws(ids, month: int, keys) -> np.ndarray:
+    """Each custom request's keyed draws (``keys``: the estimate's, the overrun's and the
+    generality's streams): a row of standard normals (``Keyed.normal``), a row of normals and a
+    row of uniforms (``Keyed.uniform``), a column per id."""
+    estimate, overrun, generality = (np.uint64(key) for key in keys)
+    if compiled_now():
+        return _kernel("request_draws")(
+            np.asarray(ids, np.int64), np.uint64(month), estimate, overrun, generality
+        )
+    return np.array(
+        [
+            keyed_normal(ids, month, estimate),
+            keyed_normal(ids, month, overrun),
+            keyed_uniform(ids, month, generality),
+        ]
+    )
+
+
+def learn_needs(estimate, truth, noise: float, rate: float, month: int, key: np.uint64) -> None:
+    """The product team's estimate of need logits moves toward this month's reading, in place:
+    each cell's reading is its truth plus ``noise`` times its keyed standard normal (the cell's
+    flat index as its id), and the estimate moves ``rate`` of the way to it."""
+    if compiled_now():
+        _kernel("learn_needs")(estimate, truth, noise, rate, np.uint64(month), key)
+        return
+    reading = keyed_normal(np.arange(truth.size), month, key).reshape(truth.shape)
+    observed = truth + noise * reading
+    estimate += rate * (observed - estimate)
+
+
+def estimated_demand(weights, estimate) -> np.ndarray:
+    """Prospects believed to need each capability: the segments' ``weights`` times the
+    estimate's probabilities (``expit`` of its logits); ``np.dot`` in the compiled loop calls
+    the BLAS routine numpy's ``@`` calls (as ``roadmap_work``'s demand)."""
+    if compiled_now():
+        return _kernel("estimated_demand")(weights, estimate)
+    return weights @ expit(estimate)
+
+
+def knowledge_error(estimate, prob) -> float:
+    """Mean absolute gap between the product team's estimate (logits, through ``expit``) and
+    the true need probabilities: numpy's sum of the gaps over the whole (contiguous) matrix,
+    then divided by its size."""
+    if compiled_now():
+        return _kernel("knowledge_error")(estimate, prob)
+    gap = np.abs(expit(estimate) - prob)
+    return float(gap.sum() / gap.size)  # np.mean's numbers (the same sum, then / size)
+
+
 def sums_by_owner(values, owners, ids) -> list[float | None]:
     """For each id in ``ids``: the sum of ``values`` whose owner is that id, as
     ``values[owners == id].sum()`` adds them (None when the id owns none)."""
@@ -808,6 +1131,80 @@ def sums_by_owner(values, owners, ids) -> list[float | None]:
         return [s if p else None for s, p in zip(sums.tolist(), present.tolist())]
     present = set(owners.tolist())
     return [float(values[owners == i].sum()) if i in present else None for i in ids.tolist()]
+
+
+def start_and_book(buyers, price, month: int, terms, ids, pr) -> tuple:
+    """The month's buyers become customers (``CustomerBase.start``: their seats wanted at
+    ``price``) and are booked to their reps (``Company.book``'s per-customer writes and sums):
+    returns the MRR booked, the commission paid at booking (None when ``terms``' rate is None)
+    and ``sums_by_owner`` of their MRR for each rep id in ``ids``.
+
+    ``terms``: whether commission is on, and the commission per dollar of MRR paid at booking
+    (None: none is paid at booking)."""
+    commission_on, rate = terms
+    if compiled_now():
+        booked, paid, sums, present = _kernel("start_and_book")(
+            buyers, price, month, commission_on, -1.0 if rate is None else rate, ids,
+            *_booking_arrays(pr),
+        )  # fmt: skip
+        owed = [s if p else None for s, p in zip(sums.tolist(), present.tolist(), strict=True)]
+        return booked, None if rate is None else paid, owed
+    reps, mrr, commission = _start_and_charge(buyers, price, month, terms, pr)
+    pr.closer[buyers] = reps
+    paid = None if commission is None else float(commission.sum())
+    return float(mrr.sum()), paid, sums_by_owner(mrr, reps, ids)
+
+
+def start_and_book_by_rep(buyers, price, month: int, terms, pr) -> tuple:
+    """``start_and_book`` for waiting buyers who now buy, booked rep by rep as ``Company.book``
+    books one rep's customers (``Company.book_waiters``): returns the reps' ids (their deals'
+    owners, ascending) and each one's MRR booked and commission paid at booking (None when
+    ``terms``' rate is None), numpy's sums of that rep's customers in order."""
+    commission_on, rate = terms
+    if compiled_now():
+        ids, booked, paid = _kernel("start_and_book_by_rep")(
+            buyers, price, month, commission_on, -1.0 if rate is None else rate,
+            *_booking_arrays(pr),
+        )  # fmt: skip
+        return ids.tolist(), booked.tolist(), None if rate is None else paid.tolist()
+    reps, mrr, commission = _start_and_charge(buyers, price, month, terms, pr)
+    ids, booked, paid = np.unique(reps).tolist(), [], []
+    for rep_id in ids:
+        mine = reps == rep_id
+        pr.closer[buyers[mine]] = rep_id
+        booked.append(float(mrr[mine].sum()))
+        if commission is not None:
+            paid.append(float(commission[mine].sum()))
+    return ids, booked, None if rate is None else paid
+
+
+def _booking_arrays(pr) -> tuple:
+    """The population's arrays a booking writes or reads, in the booking kernels' order."""
+    return (
+        pr.state, pr.owner, pr.seats, pr.price, pr.satisfaction, pr.fit, pr.start_month,
+        pr.seats_wanted, pr.closer, pr.commissioned, pr.commission_paid,
+    )  # fmt: skip
+
+
+def _start_and_charge(buyers, price, month: int, terms, pr) -> tuple:
+    """The numpy steps of a booking before its sums: ``CustomerBase.start`` of the buyers (their
+    seats wanted at ``price``), their MRR, commission flags and paid commission; returns each
+    one's rep (the deal's owner), MRR and commission (None when none is paid at booking)."""
+    commission_on, rate = terms
+    reps = pr.owner[buyers].copy()
+    pr.state[buyers] = _CUSTOMER
+    pr.owner[buyers] = _NO_ONE
+    pr.seats[buyers] = pr.seats_wanted[buyers]
+    pr.price[buyers] = price
+    pr.satisfaction[buyers] = pr.fit[buyers]
+    pr.start_month[buyers] = month
+    mrr = pr.seats[buyers] * pr.price[buyers]
+    pr.commissioned[buyers] = commission_on
+    commission = None
+    if rate is not None:
+        commission = rate * mrr
+        pr.commission_paid[buyers] = commission
+    return reps, mrr, commission
 
 
 BUDGET_SD = 0.2  # spread of willingness to pay around the segment mean (ratio)
@@ -843,16 +1240,26 @@ def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scal
         offset += count
 
 
+_NO_LEVELS = np.zeros(0)  # ``needs_drift``'s new long-run levels in a month none jumps (read only)
+
+
 def needs_drift(space, rng: np.random.Generator) -> None:
-    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws, then each
-    level's move toward its long-run level and its ``expit`` in one loop (a new ``prob``)."""
+    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws in the same
+    order (``NeedSpace.drift_draws``': which long-run levels jump, their new levels when any
+    does, every level's noise), then the jumps, each level's move toward its long-run level
+    and its ``expit`` in one loop (a new ``prob``)."""
     if not compiled_now():
         space.drift(rng)
         return
-    noise = space.drift_draws(rng)
+    p = space.params
+    u = rng.random(space.shape)
+    jumps = _kernel("count_below")(u, p.need_shift_prob)
+    new_levels = rng.normal(0.0, p.need_spread_logit, jumps) if jumps else _NO_LEVELS
+    noise = rng.normal(0.0, p.need_drift_sd, space.shape)
     space.prob = _kernel("needs_drift")(
-        space.logit, space.target, noise, space.params.need_reversion
-    )
+        space.logit, space.target, noise, p.need_reversion,
+        (u, p.need_shift_prob, p.need_level_logit, new_levels),
+    )  # fmt: skip
 
 
 def mrr_total(state, seats, price) -> float:
@@ -868,7 +1275,11 @@ def committed_fit(state, needs, ours, rival, bonus, fit, rival_fit) -> None:
         _kernel("committed_fit")(state, needs, ours, rival, bonus, fit, rival_fit)
         return
     rows = np.flatnonzero((state >= _WAITING) & (state <= _CUSTOMER))
-    fit[rows], rival_fit[rows] = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+    if needs.strides[0] < needs.strides[1]:  # stored capability by prospect (the market's)
+        fits = _fits_of_columns(needs.T[:, rows], ours, rival, bonus[rows])
+    else:
+        fits = _fits_in_order(needs[rows], ours, rival, bonus[rows])
+    fit[rows], rival_fit[rows] = fits
 
 
 def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:
@@ -879,6 +1290,27 @@ def top_missing(needs, rows, coverage) -> tuple[np.ndarray, np.ndarray]:
         return _kernel("top_missing")(needs, rows, coverage)
     wanted = needs[rows] > 0.5
     return top_missing_need(wanted, coverage), wanted.sum(axis=1)
+
+
+def pitch_inputs(needs, rows, coverage, planned_eta, wait_scale: float) -> tuple:
+    """``top_missing`` of the prospects ``rows``, each one's planned eta for that capability
+    (``planned_eta`` by capability; one needing nothing reads capability 0's, as
+    ``planned_eta[np.maximum(k, 0)]`` does) and ``-eta / wait_scale``, the exponent of how much
+    that distance discounts a promise (its ``np.exp`` is left to numpy)."""
+    if compiled_now():
+        return _kernel("pitch_inputs")(needs, rows, coverage, planned_eta, float(wait_scale))
+    k, needed = top_missing(needs, rows, coverage)
+    eta = planned_eta[np.maximum(k, 0)]
+    return k, needed, eta, -eta / wait_scale
+
+
+def _pitch_inputs_loop(needs, rows, coverage, planned_eta, wait_scale):
+    k, needed = _top_missing_c(needs, rows, coverage)
+    eta, exponent = np.empty(k.shape[0]), np.empty(k.shape[0])
+    for r in range(k.shape[0]):
+        eta[r] = planned_eta[max(k[r], 0)]
+        exponent[r] = -eta[r] / wait_scale
+    return k, needed, eta, exponent
 
 
 def _pairwise_sum_loop(a, n):
@@ -1187,6 +1619,61 @@ def _sums_by_owner_loop(values, owners, ids):
     return sums, present
 
 
+def _start_and_charge_loop(
+    buyers, price, month, commission_on, rate, state, owner, seats, price_of, satisfaction, fit,
+    start_month, seats_wanted, closer, commissioned, commission_paid,
+):  # fmt: skip
+    """The booking kernels' writes, buyer by buyer: ``CustomerBase.start``, the deal's rep as
+    closer, the commission flag and paid commission (``rate`` < 0: none at booking); returns
+    each buyer's rep, MRR and commission."""
+    n = buyers.shape[0]
+    reps, mrr, commission = np.empty(n, owner.dtype), np.empty(n), np.empty(n)
+    for r in range(n):
+        i = buyers[r]
+        reps[r] = owner[i]
+        state[i] = _CUSTOMER
+        owner[i] = _NO_ONE
+        seats[i] = seats_wanted[i]
+        price_of[i] = price[r]
+        satisfaction[i] = fit[i]
+        start_month[i] = month
+        mrr[r] = seats[i] * price_of[i]
+        closer[i] = reps[r]
+        commissioned[i] = commission_on
+        if rate >= 0.0:
+            commission[r] = rate * mrr[r]
+            commission_paid[i] = commission[r]
+    return reps, mrr, commission
+
+
+_start_and_charge_c = _start_and_charge_loop  # the compiled helper replaces it (``_kernel``)
+
+
+def _start_and_book_loop(buyers, price, month, commission_on, rate, ids, *arrays):
+    reps, mrr, commission = _start_and_charge_c(buyers, price, month, commission_on, rate, *arrays)
+    n = buyers.shape[0]
+    paid = 0.0 + _pairwise_sum(commission, n) if rate >= 0.0 else 0.0
+    sums, present = _sums_by_owner(mrr, reps, ids)
+    return 0.0 + _pairwise_sum(mrr, n), paid, sums, present
+
+
+def _start_and_book_by_rep_loop(buyers, price, month, commission_on, rate, *arrays):
+    reps, mrr, commission = _start_and_charge_c(buyers, price, month, commission_on, rate, *arrays)
+    ids = np.unique(reps)
+    booked, paid = np.empty(ids.size), np.zeros(ids.size)
+    mine_mrr, mine_commission = np.empty(reps.size), np.empty(reps.size)
+    for j in range(ids.size):
+        c = 0
+        for r in range(reps.size):
+            if reps[r] == ids[j]:
+                mine_mrr[c], mine_commission[c] = mrr[r], commission[r]
+                c += 1
+        booked[j] = 0.0 + _pairwise_sum(mine_mrr, c)
+        if rate >= 0.0:
+            paid[j] = 0.0 + _pairwise_sum(mine_commission, c)
+    return ids, booked, paid
+
+
 def _arrivals_loop(
     start, counts, draws, budget_ratio, honesty, asks_share, seats_scale, seg, state, budget,
     seats_wanted, honesty_of, asks_custom,
@@ -1206,10 +1693,19 @@ def _arrivals_loop(
             r += 1
 
 
-def _needs_drift_loop(logit, target, noise, reversion):
-    """``NeedSpace.drift``'s arithmetic, value by value in numpy's order (the difference, times
-    the reversion, plus the noise, added to the level), and the levels' ``expit`` (new array)."""
+def _needs_drift_loop(logit, target, noise, reversion, jumps):
+    """``NeedSpace.drift``'s arithmetic: the long-run levels whose draw ``u`` falls below the
+    jump chance take the new levels (``level`` plus each draw, in C order, as a boolean mask
+    assigns them), then value by value in numpy's order the difference, times the reversion,
+    plus the noise, added to the level, and the levels' ``expit`` (new array)."""
+    u, chance, base, new_levels = jumps
     rows, columns = logit.shape
+    j = 0
+    for s in range(rows):
+        for k in range(columns):
+            if u[s, k] < chance:
+                target[s, k] = base + new_levels[j]
+                j += 1
     prob = np.empty((rows, columns))
     for s in range(rows):
         for k in range(columns):
@@ -1217,6 +1713,15 @@ def _needs_drift_loop(logit, target, noise, reversion):
             logit[s, k] = level
             prob[s, k] = _expit(level)
     return prob
+
+
+def _count_below_loop(u, bound):
+    """How many values of ``u`` (2-d) are below ``bound``."""
+    count = 0
+    for s in range(u.shape[0]):
+        for k in range(u.shape[1]):
+            count += u[s, k] < bound
+    return count
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
@@ -1240,6 +1745,96 @@ def _open_deals_loop(idx, rep_ids, gamma, month, cycle_months, seg, state, owner
         state[i] = _PIPELINE
         owner[i] = rep_ids[r]
         decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's half-even
+
+
+def _keyed_word_loop(i, month, key):
+    """The keyed uniform of id ``i`` in ``month`` (``keyed_uniform`` of one id; month and key
+    uint64)."""
+    return np.float64(_mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT) * TO_UNIT
+
+
+_keyed_word = _keyed_word_loop  # the compiled helpers replace them when the loops compile
+_sums_by_owner = _sums_by_owner_loop
+
+
+def _reach_leads_loop(state, next_contact, month, seg, wanted, every, key):
+    n = state.shape[0]
+    out, reach = np.empty(n, np.int64), np.empty(n)
+    month_key = np.uint64(month)
+    m = 0
+    for i in range(n):
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            out[m] = i
+            reach[m] = _keyed_word(i, month_key, key)
+            m += 1
+    return out[:m].copy(), reach[:m].copy()
+
+
+def _pick_leads_loop(state, next_contact, month, seg, wanted, every, key, count):
+    """``pick_leads`` as one loop: the smallest ``count`` draws so far, kept sorted (insertion:
+    a draw above the largest kept is passed over); a draw equal to one kept is a tie."""
+    month_key = np.uint64(month)
+    best, best_i = np.empty(count), np.empty(count, np.int64)
+    held = leads = 0
+    tie = False
+    for i in range(state.shape[0]):
+        if state[i] == _LEAD and next_contact[i] <= month and (every or wanted[seg[i]]):
+            leads += 1
+            v = _keyed_word(i, month_key, key)
+            if held == count:
+                if v >= best[held - 1]:
+                    tie = tie or v == best[held - 1]
+                    continue
+                held -= 1  # the largest kept makes room
+            j = held
+            while j > 0 and best[j - 1] > v:
+                best[j], best_i[j] = best[j - 1], best_i[j - 1]
+                j -= 1
+            tie = tie or (j > 0 and best[j - 1] == v)
+            best[j], best_i[j] = v, i
+            held += 1
+    return best_i[:held].copy(), leads, tie
+
+
+def _pipeline_scan_loop(state, owner):
+    n = state.shape[0]
+    pipeline, owners = np.empty(n, np.int64), np.empty(n, owner.dtype)
+    m, top, odd = 0, -1, False
+    for i in range(n):
+        if state[i] == _PIPELINE:
+            pipeline[m] = i
+            owners[m] = owner[i]
+            top = max(top, owner[i])
+            odd = odd or owner[i] < 0
+            m += 1
+    counts = np.zeros(0 if odd or m == 0 else top + 1, np.int64)
+    if not odd:
+        for r in range(m):
+            counts[owners[r]] += 1
+    return pipeline[:m].copy(), owners[:m].copy(), counts, odd
+
+
+def _qualify_and_open_loop(
+    picked, wants, noise, ids, perception, cycle, fit, min_fit, cooldown, month, cycle_months,
+    seg, state, owner, next_contact, decide_month,
+):  # fmt: skip
+    month_key = np.uint64(month)
+    place, left = 0, wants[0]
+    for r in range(picked.shape[0]):
+        while left == 0:  # the next rep with picks left (a rep may want none)
+            place += 1
+            left = wants[place]
+        left -= 1
+        i = picked[r]
+        z = _ndtri_c(max(_keyed_word(i, month_key, perception), TO_UNIT), 0)
+        if fit[i] + noise[place] * z >= min_fit:
+            gamma = _gammaincinv_c(CYCLE_SHAPE, _keyed_word(i, month_key, cycle), 0)
+            months = gamma * (cycle_months[seg[i]] / CYCLE_SHAPE)
+            state[i] = _PIPELINE
+            owner[i] = ids[place]
+            decide_month[i] = month + int(max(1.0, np.rint(months)))  # rint: np.round's
+        else:
+            next_contact[i] = cooldown
 
 
 def _pitch_loop(k, needed, eta, decay, horizon, step):
@@ -1387,6 +1982,9 @@ def _top_missing_loop(needs, rows, coverage):
         best[r] = at if top > 0 else -1
         count[r] = c
     return best, count
+
+
+_top_missing_c = _top_missing_loop  # the compiled helper replaces it (``_kernel``)
 
 
 def _plan_eta_loop(
@@ -1540,6 +2138,38 @@ def _customers_churn_and_pay_loop(
     )
 
 
+_churn_and_pay = _customers_churn_and_pay_loop  # the compiled helper replaces it (``_kernel``)
+
+
+def _no_decision_loop(due, share, key, month, cooldown, state, owner, next_contact):
+    n = due.shape[0]
+    deciding = np.empty(n, due.dtype)
+    m = 0
+    for r in range(n):
+        i = due[r]
+        if _keyed_word(i, month, key) < share:
+            state[i] = _LEAD
+            owner[i] = _NO_ONE
+            next_contact[i] = cooldown
+        else:
+            deciding[m] = i
+            m += 1
+    return deciding[:m].copy(), n - m
+
+
+def _customers_churn_keyed_loop(
+    customers, factor, pull, churn_base, seg, steal, key, month, state, promise_cap, seats, price,
+    satisfaction, expansion, cost_per_seat,
+):  # fmt: skip
+    u = np.empty(customers.shape[0])
+    for j in range(customers.shape[0]):
+        u[j] = _keyed_word(customers[j], month, key)
+    return _churn_and_pay(
+        customers, factor, pull, churn_base, seg, steal, u, state, promise_cap, seats, price,
+        satisfaction, expansion, cost_per_seat,
+    )  # fmt: skip
+
+
 def _expit_loop(x):
     """scipy's ``expit`` (``1 / (1 + exp(-x))``, the C library's ``exp``), one value."""
     return 1.0 / (1.0 + np.exp(-x))
@@ -1602,6 +2232,50 @@ def _roadmap_work_loop(
     return drawn, shipped, killed, kills_until
 
 
+def _keyed_normal_loop(ids, month, key, out):
+    """``keyed_normal`` as one loop (compiled by numba)."""
+    for i in range(ids.size):
+        out[i] = _ndtri_c(max(_keyed_word(ids[i], month, key), TO_UNIT), 0)
+
+
+def _request_draws_loop(ids, month, estimate, overrun, generality):
+    out = np.empty((3, ids.shape[0]))
+    for r in range(ids.shape[0]):
+        out[0, r] = _ndtri_c(max(_keyed_word(ids[r], month, estimate), TO_UNIT), 0)
+        out[1, r] = _ndtri_c(max(_keyed_word(ids[r], month, overrun), TO_UNIT), 0)
+        out[2, r] = _keyed_word(ids[r], month, generality)
+    return out
+
+
+def _learn_needs_loop(estimate, truth, noise, rate, month, key):
+    """``learn_needs`` as one loop (compiled by numba)."""
+    segments, k_count = truth.shape
+    for s in range(segments):
+        for k in range(k_count):
+            z = _ndtri_c(max(_keyed_word(s * k_count + k, month, key), TO_UNIT), 0)
+            observed = truth[s, k] + noise * z
+            estimate[s, k] += rate * (observed - estimate[s, k])
+
+
+def _estimated_demand_loop(weights, estimate):
+    segments, caps = estimate.shape
+    prob = np.empty((segments, caps))
+    for s in range(segments):
+        for c in range(caps):
+            prob[s, c] = _expit(estimate[s, c])
+    return np.dot(weights, prob)
+
+
+def _knowledge_error_loop(estimate, prob):
+    """``knowledge_error`` as one loop: numpy sums a contiguous matrix as one flat run."""
+    segments, k_count = estimate.shape
+    gap = np.empty(segments * k_count)
+    for s in range(segments):
+        for k in range(k_count):
+            gap[s * k_count + k] = abs(_expit(estimate[s, k]) - prob[s, k])
+    return (0.0 + _pairwise_sum(gap, gap.size)) / gap.size
+
+
 def _keyed_uniform_loop(ids, month, key, out):
     """``keyed_uniform`` as one loop (compiled by numba)."""
     for i in range(ids.size):
@@ -1612,6 +2286,22 @@ def _keyed_uniform_loop(ids, month, key, out):
 _LOOPS: dict[str, Callable[..., Any]] = {
     "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
+    "needs_and_fit_t": _needs_and_fit_t_loop,
+    "reach_leads": _reach_leads_loop,
+    "pipeline_scan": _pipeline_scan_loop,
+    "pick_leads": _pick_leads_loop,
+    "qualify_and_open": _qualify_and_open_loop,
+    "start_and_book": _start_and_book_loop,
+    "start_and_book_by_rep": _start_and_book_by_rep_loop,
+    "keyed_normal": _keyed_normal_loop,
+    "learn_needs": _learn_needs_loop,
+    "count_below": _count_below_loop,
+    "customers_churn_keyed": _customers_churn_keyed_loop,
+    "no_decision": _no_decision_loop,
+    "pitch_inputs": _pitch_inputs_loop,
+    "request_draws": _request_draws_loop,
+    "knowledge_error": _knowledge_error_loop,
+    "estimated_demand": _estimated_demand_loop,
     "fit_of": _fit_of_loop,
     "census": _census_loop,
     "awareness_scan": _awareness_scan_loop,

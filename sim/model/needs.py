@@ -47,8 +47,9 @@ class NeedSpace:
 
     def drift_draws(self, rng: np.random.Generator) -> np.ndarray:
         """A month of drift's draws: the long-run levels that jump (moved here), then the noise
-        every level moves by (returned); ``drift`` moves the levels (and sim/model/kernels.py's
-        ``needs_drift`` in one loop). ``prob`` is a new array each month: the competitor keeps
+        every level moves by (returned); ``drift`` moves the levels (sim/model/kernels.py's
+        ``needs_drift`` makes the same draws in the same order and moves the long-run levels
+        and the levels in one loop). ``prob`` is a new array each month: the competitor keeps
         the first month's."""
         p = self.params
         shifted = rng.random(self.shape) < p.need_shift_prob

@@ -32,7 +32,9 @@ class Prospects:
     def __init__(self, capacity: int, capabilities: int) -> None:
         self._views: dict[str, np.ndarray] = {}  # ``active``'s views while ``n`` stays put
         self._n = 0
-        self.u = np.ones((capacity, capabilities), dtype=np.float32)
+        # each prospect's latent need draws, capability by prospect (prospect i is column i):
+        # the monthly needs pass runs over contiguous prospects (kernels.needs_and_fit_t)
+        self.ut = np.ones((capabilities, capacity), dtype=np.float32)
         self.seg = np.zeros(capacity, dtype=np.int8)
         self.state = np.full(capacity, State.UNAWARE, dtype=np.int8)
         self.budget = np.ones(capacity)
@@ -58,6 +60,11 @@ class Prospects:
         self.comp_fit = np.zeros(capacity)
 
     @property
+    def u(self) -> np.ndarray:
+        """Each prospect's latent need draws, prospect by capability (a view of ``ut``)."""
+        return self.ut.T
+
+    @property
     def n(self) -> int:
         """Prospects so far: slots 0..n-1 hold them."""
         return self._n
@@ -77,10 +84,10 @@ class Prospects:
         capacity = len(self.seg)
         if self.n + count <= capacity:
             return
-        fresh = Prospects(max(2 * capacity, self.n + count), self.u.shape[1])
+        fresh = Prospects(max(2 * capacity, self.n + count), self.ut.shape[0])
         for name, array in vars(fresh).items():
             if isinstance(array, np.ndarray):
-                array[:capacity] = getattr(self, name)
+                array[..., :capacity] = getattr(self, name)  # prospects on the last axis
                 setattr(self, name, array)
         self._views = {}  # views of the old arrays
 

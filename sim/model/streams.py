@@ -15,9 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import ndtri
 
-from sim.model.kernels import TO_UNIT, keyed_uniform
+from sim.model.kernels import keyed_normal, keyed_uniform
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Keyed:
 
     def normal(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One standard normal per id for ``month`` (by the inverse normal CDF)."""
-        return ndtri(np.maximum(self.uniform(ids, month), TO_UNIT))
+        return keyed_normal(ids, month, np.uint64(self.key))
 
 
 def generator(seq: np.random.SeedSequence) -> np.random.Generator:

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
-from sim.model.kernels import mrr_total
+from sim.model.kernels import mrr_total, start_and_book_by_rep
 from sim.model.ledger import Ledger
 from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
@@ -216,12 +216,27 @@ class Company(mesa.Agent):
         pr.closer[idx] = rep
         pr.commissioned[idx] = commission_on
         booked = float(mrr.sum())
-        self.bookings += booked
-        if commission_on and self.sales.commission_basis != "cash":
-            paid = self.sales.commission_rate * MONTHS_PER_YEAR * mrr
-            pr.commission_paid[idx] = paid
-            self.ledger.post("commissions_usd", float(paid.sum()))
+        rate = self.commission_at_booking(commission_on)
+        paid = None
+        if rate is not None:
+            commission = rate * mrr
+            pr.commission_paid[idx] = commission
+            paid = float(commission.sum())
+        self.note_booked(booked, paid)
         return booked
+
+    def commission_at_booking(self, commission_on: bool) -> float | None:
+        """Commission paid when a deal is booked, per dollar of its MRR (a year of it at the
+        commission rate); None when none is paid at booking (off, or paid on cash)."""
+        if commission_on and self.sales.commission_basis != "cash":
+            return self.sales.commission_rate * MONTHS_PER_YEAR
+        return None
+
+    def note_booked(self, booked: float, paid: float | None) -> None:
+        """The bookings of new customers and the commission paid on them (None: none)."""
+        self.bookings += booked
+        if paid is not None:
+            self.ledger.post("commissions_usd", paid)
 
     def book_one(self, i: int, rep: int, commission_on: bool) -> float:
         """``book`` for one new customer (a contingent buyer's first order): the same sums."""
@@ -236,17 +251,19 @@ class Company(mesa.Agent):
             self.ledger.post("commissions_usd", float(paid))
         return float(mrr)
 
-    def book_waiters(self, idx: np.ndarray, seats: np.ndarray, price: np.ndarray) -> None:
-        """Buyers who waited for a promised item and now buy (credited to the rep who pitched)."""
+    def book_waiters(self, idx: np.ndarray, price: np.ndarray) -> None:
+        """Buyers who waited for a promised item and now buy their seats wanted at ``price``,
+        booked rep by rep (ascending ids, as ``book`` books one rep's customers) and credited to
+        the rep who pitched (``kernels.start_and_book_by_rep``)."""
         if idx.size == 0:
             return
+        on = self.commission_on()
+        terms = (on, self.commission_at_booking(on))
         pr = self.model.market.prospects
-        owners = pr.owner[idx].copy()
-        self.model.customers.start(idx, seats, price)
-        for rep_id in np.unique(owners).tolist():
-            mine = idx[owners == rep_id]
-            booked = self.book(mine, rep_id, self.commission_on())
-            self.model.credit_rep(rep_id, booked)
+        ids, booked, paid = start_and_book_by_rep(idx, price, self.model.month, terms, pr)
+        for k, rep_id in enumerate(ids):
+            self.note_booked(booked[k], None if paid is None else paid[k])
+            self.model.credit_rep(rep_id, booked[k])
 
     def book_expansion(self, i: int, seats: float) -> None:
         """A contingent buyer's promised expansion came after all."""

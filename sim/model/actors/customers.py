@@ -12,7 +12,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from sim.model.kernels import customers_churn_and_pay, customers_settle, waiters_settle
+from sim.model.kernels import customers_churn_keyed, customers_settle, waiters_settle
 from sim.model.population import NO_ONE, State
 
 COMPLEXITY_CONSUME_PENALTY = (
@@ -63,9 +63,10 @@ class CustomerBase(mesa.Agent):
 
         After the waiters, the customers' promises and satisfaction, then churn, expansion and
         payment, each in one pass over the population (``kernels.customers_settle`` and
-        ``kernels.customers_churn_and_pay``; their numpy versions are the steps this method
-        made one by one before, and the compiled ones give the same numbers). A customer still
-        decides on its own: its promise, its satisfaction, its own keyed churn draw."""
+        ``kernels.customers_churn_keyed``, which hashes the churn draws too; their numpy
+        versions are the steps this method made one by one before, and the compiled ones give
+        the same numbers). A customer still decides on its own: its promise, its satisfaction,
+        its own keyed churn draw."""
         stagnation = self.model.product.stagnation_factor()  # the same all month
         self._settle_waiters(stagnation)
         market = self.model.market
@@ -80,10 +81,10 @@ class CustomerBase(mesa.Agent):
         )  # fmt: skip
         self.promises_kept += kept
         self.promises_broken += broken
-        gone, _, churned, revenue, cost = customers_churn_and_pay(
+        gone, _, churned, revenue, cost = customers_churn_keyed(
             customers, np.exp(p.churn_fit_slope * shortfall), pull, self.churn_base,
             pr.active("seg"), p.competitor_steal_rate,
-            self.model.streams.churn.uniform(customers, month), pr.active("state"),
+            (self.model.streams.churn.key, month), pr.active("state"),
             pr.active("promise_cap"), pr.active("seats"), pr.active("price"),
             pr.active("satisfaction"), 1.0 + p.expansion_monthly, self.cost_per_seat,
         )  # fmt: skip
@@ -110,10 +111,12 @@ class CustomerBase(mesa.Agent):
         if buyers.size == 0:
             return
         price = self.list_price[pr.seg[buyers]] * (1.0 - WAITER_PRICE_DISCOUNT)
-        self.model.company.book_waiters(buyers, pr.seats_wanted[buyers], price)
+        self.model.company.book_waiters(buyers, price)
 
     def _after_churn(self, gone: np.ndarray) -> None:
         """Customers who left: commission clawed back, custom work only they wanted dropped."""
+        if gone.size == 0:
+            return
         pr = self.model.market.prospects
         self.model.company.note_churn(gone)
         for i in gone[pr.custom_item[gone] >= 0].tolist():

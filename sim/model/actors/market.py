@@ -17,13 +17,14 @@ from sim.config import Scenario
 from sim.model.kernels import (
     arrivals,
     committed_fit,
-    fresh_leads,
     lead_count,
     lead_scan,
     love_share,
-    needs_and_fit,
+    needs_and_fit_t,
     needs_drift,
-    sales_scan,
+    pick_leads,
+    pipeline_scan,
+    pitch_inputs,
     spread_awareness,
     top_missing,
 )
@@ -50,9 +51,10 @@ class Market(mesa.Agent):
         self.prospects = Prospects(capacity, p.capabilities)
         self.cycle_months = np.array([s.sales_cycle_months for s in self.segments])
         self.list_price = np.array([s.price_per_seat_usd for s in self.segments])
-        self._leads = np.zeros(0, dtype=np.int64)
-        self._needs = np.zeros((0, p.capabilities), dtype=np.float32)
-        self._needs_buffer = self._needs
+        self._needs_buffer = np.zeros(
+            (p.capabilities, 0), dtype=np.float32
+        )  # capability by prospect
+        self._needs = self._needs_buffer.T  # the month's needs, prospect by capability (a view)
         self._pipeline = np.zeros(0, dtype=np.int64)
         self._pipeline_owner = np.zeros(0, dtype=np.int64)  # open deals per rep id
         self._odd_owners: np.ndarray | None = None
@@ -65,6 +67,7 @@ class Market(mesa.Agent):
         # per segment, for ``arrivals``: the month's counts and each one's draws (grown as needed)
         self._arrival_counts = np.zeros(len(self.segments), dtype=np.int64)
         self._arrival_draws = np.empty((ARRIVAL_DRAWS, 0))
+        self._u_buffer = np.empty((64, p.capabilities), np.float32)  # ``_u_room``
         self._budget_ratio = np.array([s.budget_ratio for s in self.segments])
         self._honesty = np.array([s.honesty for s in self.segments])
         self._asks_share = np.array([s.custom_request_share for s in self.segments])
@@ -96,8 +99,9 @@ class Market(mesa.Agent):
             pr.ensure_room(end - start + count)  # room beyond ``n``, which moves at the end
             draws = self._draws_room(end - start + count)
             at = slice(end - start, end - start + count)
-            # each prospect's latent need draws, straight into the population (the same numbers)
-            rng.random(dtype=np.float32, out=pr.u[end : end + count])
+            # each prospect's latent need draws, prospect by capability as drawn (the month's
+            # go to the population's transposed block in one copy at the end)
+            rng.random(dtype=np.float32, out=self._u_room(end - start + count)[at])
             # in this order: budget, seats (a gamma of scale 1: ``arrivals`` scales it), honesty,
             # asking for custom work
             rng.standard_normal(out=draws[0, at])
@@ -106,11 +110,22 @@ class Market(mesa.Agent):
             rng.random(out=draws[3, at])
             end += count
         if end > start:
+            pr.ut[:, start:end] = self._u_buffer[: end - start].T
             arrivals(
                 start, counts, self._arrival_draws, self._budget_ratio, self._honesty,
                 self._asks_share, self._seats_scale, pr,
             )  # fmt: skip
             pr.n = end
+
+    def _u_room(self, rows: int) -> np.ndarray:
+        """The month's latent need draws, a row per prospect, with at least ``rows`` rows (a
+        buffer kept; doubling, the rows drawn so far this month kept)."""
+        u = self._u_buffer
+        if u.shape[0] < rows:
+            grown = np.empty((max(2 * u.shape[0], rows), u.shape[1]), np.float32)
+            grown[: u.shape[0]] = u
+            u = self._u_buffer = grown
+        return u
 
     def _draws_room(self, columns: int) -> np.ndarray:
         """The arrivals' draw buffer with at least ``columns`` columns (doubling; the draws made
@@ -159,23 +174,24 @@ class Market(mesa.Agent):
         ours = self.model.coverage.astype(np.float32)
         rival = self.model.competitor.coverage.astype(np.float32)
         if not only_committed or self._needs.shape[0] != n:
-            if self._needs_buffer.shape[0] < n:  # grows with the population, like its arrays
+            if self._needs_buffer.shape[1] < n:  # grows with the population, like its arrays
                 self._needs_buffer = np.empty(
-                    (len(pr.seg), self.params.capabilities), dtype=np.float32
+                    (self.params.capabilities, len(pr.seg)), dtype=np.float32
                 )
-            # the month's matrix in a buffer kept from month to month (every row is rewritten):
-            # a fresh array each month cost page faults over the whole matrix
-            self._needs = self._needs_buffer[:n]
+            # the month's matrix in a buffer kept from month to month (every prospect's column is
+            # rewritten; a fresh array each month cost page faults over the whole matrix), stored
+            # capability by prospect; readers see it prospect by capability (a view)
+            self._needs = self._needs_buffer[:, :n].T
             # fits land in the population, except for a committed-only update (scratch there)
             everyone = not only_committed
-            needs_and_fit(
-                pr.active("u"),
+            needs_and_fit_t(
+                pr.ut,
                 pr.active("seg"),
                 self.needs.prob.astype(np.float32),
                 ours,
                 rival,
                 pr.active("custom_bonus"),
-                self._needs,
+                self._needs_buffer,
                 pr.active("fit") if everyone else np.empty(n),
                 pr.active("comp_fit") if everyone else np.empty(n),
             )
@@ -192,18 +208,12 @@ class Market(mesa.Agent):
         )
 
     def open_sales_month(self) -> None:
-        """Snapshot the lead pool and the pipeline before reps work (one scan, not one per rep)."""
+        """Snapshot the pipeline before reps work (one scan, not one per rep): its deals and
+        each rep's open deals."""
         pr = self.prospects
-        self._leads, self._pipeline = sales_scan(
-            pr.active("state"), pr.active("next_contact"), self.model.month
+        self._pipeline, self._pipeline_owner, self._odd_owners = pipeline_scan(
+            pr.active("state"), pr.active("owner")
         )
-        owner = pr.owner[self._pipeline]
-        odd = bool(owner.size) and owner.min() < 0  # an ownerless deal in the pipeline
-        # open deals per rep id, counted once (every deal in the pipeline has its rep)
-        self._pipeline_owner = (
-            np.bincount(owner) if owner.size and not odd else np.zeros(0, np.int64)
-        )
-        self._odd_owners = owner if odd else None
 
     def open_deal_count(self, rep_id: int) -> int:
         """A rep's open deals at the start of this month's sales phase."""
@@ -216,11 +226,14 @@ class Market(mesa.Agent):
         """Deals in the pipeline at the start of this month's sales phase."""
         return self._pipeline
 
-    def available_leads(self, segments: list[int]) -> np.ndarray:
-        """Leads in the given segments not yet taken this month."""
+    def pick_leads(self, segments: list[int], key: int, count: int) -> tuple[np.ndarray, int]:
+        """The ``count`` leads first in this month's order of reach (each lead's keyed draw under
+        ``key``, the contact stream's), of those a rep may contact now in the given segments
+        (``leads_in``), in that order; and how many such leads there are."""
         pr = self.prospects
+        state, contact, seg = pr.active("state"), pr.active("next_contact"), pr.active("seg")
         wanted = self._wanted(segments)
-        return fresh_leads(self._leads, pr.state, pr.next_contact, self.model.month, pr.seg, wanted)
+        return pick_leads(state, contact, self.model.month, seg, wanted, key, count)
 
     def _wanted(self, segments: list[int]) -> np.ndarray | None:
         """A flag per segment, set for ``segments`` (None: every segment), made once per set of
@@ -243,6 +256,13 @@ class Market(mesa.Agent):
         """For these prospects: the needed capability ``coverage`` covers least (-1: none) and
         how many capabilities each needs this month."""
         return top_missing(self._needs, idx, coverage)
+
+    def pitch_inputs_of(
+        self, idx: np.ndarray, coverage: np.ndarray, planned_eta: np.ndarray, wait_scale: float
+    ) -> tuple:
+        """``top_missing_of`` these prospects, each one's planned eta for that capability and
+        ``-eta / wait_scale`` (``kernels.pitch_inputs``)."""
+        return pitch_inputs(self._needs, idx, coverage, planned_eta, wait_scale)
 
     def needs_of(self, idx: np.ndarray) -> np.ndarray:
         """Which capabilities these prospects need this month (from the monthly needs matrix)."""

@@ -10,11 +10,11 @@ knowledge fed by structured sales-product meetings and learning-mode discovery
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import mesa
 import numpy as np
-from scipy.special import expit
 
 from sim.config import Scenario
 from sim.model.kernels import (
@@ -23,6 +23,9 @@ from sim.model.kernels import (
     ITEM_K,
     ITEM_SPENT,
     ITEM_STEP,
+    estimated_demand,
+    knowledge_error,
+    learn_needs,
     plan_eta,
     plan_gap,
     planned_items,
@@ -223,7 +226,8 @@ class ProductTeam(mesa.Agent):
         segments = self.model.company.target_segments()
         key = (self.model.month, self._estimate_version, tuple(segments))
         if key != self._demand_key:
-            self._demand = self.model.market.segment_weights(segments) @ expit(self.estimate)
+            weights = self.model.market.segment_weights(segments)
+            self._demand = estimated_demand(weights, self.estimate)
             self._demand.flags.writeable = False
             self._demand_key = key
         return self._demand
@@ -281,12 +285,11 @@ class ProductTeam(mesa.Agent):
         rate = min(MAX_LEARNING, self.learning_rate())
         if rate <= 0:
             return
-        truth = self.model.market.needs.logit
-        noise = self.p.knowledge_noise * np.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
-        cells = np.arange(truth.size)
-        reading = self.model.streams.reading.normal(cells, self.model.month).reshape(truth.shape)
-        observed = truth + noise * reading
-        self.estimate += rate * (observed - self.estimate)
+        noise = self.p.knowledge_noise * math.sqrt(min(1.0, SOLO_LEARNING_RATE / rate))
+        key = np.uint64(self.model.streams.reading.key)  # each need cell's reading, keyed
+        learn_needs(
+            self.estimate, self.model.market.needs.logit, noise, rate, self.model.month, key
+        )
         self._estimate_version += 1
 
     def learning_rate(self) -> float:
@@ -296,5 +299,4 @@ class ProductTeam(mesa.Agent):
 
     def knowledge_error(self) -> float:
         """Mean absolute error of the team's need estimate (probability units)."""
-        gap = np.abs(expit(self.estimate) - self.model.market.needs.prob)
-        return float(gap.sum() / gap.size)  # np.mean's numbers (the same sum, then / size)
+        return knowledge_error(self.estimate, self.model.market.needs.prob)

@@ -14,15 +14,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import gammaincinv
 
 from sim.model.kernels import (
-    CYCLE_SHAPE,
     decide_deals,
     due_deals,
-    open_deals,
-    qualify,
-    sums_by_owner,
+    no_decision,
+    qualify_and_open,
+    start_and_book,
 )
 from sim.model.population import NO_ONE, State
 
@@ -68,9 +66,10 @@ class SalesFloor:
         ids = [rep.unique_id for rep in reps]
         self._ids = np.array(ids)
         self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
-        place = np.full(max(ids) + 2, len(reps))  # the last slot also takes NO_ONE (-1)
-        place[self._ids] = np.arange(len(reps))
-        self._place = place
+        place = [len(reps)] * (max(ids) + 2)  # the last slot also takes NO_ONE (-1)
+        for at, rep_id in enumerate(ids):
+            place[rep_id] = at
+        self._place = np.array(place)
 
     def _places(self, idx: np.ndarray) -> np.ndarray:
         """Each deal's rep's place in this month's shuffle (len(reps) for a rep not here)."""
@@ -84,40 +83,29 @@ class SalesFloor:
     # ---------------------------------------------------------------------------------
     def _prospect(self, stance: Stance) -> None:
         """Each rep contacts its share of a random draw of leads; it qualifies those that look
-        good."""
+        good (``kernels.qualify_and_open``: the reps' reads of each lead, the deals they open)."""
         market, streams, month = self.model.market, self.model.streams, self.model.month
-        pr = market.prospects
-        leads = market.available_leads(stance.segments)
-        total = min(sum(self.wants), leads.size)
-        if total <= 0:
+        wanted = sum(self.wants)
+        if wanted <= 0:  # no rep wants a lead: none is reached
             return
         # the leads first in this month's order of reach: one more lead contacted adds one
-        # (the first `total` found in linear time, then put in order)
-        reach = streams.contact.uniform(leads, month)
-        first = reach.argpartition(total - 1)[:total]
-        picked = leads[first[reach[first].argsort(kind="stable")]]
-        place = np.arange(len(self.reps)).repeat(self.wants)[:total]  # each lead's rep
-        noise = np.array([rep.perception_noise() for rep in self.reps])
-        ok, place = qualify(
-            picked,
-            place,
-            noise,
-            streams.perception.normal(picked, month),
-            pr.fit,
-            stance.min_fit,
-            pr.next_contact,
-            self.model.month + DISQUALIFIED_COOLDOWN_MONTHS,
-        )
-        self._open_deals(ok, self._ids[place])
-        self.model.company.note_discovery(total if stance.learning else 0)
-
-    def _open_deals(self, idx: np.ndarray, rep_ids: np.ndarray) -> None:
-        if idx.size == 0:
+        picked, leads = market.pick_leads(stance.segments, streams.contact.key, wanted)
+        total = min(wanted, leads)
+        if total <= 0:
             return
-        month = self.model.month
-        gamma = gammaincinv(CYCLE_SHAPE, self.model.streams.cycle.uniform(idx, month))
-        market = self.model.market
-        open_deals(idx, rep_ids, gamma, self.model.month, market.cycle_months, market.prospects)
+        wants = np.array(self.wants)
+        noise = np.array([rep.perception_noise() for rep in self.reps])
+        qualify_and_open(
+            picked,
+            (wants, noise, self._ids),
+            (streams.perception.key, streams.cycle.key, market.cycle_months),
+            market.prospects.fit,
+            stance.min_fit,
+            month + DISQUALIFIED_COOLDOWN_MONTHS,
+            month,
+            market.prospects,
+        )
+        self.model.company.note_discovery(total if stance.learning else 0)
 
     # -- closing
     # -------------------------------------------------------------------------------------
@@ -142,20 +130,22 @@ class SalesFloor:
 
     def _status_quo(self, due: np.ndarray) -> np.ndarray:
         """Some buyers decide to buy nothing this cycle (no decision): they go back to being
-        leads, out of reach for a budget cycle. Returns the deals that do decide. A buyer who
-        asked for a custom feature has made up its mind to buy on that condition, so only the
-        others come here."""
+        leads, out of reach for a budget cycle (``kernels.no_decision``). Returns the deals that
+        do decide. A buyer who asked for a custom feature has made up its mind to buy on that
+        condition, so only the others come here."""
         mp = self.model.market.params
         if mp.no_decision_share <= 0:
             return due
-        pr = self.model.market.prospects
-        stays = self.model.streams.status_quo.uniform(due, self.model.month) < mp.no_decision_share
-        still = due[stays]
-        pr.state[still] = State.LEAD
-        pr.owner[still] = NO_ONE
-        pr.next_contact[still] = self.model.month + mp.no_decision_cooldown_months
-        self.model.company.note_decisions(still.size, 0)
-        return due[~stays]
+        month = self.model.month
+        deciding, still = no_decision(
+            due,
+            mp.no_decision_share,
+            (self.model.streams.status_quo.key, month),
+            month + mp.no_decision_cooldown_months,
+            self.model.market.prospects,
+        )
+        self.model.company.note_decisions(still, 0)
+        return deciding
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
@@ -195,9 +185,7 @@ class SalesFloor:
         if promised:
             company.note_promises(promised)
         if buyers.size:
-            reps = pr.owner[buyers].copy()
-            self.model.customers.start(buyers, pr.seats_wanted[buyers], price)
-            self._book(buyers, reps, stance)
+            self._book(buyers, price, stance)
 
     def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple:
         """What the pitch to each buyer starts from: its biggest missing need (NO_ONE: none),
@@ -208,11 +196,11 @@ class SalesFloor:
             none, zeros = np.full(idx.size, NO_ONE), np.zeros(idx.size)
             return none, none, zeros, zeros, stance.promise_horizon, 0.0
         product = self.model.product
-        k, needed = self.model.market.top_missing_of(idx, product.coverage)
-        eta = product.planned_eta()[np.maximum(k, 0)]
+        k, needed, eta, exponent = self.model.market.pitch_inputs_of(
+            idx, product.coverage, product.planned_eta(), self.model.config.sales.wait_scale_months
+        )
         step, _ = product.item_size()
-        decay = np.exp(-eta / self.model.config.sales.wait_scale_months)
-        return k, needed, eta, decay, stance.promise_horizon, step
+        return k, needed, eta, np.exp(exponent), stance.promise_horizon, step
 
     def _lose(self, i: int) -> None:
         """A buyer the company turned down: to the rival if it fits better, else to no one."""
@@ -220,14 +208,19 @@ class SalesFloor:
         pr.state[i] = State.LOST_TO_COMPETITOR if pr.comp_fit[i] > pr.fit[i] else State.LOST
         pr.owner[i] = NO_ONE
 
-    def _book(self, idx: np.ndarray, reps: np.ndarray, stance: Stance) -> None:
-        """Bookings and commission, credited to each deal's rep toward quota."""
-        pr = self.model.market.prospects
-        mrr = pr.seats[idx] * pr.price[idx]
-        self.model.company.book(idx, reps, stance.commission_on, mrr)
-        for rep, booked in zip(self.reps, sums_by_owner(mrr, reps, self._ids), strict=True):
-            if booked is not None:  # a rep with no deal here would add 0.0
-                rep.month_booked += booked
+    def _book(self, buyers: np.ndarray, price: np.ndarray, stance: Stance) -> None:
+        """The buyers become customers at ``price`` (``CustomerBase.start``), booked to their reps
+        with commission (``Company.book``), each rep credited toward quota: in one pass
+        (``kernels.start_and_book``)."""
+        company = self.model.company
+        terms = (stance.commission_on, company.commission_at_booking(stance.commission_on))
+        booked, paid, owed = start_and_book(
+            buyers, price, self.model.month, terms, self._ids, self.model.market.prospects
+        )
+        company.note_booked(booked, paid)
+        for rep, mrr in zip(self.reps, owed, strict=True):
+            if mrr is not None:  # a rep with no deal here would add 0.0
+                rep.month_booked += mrr
 
     # -- deal-contingent requests
     # ----------------------------------------------------------------------

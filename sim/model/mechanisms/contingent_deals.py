@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
+from sim.model.kernels import request_draws
 from sim.model.population import NO_ONE, State
 
 if TYPE_CHECKING:
@@ -67,15 +68,9 @@ class ContingentDeals:
     def request_luck(self, customers: np.ndarray) -> list[tuple[float, float, float]]:
         """Each request's draws, keyed by buyer and month: its estimate error and overrun
         (standard normals) and its generality (a uniform), one triple per buyer."""
-        streams, month = self.model.streams, self.model.month
-        return list(
-            zip(
-                streams.estimate.normal(customers, month).tolist(),
-                streams.overrun.normal(customers, month).tolist(),
-                streams.generality.uniform(customers, month).tolist(),
-                strict=True,
-            )
-        )
+        streams = self.model.streams
+        keys = (streams.estimate.key, streams.overrun.key, streams.generality.key)
+        return list(zip(*request_draws(customers, self.model.month, keys).tolist(), strict=True))
 
     def draft(
         self,

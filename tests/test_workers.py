@@ -150,3 +150,33 @@ def test_a_worker_without_a_task_dies_with_its_parent() -> None:
             proc.kill()
         for pid in _alive(_children(proc.pid) | everyone):
             os.kill(pid, signal.SIGKILL)
+
+
+HANGING_TEARDOWN = """
+import sys, threading, time
+from sim.cli import entry
+entry.INTERRUPT_GRACE_S = 1.0
+def hangs():
+    try:
+        print("ready", flush=True)
+        time.sleep(60)
+    except KeyboardInterrupt:
+        threading.Event().wait()  # a teardown that never ends
+    return 0
+entry.main = hangs
+sys.exit(entry.console())
+"""
+
+
+def test_an_interrupted_sim_ends_even_when_its_teardown_hangs() -> None:
+    """Ctrl-C starts a deadline: a process whose unwinding hangs ends with 130 once it passes."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HANGING_TEARDOWN], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()

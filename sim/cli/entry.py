@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -52,11 +54,17 @@ __all__ = [
     "EXIT_INTERNAL_ERROR",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "INTERRUPT_GRACE_S",
     "build_parser",
+    "console",
     "main",
 ]
 
 DEBUG_ENV = "SIM_DEBUG"
+INTERRUPT_GRACE_S = 10.0
+"""Seconds an interrupted `sim` process has to tidy up (a worker pool's teardown, temporary
+files) before it ends anyway with exit code 130: a teardown that hangs must not keep the
+command alive. Its worker processes end with it (``executors.die_with_parent``)."""
 
 COMMANDS = (
     run,
@@ -100,6 +108,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
 
+def console() -> int:
+    """The console script: ``main`` with a deadline on Ctrl-C (``INTERRUPT_GRACE_S``).
+
+    Only the `sim` process gets the deadline; code that calls ``main`` in its own process (the
+    tests, a notebook) keeps its own interrupt handling.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt_with_deadline)
+    return main()
+
+
+def _interrupt_with_deadline(signum: int, frame: object) -> None:
+    """Raise KeyboardInterrupt as Python would, and end the process if unwinding takes longer
+    than ``INTERRUPT_GRACE_S``."""
+    deadline = threading.Timer(INTERRUPT_GRACE_S, os._exit, args=(EXIT_INTERRUPTED,))
+    deadline.daemon = True
+    deadline.start()
+    raise KeyboardInterrupt
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `sim` argument parser with one subcommand per module in ``COMMANDS``."""
     parser = Parser(
@@ -132,4 +160,4 @@ def _fail(message: str, code: int, prefix: str = f"{PROG}: ") -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

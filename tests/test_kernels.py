@@ -539,3 +539,39 @@ def test_needs_drift_agrees(seed: int, monkeypatch) -> None:
         out.append([space.logit, space.target, space.prob])
     for a, b in zip(*out, strict=True):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+SEEDS = [0, 1, 5, 2**32 - 1, 2**32, 2**64 + 3, 2**128 - 1, 123_456_789]
+
+
+@pytest.mark.parametrize("parent", [(), (7,), (3, 2**31)])
+def test_spawned_states_are_numpy_seed_sequences(parent: tuple[int, ...], monkeypatch) -> None:
+    """The compiled seed sequences give numpy's states, for small and many-word seeds."""
+    monkeypatch.setenv(kernels.KERNELS_ENV, "compiled")
+    keys = np.arange(30)
+    for seed in SEEDS + [int(s) for s in np.random.default_rng(1).integers(0, 2**63, 50)]:
+        want = [
+            np.random.SeedSequence(seed, spawn_key=(*parent, int(k))).generate_state(4, np.uint64)
+            for k in keys
+        ]
+        assert np.array_equal(kernels.spawned_states(seed, parent, keys), np.array(want))
+    monkeypatch.setenv(kernels.KERNELS_ENV, "numpy")
+    assert np.array_equal(kernels.spawned_states(seed, parent, keys), np.array(want))
+
+
+@pytest.mark.parametrize("seed", [0, 3, 2**40 + 1])
+def test_streams_are_the_same_either_way(seed: int, monkeypatch) -> None:
+    """``Streams.spawn`` and a rep's generator from the compiled seed states draw what numpy's
+    seed sequences give."""
+    from sim.model.streams import Keyed, Streams
+
+    draws = {}
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        streams = Streams.spawn(seed)
+        draws[mode] = [
+            s.key if isinstance(s, Keyed) else s.random(3).tolist()
+            for s in vars(streams).values()
+            if not hasattr(s, "member")
+        ] + [streams.reps.member(k).random(3).tolist() for k in (1, 2, 9)]
+    assert draws["numpy"] == draws["compiled"]

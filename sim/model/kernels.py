@@ -208,6 +208,9 @@ def warm() -> None:
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
+    _kernel("spawned_states")(
+        np.zeros(5, np.uint64), np.zeros(2, np.uint64), np.zeros((2, 4), np.uint64)
+    )
     # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
     _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
@@ -1043,6 +1046,51 @@ def _mix(z: np.ndarray) -> np.ndarray:
     z *= MIX2
     z ^= z >> third
     return z
+
+
+SEED_POOL = 4  # numpy's SeedSequence: words of its entropy pool
+SEED_INIT_A, SEED_MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)  # its pool's hash
+SEED_INIT_B, SEED_MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)  # its output hash
+SEED_MIX_L, SEED_MIX_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)  # its word mixer
+SEED_MASK, SEED_SHIFT = np.uint64(0xFFFFFFFF), np.uint64(16)  # 32-bit words, half-word shift
+PCG64_WORDS = 4
+"""uint64 words a ``PCG64`` takes from its seed sequence (``generate_state(4, np.uint64)``)."""
+
+
+def seed_words(value: int) -> list[int]:
+    """``SeedSequence``'s 32-bit words of a non-negative int (least significant first; 0 is one
+    word)."""
+    words = [value & 0xFFFFFFFF]
+    value >>= 32
+    while value:
+        words.append(value & 0xFFFFFFFF)
+        value >>= 32
+    return words
+
+
+def spawned_states(entropy: int, spawn_key: tuple[int, ...], keys: np.ndarray) -> np.ndarray:
+    """``SeedSequence(entropy, spawn_key=(*spawn_key, k)).generate_state(4, np.uint64)`` for
+    each ``k`` of ``keys`` (a row each): the state a ``PCG64`` of that child starts from, its
+    first word the child's ``generate_state(1, np.uint64)``. ``entropy`` a non-negative int,
+    every key below 2**32. The compiled loop hashes as numpy's SeedSequence does (uint32
+    arithmetic; tests/test_kernels.py checks it against numpy)."""
+    if compiled_now():
+        run = seed_words(entropy)
+        run += [0] * (SEED_POOL - len(run))  # numpy pads a spawned child's run entropy
+        for part in spawn_key:
+            run += seed_words(part)
+        out = np.empty((keys.size, PCG64_WORDS), np.uint64)
+        _kernel("spawned_states")(np.array(run, np.uint64), keys.astype(np.uint64), out)
+        return out
+    return np.array(
+        [
+            np.random.SeedSequence(entropy, spawn_key=(*spawn_key, int(k))).generate_state(
+                PCG64_WORDS, np.uint64
+            )
+            for k in keys
+        ],
+        dtype=np.uint64,
+    ).reshape(keys.size, PCG64_WORDS)
 
 
 def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:
@@ -2283,7 +2331,51 @@ def _keyed_uniform_loop(ids, month, key, out):
         out[i] = np.float64(_mix_one(z) >> MANTISSA_SHIFT) * TO_UNIT
 
 
+def _spawned_states_loop(prefix, keys, out):
+    """``spawned_states`` as one loop (compiled by numba): per key, numpy's SeedSequence mixing
+    ``prefix`` and the key into its pool of 4 words, then 8 output words paired little-endian."""
+    pool = np.empty(SEED_POOL, np.uint64)
+    entropy = np.empty(prefix.size + 1, np.uint64)
+    entropy[: prefix.size] = prefix
+    for j in range(keys.size):
+        entropy[prefix.size] = keys[j]
+        h = SEED_INIT_A
+        for i in range(SEED_POOL):
+            v = entropy[i] ^ h  # the entropy is at least the pool's size (a spawned child)
+            h = (h * SEED_MULT_A) & SEED_MASK
+            v = (v * h) & SEED_MASK
+            pool[i] = v ^ (v >> SEED_SHIFT)
+        for src in range(SEED_POOL):
+            for dst in range(SEED_POOL):
+                if src != dst:
+                    v = pool[src] ^ h
+                    h = (h * SEED_MULT_A) & SEED_MASK
+                    v = (v * h) & SEED_MASK
+                    v ^= v >> SEED_SHIFT
+                    r = (SEED_MIX_L * pool[dst] - SEED_MIX_R * v) & SEED_MASK
+                    pool[dst] = r ^ (r >> SEED_SHIFT)
+        for src in range(SEED_POOL, entropy.size):
+            for dst in range(SEED_POOL):
+                v = entropy[src] ^ h
+                h = (h * SEED_MULT_A) & SEED_MASK
+                v = (v * h) & SEED_MASK
+                v ^= v >> SEED_SHIFT
+                r = (SEED_MIX_L * pool[dst] - SEED_MIX_R * v) & SEED_MASK
+                pool[dst] = r ^ (r >> SEED_SHIFT)
+        h = SEED_INIT_B
+        for w in range(2 * out.shape[1]):
+            v = pool[w % SEED_POOL] ^ h
+            h = (h * SEED_MULT_B) & SEED_MASK
+            v = (v * h) & SEED_MASK
+            v ^= v >> SEED_SHIFT
+            if w % 2 == 0:
+                out[j, w // 2] = v
+            else:
+                out[j, w // 2] |= v << np.uint64(32)
+
+
 _LOOPS: dict[str, Callable[..., Any]] = {
+    "spawned_states": _spawned_states_loop,
     "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
     "needs_and_fit_t": _needs_and_fit_t_loop,

@@ -23,7 +23,7 @@ one (any other value counts as ``auto``). ``cache=True`` keeps the compiled code
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -1053,6 +1053,7 @@ SEED_INIT_A, SEED_MULT_A = np.uint64(0x43B0D7E5), np.uint64(0x931E8875)  # its p
 SEED_INIT_B, SEED_MULT_B = np.uint64(0x8B51F9DD), np.uint64(0x58F38DED)  # its output hash
 SEED_MIX_L, SEED_MIX_R = np.uint64(0xCA01F9DD), np.uint64(0x4973F715)  # its word mixer
 SEED_MASK, SEED_SHIFT = np.uint64(0xFFFFFFFF), np.uint64(16)  # 32-bit words, half-word shift
+SEED_WORD_MAX = 0xFFFFFFFF  # the largest key of one 32-bit word
 PCG64_WORDS = 4
 """uint64 words a ``PCG64`` takes from its seed sequence (``generate_state(4, np.uint64)``)."""
 
@@ -1068,19 +1069,34 @@ def seed_words(value: int) -> list[int]:
     return words
 
 
-def spawned_states(entropy: int, spawn_key: tuple[int, ...], keys: np.ndarray) -> np.ndarray:
+def seed_prefix(entropy: int, spawn_key: tuple[int, ...]) -> np.ndarray:
+    """The first words of a spawned child's entropy (``SeedSequence.get_assembled_entropy``): the
+    run entropy padded with zeros to the pool's size, then the parent's spawn key (uint64 array
+    of 32-bit words)."""
+    words = seed_words(entropy)
+    words += [0] * (SEED_POOL - len(words))
+    for part in spawn_key:
+        words += seed_words(part)
+    return np.array(words, np.uint64)
+
+
+def spawned_states(
+    entropy: int,
+    spawn_key: tuple[int, ...],
+    keys: Sequence[int],
+    prefix: np.ndarray | None = None,
+) -> np.ndarray:
     """``SeedSequence(entropy, spawn_key=(*spawn_key, k)).generate_state(4, np.uint64)`` for
     each ``k`` of ``keys`` (a row each): the state a ``PCG64`` of that child starts from, its
-    first word the child's ``generate_state(1, np.uint64)``. ``entropy`` a non-negative int,
-    every key below 2**32. The compiled loop hashes as numpy's SeedSequence does (uint32
-    arithmetic; tests/test_kernels.py checks it against numpy)."""
-    if compiled_now():
-        run = seed_words(entropy)
-        run += [0] * (SEED_POOL - len(run))  # numpy pads a spawned child's run entropy
-        for part in spawn_key:
-            run += seed_words(part)
-        out = np.empty((keys.size, PCG64_WORDS), np.uint64)
-        _kernel("spawned_states")(np.array(run, np.uint64), keys.astype(np.uint64), out)
+    first word the child's ``generate_state(1, np.uint64)``. ``entropy`` a non-negative int;
+    ``prefix``: ``seed_prefix(entropy, spawn_key)`` when the caller keeps it. The compiled loop
+    hashes as numpy's SeedSequence does (uint32 arithmetic; tests/test_kernels.py checks it
+    against numpy) for keys of one word (below 2**32); numpy's own makes any other."""
+    if compiled_now() and (not keys or 0 <= min(keys) and max(keys) <= SEED_WORD_MAX):
+        if prefix is None:
+            prefix = seed_prefix(entropy, spawn_key)
+        out = np.empty((len(keys), PCG64_WORDS), np.uint64)
+        _kernel("spawned_states")(prefix, np.array(keys, np.uint64), out)
         return out
     return np.array(
         [
@@ -1090,7 +1106,7 @@ def spawned_states(entropy: int, spawn_key: tuple[int, ...], keys: np.ndarray) -
             for k in keys
         ],
         dtype=np.uint64,
-    ).reshape(keys.size, PCG64_WORDS)
+    ).reshape(len(keys), PCG64_WORDS)
 
 
 def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:

@@ -35,14 +35,16 @@ class Ledger:
         self.flows[name] = cents(self.flows[name] + cents(amount))
 
     def net(self) -> float:
-        inflow = sum(self.flows[n] for n in INFLOWS)
-        outflow = sum(self.flows[n] for n in OUTFLOWS)
+        # lists, not generators (the same sums: ``sum`` adds the same numbers in the same order)
+        flows = self.flows
+        inflow = sum([flows[n] for n in INFLOWS])
+        outflow = sum([flows[n] for n in OUTFLOWS])
         return cents(inflow - outflow)
 
     def costs(self, flows: dict[str, float] | None = None) -> float:
         """Total outflows of this month, or of a closed month's flows."""
         flows = self.flows if flows is None else flows
-        return cents(sum(flows[n] for n in OUTFLOWS))
+        return cents(sum([flows[n] for n in OUTFLOWS]))
 
     def close_month(self) -> dict[str, float]:
         """Apply the month's flows to cash; return them and start a new month."""

@@ -179,7 +179,7 @@ def _sales(model: CompanyModel, counts: _Census) -> tuple[float | int | bool, ..
     reps = model.reps()
     ramping = measured = at_quota = 0  # ramped reps with a quota: measured, at or above it
     for rep in reps:
-        if rep.is_ramping():
+        if rep.ramp() < 1.0:  # ``is_ramping`` without its own call
             ramping += 1
             continue
         attained = rep.attainment()

@@ -13,11 +13,17 @@ so A-B differences under one seed are paired decision by decision, not only worl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from sim.model.kernels import compiled_now, keyed_normal, keyed_uniform, spawned_states
+from sim.model.kernels import (
+    compiled_now,
+    keyed_normal,
+    keyed_uniform,
+    seed_prefix,
+    spawned_states,
+)
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,15 @@ class Family:
 
     entropy: int | Sequence[int]  # the root seed sequence's entropy
     spawn_key: tuple[int, ...]  # and its spawn key: member k's is this one and k
+    _prefix: list[np.ndarray] = field(default_factory=list, compare=False, repr=False)
+    """``kernels.seed_prefix`` of the two, made at the first member (a hire or two a year)."""
 
     def member(self, k: int) -> np.random.Generator:
         if plain_entropy(self.entropy) and compiled_now():
-            keys = np.array([k], np.int64)
-            return pcg64_of(spawned_states(self.entropy, self.spawn_key, keys)[0])
+            if not self._prefix:
+                self._prefix.append(seed_prefix(self.entropy, self.spawn_key))
+            states = spawned_states(self.entropy, self.spawn_key, [k], self._prefix[0])
+            return pcg64_of(states[0])
         seq = np.random.SeedSequence(self.entropy, spawn_key=(*self.spawn_key, k))
         return generator(seq)
 
@@ -133,7 +143,7 @@ class Streams:
         i's from ``SeedSequence(seed).spawn(...)[i]``."""
         kinds = [_KINDS.get(f.type, np.random.Generator) for f in fields(cls)]
         if plain_entropy(seed) and compiled_now():
-            states = spawned_states(seed, (), np.arange(len(kinds)))
+            states = spawned_states(seed, (), range(len(kinds)))
             return cls(*(_stream_of(kind, seed, (i,), states[i]) for i, kind in enumerate(kinds)))
         children = np.random.SeedSequence(seed).spawn(len(kinds))
         return cls(

@@ -134,7 +134,7 @@ class Company(mesa.Agent):
                 - self.plan_mrr(month - 1)
                 + PLAN_CHURN_ALLOWANCE * self.plan_mrr(month - 1)
             )
-            capacity = sum(rep.ramp() for rep in self.model.reps())
+            capacity = sum([rep.ramp() for rep in self.model.reps()])
             self._quota, self._quota_month = (
                 self.sales.quota_multiplier * planned_new / max(capacity, 1.0),
                 month,

@@ -65,7 +65,7 @@ class SalesFloor:
         reps = self.reps
         ids = [rep.unique_id for rep in reps]
         self._ids = np.array(ids)
-        self._skills = np.array([*(rep.skill for rep in reps), 0.0])  # 0 for a rep not here
+        self._skills = np.array([*[rep.skill for rep in reps], 0.0])  # 0 for a rep not here
         place = [len(reps)] * (max(ids) + 2)  # the last slot also takes NO_ONE (-1)
         for at, rep_id in enumerate(ids):
             place[rep_id] = at

@@ -88,10 +88,12 @@ class SalesRep(mesa.Agent):
     # --------------------------------------------------------------------------------------
     def decides_to_leave(self) -> bool:
         """Attrition: a base rate, higher for a ramped rep far below quota."""
-        monthly = 1.0 - (1.0 - self.p.attrition_annual) ** (1.0 / MONTHS_PER_YEAR)
-        attained = None if self.is_ramping() else self.attainment()
-        if attained is not None:
-            monthly *= 1.0 + self.p.missed_quota_attrition * max(0.0, 1.0 - attained)
+        p = self.p
+        monthly = 1.0 - (1.0 - p.attrition_annual) ** (1.0 / MONTHS_PER_YEAR)
+        if self.ramp() >= 1.0:  # ramped (not ``is_ramping``): quota attainment counts
+            attained = self.attainment()
+            if attained is not None:
+                monthly *= 1.0 + p.missed_quota_attrition * max(0.0, 1.0 - attained)
         return bool(self.luck.random() < monthly)
 
     def hand_back_deals(self) -> None:

@@ -117,7 +117,7 @@ class ContingentDeals:
         product = self.model.product
         share = min(product.p.custom_capacity_cap, QUOTED_CUSTOM_SHARE)
         custom_rate = max(product.capacity_em() * share, 1e-6)
-        backlog = sum(i.estimate_em - i.spent_em for i in self.queue)
+        backlog = sum([i.estimate_em - i.spent_em for i in self.queue])
         return math.ceil((backlog + estimate_em) / custom_rate)  # np.ceil's integer, sooner
 
     def _generality(self, u: float) -> float:
@@ -134,7 +134,7 @@ class ContingentDeals:
     # -- build -------------------------------------------------------------------------------
     def backlog_em(self) -> float:
         """Engineer-months of committed custom work still to do."""
-        return sum(item.actual_em - item.spent_em for item in self.queue)
+        return sum([item.actual_em - item.spent_em for item in self.queue])
 
     def build(self, effort: float) -> float:
         """Spend up to ``effort`` on the queue, first come first served; return what was spent."""

@@ -575,3 +575,16 @@ def test_streams_are_the_same_either_way(seed: int, monkeypatch) -> None:
             if not hasattr(s, "member")
         ] + [streams.reps.member(k).random(3).tolist() for k in (1, 2, 9)]
     assert draws["numpy"] == draws["compiled"]
+
+
+@pytest.mark.parametrize("mode", ["numpy", "compiled"])
+def test_one_keyed_uniform_is_the_arrays(mode: str, monkeypatch) -> None:
+    """``keyed_uniform_one`` (Python integers) gives ``keyed_uniform``'s bits."""
+    monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+    rng = np.random.default_rng(7)
+    ids = np.concatenate([[0, 1, 2**31, 2**62], rng.integers(0, 10**6, 200)])
+    for key in [0, 1, 2**63 + 5, int(rng.integers(0, 2**63))]:
+        for month in (0, 1, 59, 1000):
+            want = kernels.keyed_uniform(ids, month, np.uint64(key))
+            got = [kernels.keyed_uniform_one(int(i), month, key) for i in ids]
+            assert np.array_equal(np.array(got), want)

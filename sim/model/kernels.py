@@ -1034,6 +1034,7 @@ MIX_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
 MANTISSA_SHIFT = np.uint64(11)
 TO_UNIT = 2.0**-53
 """The top 53 bits of a mixed word, scaled to [0, 1)."""
+_MANTISSA_SHIFT_INT = int(MANTISSA_SHIFT)  # ``keyed_uniform_one``'s
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -1125,6 +1126,29 @@ def keyed_uniform(ids, month: int, key: np.uint64) -> np.ndarray:
     z = _mix(z)
     z >>= MANTISSA_SHIFT
     return z * TO_UNIT
+
+
+WORD = (1 << 64) - 1  # a uint64's bits, for the same wrapping arithmetic on Python ints
+_MIX_INTS = (int(GOLDEN), int(MIX1), int(MIX2), *(int(s) for s in MIX_SHIFTS))
+"""``_mix``'s constants as Python ints."""
+
+
+def _mix_int(z: int) -> int:
+    """``_mix`` on one word as a Python int (the same wrapping arithmetic, the same bits)."""
+    golden, mix1, mix2, first, second, third = _MIX_INTS
+    z = (z + golden) & WORD
+    z ^= z >> first
+    z = (z * mix1) & WORD
+    z ^= z >> second
+    z = (z * mix2) & WORD
+    return z ^ (z >> third)
+
+
+def keyed_uniform_one(i: int, month: int, key: int) -> float:
+    """``keyed_uniform`` of one id (``i >= 0``), in Python integers: the same bits, without an
+    array or a kernel call for a single draw (a delivered custom item's conversion)."""
+    z = _mix_int((_mix_int(i ^ key) + month) & WORD)
+    return (z >> _MANTISSA_SHIFT_INT) * TO_UNIT
 
 
 def keyed_normal(ids, month: int, key: np.uint64) -> np.ndarray:

@@ -21,6 +21,7 @@ from sim.model.kernels import (
     compiled_now,
     keyed_normal,
     keyed_uniform,
+    keyed_uniform_one,
     seed_prefix,
     spawned_states,
 )
@@ -43,6 +44,10 @@ class Keyed:
     def uniform(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One uniform in [0, 1) per id for ``month`` (float64)."""
         return keyed_uniform(ids, month, np.uint64(self.key))
+
+    def uniform_one(self, i: int, month: int) -> float:
+        """``uniform`` of one id (``i >= 0``): the same number, as a Python float."""
+        return keyed_uniform_one(i, month, self.key)
 
     def normal(self, ids: np.ndarray, month: int) -> np.ndarray:
         """One standard normal per id for ``month`` (by the inverse normal CDF)."""

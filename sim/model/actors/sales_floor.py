@@ -149,6 +149,8 @@ class SalesFloor:
 
     def _in_rep_order(self, idx: np.ndarray) -> np.ndarray:
         """Deals ordered by their rep's place in this month's shuffle (stable within a rep)."""
+        if idx.size <= 1:  # one deal (or none) is in order
+            return idx
         return idx[self._places(idx).argsort(kind="stable")]
 
     def _skill_of(self, idx: np.ndarray) -> np.ndarray:

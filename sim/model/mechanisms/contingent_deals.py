@@ -184,7 +184,7 @@ class ContingentDeals:
         pr.custom_bonus[i] += gain / max(int(needs.sum()), 1)
         on_time = model.month <= item.due_month + model.config.sales.promise_grace_months
         chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
-        converted = bool(model.streams.convert.uniform(np.array([i]), model.month)[0] < chance)
+        converted = bool(model.streams.convert.uniform_one(i, model.month) < chance)
         if converted:
             customers.contingent_converted += 1
             model.company.book_expansion(i, pr.seats_wanted[i])

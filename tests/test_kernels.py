@@ -588,3 +588,24 @@ def test_one_keyed_uniform_is_the_arrays(mode: str, monkeypatch) -> None:
             want = kernels.keyed_uniform(ids, month, np.uint64(key))
             got = [kernels.keyed_uniform_one(int(i), month, key) for i in ids]
             assert np.array_equal(np.array(got), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clawback_agrees_to_the_bit(seed: int, monkeypatch) -> None:
+    """The compiled clawback sums and clears the early leavers' commissions as numpy does."""
+    rng = np.random.default_rng(seed)
+    n = 500
+    start = rng.integers(0, 60, n).astype(np.int32)
+    paid = rng.random(n) * 1e4
+    out = {}
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        for size in (0, 1, 5, 9, 200):
+            picks = np.random.default_rng(1000 * seed + size)  # the same for either mode
+            gone = picks.choice(n, size, replace=False).astype(np.int64)  # in any order
+            cleared = paid.copy()
+            refund = kernels.clawback(gone, start, cleared, 61, 12)
+            out[mode, size] = (refund, cleared)
+    for size in (0, 1, 5, 9, 200):
+        assert out["numpy", size][0] == out["compiled", size][0]
+        assert np.array_equal(out["numpy", size][1], out["compiled", size][1])

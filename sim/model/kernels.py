@@ -211,6 +211,7 @@ def warm() -> None:
     _kernel("spawned_states")(
         np.zeros(5, np.uint64), np.zeros(2, np.uint64), np.zeros((2, 4), np.uint64)
     )
+    _kernel("clawback")(rows, ints, fit.copy(), 1, 1)
     # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
     _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
@@ -1350,6 +1351,18 @@ def needs_drift(space, rng: np.random.Generator) -> None:
     )  # fmt: skip
 
 
+def clawback(gone, start_month, commission_paid, month: int, window) -> float:
+    """Commission coming back on customers lost early: for each of ``gone`` who started fewer
+    than ``window`` months before ``month``, its commission paid is summed (numpy's sum, in
+    ``gone``'s order) and set to 0; returns the sum (0.0 when none)."""
+    if compiled_now():
+        return _kernel("clawback")(gone, start_month, commission_paid, month, window)
+    early = gone[month - start_month[gone] < window]
+    refund = float(commission_paid[early].sum())
+    commission_paid[early] = 0.0
+    return refund
+
+
 def mrr_total(state, seats, price) -> float:
     """Monthly revenue of all customers: the sum over every prospect (0 for non-customers)."""
     if compiled_now():
@@ -2371,6 +2384,21 @@ def _keyed_uniform_loop(ids, month, key, out):
         out[i] = np.float64(_mix_one(z) >> MANTISSA_SHIFT) * TO_UNIT
 
 
+def _clawback_loop(gone, start_month, commission_paid, month, window):
+    """``clawback`` as one loop (compiled by numba): the early leavers' commissions gathered,
+    summed as numpy sums, then cleared."""
+    early = np.empty(gone.size)
+    m = 0
+    for j in range(gone.size):
+        if month - start_month[gone[j]] < window:
+            early[m] = commission_paid[gone[j]]
+            m += 1
+    for j in range(gone.size):
+        if month - start_month[gone[j]] < window:
+            commission_paid[gone[j]] = 0.0
+    return 0.0 + _pairwise_sum(early, m)
+
+
 def _spawned_states_loop(prefix, keys, out):
     """``spawned_states`` as one loop (compiled by numba): per key, numpy's SeedSequence mixing
     ``prefix`` and the key into its pool of 4 words, then 8 output words paired little-endian."""
@@ -2416,6 +2444,7 @@ def _spawned_states_loop(prefix, keys, out):
 
 _LOOPS: dict[str, Callable[..., Any]] = {
     "spawned_states": _spawned_states_loop,
+    "clawback": _clawback_loop,
     "keyed_uniform": _keyed_uniform_loop,
     "needs_and_fit": _needs_and_fit_loop,
     "needs_and_fit_t": _needs_and_fit_t_loop,

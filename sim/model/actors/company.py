@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import expit
 
 from sim.config import Scenario
-from sim.model.kernels import mrr_total, start_and_book_by_rep
+from sim.model.kernels import clawback, mrr_total, start_and_book_by_rep
 from sim.model.ledger import Ledger
 from sim.model.mechanisms.pressure import felt_pressure, pressure_reading
 from sim.model.population import NO_ONE, State
@@ -282,9 +282,9 @@ class Company(mesa.Agent):
         if self.sales.commission_basis != "clawback" or gone.size == 0:
             return
         pr = self.model.market.prospects
-        early = gone[self.model.month - pr.start_month[gone] < self.sales.clawback_months]
-        refund = float(pr.commission_paid[early].sum())
-        pr.commission_paid[early] = 0.0
+        refund = clawback(
+            gone, pr.start_month, pr.commission_paid, self.model.month, self.sales.clawback_months
+        )
         if refund:
             self.ledger.post("commissions_usd", -refund)
 

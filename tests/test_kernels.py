@@ -609,3 +609,24 @@ def test_clawback_agrees_to_the_bit(seed: int, monkeypatch) -> None:
     for size in (0, 1, 5, 9, 200):
         assert out["numpy", size][0] == out["compiled", size][0]
         assert np.array_equal(out["numpy", size][1], out["compiled", size][1])
+
+
+def test_warm_compiles_every_kernel_a_run_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After ``warm()`` no run compiles anything: a dashboard worker's first slider move never
+    waits for numba (a kernel or a signature warm() missed would compile inside a run)."""
+    from sim.config import Scenario, preset
+    from sim.model import CompanyModel
+
+    monkeypatch.setenv(kernels.KERNELS_ENV, "compiled")
+    kernels.warm()
+    before = {name: len(k.signatures) for name, k in kernels._compiled.items()}
+    companies = (Scenario(), preset("sales_led"), preset("product_led"))
+    # as built in code (defaults unvalidated: an int where the field is a float) and as a file
+    # or a slider gives them (validated)
+    for scenario in (*companies, *(c.with_overrides({"months": 36}) for c in companies)):
+        for seed in range(6):
+            model = CompanyModel(scenario, rng=seed)
+            while model.running:
+                model.step()
+    after = {name: len(k.signatures) for name, k in kernels._compiled.items()}
+    assert after == before

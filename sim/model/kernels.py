@@ -212,6 +212,7 @@ def warm() -> None:
         np.zeros(5, np.uint64), np.zeros(2, np.uint64), np.zeros((2, 4), np.uint64)
     )
     _kernel("clawback")(rows, ints, fit.copy(), 1, 1)
+    _kernel("keyed_uniform")(rows, np.uint64(1), np.uint64(2), fit.copy())
     # the market's needs matrix is a transposed view (``needs_and_fit_t``): its own signature
     _kernel("committed_fit")(state, needs_t[:, :n].T, cov, cov, bonus, fit, rival_fit)
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
@@ -231,10 +232,10 @@ def warm() -> None:
         shipped.copy(), np.ones(2), 0, True, 0.5, kills,
     )  # fmt: skip
     settled = _kernel("customers_settle")(
-        state, ints, ints, ints, ints, 1, 1, bonus, fit, rival_fit, 0.1, 1.0
+        state, ints, ints, ints, ints, 1, 1.0, bonus, fit, rival_fit, 0.1, 1.0
     )
     _kernel("waiters_settle")(
-        state, ints, ints, ints, ints, 1, 1, fit, rival_fit, 1.0, 0.1, 3.0, np.uint64(1),
+        state, ints, ints, ints, ints, 1, 1.0, fit, rival_fit, 1.0, 0.1, 3.0, np.uint64(1),
         np.uint64(1), ints.copy(),
     )  # fmt: skip
     _kernel("customers_churn_and_pay")(
@@ -786,7 +787,7 @@ _CHURNED = 5
 
 
 def customers_settle(
-    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: float,
     satisfaction, fit, comp_fit, consume_penalty: float, stagnation: float,
 ) -> tuple:  # fmt: skip
     """The customers' promises and satisfaction this month, in place: a promise is kept when
@@ -797,7 +798,7 @@ def customers_settle(
     the promises kept and broken."""
     if compiled_now():
         return _kernel("customers_settle")(
-            state, promise_cap, promise_since, promise_due, last_shipped, month, grace,
+            state, promise_cap, promise_since, promise_due, last_shipped, month, float(grace),
             satisfaction, fit, comp_fit, consume_penalty, stagnation,
         )  # fmt: skip
     customers = np.flatnonzero(state == _CUSTOMER)
@@ -819,7 +820,7 @@ def customers_settle(
 
 
 def waiters_settle(
-    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: int,
+    state, promise_cap, promise_since, promise_due, last_shipped, month: int, grace: float,
     fit, comp_fit, stagnation: float, steal: float, impatience: float, defect_key: np.uint64,
     owner,
 ) -> tuple[np.ndarray, int]:  # fmt: skip
@@ -831,7 +832,7 @@ def waiters_settle(
     who walked."""
     if compiled_now():
         return _kernel("waiters_settle")(
-            state, promise_cap, promise_since, promise_due, last_shipped, month, grace, fit,
+            state, promise_cap, promise_since, promise_due, last_shipped, month, float(grace), fit,
             comp_fit, stagnation, steal, impatience, defect_key, np.uint64(month), owner,
         )  # fmt: skip
     waiting = np.flatnonzero(state == _WAITING)

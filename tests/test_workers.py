@@ -38,6 +38,21 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _describe(pid: int) -> str:
+    """A stuck process as /proc shows it: its state, where it waits, its threads' states."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        stat = (proc / "stat").read_text()
+        wchan = (proc / "wchan").read_text()
+        threads = sorted(
+            (t / "stat").read_text().split(") ")[1][0] for t in (proc / "task").iterdir()
+        )
+    except OSError as err:
+        return f"unreadable ({err})"
+    state = stat[stat.rindex(")") + 2]
+    return f"state {state}, waiting in {wchan or '-'}, threads {''.join(threads)}"
+
+
 def _alive(pids: set[int]) -> set[int]:
     alive = set()
     for pid in pids:
@@ -85,8 +100,12 @@ def test_no_worker_outlives_its_parent() -> None:
         for signum, proc in procs.items():
             workers[signum] = _children(proc.pid)
             os.kill(proc.pid, signum)
-        for proc in procs.values():
-            proc.wait(timeout=30)
+        for signum, proc in procs.items():
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                name = signal.Signals(signum).name
+                pytest.fail(f"sim run alive 30 s after {name}: {_describe(proc.pid)}")
         deadline = time.monotonic() + 10
         left = {s: _alive(w) for s, w in workers.items()}
         while any(left.values()) and time.monotonic() < deadline:

@@ -9,8 +9,10 @@ product summed in that order below 32 capabilities, so the default runs did not 
 on BLAS sums in blocks, and the numbers now differ from it in the last float32 bit). Both versions
 give the same numbers to the bit (tests/test_kernels.py on random populations of up to 64
 capabilities; tests/test_pin.py on whole runs, with each version), so a run does not depend on
-which one ran it. No generator is drawn from here; `keyed_uniform` is the hash behind keyed
-draws (sim/model/streams.py), integer arithmetic with the same bits either way.
+which one ran it. One kernel draws from a generator (``arrive``: the month's arrivals, through
+numba's own copies of numpy's distributions on the generator's own state, the same numbers in the
+same order); `keyed_uniform` is the hash behind keyed draws (sim/model/streams.py), integer
+arithmetic with the same bits either way.
 
 Which one runs (``SIM_KERNELS``): ``auto`` (default) uses numpy for a process's first
 ``COMPILE_AFTER_MONTHS`` simulated months and the compiled kernel after that, so a single
@@ -207,6 +209,10 @@ def warm() -> None:
     )  # fmt: skip
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
+    _kernel("arrive")(
+        *generator_words(np.random.default_rng(0)), fit, counts * 0, 0, 0, ut, seg, state, fit,
+        fit, fit, flags, fit, fit, fit, fit, 1.5,
+    )  # fmt: skip
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
     _kernel("spawned_states")(
         np.zeros(5, np.uint64), np.zeros(2, np.uint64), np.zeros((2, 4), np.uint64)
@@ -268,6 +274,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_expit"] = compile_(_expit_loop)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         globals()["_state_counts"] = compile_(_state_counts_loop)
+        _bind_generator()
         for kernel, loop in _LOOPS.items():
             _compiled[kernel] = compile_(loop)
     return _compiled[name]
@@ -291,6 +298,60 @@ def _bind_scipy_special() -> None:
         llvm.add_symbol(symbol, get_cython_function_address(SCIPY_SPECIAL, name))
         signature = types.float64(*([types.float64] * arguments), types.intc)
         globals()[f"_{name}_c"] = types.ExternalFunction(symbol, signature)
+
+
+_NEXT_WORDS: dict[type, tuple[int, int, int]] = {}
+"""Per bit generator type: the addresses of its ``next_uint64``, ``next_uint32`` and
+``next_double`` (static C functions, the same for every instance of the type)."""
+
+
+def generator_words(rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """What a compiled loop needs to draw from ``rng`` (``_generator_at``): its bit generator's
+    state address and its three ``next`` functions' addresses (the fields numba reads when it
+    unboxes a ``Generator``, ~6-12 us a call; these ~0.3 us). ``rng`` must outlive the call."""
+    bits = rng.bit_generator
+    interface = bits.ctypes  # numpy makes it once per bit generator
+    words = _NEXT_WORDS.get(type(bits))
+    if words is None:
+        import ctypes
+
+        words = _NEXT_WORDS[type(bits)] = tuple(
+            ctypes.cast(f, ctypes.c_void_p).value
+            for f in (interface.next_uint64, interface.next_uint32, interface.next_double)
+        )
+    return (interface.state_address, *words)
+
+
+def _generator_at(state_address, next_uint64, next_uint32, next_double):
+    """Replaced by ``_bind_generator``'s intrinsic when the loops compile: only a compiled loop
+    can draw from a generator given by addresses."""
+    raise NotImplementedError("a generator by its addresses exists only in compiled loops")
+
+
+def _bind_generator() -> None:
+    """``_generator_at(state, next_uint64, next_uint32, next_double)`` for the compiled loops: a
+    numba ``Generator`` on the state of a live numpy generator (``generator_words``), the struct
+    numba's own unboxing builds, without a reference to the Python object (none is needed: the
+    caller holds it; numba's reference counting skips a null meminfo)."""
+    from numba import types
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    generator_t = types.NumPyRandomGeneratorType("generator")
+    bits_t = types.NumPyRandomBitGeneratorType("bit_generator")
+
+    def generator_at(typingctx, state, next_uint64, next_uint32, next_double):
+        def codegen(context, builder, signature, args):
+            bits = cgutils.create_struct_proxy(bits_t)(context, builder)
+            bits.state_address = bits.state = args[0]
+            bits.fnptr_next_uint64, bits.fnptr_next_uint32, bits.fnptr_next_double = args[1:]
+            made = cgutils.create_struct_proxy(generator_t)(context, builder)  # zeroed
+            made.bit_generator = bits._getvalue()
+            return made._getvalue()
+
+        return generator_t(state, next_uint64, next_uint32, next_double), codegen
+
+    globals()["_generator_at"] = intrinsic(generator_at)
 
 
 def _store_fit_loop(i, count, a, b, bonus, fit, rival_fit):
@@ -1330,6 +1391,24 @@ def arrivals(start, counts, draws, budget_ratio, honesty, asks_share, seats_scal
         offset += count
 
 
+def arrive(rng, means, counts, segment, end, budget_ratio, honesty, asks_share, seats_scale,
+           seats_shape, pr) -> tuple[int, int]:  # fmt: skip
+    """``Market._arrive``'s draws and ``arrivals`` in one compiled loop (no numpy twin: the market
+    calls it only when compiled), from segment ``segment`` on, the prospects so far ending at
+    ``end``: per segment its count (``counts[s]``, or a Poisson draw of mean ``means[s]`` where it
+    is negative, kept in ``counts``), each new prospect's latent need draws (float32 uniforms,
+    prospect after prospect, capability by capability, into ``pr.ut``'s columns), then the
+    segment's budget normals, seat gammas, honesty normals and uniforms for asking, from ``rng``
+    in the market's order: the same numbers (numba's distributions are numpy's algorithms on the
+    generator's own state). Returns where it stopped: ``(len(counts), end)`` when done, or a
+    segment whose prospects do not fit in the population's arrays (grow them and call again)."""
+    return _kernel("arrive")(
+        *generator_words(rng), means, counts, segment, end, pr.ut, pr.seg, pr.state, pr.budget,
+        pr.seats_wanted, pr.honesty, pr.asks_custom, budget_ratio, honesty, asks_share,
+        seats_scale, seats_shape,
+    )  # fmt: skip
+
+
 _NO_LEVELS = np.zeros(0)  # ``needs_drift``'s new long-run levels in a month none jumps (read only)
 
 
@@ -1793,6 +1872,38 @@ def _arrivals_loop(
             honesty_of[i] = min(max(honest, 0.0), 1.0)
             asks_custom[i] = draws[3, r] < asks_share[segment]
             r += 1
+
+
+def _arrive_loop(
+    state_address, next_uint64, next_uint32, next_double, means, counts, segment, end, ut, seg,
+    state, budget, seats_wanted, honesty_of, asks_custom, budget_ratio, honesty, asks_share,
+    seats_scale, seats_shape,
+):  # fmt: skip
+    rng = _generator_at(state_address, next_uint64, next_uint32, next_double)
+    capabilities, capacity = ut.shape
+    for s in range(segment, counts.shape[0]):
+        if counts[s] < 0:
+            counts[s] = rng.poisson(means[s])
+        stop = end + counts[s]
+        if stop > capacity:
+            return s, end
+        for i in range(end, stop):
+            for k in range(capabilities):
+                ut[k, i] = rng.random(dtype=np.float32)
+        # the arithmetic of ``_arrivals_loop``
+        for i in range(end, stop):
+            budget[i] = max(0.05, budget_ratio[s] * (1.0 + BUDGET_SD * rng.standard_normal()))
+        for i in range(end, stop):
+            seats_wanted[i] = max(1.0, np.rint(rng.standard_gamma(seats_shape) * seats_scale[s]))
+        for i in range(end, stop):
+            honest = honesty[s] + HONESTY_SD * rng.standard_normal()
+            honesty_of[i] = min(max(honest, 0.0), 1.0)
+        for i in range(end, stop):
+            asks_custom[i] = rng.random() < asks_share[s]
+            seg[i] = s
+            state[i] = _UNAWARE
+        end = stop
+    return counts.shape[0], end
 
 
 def _needs_drift_loop(logit, target, noise, reversion, jumps):
@@ -2477,6 +2588,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "win_logit": _win_logit_loop,
     "sums_by_owner": _sums_by_owner_loop,
     "arrivals": _arrivals_loop,
+    "arrive": _arrive_loop,
     "needs_drift": _needs_drift_loop,
     "qualify": _qualify_loop,
     "open_deals": _open_deals_loop,

@@ -16,7 +16,9 @@ import numpy as np
 from sim.config import Scenario
 from sim.model.kernels import (
     arrivals,
+    arrive,
     committed_fit,
+    compiled_now,
     lead_count,
     lead_scan,
     love_share,
@@ -72,9 +74,9 @@ class Market(mesa.Agent):
         self._honesty = np.array([s.honesty for s in self.segments])
         self._asks_share = np.array([s.custom_request_share for s in self.segments])
         self._seats_scale = np.array([s.seats_mean / SEATS_SHAPE for s in self.segments])
-        self._arrive(
-            [round(seg.initial_prospects * p.size_scale) for seg in self.segments].__getitem__
-        )
+        # each segment's mean arrivals a month (the Poisson draw's mean)
+        self._arrival_means = np.array([s.arrivals_per_month * p.size_scale for s in self.segments])
+        self._arrive([max(round(seg.initial_prospects * p.size_scale), 0) for seg in self.segments])
 
     @staticmethod
     def _capacity(scenario: Scenario) -> int:
@@ -85,15 +87,24 @@ class Market(mesa.Agent):
         )
         return int(mean * p.size_scale * CAPACITY_HEADROOM) + 64
 
-    def _arrive(self, count_of: Callable[[int], int]) -> None:
+    def _arrive(self, counts: list[int] | None = None) -> None:
         """New prospects enter as UNAWARE with their own needs, budget and seats: segment after
-        segment, its count (``count_of(s)``, drawn first) and then its draws; one ``arrivals``
-        call then writes them all."""
-        pr, rng, counts = self.prospects, self.model.streams.arrivals, self._arrival_counts
+        segment, its count (``counts[s]``, or else a Poisson draw of its mean arrivals, drawn
+        first) and then its draws. Compiled, one loop draws and writes them all
+        (``kernels.arrive``); with numpy, one ``arrivals`` call writes them after the draws."""
+        if compiled_now():
+            self._arrive_compiled(counts)
+            return
+        if counts is None:
+            poisson, means = self.model.streams.arrivals.poisson, self._arrival_means.tolist()
+            count_of: Callable[[int], int] = lambda s: int(poisson(means[s]))
+        else:
+            count_of = counts.__getitem__
+        pr, rng, counts_ = self.prospects, self.model.streams.arrivals, self._arrival_counts
         start = end = pr.n
         for s in range(len(self.segments)):
             count = max(count_of(s), 0)
-            counts[s] = count
+            counts_[s] = count
             if count == 0:
                 continue
             pr.ensure_room(end - start + count)  # room beyond ``n``, which moves at the end
@@ -112,9 +123,27 @@ class Market(mesa.Agent):
         if end > start:
             pr.ut[:, start:end] = self._u_buffer[: end - start].T
             arrivals(
-                start, counts, self._arrival_draws, self._budget_ratio, self._honesty,
+                start, counts_, self._arrival_draws, self._budget_ratio, self._honesty,
                 self._asks_share, self._seats_scale, pr,
             )  # fmt: skip
+            pr.n = end
+
+    def _arrive_compiled(self, counts: list[int] | None) -> None:
+        """``_arrive`` in one compiled loop, the arrays grown whenever a segment's prospects
+        would not fit (the loop stops before that segment's draws and goes on from there)."""
+        pr, rng, drawn = self.prospects, self.model.streams.arrivals, self._arrival_counts
+        drawn[:] = -1 if counts is None else counts  # -1: a Poisson draw
+        segment, start = 0, pr.n
+        end = start
+        while True:
+            segment, end = arrive(
+                rng, self._arrival_means, drawn, segment, end, self._budget_ratio,
+                self._honesty, self._asks_share, self._seats_scale, SEATS_SHAPE, pr,
+            )  # fmt: skip
+            if segment == len(drawn):
+                break
+            pr.ensure_room(end - start + int(drawn[segment]))
+        if end > start:
             pr.n = end
 
     def _u_room(self, rows: int) -> np.ndarray:
@@ -144,8 +173,7 @@ class Market(mesa.Agent):
         needs_drift(self.needs, self.model.streams.needs)
         self.model.product.coverage *= 1.0 - self.params.obsolescence_monthly
         self.model.competitor.coverage *= 1.0 - self.params.obsolescence_monthly
-        poisson, scale = self.model.streams.arrivals.poisson, self.params.size_scale
-        self._arrive(lambda s: int(poisson(self.segments[s].arrivals_per_month * scale)))
+        self._arrive()
         self._spread_awareness()
 
     def _spread_awareness(self) -> None:

@@ -630,3 +630,37 @@ def test_warm_compiles_every_kernel_a_run_calls(monkeypatch: pytest.MonkeyPatch)
                 model.step()
     after = {name: len(k.signatures) for name, k in kernels._compiled.items()}
     assert after == before
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_drawing_loops_give_the_generators_numbers(seed: int, monkeypatch) -> None:
+    """The loops that draw from a generator by its addresses (``kernels.arrive``,
+    ``kernels.needs_drift``) draw numpy's numbers in numpy's order and leave the generator
+    where numpy would: a month's arrivals also when the population's arrays grow mid-month, and
+    the needs' drift when many long-run levels jump."""
+    import copy
+
+    import sim.model.actors.market as market_module
+    from sim.config import Scenario
+    from sim.model.company_model import CompanyModel
+
+    monkeypatch.setattr(market_module, "CAPACITY_HEADROOM", 0.02)  # grows at once and later
+    scenario = Scenario().with_overrides({"market.need_shift_prob": 0.3})
+    out = {}
+    for mode in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.KERNELS_ENV, mode)
+        market = CompanyModel(scenario, rng=seed).market
+        streams = market.model.streams
+        space = copy.deepcopy(market.needs)
+        for _ in range(24):
+            market._arrive()
+            kernels.needs_drift(space, streams.needs)
+        pr = market.prospects
+        names = ("ut", "seg", "state", "budget", "seats_wanted", "honesty", "asks_custom")
+        arrays = [getattr(pr, name)[..., : pr.n].copy() for name in names]
+        states = (streams.arrivals.bit_generator.state, streams.needs.bit_generator.state)
+        out[mode] = (pr.n, arrays, space.logit, space.target, space.prob, states)
+    (n, arrays, *rest, states), (n_c, arrays_c, *rest_c, states_c) = out.values()
+    assert n == n_c and states == states_c
+    for a, b in zip([*arrays, *rest], [*arrays_c, *rest_c], strict=True):
+        np.testing.assert_array_equal(a, b, strict=True)

@@ -209,8 +209,9 @@ def warm() -> None:
     )  # fmt: skip
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
+    rng = np.random.default_rng(0)  # kept alive: the loops draw from its state by address
     _kernel("arrive")(
-        *generator_words(np.random.default_rng(0)), fit, counts * 0, 0, 0, ut, seg, state, fit,
+        *generator_words(rng), fit, counts * 0, 0, 0, ut, seg, state, fit,
         fit, fit, flags, fit, fit, fit, fit, 1.5,
     )  # fmt: skip
     _kernel("committed_fit")(state, needs, cov, cov, bonus, fit, rival_fit)
@@ -224,9 +225,7 @@ def warm() -> None:
     _kernel("top_missing")(needs_t[:, :n].T, np.arange(n), bonus)
     _kernel("pitch_inputs")(needs_t[:, :n].T, np.arange(n), bonus, bonus, 6.0)
     levels = np.zeros((1, k))
-    jumps = (levels, 0.5, 0.0, np.zeros(k))
-    _kernel("needs_drift")(levels, levels.copy(), levels.copy(), 0.5, jumps)
-    _kernel("count_below")(levels, 0.5)
+    _kernel("needs_drift")(*generator_words(rng), levels, levels.copy(), 0.5, 0.0, 1.0, 1.0, 0.5)
     _kernel("top_missing")(needs, np.arange(n), bonus)
     item, weights = np.array([-1.0, 0.5, 1.0, 0.0, 0.0]), np.ones(1)
     weights.flags.writeable = False  # as the market's segment weights are
@@ -1409,25 +1408,18 @@ def arrive(rng, means, counts, segment, end, budget_ratio, honesty, asks_share, 
     )  # fmt: skip
 
 
-_NO_LEVELS = np.zeros(0)  # ``needs_drift``'s new long-run levels in a month none jumps (read only)
-
-
 def needs_drift(space, rng: np.random.Generator) -> None:
-    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): the same draws in the same
-    order (``NeedSpace.drift_draws``': which long-run levels jump, their new levels when any
-    does, every level's noise), then the jumps, each level's move toward its long-run level
-    and its ``expit`` in one loop (a new ``prob``)."""
+    """``space.drift(rng)`` (a ``NeedSpace``, sim/model/needs.py): compiled, the same draws in
+    the same order (``NeedSpace.drift_draws``': which long-run levels jump, their new levels
+    when any does, every level's noise) in one loop with the jumps, each level's move toward its
+    long-run level and its ``expit`` (a new ``prob``)."""
     if not compiled_now():
         space.drift(rng)
         return
     p = space.params
-    u = rng.random(space.shape)
-    jumps = _kernel("count_below")(u, p.need_shift_prob)
-    new_levels = rng.normal(0.0, p.need_spread_logit, jumps) if jumps else _NO_LEVELS
-    noise = rng.normal(0.0, p.need_drift_sd, space.shape)
     space.prob = _kernel("needs_drift")(
-        space.logit, space.target, noise, p.need_reversion,
-        (u, p.need_shift_prob, p.need_level_logit, new_levels),
+        *generator_words(rng), space.logit, space.target, p.need_shift_prob,
+        p.need_level_logit, p.need_spread_logit, p.need_drift_sd, p.need_reversion,
     )  # fmt: skip
 
 
@@ -1906,35 +1898,34 @@ def _arrive_loop(
     return counts.shape[0], end
 
 
-def _needs_drift_loop(logit, target, noise, reversion, jumps):
-    """``NeedSpace.drift``'s arithmetic: the long-run levels whose draw ``u`` falls below the
-    jump chance take the new levels (``level`` plus each draw, in C order, as a boolean mask
-    assigns them), then value by value in numpy's order the difference, times the reversion,
-    plus the noise, added to the level, and the levels' ``expit`` (new array)."""
-    u, chance, base, new_levels = jumps
+def _needs_drift_loop(
+    state_address, next_uint64, next_uint32, next_double, logit, target, chance, base, spread,
+    sd, reversion,
+):  # fmt: skip
+    """``NeedSpace.drift``'s draws and arithmetic: every long-run level's uniform (C order), the
+    new levels of those whose uniform falls below the jump chance (``base`` plus a normal of
+    ``spread``, in C order, as a boolean mask assigns them), then value by value in numpy's order
+    its noise (a normal of ``sd``, drawn after every new level), the difference to its long-run
+    level times the reversion plus the noise, added to the level, and the levels' ``expit`` (new
+    array)."""
+    rng = _generator_at(state_address, next_uint64, next_uint32, next_double)
     rows, columns = logit.shape
-    j = 0
+    u = np.empty((rows, columns))
+    for s in range(rows):
+        for k in range(columns):
+            u[s, k] = rng.random()
     for s in range(rows):
         for k in range(columns):
             if u[s, k] < chance:
-                target[s, k] = base + new_levels[j]
-                j += 1
+                target[s, k] = base + rng.normal(0.0, spread)
     prob = np.empty((rows, columns))
     for s in range(rows):
         for k in range(columns):
-            level = logit[s, k] + (reversion * (target[s, k] - logit[s, k]) + noise[s, k])
+            noise = rng.normal(0.0, sd)
+            level = logit[s, k] + (reversion * (target[s, k] - logit[s, k]) + noise)
             logit[s, k] = level
             prob[s, k] = _expit(level)
     return prob
-
-
-def _count_below_loop(u, bound):
-    """How many values of ``u`` (2-d) are below ``bound``."""
-    count = 0
-    for s in range(u.shape[0]):
-        for k in range(u.shape[1]):
-            count += u[s, k] < bound
-    return count
 
 
 def _qualify_loop(picked, place, noise, z, fit, min_fit, next_contact, cooldown):
@@ -2568,7 +2559,6 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "start_and_book_by_rep": _start_and_book_by_rep_loop,
     "keyed_normal": _keyed_normal_loop,
     "learn_needs": _learn_needs_loop,
-    "count_below": _count_below_loop,
     "customers_churn_keyed": _customers_churn_keyed_loop,
     "no_decision": _no_decision_loop,
     "pitch_inputs": _pitch_inputs_loop,

@@ -14,7 +14,18 @@ import pytest
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
-SIM = [sys.executable, "-m", "sim.cli.entry"]
+RESET_AND_EXEC = """
+import os, signal, sys
+for signum in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+    signal.signal(signum, signal.SIG_DFL)
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
+AS_TYPED = [sys.executable, "-c", RESET_AND_EXEC]
+"""Python, started with the signals the tests send acting as for a command typed in a terminal,
+however pytest itself was started: ``nohup`` ignores SIGHUP and a script's background job ignores
+SIGINT, a child inherits both, and an ignored signal tests nothing. The launcher resets them and
+execs (same process id) the arguments that follow."""
+SIM = [*AS_TYPED, "-m", "sim.cli.entry"]
 
 
 def _children(pid: int) -> set[int]:
@@ -189,9 +200,7 @@ sys.exit(entry.console())
 
 def test_an_interrupted_sim_ends_even_when_its_teardown_hangs() -> None:
     """Ctrl-C starts a deadline: a process whose unwinding hangs ends with 130 once it passes."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", HANGING_TEARDOWN], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([*AS_TYPED, "-c", HANGING_TEARDOWN], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         os.kill(proc.pid, signal.SIGINT)

@@ -92,8 +92,8 @@ STOPPED = "not measured: the comparison stopped early"
 
 RESULTS_FRAGMENT = "compare-results"
 """The fragment that draws the whole page below the navigation: its own widgets ("Predict
-first") rerun only it, and so does a lever's move in the sidebar with
-``SIM_DASHBOARD_FRAGMENT_RERUNS=1`` (``dashboard.controls.LIVE_FRAGMENT``)."""
+first") rerun only it, and so does a lever's move in the sidebar that changes nothing else there
+(``dashboard.controls.LIVE_FRAGMENT``, ``FRAGMENT_RERUNS_ENV``)."""
 
 
 def compare_page(ctx: PageContext) -> None:

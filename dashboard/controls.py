@@ -364,6 +364,33 @@ def _scenario_yaml(holder: Mapping[str, Scenario], side: str) -> str:
     return holder[side].to_yaml()
 
 
+SIDEBAR_DOWNLOADS = "sidebar-downloads"
+"""The key of the fragments that hold the sides' "Download scenario" buttons
+(``_scenario_download``), rerun with the page's live fragment after a lever's move. Streamlit
+forgets a session's files (a download's made-when-clicked callable too) when a script run
+starts as a whole run; a lever's callback turns that run into a fragment rerun only after, so
+a sidebar not drawn again would keep a button whose file is gone ("Deferred file ... not
+found" in the server's log, nothing downloaded). Drawing the two buttons again registers them
+again."""
+
+
+@st.fragment(key=SIDEBAR_DOWNLOADS)
+def _scenario_download(side: str) -> None:
+    """A side's "Download scenario" button: the scenario the levers show (``DOWNLOAD_SIDES``),
+    as YAML, made when clicked."""
+    holder = _download_sides()
+    st.download_button(
+        f"Download scenario {side} (YAML)",
+        # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
+        # each slider move's rerun, before the move's runs were asked for.
+        data=partial(_scenario_yaml, holder, side),
+        file_name=f"scenario_{side.lower()}_{_slug(holder[side].name)}.yaml",
+        mime="text/yaml",
+        on_click="ignore",
+        key=f"{side.lower()}_download_yaml",
+    )
+
+
 LIVE_PREFETCH = "sidebar_live_prefetch"
 """Session state: a function of the sides that asks for the first runs the page shown will want
 (the Compare page's ``prefetch``), or absent. Set by that page at each full run (``sidebar()``
@@ -392,7 +419,7 @@ def _on_lever_change() -> None:
     drawn = st.session_state.get(SIDEBAR_LOOK) or {}
     same_look = all(drawn.get(side) == sidebar_look(sides[side].scenario) for side in SIDES)
     if target and same_look and fragment_reruns():
-        st.rerun(scope=target)
+        st.rerun(scope=[SIDEBAR_DOWNLOADS, target])  # the two small ones first
 
 
 # --------------------------------------------------------------------------------------------
@@ -736,21 +763,9 @@ def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> N
     """Download the side's scenario as YAML, or load a scenario file into the side; the upload's
     error or note, if any."""
     lower = side.lower()
-    holder = _download_sides()
-    holder[side] = scenario
+    _download_sides()[side] = scenario
     with st.expander("Save or load this scenario"):
-        st.download_button(
-            f"Download scenario {side} (YAML)",
-            # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
-            # each slider move's rerun, before the move's runs were asked for.
-            # (from DOWNLOAD_SIDES: a fragment rerun after a lever's move does not draw this
-            # button again, and its file must hold the settings shown then)
-            data=partial(_scenario_yaml, holder, side),
-            file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
-            mime="text/yaml",
-            on_click="ignore",
-            key=f"{lower}_download_yaml",
-        )
+        _scenario_download(side)
         counter = st.session_state.get(f"{lower}_upload_counter", 0)
         uploader_key = f"{lower}_uploader_{counter}"
         st.file_uploader(

@@ -81,10 +81,10 @@ charts of the first stage came in one burst (~30 ms of sending), Chromium mounte
 plots (each drawn twice by Streamlit's chart component) in one long task of 300-1300 ms before
 the top row showed, and the page's timer could not see the cash chart until it ended. With the
 cards and the top row sent on their own and the rest this long after, the browser draws them
-first: cash chart received to cash chart drawn, median of 7 moves at load 5, 445 ms -> 106 ms
-(25 ms: 134 ms; 100 ms: 141 ms), release to first redraw 631 ms -> 372-411 ms
-(benchmarks/README.md, "redraw"). Only the first picture of a script run waits (a refined
-stage's charts replace dimmed ones already drawn)."""
+first: cash chart received to cash chart drawn, medians of 7 moves at load 5, 445 ms in one
+burst, 106-153 ms with a head start of 25 to 100 ms (this 30 ms: 128 and 153 ms); release to
+first redraw 631 ms -> 372-471 ms (benchmarks/README.md, "redraw"). Only the first picture of a
+script run waits (a refined stage's charts replace dimmed ones already drawn)."""
 
 WAITING = "each death is rerun with the loop cut once every run is in"
 STOPPED = "not measured: the comparison stopped early"

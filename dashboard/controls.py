@@ -309,16 +309,86 @@ clears it first)."""
 
 
 FRAGMENT_RERUNS_ENV = "SIM_DASHBOARD_FRAGMENT_RERUNS"
-"""``1``: a lever's move reruns only the page's live fragment (below); default ``0``, a whole-app
-rerun as for any widget. Measured in Chromium (benchmarks/README.md, "Workshop speed"), the
-fragment rerun sent half the messages but drew the first chart later: the callback's
-``st.rerun(scope=...)`` ends a script run, and Streamlit's full garbage collection after every
-run (130-170 ms; off since ``ui-speed-4``, .streamlit/config.toml) came between the callback and
-the fragment. Without that pause it measured no better than the whole rerun beyond the noise
-(benchmarks/README.md, ``ui-speed-4``), and a fragment rerun leaves the sidebar as it was drawn
-(its scenario download would be the previous settings'), so it stays off. Streamlit's AppTest
-keeps only a rerun fragment's elements in its element tree: with it on, a test no longer finds
-the sidebar's widgets after a move (a browser keeps them)."""
+"""``0``: a lever's move reruns the whole app, as for any widget; default ``1``: only the page's
+live fragment (below), unless the move changes what the sidebar itself shows besides the lever
+(``sidebar_look``: a note under a governed lever, the greyed "Focus segment", an error).
+
+History: the fragment rerun sends about half the messages of a whole rerun (no sidebar), yet it
+first measured no faster: Streamlit's full garbage collection after every script run (130-170
+ms, off since ``ui-speed-4``, .streamlit/config.toml) came between the callback and the
+fragment, and then the nine charts of the first stage arriving in one burst were drawn in one
+long browser task either way. With the top row drawn first (``views.compare.TOP_ROW``) the
+sidebar's redraw is on the first redraw's path: the server draws it (35-140 ms under load)
+before the page asks for its first stage, and the browser renders its ~110 deltas while the
+workers compute (benchmarks/README.md, "redraw"). The sidebar's scenario download gives the
+settings the levers show when clicked (``DOWNLOAD_SIDES``), not those of its last full run.
+Streamlit's AppTest keeps only a rerun fragment's elements in its element tree: after a move a
+test no longer finds the sidebar's widgets (a browser keeps them); the AppTest suites run with
+``0`` unless a test asks for ``1`` (tests/conftest.py)."""
+
+
+def fragment_reruns() -> bool:
+    """Whether a lever's move reruns only the page's live fragment (``FRAGMENT_RERUNS_ENV``)."""
+    return os.environ.get(FRAGMENT_RERUNS_ENV, "1") != "0"
+
+
+SIDEBAR_LOOK = "sidebar_look"
+"""Session state: side -> ``sidebar_look`` of the settings the sidebar's last full run drew, or
+None for a side whose levers did not apply (it shows an error)."""
+
+
+def sidebar_look(scenario: Scenario) -> tuple:
+    """What a side's sidebar shows, besides the levers themselves, that follows the levers'
+    values: the note under each governed lever (``lv.governed_note``) and whether "Focus
+    segment" is greyed (``FOCUS_IDLE``). A move that changes it reruns the whole app."""
+    notes = tuple(lv.governed_note(scenario, rule.key) for rule in lv.GOVERNED)
+    return notes, lv.get(scenario, "sales.targeting") == "any"
+
+
+DOWNLOAD_SIDES = "sidebar_download_sides"
+"""Session state: side -> the scenario its "Download scenario" button gives. One dict for the
+session's life, updated in place by each full run's sidebar and by ``current_sides()`` in a
+fragment rerun: the button's file is made when clicked, outside any script run, so it reads the
+dict it was given, not ``st.session_state``."""
+
+
+def _download_sides() -> dict[str, Scenario]:
+    holder = st.session_state.get(DOWNLOAD_SIDES)
+    if not isinstance(holder, dict):
+        holder = st.session_state[DOWNLOAD_SIDES] = {}
+    return holder
+
+
+def _scenario_yaml(holder: Mapping[str, Scenario], side: str) -> str:
+    """The side's scenario as YAML, as the levers show it now (a download's file)."""
+    return holder[side].to_yaml()
+
+
+SIDEBAR_DOWNLOADS = "sidebar-downloads"
+"""The key of the fragments that hold the sides' "Download scenario" buttons
+(``_scenario_download``), rerun with the page's live fragment after a lever's move. Streamlit
+forgets a session's files (a download's made-when-clicked callable too) when a script run
+starts as a whole run; a lever's callback turns that run into a fragment rerun only after, so
+a sidebar not drawn again would keep a button whose file is gone ("Deferred file ... not
+found" in the server's log, nothing downloaded). Drawing the two buttons again registers them
+again."""
+
+
+@st.fragment(key=SIDEBAR_DOWNLOADS)
+def _scenario_download(side: str) -> None:
+    """A side's "Download scenario" button: the scenario the levers show (``DOWNLOAD_SIDES``),
+    as YAML, made when clicked."""
+    holder = _download_sides()
+    st.download_button(
+        f"Download scenario {side} (YAML)",
+        # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
+        # each slider move's rerun, before the move's runs were asked for.
+        data=partial(_scenario_yaml, holder, side),
+        file_name=f"scenario_{side.lower()}_{_slug(holder[side].name)}.yaml",
+        mime="text/yaml",
+        on_click="ignore",
+        key=f"{side.lower()}_download_yaml",
+    )
 
 
 LIVE_PREFETCH = "sidebar_live_prefetch"
@@ -329,22 +399,27 @@ clears it first); a lever's callback calls it with the sides the widgets describ
 
 def _on_lever_change() -> None:
     """A lever moved: ask for the page's first runs at once (``LIVE_PREFETCH``: the workers start
-    while the script draws the sidebar), and, with ``SIM_DASHBOARD_FRAGMENT_RERUNS=1``, rerun
-    only the page's live fragment when it has one (the Compare page's results). The sidebar then
-    keeps its elements: the server does not send them again and the browser does not draw them
-    again (about half the messages of a move, and the sliders' React rendering). The fragment
-    reads the sides from the widgets' state (``current_sides``)."""
+    while the script runs), and rerun only the page's live fragment when it has one (the Compare
+    page's results; ``FRAGMENT_RERUNS_ENV``) and the sidebar would look the same apart from the
+    lever itself (``sidebar_look``). The sidebar then keeps its elements: the server does not
+    send them again and the browser does not draw them again (about half the messages of a move,
+    and the sliders' React rendering). The fragment reads the sides from the widgets' state
+    (``current_sides``)."""
+    try:
+        sides = current_sides()
+    except NeedsFullRun:  # the sidebar will say why; the page asks for its runs itself
+        return
     prefetch = st.session_state.get(LIVE_PREFETCH)
     if prefetch is not None:
         try:
-            prefetch(current_sides())
-        except NeedsFullRun:  # the sidebar will say why; the page asks for its runs itself
-            pass
+            prefetch(sides)
         except Exception:  # only a head start: the page asks for its runs anyway
             logging.getLogger("dashboard").exception("prefetch after a lever's move failed")
     target = st.session_state.get(LIVE_FRAGMENT)
-    if target and os.environ.get(FRAGMENT_RERUNS_ENV, "0") == "1":
-        st.rerun(scope=target)
+    drawn = st.session_state.get(SIDEBAR_LOOK) or {}
+    same_look = all(drawn.get(side) == sidebar_look(sides[side].scenario) for side in SIDES)
+    if target and same_look and fragment_reruns():
+        st.rerun(scope=[SIDEBAR_DOWNLOADS, target])  # the two small ones first
 
 
 # --------------------------------------------------------------------------------------------
@@ -607,11 +682,14 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
         for lever in lv.LEVERS:
             if lever.more:
                 settings[lever.key] = lever_widget(side, lever, base, compact=True)
+    looks = st.session_state.setdefault(SIDEBAR_LOOK, {})
     try:
         scenario = lv.apply(base, settings)
+        looks[side] = sidebar_look(scenario)
     except ScenarioError as err:  # e.g. a focus segment the market lacks
         st.error(str(err))
         scenario = base
+        looks[side] = None  # the error must go when a move fixes it: a whole rerun
     for key, place in notes.items():  # the governing lever may sit below, under More levers
         note = lv.governed_note(scenario, key)
         if note:
@@ -677,6 +755,7 @@ def current_sides() -> dict[str, Side]:
             edited=bool(lv.changed(start.scenario, settings)),
         )
     st.session_state[LAST_SIDES] = sides
+    _download_sides().update({side: sides[side].scenario for side in sides})
     return sides
 
 
@@ -684,17 +763,9 @@ def save_load(side: str, scenario: Scenario, uploaded_chosen: bool = False) -> N
     """Download the side's scenario as YAML, or load a scenario file into the side; the upload's
     error or note, if any."""
     lower = side.lower()
+    _download_sides()[side] = scenario
     with st.expander("Save or load this scenario"):
-        st.download_button(
-            f"Download scenario {side} (YAML)",
-            # Made when clicked: dumping both sides' YAML at every script run was ~35 ms of
-            # each slider move's rerun, before the move's runs were asked for.
-            data=scenario.to_yaml,
-            file_name=f"scenario_{lower}_{_slug(scenario.name)}.yaml",
-            mime="text/yaml",
-            on_click="ignore",
-            key=f"{lower}_download_yaml",
-        )
+        _scenario_download(side)
         counter = st.session_state.get(f"{lower}_upload_counter", 0)
         uploader_key = f"{lower}_uploader_{counter}"
         st.file_uploader(

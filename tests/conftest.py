@@ -17,6 +17,17 @@ def _run_store_off_the_repo(tmp_path_factory: pytest.TempPathFactory):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _whole_reruns_in_apptest(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """The AppTest suites (tests/test_dashboard*.py) read the sidebar's widgets after a lever's
+    move, and AppTest keeps only a rerun fragment's elements: they run with whole reruns
+    (``SIM_DASHBOARD_FRAGMENT_RERUNS=0``) unless a test asks for fragment reruns itself. The
+    browser tests run the default (a browser keeps the sidebar)."""
+    if request.node.path.name.startswith("test_dashboard"):
+        monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "0")
+    yield
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = find_chromium()

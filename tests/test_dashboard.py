@@ -264,6 +264,42 @@ def test_a_lever_reruns_only_the_results_with_the_sides_its_widgets_describe(mon
     _assert_page_ok(at)
 
 
+def test_after_a_fragment_rerun_the_sidebar_download_gives_the_settings_shown(monkeypatch):
+    """A fragment rerun does not draw the sidebar again: its "Download scenario" button (a file
+    made when clicked) must still give the settings the levers show, not the last full run's."""
+    from dashboard.controls import DOWNLOAD_SIDES, _scenario_yaml
+
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "1")
+    at = _app()
+    at.slider(key="a_contingent_acceptance").set_value(35).run()
+    assert not at.sidebar.selectbox  # the fragment only
+    holder = at.session_state[DOWNLOAD_SIDES]
+    assert holder["A"].sales.contingent_acceptance == 0.35
+    assert holder["A"] == _sides(at)["A"].scenario and holder["B"] == _sides(at)["B"].scenario
+    assert "contingent_acceptance: 0.35" in _scenario_yaml(holder, "A")
+
+
+def test_a_move_that_changes_the_sidebar_itself_reruns_the_whole_app(monkeypatch):
+    """With fragment reruns on, a lever whose move changes what the sidebar shows besides the
+    lever (here the notes under the levers "Who decides on custom work" governs) reruns the
+    whole app, so the sidebar says it; another lever's move then reruns the fragment only."""
+    from sim.experiment import levers as lv
+
+    monkeypatch.setenv("SIM_DASHBOARD_FRAGMENT_RERUNS", "1")
+    at = _app()
+    decider = "product" if _sides(at)["A"].scenario.policy.custom_decider != "product" else "sales"
+    at.selectbox(key="a_custom_decider").set_value(decider).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.sidebar.selectbox  # the sidebar was drawn again
+    notes = [c.value for c in at.sidebar.caption]
+    shown = any(rule.text in notes for rule in lv.GOVERNED)
+    assert shown == (decider == "product"), notes
+    at.slider(key="a_contingent_acceptance").set_value(35).run()
+    assert not at.sidebar.selectbox  # the sidebar would look the same: the fragment only
+    assert _sides(at)["A"].scenario.policy.custom_decider == decider
+    _assert_page_ok(at)
+
+
 def test_picking_another_starting_scenario_resets_the_side():
     at = _app()
     at.slider(key="a_contingent_acceptance").set_value(35).run()

@@ -70,14 +70,30 @@ browser renders (a React pass over the page); a line per finished run was ~60 of
 competing with the charts for the browser's time."""
 
 
+TOP_ROW = 2
+"""Charts in the page's top row (``COMPARE_ORDER``'s first two: survival and cash)."""
+
+TOP_ROW_HEAD_START_S = 0.03
+"""How long after the top row's charts the rest of a new comparison's first charts are sent.
+
+The browser draws the Streamlit deltas that arrive together in one React pass: when all nine
+charts of the first stage came in one burst (~30 ms of sending), Chromium mounted all nine
+plots (each drawn twice by Streamlit's chart component) in one long task of 300-1300 ms before
+the top row showed, and the page's timer could not see the cash chart until it ended. With the
+cards and the top row sent on their own and the rest this long after, the browser draws them
+first: cash chart received to cash chart drawn, medians of 7 moves at load 5, 445 ms in one
+burst, 106-153 ms with a head start of 25 to 100 ms (this 30 ms: 128 and 153 ms); release to
+first redraw 631 ms -> 372-471 ms (benchmarks/README.md, "redraw"). Only the first picture of a
+script run waits (a refined stage's charts replace dimmed ones already drawn)."""
+
 WAITING = "each death is rerun with the loop cut once every run is in"
 STOPPED = "not measured: the comparison stopped early"
 """What the loop card says while it has no number (``kpis(loop_pending=...)``)."""
 
 RESULTS_FRAGMENT = "compare-results"
 """The fragment that draws the whole page below the navigation: its own widgets ("Predict
-first") rerun only it, and so does a lever's move in the sidebar with
-``SIM_DASHBOARD_FRAGMENT_RERUNS=1`` (``dashboard.controls.LIVE_FRAGMENT``)."""
+first") rerun only it, and so does a lever's move in the sidebar that changes nothing else there
+(``dashboard.controls.LIVE_FRAGMENT``, ``FRAGMENT_RERUNS_ENV``)."""
 
 
 def compare_page(ctx: PageContext) -> None:
@@ -146,6 +162,7 @@ def compare_results(ctx: PageContext) -> None:
                 boxes[name] = col.container(key=f"chart-{name}")  # stable: .st-key-chart-<name>
     downloads = st.container()
     slots: dict = {}
+    drawn: list[int] = []  # the stages drawn so far in this script run
 
     def slot(name: str):
         """The placeholder of a chart (or the KPI cards), made when first drawn into.
@@ -200,15 +217,24 @@ def compare_results(ctx: PageContext) -> None:
         line = reveal.room_line(COMPARISON, results) if predict_first else None
         if line:
             room.markdown(f'<div class="room-line">{esc(line)}</div>', unsafe_allow_html=True)
-        for name in COMPARE_ORDER:
+        first_picture = not drawn  # this script run's first charts (a new comparison's)
+        top_sent = 0.0
+        for i, name in enumerate(COMPARE_ORDER):
             # Built and sent one at a time, top left first: the browser starts drawing the first
             # charts while the server builds the next (drawing is most of a stage's time).
             fig = compare_figure(name, bands, deaths, labels, runs)
+            if first_picture and i == TOP_ROW:
+                # The top row's head start (see TOP_ROW_HEAD_START_S): the browser draws the
+                # cards and the top row on their own before the rest of the charts arrive.
+                time.sleep(max(0.0, TOP_ROW_HEAD_START_S - (time.perf_counter() - top_sent)))
             # No widget key: a keyed chart would be a new element at every stage and the stale
             # one would linger next to it until the run ends. The stage in layout.meta keeps each
             # stage's chart distinct (Streamlit ids unkeyed elements by their content).
             fig.layout.meta = {"chart": name, "runs_per_side": stage.seeds}
             slot(name).plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
+            if i == TOP_ROW - 1:
+                top_sent = time.perf_counter()
+        drawn.append(stage.seeds)
 
     def status_line(text: str, final: bool, shown: int = 0) -> None:
         """The status line; its data attributes let a browser test see which comparison is drawn."""

@@ -19,6 +19,7 @@ Conventions
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -133,10 +134,18 @@ def wilson_interval(successes: int, n: int, z: float = CI_Z) -> tuple[float, flo
         raise ValueError(f"wilson_interval needs 0 <= successes <= n, got {successes} of {n}")
     if n == 0:
         return 0.0, 1.0
+    return _wilson(int(successes), int(n), float(z))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
+    """``wilson_interval``'s scipy computation, remembered: scipy's ``binomtest`` costs ~3 ms a
+    call (its array-API checks), three calls per ensemble summary, and a dashboard server sums
+    up the same few (successes, n) again and again (the first stage of every slider move)."""
     from scipy.stats import binomtest, norm  # here, not at import: scipy.stats costs ~0.5 s
 
     level = 2.0 * float(norm.cdf(z)) - 1.0
-    ci = binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    ci = binomtest(successes, n).proportion_ci(confidence_level=level, method="wilson")
     return float(ci.low), float(ci.high)
 
 

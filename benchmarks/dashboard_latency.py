@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from browser_driver import (
+    _RUNS,
     _TRACES,
     _VISIBLE,
     ARTIFACTS,
@@ -71,7 +72,7 @@ _ALL_CHANGED = f"""(old) => {{
         const e = {_VISIBLE_N};
         if (!(e && e.data)) return false;
         if (!e.__simOld) return true;
-        const runs = e.layout && e.layout.meta ? String(e.layout.meta.runs_per_side) : '';
+        const runs = String({_RUNS.format(el='e')});
         return fresh && runs === s.dataset.shown
                && JSON.stringify({_TRACES}) === old.traces[n]; }}); }}"""
 

@@ -33,7 +33,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from browser_driver import (
-    _RUNS,
     _TRACES,
     _VISIBLE,
     ARTIFACTS,
@@ -72,7 +71,7 @@ _ALL_CHANGED = f"""(old) => {{
         const e = {_VISIBLE_N};
         if (!(e && e.data)) return false;
         if (!e.__simOld) return true;
-        const runs = String({_RUNS.format(el='e')});
+        const runs = e.layout && e.layout.meta ? String(e.layout.meta.runs_per_side) : '';
         return fresh && runs === s.dataset.shown
                && JSON.stringify({_TRACES}) === old.traces[n]; }}); }}"""
 

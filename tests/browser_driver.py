@@ -130,12 +130,6 @@ def browser(chromium: str, width: int = 1920, height: int = 1080) -> Iterator[An
 # ---------------------------------------------------------------------------------------------
 
 STATUS = '[data-testid="stMain"] [data-status]'
-# Runs per side behind the plot element {el} (null if none): the compare page puts its chart's
-# stage in the layout as the string meta "<chart> <runs per side>" (views.compare.stage_marked).
-_RUNS = (
-    "({el} && {el}.layout && typeof {el}.layout.meta === 'string'"
-    " ? Number({el}.layout.meta.split(' ').pop()) : null)"
-)
 _TRACES = "(e.data || []).map(t => [t.name, t.y])"  # y may be a typed-array spec {dtype, bdata}
 # While a script run replaces a chart, Streamlit keeps the stale one (collapsed) next to it: take
 # the one on screen.
@@ -162,7 +156,8 @@ def wait_done(page: Any, other_than: str | None = None, timeout: float = 240.0) 
                        if (!(e && e.dataset.status === 'done'
                              && e.dataset.comparison !== old)) return false;
                        const c = {_VISIBLE.format(name="cash")};
-                       return String({_RUNS.format(el="c")}) === e.dataset.shown; }}""",
+                       return !!(c && c.layout && c.layout.meta)
+                              && String(c.layout.meta.runs_per_side) === e.dataset.shown; }}""",
         arg=other_than or "",
         timeout=timeout * 1000,
         polling=50,
@@ -173,7 +168,9 @@ def wait_done(page: Any, other_than: str | None = None, timeout: float = 240.0) 
 def chart_runs(page: Any, name: str) -> int | None:
     """Runs per side behind the compare page's chart ``name`` on screen (None: previous result)."""
     return page.evaluate(
-        f"""() => {{ const e = {_VISIBLE.format(name=name)}; return {_RUNS.format(el="e")}; }}"""
+        f"""() => {{ const e = {_VISIBLE.format(name=name)};
+                     return e && e.layout && e.layout.meta
+                            ? (e.layout.meta.runs_per_side ?? null) : null; }}"""
     )
 
 

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 
-import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -90,33 +89,6 @@ script run waits (a refined stage's charts replace dimmed ones already drawn).""
 WAITING = "each death is rerun with the loop cut once every run is in"
 STOPPED = "not measured: the comparison stopped early"
 """What the loop card says while it has no number (``kpis(loop_pending=...)``)."""
-
-def stage_marked(fig: go.Figure, name: str, runs_per_side: int) -> go.Figure:
-    """``fig`` with its stage in the spec, in a form that makes the browser's second draw of it
-    nearly free.
-
-    Streamlit's chart component (1.67) draws every new chart twice: Plotly.react with the spec,
-    then, from an effect on mount, again with a JSON copy of it (its theme pass, run even with
-    ``theme=None``). Plotly diffs the copy against what it drew and redraws the whole plot when
-    a value differs by identity only: a ``{dtype, bdata}`` data array (plotly.py's encoding of
-    a numpy array; ``sim.report.charts`` now builds plain lists), the layout's template, an
-    object ``layout.meta``, and any data array at all unless ``layout.datarevision`` is set. So
-    the template's one setting (the colorway) moves into the layout itself, the template is
-    null, ``datarevision`` is set, and the stage is the string ``layout.meta``
-    ``"<chart> <runs per side>"`` (what the browser tests and benchmarks/dashboard_latency.py
-    read). The same pixels; the second draws of nine charts of 32 runs a side, in Chromium
-    alone, 161-225 ms -> 38-64 ms (benchmarks/README.md, "allruns"). The spec, and so the
-    element's id, still changes with the stage and the data: each stage is a new element.
-    """
-    template = fig.layout.template
-    colorway = template.layout.colorway if template is not None else None
-    if colorway is not None and fig.layout.colorway is None:
-        fig.layout.colorway = colorway
-    fig.layout.template = None  # null in the spec, and so in the copy
-    fig.layout.datarevision = runs_per_side
-    fig.layout.meta = f"{name} {runs_per_side}"
-    return fig
-
 
 RESULTS_FRAGMENT = "compare-results"
 """The fragment that draws the whole page below the navigation: its own widgets ("Predict
@@ -255,11 +227,10 @@ def compare_results(ctx: PageContext) -> None:
                 # The top row's head start (see TOP_ROW_HEAD_START_S): the browser draws the
                 # cards and the top row on their own before the rest of the charts arrive.
                 time.sleep(max(0.0, TOP_ROW_HEAD_START_S - (time.perf_counter() - top_sent)))
-            # No widget key: Streamlit ids a plotly chart by its content even with a key, and its
-            # chart component takes the figure from the spec only when it mounts, so every stage
-            # is a new element whatever the key. The stage in the spec (stage_marked) keeps each
-            # stage's chart distinct.
-            fig = stage_marked(fig, name, stage.seeds)
+            # No widget key: a keyed chart would be a new element at every stage and the stale
+            # one would linger next to it until the run ends. The stage in layout.meta keeps each
+            # stage's chart distinct (Streamlit ids unkeyed elements by their content).
+            fig.layout.meta = {"chart": name, "runs_per_side": stage.seeds}
             slot(name).plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
             if i == TOP_ROW - 1:
                 top_sent = time.perf_counter()

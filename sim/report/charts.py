@@ -71,7 +71,7 @@ class _Fig:
         self.layout: dict[str, Any] = {"template": LIGHT_TEMPLATE}
 
     def add_trace(self, trace: dict[str, Any]) -> None:
-        self.data.append(_plain(trace))
+        self.data.append(trace)
 
     def update_layout(self, **changes: Any) -> None:
         _merge_into(self.layout, changes)
@@ -117,19 +117,6 @@ def _merge_into(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
             _merge_into(target[key], value)
         else:
             target[key] = dict(value) if isinstance(value, Mapping) else value
-
-
-def _plain(value: Any) -> Any:
-    """``value`` with every numpy array in it a list. plotly.py sends a numpy array as a
-    ``{dtype, bdata}`` object, which a browser's Plotly.react compares by identity: the compare
-    page's charts are drawn twice by Streamlit's chart component, the second time from a JSON
-    copy, and a bdata array there makes that second draw a full one (see
-    ``dashboard.views.compare.stage_marked``)."""
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 _NESTED = ("marker", "line", "textfont")

@@ -227,9 +227,10 @@ def compare_results(ctx: PageContext) -> None:
                 # The top row's head start (see TOP_ROW_HEAD_START_S): the browser draws the
                 # cards and the top row on their own before the rest of the charts arrive.
                 time.sleep(max(0.0, TOP_ROW_HEAD_START_S - (time.perf_counter() - top_sent)))
-            # No widget key: a keyed chart would be a new element at every stage and the stale
-            # one would linger next to it until the run ends. The stage in layout.meta keeps each
-            # stage's chart distinct (Streamlit ids unkeyed elements by their content).
+            # No widget key: in Streamlit 1.67 a plotly chart's id hashes its spec even with a
+            # key, and its chart component reads the spec only when it mounts, so a keyed chart
+            # is a new element at every stage too (benchmarks/README.md, "allruns"). The stage in
+            # layout.meta keeps each stage's chart distinct (ids by content).
             fig.layout.meta = {"chart": name, "runs_per_side": stage.seeds}
             slot(name).plotly_chart(fig, config=PLOTLY_CONFIG, theme=None, width="stretch")
             if i == TOP_ROW - 1:

@@ -212,6 +212,23 @@ class CompanyParams(_Section):
         description="every this many months after plan start the board re-bases a plan the "
         "company beat on its actual MRR, growing at the same rate from there; 0 = never (months)",
     )
+    plan_replan_down_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="at each re-plan the board lowers a missed plan by this share of the "
+        "shortfall to actual MRR, growing at the same rate from there; 0 = a missed plan is "
+        "never lowered, 1 = re-based on actual MRR (share) [002: quota set 120% above a plan the "
+        "company can make]",
+    )
+    plan_replan_stretch: float = Field(
+        -1.0,
+        ge=-1,
+        le=1,
+        description="at each re-plan the new plan grows at the MRR growth of the period under "
+        "review plus this stretch, at most plan_growth_monthly; below 0 = keep "
+        "plan_growth_monthly (share/month)",
+    )
     pressure_runway_months: float = Field(
         12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]"
     )

@@ -176,9 +176,12 @@ def test_win_logit_and_owner_sums_agree(seed: int, monkeypatch) -> None:
     idx = np.flatnonzero(rng.random(n) < 0.5)
     skill, gain = rng.normal(0.0, 0.5, idx.size), rng.random(idx.size) * (rng.random() < 0.5)
     slopes = (rng.normal(), rng.random() * 4, rng.random() * 4, rng.random() * 3, rng.random())
+    referred = rng.random(n) < 0.3
     for max_discount in (0.0, 0.3, 1.0):
         args = (idx, budget, fit, comp_fit, skill, gain, max_discount, slopes)
         _same(*_both(monkeypatch, kernels.win_logit, *args))
+        for view in ((1.0, referred, 0.0), (0.35, referred, 1.2), (0.0, None, 0.0)):
+            _same(*_both(monkeypatch, kernels.win_logit, *args, view))
     values = rng.gamma(1.5, 300.0, n) * 10.0 ** rng.uniform(-3, 3, n)
     owners = rng.integers(-1, 7, n).astype(np.int32)
     ids = rng.permutation(np.arange(0, 9))
@@ -459,22 +462,24 @@ def test_decide_deals_agrees_to_the_bit(n: int, monkeypatch) -> None:
     slopes = (rng.normal(), rng.random() * 4, rng.random() * 4, rng.random() * 3, rng.random())
     names = ("state", "owner", "promise_cap", "promise_due", "promise_since")
     list_price = np.array([100.0, 45.5, 900.0])
-    for horizon, close_factor in ((6.0, 1.0), (20.0, 0.4), (0.0, 1.0)):
+    pr.referred[:n] = rng.random(n) < 0.4
+    cases = ((6.0, 1.0, (1.0, 0.0)), (20.0, 0.4, (0.3, 0.8)), (0.0, 1.0, (0.5, 0.0)))
+    for horizon, close_factor, view in cases:
         pitch_in = (k if horizon > 0 else np.full(m, -1), needed, eta, decay, horizon, 0.3)
         out = []
         for mode in ("numpy", "compiled"):
             monkeypatch.setenv(kernels.KERNELS_ENV, mode)
             run = Prospects(n + 3, 3)
-            for name in ("seg", "state", "owner", "budget", "fit", "comp_fit"):
+            for name in ("seg", "state", "owner", "budget", "fit", "comp_fit", "referred"):
                 getattr(run, name)[:] = getattr(pr, name)
             result = kernels.decide_deals(
-                idx, (place, skills), pitch_in, (0.3, slopes, close_factor),
+                idx, (place, skills), pitch_in, (0.3, slopes, close_factor, view),
                 (0x0123456789ABCDEF, 0xFEDCBA9876543210, 6.0), 5, list_price, run,
             )  # fmt: skip
             out.append((result, tuple(_copies(run, names))))
         _same(*out)
         if n > 100:  # winners, losers, waiters and promised buyers all happen
-            (won, promised, buyers, _), (state, *_) = out[0]
+            (won, promised, buyers, _, _), (state, *_) = out[0]
             assert 0 < won < m and buyers.size > 0 and np.any(state[idx] != 2)
             assert horizon <= 0 or (promised > 0 and np.any(state == 3))
 
@@ -487,13 +492,17 @@ def test_spread_awareness_agrees_to_the_bit(n: int, monkeypatch) -> None:
     for segments in (1, 3):
         state = rng.integers(0, 8, n).astype(np.int8)
         seg = rng.integers(0, segments, n).astype(np.int8)
-        for base, referral in ((0.05, 1e-5), (0.3, 0.0), (0.9, 0.5)):
+        satisfaction = rng.uniform(-0.2, 1.0, n)
+        cases = ((0.05, 1e-5, -np.inf), (0.3, 0.0, 0.6), (0.9, 0.5, -np.inf), (0.05, 1e-4, 0.6))
+        for base, referral, threshold in cases:
             out = []
             for mode in ("numpy", "compiled"):
                 monkeypatch.setenv(kernels.KERNELS_ENV, mode)
-                mine = state.copy()
-                counts = kernels.spread_awareness(mine, seg, segments, base, referral, 987, 4)
-                out.append((counts, mine))
+                mine, referred = state.copy(), np.zeros(n, np.bool_)
+                counts = kernels.spread_awareness(
+                    mine, seg, segments, base, referral, 987, 4, satisfaction, threshold, referred
+                )
+                out.append((counts, mine, referred))
             _same(*out)
             if n > 100 and base < 0.5:  # some woke, some did not
                 woke = (state == 0) & (out[0][1] == 1)

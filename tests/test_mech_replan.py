@@ -1,5 +1,8 @@
 """Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`; off by default,
-every 24 months in the product-led preset; the arms here set it explicitly).
+every 24 months in the product-led preset; the arms here set it explicitly). With
+`company.plan_replan_down_share` > 0 it also lowers a missed plan, and with
+`company.plan_replan_stretch` >= 0 the new plan grows at the reviewed growth plus a stretch
+(both off by default; the tests at the end).
 
 Every N months after the plan starts, a company whose MRR is above the plan gets a new plan that
 grows from what it really makes. A plan is never lowered, so a company behind plan keeps the old
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from mechanisms_helpers import count_events, mean_of, paired, run_arms
+from mechanisms_helpers import count_events, mean_of, paired, per_seed, run_arms
 
 from sim.config import preset
 
@@ -68,3 +71,60 @@ def test_companies_behind_plan_are_rarely_replanned(product_led, sales_led):
     p = paired(product_led["on"], sales_led["on"], count_events("replan"))
     print("re-plans per run, product-led - sales-led:", p)
     assert p.mean_diff >= REPLANS_MARGIN, p
+
+
+# ---- re-basing in both directions (company.plan_replan_down_share, company.plan_replan_stretch)
+BOTH = {
+    "company.plan_replan_months": EVERY,
+    "company.plan_replan_down_share": 1.0,
+    "company.plan_replan_stretch": 0.01,
+}
+# mean share of ramped reps at quota, sales-led, both-ways re-basing on minus up-only: at least
+# this (a sales-led company behind plan gets a plan, and quotas, it can make); measured +0.18
+BOTH_QUOTA_MARGIN = 0.05
+
+
+@pytest.fixture(scope="module")
+def sales_led_both():
+    return run_arms(
+        preset("sales_led"),
+        {"both": BOTH, "up": {"company.plan_replan_months": EVERY}},
+        seeds=SEEDS,
+    )
+
+
+def test_off_settings_change_nothing():
+    """Down share 0 and no stretch (the defaults) give the run the up-only rule gives."""
+    arms = run_arms(
+        preset("sales_led"),
+        {
+            "explicit": {
+                "company.plan_replan_months": EVERY,
+                "company.plan_replan_down_share": 0.0,
+                "company.plan_replan_stretch": -1.0,
+            },
+            "up": {"company.plan_replan_months": EVERY},
+        },
+        seeds=SEEDS[:3],
+    )
+    for a, b in zip(arms["explicit"], arms["up"], strict=True):
+        assert a.series.equals(b.series)
+
+
+def test_a_missed_plan_is_lowered_and_quotas_follow(sales_led_both):
+    downs = per_seed(sales_led_both["both"], count_events("replan_down"))
+    print("downward re-plans per run:", downs)
+    assert downs.mean() >= 1.0
+    at_quota = paired(sales_led_both["both"], sales_led_both["up"], mean_of("reps_at_quota_share"))
+    print("share of ramped reps at quota, both - up:", at_quota)
+    assert at_quota.mean_diff >= BOTH_QUOTA_MARGIN, at_quota
+
+
+def test_the_lowered_plan_never_falls_below_what_the_company_makes(sales_led_both):
+    """At a review the plan is re-set at or above MRR (share <= 1), then grows."""
+    for r in sales_led_both["both"]:
+        ev = r.events
+        if len(ev) == 0 or "event" not in ev:
+            continue
+        for _, row in ev[ev["event"] == "replan_down"].iterrows():
+            assert row["plan"] >= row["mrr"] - 1

@@ -212,6 +212,23 @@ class CompanyParams(_Section):
         description="every this many months after plan start the board re-bases a plan the "
         "company beat on its actual MRR, growing at the same rate from there; 0 = never (months)",
     )
+    plan_replan_down_share: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="at each re-plan the board lowers a missed plan by this share of the "
+        "shortfall to actual MRR, growing at the same rate from there; 0 = a missed plan is "
+        "never lowered, 1 = re-based on actual MRR (share) [002: quota set 120% above a plan the "
+        "company can make]",
+    )
+    plan_replan_stretch: float = Field(
+        -1.0,
+        ge=-1,
+        le=1,
+        description="at each re-plan the new plan grows at the MRR growth of the period under "
+        "review plus this stretch, at most plan_growth_monthly; below 0 = keep "
+        "plan_growth_monthly (share/month)",
+    )
     pressure_runway_months: float = Field(
         12, ge=1, le=60, description="runway below which the cash fuse adds pressure (months) [000]"
     )
@@ -345,6 +362,18 @@ class MarketParams(_Section):
         le=1,
         description="extra awareness each customer adds (share/month per customer)",
     )
+    referral_satisfied_only: bool = Field(
+        False,
+        description="only satisfied customers (satisfaction >= 0.6) refer prospects; off: every "
+        "customer does [003, 001]",
+    )
+    referral_win_logit: float = Field(
+        0.0,
+        ge=-10,
+        le=10,
+        description="win odds a referred buyer adds (a reference customer vouched for the "
+        "product) (logit)",
+    )
     competitor_coverage: float = Field(
         0.4,
         ge=0,
@@ -394,6 +423,19 @@ class MarketParams(_Section):
     )
     win_absolute_fit_slope: float = Field(
         4.0, ge=0, le=50, description="win odds per unit of fit above 0.5 (logit per fit)"
+    )
+    win_fit_visibility: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="how much of each product's true fit a buyer sees before using it: seen fit "
+        "= 0.5 + visibility x (fit - 0.5), for ours and the rival's; 1 = all of it [001, 002]",
+    )
+    satisfaction_from_sold_fit: bool = Field(
+        False,
+        description="a new customer's satisfaction starts at the fit it was sold (seen fit plus "
+        "the pitch's promise or the committed custom item) and moves to its true fit; off: it "
+        "starts at true fit [002]",
     )
     win_discount_slope: float = Field(
         3.0, ge=0, le=50, description="win odds per unit of discount (logit per share)"

@@ -163,7 +163,10 @@ def warm() -> None:
     state, ints = np.zeros(n, np.int8), np.zeros(n, np.int32)
     _kernel("census")(state, seg, fit, rival_fit, ints, bonus, 1)
     _kernel("awareness_scan")(state, seg, 1)
-    _kernel("spread_awareness")(state.copy(), seg, 1, 0.5, 0.1, np.uint64(1), np.uint64(1))
+    _kernel("spread_awareness")(
+        state.copy(), seg, 1, 0.5, 0.1, np.uint64(1), np.uint64(1), fit, -np.inf,
+        np.zeros(n, np.bool_),
+    )  # fmt: skip
     _kernel("love_share")(state, seg, fit, 0.5, 1)
     demand = np.zeros(n)
     demand.flags.writeable = False  # as the product team's cached estimate is
@@ -175,7 +178,10 @@ def warm() -> None:
     _kernel("lead_scan")(state, ints, 0, seg, wanted, True)
     _kernel("lead_count")(state, ints, 0, seg, wanted, True)
     _kernel("due_deals")(rows, state, ints, 0, wanted[seg], fit, 0.5)
-    _kernel("win_logit")(rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0)
+    no_flags = np.zeros(n, np.bool_)
+    _kernel("win_logit")(
+        rows, fit, fit, fit, fit, fit, 0.5, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0, no_flags
+    )  # fmt: skip
     _kernel("sums_by_owner")(fit, ints, rows)
     _kernel("sums_by_owner")(fit, rows, rows)  # a contingent deal's one booking
     flags = np.zeros(n, np.bool_)
@@ -205,7 +211,8 @@ def warm() -> None:
     )  # fmt: skip
     _kernel("decide_deals")(
         rows, ints, rows, fit, rows, rows, fit, fit, 1.0, 0.5, fit, fit, fit, 0.5, 0.0, 1.0, 1.0,
-        1.0, 0.0, 1.0, np.uint64(1), np.uint64(2), 1, fit, seg, state, ints, ints, ints,
+        1.0, 0.0, 1.0, np.uint64(1), np.uint64(2), 1, fit, seg, state, ints, ints, ints, 1.0,
+        0.0, no_flags,
     )  # fmt: skip
     draws, counts = np.zeros((4, n)), np.full(1, n, np.int64)
     _kernel("arrivals")(0, counts, draws, fit, fit, fit, fit, seg, state, fit, fit, fit, flags)
@@ -271,6 +278,7 @@ def _kernel(name: str) -> Callable[..., Any]:
         globals()["_top_missing_c"] = compile_(_top_missing_loop)
         _bind_scipy_special()
         globals()["_expit"] = compile_(_expit_loop)
+        globals()["_seen_fit_c"] = compile_(_seen_fit_one)
         globals()["_awareness_scan"] = compile_(_awareness_scan_loop)
         globals()["_state_counts"] = compile_(_state_counts_loop)
         _bind_generator()
@@ -532,18 +540,28 @@ def awareness_scan(state, seg, segments: int) -> tuple[int, np.ndarray, np.ndarr
     )
 
 
-def spread_awareness(state, seg, segments: int, base: float, referral: float, key, month: int):
+def spread_awareness(
+    state, seg, segments: int, base: float, referral: float, key, month: int, satisfaction,
+    threshold: float, referred,
+):  # fmt: skip
     """After arrivals, in one pass: each unaware prospect becomes a lead when its keyed draw
-    (``key``, ``month``) falls below ``min(1, base + referral * customers)``; in place. Returns
-    the live prospects per segment (waking up moves prospects between live states only)."""
+    (``key``, ``month``) falls below ``min(1, base + referral * referrers)``, the referrers
+    being the customers whose satisfaction is at least ``threshold`` (-inf: every customer);
+    in place. A prospect whose draw fell in the referral part of that interval (at or above
+    ``base``) was woken by a referral: ``referred`` marks it. Returns the live prospects per
+    segment (waking up moves prospects between live states only)."""
     if compiled_now():
         return _kernel("spread_awareness")(
-            state, seg, segments, base, referral, np.uint64(key), np.uint64(month)
-        )
-    customers, unaware, counts = awareness_scan(state, seg, segments)
+            state, seg, segments, base, referral, np.uint64(key), np.uint64(month),
+            satisfaction, threshold, referred,
+        )  # fmt: skip
+    _, unaware, counts = awareness_scan(state, seg, segments)
+    customers = int(np.count_nonzero((state == _CUSTOMER) & (satisfaction >= threshold)))
     rate = min(1.0, base + referral * customers)
-    woke = unaware[keyed_uniform(unaware, month, np.uint64(key)) < rate]
-    state[woke] = _LEAD
+    u = keyed_uniform(unaware, month, np.uint64(key))
+    woke = u < rate
+    state[unaware[woke]] = _LEAD
+    referred[unaware[woke & (u >= base)]] = True
     return counts
 
 
@@ -1027,14 +1045,16 @@ def decide_deals(idx, reps, pitch_in, terms, draws, month: int, list_price, pr) 
     the number won, the promises made, the buyers and the price each pays."""
     place, skills = reps
     k, needed, eta, decay, horizon, step = pitch_in
-    max_discount, slopes, close_factor = terms
+    max_discount, slopes, close_factor, *rest = terms
+    visibility, referral_logit = rest[0] if rest else (1.0, 0.0)
     win_key, wait_key, wait_scale = draws
     if compiled_now():
         return _kernel("decide_deals")(
             idx, pr.owner, place, skills, k, needed, eta, decay, horizon, step, pr.budget,
             pr.fit, pr.comp_fit, max_discount, *slopes, close_factor, np.uint64(win_key),
             np.uint64(wait_key), month, list_price, pr.seg, pr.state, pr.promise_cap,
-            pr.promise_due, pr.promise_since,
+            pr.promise_due, pr.promise_since, float(visibility), float(referral_logit),
+            pr.referred,
         )  # fmt: skip
     from scipy.special import expit
 
@@ -1043,48 +1063,75 @@ def decide_deals(idx, reps, pitch_in, terms, draws, month: int, list_price, pr) 
     if owner.size and owner.max() > top:  # a rep id above every rep here: not here
         owner = np.minimum(owner, top)
     promise_k, promise_eta, gain = pitch(k, needed, eta, decay, horizon, step)
+    view = (visibility, pr.referred, referral_logit)
     discount, logit = win_logit(
-        idx, pr.budget, pr.fit, pr.comp_fit, skills[place[owner]], gain, max_discount, slopes
+        idx, pr.budget, pr.fit, pr.comp_fit, skills[place[owner]], gain, max_discount, slopes, view
     )
     chance = expit(logit) * close_factor
     first = keyed_uniform(idx, month, np.uint64(win_key))
     second = keyed_uniform(idx, month, np.uint64(wait_key))
     wait_chance = 1.0 - np.exp(-promise_eta / wait_scale)
-    return decide_outcomes(
+    sold = np.zeros(pr.fit.shape[0])
+    sold[idx] = seen_fit(pr.fit[idx], visibility) + gain
+    won, recorded, buyers, price = decide_outcomes(
         idx, chance, (first, second), wait_chance, (promise_k, promise_eta), discount, month,
         list_price, pr,
     )  # fmt: skip
+    return won, recorded, buyers, price, sold[buyers]
+
+
+FIT_PRIOR = 0.5
+"""What a buyer assumes of a product's fit before using it: a buyer who sees a share v of true
+fit (``market.win_fit_visibility``) sees ``FIT_PRIOR + v (fit - FIT_PRIOR)``; the same 0.5 the
+win logit's absolute-fit term is centred on."""
+
+
+def seen_fit(fit, visibility: float):
+    """The fit a buyer sees before the sale (true fit when ``visibility`` is 1)."""
+    if visibility == 1.0:
+        return fit
+    return FIT_PRIOR + visibility * (fit - FIT_PRIOR)
 
 
 MAX_NEEDED_DISCOUNT = 0.95  # the deepest discount any buyer could ask for (share)
 PRICE_GAP_SLOPE = 8.0  # win odds lost per unit of price above the buyer's budget (logit per share)
 
 
-def win_logit(idx, budget, fit, comp_fit, skill, gain, max_discount: float, slopes) -> tuple:
+def win_logit(
+    idx, budget, fit, comp_fit, skill, gain, max_discount: float, slopes, view=None
+) -> tuple:  # fmt: skip
     """The sales floor's buyers (``idx``): the discount each gets (what it needs, capped) and
     its win logit from the rep's ``skill``, the pitch's fit ``gain``, the rival's fit and the price
     (sim/model/actors/sales_floor.py). ``slopes``: (base logit, relative fit, absolute fit,
-    discount, complexity term), the last already multiplied by the product's complexity."""
+    discount, complexity term), the last already multiplied by the product's complexity.
+    ``view`` (None: (1, None, 0)): the share of true fit a buyer sees before using it (both
+    products' fit shrunk toward ``FIT_PRIOR``; the pitch's promised gain is believed in full),
+    which prospects came by referral (a boolean per prospect) and the logit a referral adds."""
     base, relative, absolute, per_discount, complexity = slopes
+    visibility, referred, referral_logit = (1.0, None, 0.0) if view is None else view
+    if referred is None:
+        referred, referral_logit = np.zeros(fit.shape[0], np.bool_), 0.0
     if compiled_now():
         out = _kernel("win_logit")(
             idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
-            per_discount, complexity,
+            per_discount, complexity, float(visibility), float(referral_logit), referred,
         )  # fmt: skip
         return out[0], out[1]
     # np.clip's numbers, without its overhead
     need_discount = np.minimum(np.maximum(1.0 - budget[idx], 0.0), MAX_NEEDED_DISCOUNT)
     discount = np.minimum(need_discount, max_discount)
-    seen_fit = fit[idx] + gain
+    seen = seen_fit(fit[idx], visibility) + gain
     logit = (
         base
         + skill
-        + relative * (seen_fit - comp_fit[idx])
-        + absolute * (seen_fit - 0.5)
+        + relative * (seen - seen_fit(comp_fit[idx], visibility))
+        + absolute * (seen - 0.5)
         + per_discount * discount
         - PRICE_GAP_SLOPE * (need_discount - discount)
         - complexity
     )
+    if referral_logit != 0.0:
+        logit = logit + np.where(referred[idx], referral_logit, 0.0)
     return discount, logit
 
 
@@ -1643,14 +1690,16 @@ def _awareness_scan_loop(state, seg, segments):
 _awareness_scan = _awareness_scan_loop  # the compiled helper replaces it when the loops compile
 
 
-def _spread_awareness_loop(state, seg, segments, base, referral, key, month):
-    """``awareness_scan``'s counts and each unaware prospect's draw in two passes: the customers
-    first (they set the rate), then the live counts and the draws (waking up keeps a prospect
-    live: the counts are those before it)."""
+def _spread_awareness_loop(
+    state, seg, segments, base, referral, key, month, satisfaction, threshold, referred
+):  # fmt: skip
+    """``awareness_scan``'s counts and each unaware prospect's draw in two passes: the referring
+    customers first (they set the rate), then the live counts and the draws (waking up keeps a
+    prospect live: the counts are those before it)."""
     n = state.shape[0]
     customers = 0
     for i in range(n):
-        customers += state[i] == _CUSTOMER
+        customers += state[i] == _CUSTOMER and satisfaction[i] >= threshold
     rate = min(1.0, base + referral * customers)
     counts = np.zeros(segments, np.int64)
     run, run_live = -1, 0  # the current run's segment and live count
@@ -1665,8 +1714,11 @@ def _spread_awareness_loop(state, seg, segments, base, referral, key, month):
             run_live += 1
             if x == _UNAWARE:
                 z = _mix_one(_mix_one(np.uint64(i) ^ key) + month) >> MANTISSA_SHIFT
-                if np.float64(z) * TO_UNIT < rate:
+                u = np.float64(z) * TO_UNIT
+                if u < rate:
                     state[i] = _LEAD
+                    if u >= base:
+                        referred[i] = True
     if run >= 0:
         counts[run] += run_live
     return counts.astype(np.float64)
@@ -1755,9 +1807,19 @@ def _due_deals_loop(deals, state, decide_month, month, asks_custom, fit, min_fit
     return asks[:a].copy(), rest[:b].copy()
 
 
+def _seen_fit_one(fit, visibility):
+    """``seen_fit`` of one number."""
+    if visibility == 1.0:
+        return fit
+    return FIT_PRIOR + visibility * (fit - FIT_PRIOR)
+
+
+_seen_fit_c = _seen_fit_one  # the compiled helper replaces it when the loops compile
+
+
 def _win_logit_loop(
     idx, budget, fit, comp_fit, skill, gain, max_discount, base, relative, absolute,
-    per_discount, complexity,
+    per_discount, complexity, visibility, referral_logit, referred,
 ):  # fmt: skip
     n = idx.shape[0]
     out = np.empty((2, n))
@@ -1766,13 +1828,16 @@ def _win_logit_loop(
         need = 1.0 - budget[i]
         need = min(max(need, 0.0), MAX_NEEDED_DISCOUNT)
         discount = min(need, max_discount)
-        seen = fit[i] + gain[r]
+        seen = _seen_fit_c(fit[i], visibility) + gain[r]
         logit = base + skill[r]
-        logit = logit + relative * (seen - comp_fit[i])
+        logit = logit + relative * (seen - _seen_fit_c(comp_fit[i], visibility))
         logit = logit + absolute * (seen - 0.5)
         logit = logit + per_discount * discount
         logit = logit - PRICE_GAP_SLOPE * (need - discount)
-        out[0, r], out[1, r] = discount, logit - complexity
+        logit = logit - complexity
+        if referral_logit != 0.0 and referred[i]:
+            logit = logit + referral_logit
+        out[0, r], out[1, r] = discount, logit
     return out
 
 
@@ -2086,13 +2151,14 @@ def _decide_deals_loop(
     idx, owner, place, skills, k, needed, eta, decay, horizon, step, budget, fit, comp_fit,
     max_discount, base, relative, absolute, per_discount, complexity, close_factor, win_key,
     wait_key, month, list_price, seg, state, promise_cap, promise_due, promise_since,
+    visibility, referral_logit, referred,
 ):  # fmt: skip
     """``decide_deals`` as one loop: ``_pitch_loop``, ``_win_logit_loop``, the keyed draws
     and ``_decide_outcomes_loop``, buyer by buyer, with the same arithmetic."""
     n = idx.shape[0]
     top = place.shape[0] - 1
     month_key = np.uint64(month)
-    buyers, price = np.empty(n, idx.dtype), np.empty(n)
+    buyers, price, sold = np.empty(n, idx.dtype), np.empty(n), np.empty(n)
     won = recorded = b = 0
     for r in range(n):
         i = idx[r]
@@ -2106,13 +2172,16 @@ def _decide_deals_loop(
         need = 1.0 - budget[i]
         need = min(max(need, 0.0), MAX_NEEDED_DISCOUNT)
         discount = min(need, max_discount)
-        seen = fit[i] + gain
+        seen = _seen_fit_c(fit[i], visibility) + gain
         logit = base + skill
-        logit = logit + relative * (seen - comp_fit[i])
+        logit = logit + relative * (seen - _seen_fit_c(comp_fit[i], visibility))
         logit = logit + absolute * (seen - 0.5)
         logit = logit + per_discount * discount
         logit = logit - PRICE_GAP_SLOPE * (need - discount)
-        chance = _expit(logit - complexity) * close_factor
+        logit = logit - complexity
+        if referral_logit != 0.0 and referred[i]:
+            logit = logit + referral_logit
+        chance = _expit(logit) * close_factor
         z = _mix_one(_mix_one(np.uint64(i) ^ win_key) + month_key) >> MANTISSA_SHIFT
         if not np.float64(z) * TO_UNIT < chance:
             state[i] = _LOST_TO_COMPETITOR if comp_fit[i] > fit[i] else _LOST
@@ -2129,13 +2198,14 @@ def _decide_deals_loop(
         else:
             buyers[b] = i
             price[b] = list_price[seg[i]] * (1.0 - discount)
+            sold[b] = seen
             b += 1
         if promised:
             promise_cap[i] = promise_k
             promise_due[i] = month + int(np.ceil(promise_eta))
             promise_since[i] = month
             recorded += 1
-    return won, recorded, buyers[:b].copy(), price[:b].copy()
+    return won, recorded, buyers[:b].copy(), price[:b].copy(), sold[:b].copy()
 
 
 def _mrr_total_loop(state, seats, price):

@@ -57,6 +57,9 @@ class Prospects:
         self.commissioned = np.zeros(capacity, dtype=bool)
         self.commission_paid = np.zeros(capacity)
         self.fit = np.zeros(capacity)
+        # woken by a referral (a satisfied customer's word) rather than by the market's own
+        # awareness: such a buyer comes warmer (``market.referral_win_logit``)
+        self.referred = np.zeros(capacity, dtype=bool)
         self.comp_fit = np.zeros(capacity)
 
     @property

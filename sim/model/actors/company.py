@@ -60,6 +60,7 @@ class Company(mesa.Agent):
         self.stance, self.stance_month = None, -1
         self._quota, self._quota_month = 0.0, -1
         self.plan_base = (self.p.plan_start_month, self.p.plan_start_mrr_usd)  # (month, MRR)
+        self.plan_growth = self.p.plan_growth_monthly  # re-set at a review with a stretch target
         self._targets: list[int] = []
         self._targets_key: tuple = ()  # what _targets was read from
         self.reset_month()
@@ -73,18 +74,37 @@ class Company(mesa.Agent):
         if month < self.p.plan_start_month:
             return 0.0
         base_month, base_mrr = self.plan_base
-        return base_mrr * (1.0 + self.p.plan_growth_monthly) ** (month - base_month)
+        return base_mrr * (1.0 + self.plan_growth) ** (month - base_month)
 
     def _replan(self) -> None:
-        """The yearly budget: a plan the company beat is re-based on what it really makes."""
+        """The budget review: a plan the company beat is re-based on what it really makes; with
+        ``plan_replan_down_share`` > 0 a missed plan is lowered by that share of the shortfall
+        (1: re-based on actual MRR). With ``plan_replan_stretch`` >= 0 the new plan grows at the
+        MRR growth of the period under review plus that stretch (at most the original growth);
+        otherwise at the original rate. A company that keeps missing it stays under pressure."""
         every, month = self.p.plan_replan_months, self.model.month
         since = month - self.p.plan_start_month
         if every <= 0 or since <= 0 or since % every:
             return
-        actual = self.mrr()
-        if actual > self.plan_mrr(month):
+        actual, plan = self.mrr(), self.plan_mrr(month)
+        if self.p.plan_replan_stretch >= 0:
+            self.plan_growth = self._reviewed_growth(every, actual) + self.p.plan_replan_stretch
+            self.plan_growth = min(self.plan_growth, self.p.plan_growth_monthly)
+            self.plan_base = (month, plan)  # the plan stays where it is today, then grows anew
+        if actual > plan:
             self.plan_base = (month, actual)
             self.model.log("replan", mrr=round(actual))
+        elif self.p.plan_replan_down_share > 0 and actual < plan:
+            lowered = plan - self.p.plan_replan_down_share * (plan - actual)
+            self.plan_base = (month, lowered)
+            self.model.log("replan_down", mrr=round(actual), plan=round(lowered))
+
+    def _reviewed_growth(self, months: int, actual: float) -> float:
+        """Monthly MRR growth over the last ``months`` months (compounded, floored at 0)."""
+        history = self.mrr_history
+        if len(history) < months or history[-months] <= 0 or actual <= 0:
+            return 0.0
+        return max(0.0, (actual / history[-months]) ** (1.0 / months) - 1.0)
 
     def mrr(self) -> float:
         pr = self.model.market.prospects

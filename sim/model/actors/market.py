@@ -3,7 +3,10 @@
 Segments differ in need profile, price, cost to serve, cycle length, churn and how often they ask
 for custom work (004_ce31e603c4dfbe1d.txt; honesty of 'buy if you build X' from
 001_c4a0b04a5eb93e2d.txt). Prospects live in numpy arrays owned by the market; each still decides
-individually, in vectorised code.
+individually, in vectorised code. With ``market.referral_satisfied_only`` only satisfied customers
+bring referrals: a customer who was oversold and disappointed does not vouch for the product
+(003_ad2eeeaa19e1d10f.txt: churn and references; 001_c4a0b04a5eb93e2d.txt: buyers who never got
+what they were promised).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 
 from sim.config import Scenario
 from sim.model.kernels import (
+    SATISFIED,
     arrivals,
     arrive,
     committed_fit,
@@ -189,6 +193,9 @@ class Market(mesa.Agent):
             p.referral_per_customer,
             self.model.streams.woke.key,
             self.model.month,
+            pr.active("satisfaction"),
+            SATISFIED if p.referral_satisfied_only else -np.inf,
+            pr.active("referred"),
         )
         self._set_live_counts(counts)
 

@@ -7,6 +7,14 @@ its fit, the competitor's fit, the price and the rep's pitch. Deal-contingent re
 ('buy if you build X', 001_c4a0b04a5eb93e2d.txt) are handled one by one, in the reps' shuffled
 order, because each commits engineering. Selling the roadmap and customers who wait for a
 promised feature come from 002_23429537579b20f1.txt.
+
+Before the sale a buyer sees only part of true fit (``market.win_fit_visibility``): it cannot
+use the product yet, so it judges from demos, the rep's pitch and what it is promised, and the
+tactics (a discount, a roadmap item promised, a custom item committed) close much of the gap a
+poor fit leaves. The buyer pays after the sale, once true fit shows: with
+``market.satisfaction_from_sold_fit`` its satisfaction starts at the fit it was sold and moves
+to its true fit (001_c4a0b04a5eb93e2d.txt: the sales-led product wins deals and stagnates;
+002_23429537579b20f1.txt: roadmap sold months out, customers wait and are disappointed).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from sim.model.kernels import (
     due_deals,
     no_decision,
     qualify_and_open,
+    seen_fit,
     start_and_book,
 )
 from sim.model.population import NO_ONE, State
@@ -172,11 +181,12 @@ class SalesFloor:
             mp.win_complexity_slope * self.model.product.complexity,
         )
         close_factor = sales.learning_mode_close_factor if stance.learning else 1.0
-        won, promised, buyers, price = decide_deals(
+        view = (mp.win_fit_visibility, mp.referral_win_logit)
+        won, promised, buyers, price, sold = decide_deals(
             idx,
             (self._place, self._skills),
             self._roadmap_pitch(idx, stance),
-            (stance.max_discount, slopes, close_factor),
+            (stance.max_discount, slopes, close_factor, view),
             (streams.win.key, streams.wait.key, sales.wait_scale_months),
             self.model.month,
             market.list_price,
@@ -188,6 +198,8 @@ class SalesFloor:
             company.note_promises(promised)
         if buyers.size:
             self._book(buyers, price, stance)
+            if mp.satisfaction_from_sold_fit:  # they start where the pitch left them
+                pr.satisfaction[buyers] = sold
 
     def _roadmap_pitch(self, idx: np.ndarray, stance: Stance) -> tuple:
         """What the pitch to each buyer starts from: its biggest missing need (NO_ONE: none),
@@ -259,6 +271,10 @@ class SalesFloor:
         price = seg.price_per_seat_usd * (1.0 - stance.max_discount)
         rep = int(pr.owner[i])
         self.model.customers.start(i, seats, price)
+        mp = self.model.market.params
+        if mp.satisfaction_from_sold_fit:  # sold as if X were already built [001]
+            fit = float(seen_fit(pr.fit[i], mp.win_fit_visibility))
+            pr.satisfaction[i] = fit + self.model.contingent.custom_gain(i, item)
         booked = self.model.company.book_one(i, rep, stance.commission_on)
         for member in self.reps:  # as ``_book`` credits a rep's one deal
             if member.unique_id == rep:

@@ -168,6 +168,14 @@ class ContingentDeals:
             product.complexity += product.p.complexity_per_custom_em * item.actual_em
         self._customer_gets(item)
 
+    def custom_gain(self, customer: int, item: CustomItem) -> float:
+        """The fit the custom item would add this customer if it shipped now (what the buyer
+        counts at the sale, as if it were already built) [001]."""
+        market = self.model.market
+        needs = market.needs_of(np.array([customer]))[0]
+        gain = 1.0 - self.model.product.coverage[item.capability]
+        return float(gain / max(int(needs.sum()), 1))
+
     def _customer_gets(self, item: CustomItem) -> None:
         """The feature shipped: the customer fits better; honesty decides if they expand."""
         model, customers = self.model, self.model.customers

@@ -35,7 +35,15 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # Without it product-led reps make 2.6x quota and 81% of them reach it; with it 0.60 and
         # 52% on seeds 0-31 (0.56 and 50% on 1000-1015), inside the bands of docs/calibration.md;
         # a yearly re-plan over-corrects (0.44 and 36%). Survival and ARR barely move.
-        "company": {"hiring": "after_pmf", "low_burn_until_pmf": True, "plan_replan_months": 24},
+        # Its review is upward only (down share 0, stretch off: the plan keeps its 7% growth), as
+        # before the default company's review became two-way (docs/MODEL.md §7.5).
+        "company": {
+            "hiring": "after_pmf",
+            "low_burn_until_pmf": True,
+            "plan_replan_months": 24,
+            "plan_replan_down_share": 0.0,
+            "plan_replan_stretch": -1.0,
+        },
         "sales": {
             "commission_timing": "after_pmf",
             "commission_basis": "clawback",

@@ -96,7 +96,7 @@ def _default_segments() -> dict[str, SegmentParams]:
             budget_ratio=0.7,
             cost_to_serve_per_seat_usd=24,
             sales_cycle_months=1.5,
-            churn_monthly=0.03,
+            churn_monthly=0.0191224,
             custom_request_share=0.15,
             honesty=0.5,
             custom_effort_em=3,
@@ -126,7 +126,7 @@ def _default_segments() -> dict[str, SegmentParams]:
             budget_ratio=0.9,
             cost_to_serve_per_seat_usd=10,
             sales_cycle_months=7.5,
-            churn_monthly=0.005,
+            churn_monthly=0.00247734,
             custom_request_share=0.7,
             honesty=0.25,
             custom_effort_em=14,
@@ -206,14 +206,14 @@ class CompanyParams(_Section):
         0.07, ge=0, le=1, description="planned MRR growth (share/month)"
     )
     plan_replan_months: int = Field(
-        0,
+        9,
         ge=0,
         le=60,
         description="every this many months after plan start the board re-bases a plan the "
         "company beat on its actual MRR, growing at the same rate from there; 0 = never (months)",
     )
     plan_replan_down_share: float = Field(
-        0.0,
+        0.85742,
         ge=0,
         le=1,
         description="at each re-plan the board lowers a missed plan by this share of the "
@@ -222,7 +222,7 @@ class CompanyParams(_Section):
         "company can make]",
     )
     plan_replan_stretch: float = Field(
-        -1.0,
+        0.000258521,
         ge=-1,
         le=1,
         description="at each re-plan the new plan grows at the MRR growth of the period under "
@@ -357,18 +357,18 @@ class MarketParams(_Section):
         description="share of unaware prospects who become leads each month (share/month)",
     )
     referral_per_customer: float = Field(
-        0.002,
+        0.00310927,
         ge=0,
         le=1,
         description="extra awareness each customer adds (share/month per customer)",
     )
     referral_satisfied_only: bool = Field(
-        False,
+        True,
         description="only satisfied customers (satisfaction >= 0.6) refer prospects; off: every "
         "customer does [003, 001]",
     )
     referral_win_logit: float = Field(
-        0.0,
+        0.620507,
         ge=-10,
         le=10,
         description="win odds a referred buyer adds (a reference customer vouched for the "
@@ -399,14 +399,14 @@ class MarketParams(_Section):
         3, ge=1, le=32, description="capabilities one leapfrog improves (count)"
     )
     competitor_steal_rate: float = Field(
-        0.06,
+        0.0375506,
         ge=0,
         le=1,
         description="monthly hazard that a customer the competitor fits better switches, per unit "
         "of fit gap (1/month)",
     )
     no_decision_share: float = Field(
-        0.0,
+        0.646433,
         ge=0,
         le=0.95,
         description="share of due deals where the buyer keeps the status quo this cycle and "
@@ -416,7 +416,7 @@ class MarketParams(_Section):
         9, ge=1, le=36, description="months before a no-decision buyer can be worked again (months)"
     )
     win_base_logit: float = Field(
-        -0.2, ge=-10, le=10, description="win odds of an even deal (logit)"
+        2.25403, ge=-10, le=10, description="win odds of an even deal (logit)"
     )
     win_relative_fit_slope: float = Field(
         5.0, ge=0, le=50, description="win odds per unit of fit over the competitor (logit per fit)"
@@ -425,14 +425,14 @@ class MarketParams(_Section):
         4.0, ge=0, le=50, description="win odds per unit of fit above 0.5 (logit per fit)"
     )
     win_fit_visibility: float = Field(
-        1.0,
+        0.188777,
         ge=0,
         le=1,
         description="how much of each product's true fit a buyer sees before using it: seen fit "
         "= 0.5 + visibility x (fit - 0.5), for ours and the rival's; 1 = all of it [001, 002]",
     )
     satisfaction_from_sold_fit: bool = Field(
-        False,
+        True,
         description="a new customer's satisfaction starts at the fit it was sold (seen fit plus "
         "the pitch's promise or the committed custom item) and moves to its true fit; off: it "
         "starts at true fit [002]",
@@ -447,13 +447,13 @@ class MarketParams(_Section):
         description="win odds lost per unit of complexity: harder to explain and consume [004]",
     )
     churn_fit_slope: float = Field(
-        4.0,
+        3.37937,
         ge=0,
         le=50,
         description="churn multiplier exponent per unit of satisfaction below 0.6 (per fit)",
     )
     expansion_monthly: float = Field(
-        0.006, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)"
+        0.0195338, ge=0, le=0.5, description="seat growth of a satisfied customer (share/month)"
     )
     segments: dict[str, SegmentParams] = Field(
         default_factory=_default_segments,
@@ -541,10 +541,10 @@ class SalesParams(_Section):
         5, ge=0, le=24, description="months for a new rep to reach full productivity (months)"
     )
     rep_capacity_deals: int = Field(
-        12, ge=1, le=200, description="deals one fully ramped rep works at once (deals)"
+        14, ge=1, le=200, description="deals one fully ramped rep works at once (deals)"
     )
     leads_per_month: float = Field(
-        8, ge=0, le=200, description="leads one fully ramped rep qualifies per month (leads/month)"
+        7.537, ge=0, le=200, description="leads one fully ramped rep qualifies per month (leads/month)"
     )
     min_fit: float = Field(
         0.45,

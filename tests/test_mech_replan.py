@@ -1,8 +1,9 @@
-"""Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`; off by default,
-every 24 months in the product-led preset; the arms here set it explicitly). With
+"""Mechanism: the board re-bases a beaten plan (`company.plan_replan_months`; every 9 months by
+default, every 24 months in the product-led preset; the arms here set it explicitly). With
 `company.plan_replan_down_share` > 0 it also lowers a missed plan, and with
 `company.plan_replan_stretch` >= 0 the new plan grows at the reviewed growth plus a stretch
-(both off by default; the tests at the end).
+(both on by default since S3, off in the product-led preset; the up-only arms here set them off
+explicitly; the tests at the end).
 
 Every N months after the plan starts, a company whose MRR is above the plan gets a new plan that
 grows from what it really makes. A plan is never lowered, so a company behind plan keeps the old
@@ -30,20 +31,26 @@ QUOTA_SHARE_MARGIN = -0.1
 # re-plans per run: product-led minus sales-led (sales-led companies rarely beat the plan), at
 # least; measured 1.75 (2.7 against 0.9)
 REPLANS_MARGIN = 1.0
+# the up-only review: a missed plan is never lowered and the plan keeps its growth
+UP = {
+    "company.plan_replan_months": EVERY,
+    "company.plan_replan_down_share": 0.0,
+    "company.plan_replan_stretch": -1.0,
+}
 
 
 @pytest.fixture(scope="module")
 def product_led():
     return run_arms(
         preset("product_led"),
-        {"on": {"company.plan_replan_months": EVERY}, "off": {"company.plan_replan_months": 0}},
+        {"on": UP, "off": {"company.plan_replan_months": 0}},
         seeds=SEEDS,
     )
 
 
 @pytest.fixture(scope="module")
 def sales_led():
-    return run_arms(preset("sales_led"), {"on": {"company.plan_replan_months": EVERY}}, seeds=SEEDS)
+    return run_arms(preset("sales_led"), {"on": UP}, seeds=SEEDS)
 
 
 def test_a_replan_never_lowers_the_plan(product_led, sales_led):
@@ -88,26 +95,29 @@ BOTH_QUOTA_MARGIN = 0.05
 def sales_led_both():
     return run_arms(
         preset("sales_led"),
-        {"both": BOTH, "up": {"company.plan_replan_months": EVERY}},
+        {"both": BOTH, "up": UP},
         seeds=SEEDS,
     )
 
 
 def test_off_settings_change_nothing():
-    """Down share 0 and no stretch (the defaults) give the run the up-only rule gives."""
+    """With no review (`plan_replan_months` 0) the down share and stretch change nothing: the
+    defaults' two-way settings give the run that down share 0 and no stretch give. (Before S3
+    the defaults were down share 0 and no stretch and this compared them with the up-only rule;
+    with those defaults gone that comparison would set the same values twice.)"""
     arms = run_arms(
         preset("sales_led"),
         {
             "explicit": {
-                "company.plan_replan_months": EVERY,
+                "company.plan_replan_months": 0,
                 "company.plan_replan_down_share": 0.0,
                 "company.plan_replan_stretch": -1.0,
             },
-            "up": {"company.plan_replan_months": EVERY},
+            "defaults": {"company.plan_replan_months": 0},
         },
         seeds=SEEDS[:3],
     )
-    for a, b in zip(arms["explicit"], arms["up"], strict=True):
+    for a, b in zip(arms["explicit"], arms["defaults"], strict=True):
         assert a.series.equals(b.series)
 
 

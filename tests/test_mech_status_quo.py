@@ -1,4 +1,5 @@
-"""Mechanism: the status quo ('no decision'), a market lever that is off by default.
+"""Mechanism: the status quo ('no decision'), a market lever (0.646 by default since S3; the 'off'
+arm here sets it to 0 explicitly).
 
 Many B2B deals end with the buyer choosing nothing at all. With `market.no_decision_share` at s,
 a share s of the deals that come due without a custom-feature condition end that way: the buyer
@@ -30,7 +31,7 @@ BOOKINGS_RATIO_MAX = 0.75
 def arms():
     return run_arms(
         from_dict({}),
-        {"on": {"market.no_decision_share": SHARE}, "off": {}},
+        {"on": {"market.no_decision_share": SHARE}, "off": {"market.no_decision_share": 0.0}},
         seeds=SEEDS,
         months=HORIZON,
     )

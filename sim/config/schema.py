@@ -544,7 +544,10 @@ class SalesParams(_Section):
         14, ge=1, le=200, description="deals one fully ramped rep works at once (deals)"
     )
     leads_per_month: float = Field(
-        7.537, ge=0, le=200, description="leads one fully ramped rep qualifies per month (leads/month)"
+        7.537,
+        ge=0,
+        le=200,
+        description="leads one fully ramped rep qualifies per month (leads/month)",
     )
     min_fit: float = Field(
         0.45,

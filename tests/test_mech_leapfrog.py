@@ -11,18 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mechanisms_helpers import Paired, last_of, mean_of, paired, per_seed, run_arms
+from scipy import stats
 
 from sim.config import from_dict
 
 LEAPFROG_PROB = 0.3  # leapfrogs per month in the "often" arms, against 0 (1/month)
 HORIZON = 30  # months
+SEEDS = range(3000, 3032)  # held out: no constant was tuned on them
 # mean competitor fit higher with leapfrogs by at least this (fit units); measured 0.12-0.13
 COMP_FIT_MARGIN = 0.06
-# share of final customers lost to leapfrogs (non-diverted company) at least this (share);
-# measured 0.31
+# share of final customers a diverted company loses to leapfrogs, at least this (share);
+# measured 0.167 on these seeds, 0.233 on 0-15, 0.205 on 5000-5063
 CUSTOMER_LOSS_MARGIN = 0.15
 # share of customers lost to leapfrogs: larger when diverted by at least this (share); measured
-# -0.12
+# +0.109 on these seeds, +0.172 on 0-15, +0.150 on 5000-5063
 INTERACTION_MARGIN = 0.05
 
 DIVERTED = {
@@ -48,6 +50,7 @@ def arms():
             "focused_never": {**FOCUSED, "market.leapfrog_prob": 0.0},
         },
         months=HORIZON,
+        seeds=SEEDS,
     )
 
 
@@ -66,29 +69,25 @@ def test_leapfrogs_raise_competitor_fit(arms):
 
 
 def test_leapfrogs_cost_customers(arms):
-    lost = share_lost(arms, "focused")
-    print(
-        f"share of customers lost to leapfrogs (focused): {lost.mean():.3f}±{lost.std(ddof=1):.3f}"
+    """Essay 002's condition: leapfrogs landing while engineering is diverted cost customers.
+
+    Buyers see only part of the fit gap before they buy (`market.win_fit_visibility`), and the
+    steal hazard grows with how long our roadmap has stalled, so a company whose engineers build
+    the roadmap loses little to the same leapfrogs; it still loses some (interval above 0).
+    """
+    diverted = share_lost(arms, "diverted")
+    focused = share_lost(arms, "focused")
+    low, high = stats.t.interval(
+        0.95, focused.size - 1, loc=focused.mean(), scale=stats.sem(focused)
     )
-    assert lost.mean() >= CUSTOMER_LOSS_MARGIN
+    print(
+        f"share of customers lost to leapfrogs: diverted {diverted.mean():.3f}"
+        f"±{diverted.std(ddof=1):.3f}, focused {focused.mean():.3f} [{low:.3f}, {high:.3f}]"
+    )
+    assert diverted.mean() >= CUSTOMER_LOSS_MARGIN
+    assert low > 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "model: a leapfrog costs a diverted company a SMALLER share of its customers (measured "
-        "0.20 vs 0.31, "
-        "paired -0.12±0.49 over 16 seeds). Nothing ties the speed of the share shift to our "
-        "roadmap delay: the "
-        "steal hazard (customers.py _churn: competitor_steal_rate x max(0, comp_fit - fit)) and "
-        "the win logit "
-        "(sales.py _decide) see the leapfrog's coverage gain the same way whatever our custom "
-        "share; a diverted "
-        "company has already lost the deals it could lose (floor of the logistic win curve) and "
-        "keeps its "
-        "contingent buyers through custom_bonus fit. See the mechanism report."
-    ),
-)
 def test_leapfrog_costs_more_when_engineering_is_diverted(arms):
     p = Paired(share_lost(arms, "diverted"), share_lost(arms, "focused"))
     print("share of customers lost to leapfrogs, diverted - focused:", p)

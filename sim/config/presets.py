@@ -10,8 +10,9 @@ from typing import Any
 # carries the weight, and `policy.pressure_response: 0` cuts it (docs/MODEL.md, the loop).
 # Its promises reach 6 months when nothing presses and 12 at full felt pressure
 # (`policy.pressure_promise_months` 6 on top): a year-out horizon from month 1 would leave the
-# pressure -> longer promises link nothing to bend. Pressure-cut survival gain +0.36 / +0.38 /
-# +0.36 on seeds 0 / 1000 / 2000 (64 each) with it, +0.23 / +0.36 / +0.44 with a fixed 12.
+# pressure -> longer promises link nothing to bend. Pressure-cut survival gain with the S3
+# defaults (docs/MODEL.md §10): +0.33 / +0.31 / +0.33 on seeds 0 / 1000 / 2000 (64 each;
+# docs/claims_across_seeds.md). Sales-led reviews its plan both ways like the default company.
 PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "sales_led": {
         "company": {"hiring": "on_pressure", "low_burn_until_pmf": False, "initial_reps": 3},
@@ -31,12 +32,12 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         },
     },
     "product_led": {
-        # plan_replan_months 24: a company that beats its plan has it re-based every two years.
-        # Without it product-led reps make 2.6x quota and 81% of them reach it; with it 0.60 and
-        # 52% on seeds 0-31 (0.56 and 50% on 1000-1015), inside the bands of docs/calibration.md;
-        # a yearly re-plan over-corrects (0.44 and 36%). Survival and ARR barely move.
-        # Its review is upward only (down share 0, stretch off: the plan keeps its 7% growth), as
-        # before the default company's review became two-way (docs/MODEL.md §7.5).
+        # plan_replan_months 24: a company that beats its plan has it re-based every two years,
+        # upward only (down share 0, stretch off: the plan keeps its 7% growth), while the default
+        # and sales-led companies review theirs both ways every 9 months (docs/MODEL.md §7.5).
+        # Before any re-plan product-led reps made 2.6x quota and 81% of them reached it. With the
+        # S3 defaults product-led reps reach quota 43.8% of the time over 3 months and 44.5% over
+        # 12, attainment 64% (seeds 0-31, docs/calibration.md): inside the bands.
         "company": {
             "hiring": "after_pmf",
             "low_burn_until_pmf": True,

@@ -3,10 +3,10 @@
 
 `sim check` (and CI) evaluates each scenario file's claims on the seeds its constants and
 thresholds were chosen on (seeds 0..N-1). A claim that holds only there is not a result. This
-script runs the same `sim check` on two more ranges nobody tuned on (first seeds 1000 and 2000
-by default), each file with its own `seeds:` (or ``--seeds N`` for all), and writes one table:
-the measured value on each range, a cross where the claim fails, and the paired 95% interval of
-A-B where the claim compares two arms over the same seeds.
+script runs the same `sim check` on two more ranges no constant was fitted on (first seeds
+1000 and 2000 by default), each file with its own `seeds:` (or ``--seeds N`` for all), and
+writes one table: the measured value on each range, a cross where the claim fails, and the
+paired 95% interval of A-B where the claim compares two arms over the same seeds.
 
 Run ``.venv/bin/python scripts/claims_across_seeds.py`` (``--seeds``, ``--ranges``,
 ``--workers``, ``--out``, ``--no-write``); about 4 minutes on 2 cores. The page is written
@@ -32,7 +32,9 @@ DEFAULT_RANGES = (0, 1000, 2000)
 INTRO = (
     "`sim check` and CI read each claim on seeds 0..N-1, where the model's constants and the "
     "claims' thresholds were chosen. The other columns run the same files on seeds no constant "
-    "was tuned on. A ✗ marks a claim that fails there; the bracket is the paired 95% interval of "
+    "was fitted on (the S3 calibration, fitted on seeds 0-63, used 1000-1063 and 2000-2063 only "
+    "to check its choice; see docs/MODEL.md §10). A ✗ marks a claim that fails there; the "
+    "bracket is the paired 95% interval of "
     "A-B over the same seeds where the claim compares two arms. A claim that fails on a fresh "
     "range is not yet a result: its mechanism needs work, or its file more seeds (see the issue "
     "notes)."

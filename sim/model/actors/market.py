@@ -303,6 +303,11 @@ class Market(mesa.Agent):
         """Which capabilities these prospects need this month (from the monthly needs matrix)."""
         return self._needs[idx] > 0.5
 
+    def need_count(self, i: int) -> int:
+        """How many capabilities prospect ``i`` needs this month (``needs_of([i])``'s sum,
+        without an index array)."""
+        return int(np.count_nonzero(self._needs[i] > 0.5))
+
     def leads_in(self, segments: list[int]) -> np.ndarray:
         """Indices of leads a rep may contact now, in the given segments."""
         pr = self.prospects

@@ -248,16 +248,19 @@ class SalesFloor:
         says_yes = self.model.streams.commit.uniform(idx, self.model.month).tolist()
         luck = self.model.contingent.request_luck(idx)
         for row, (i, k) in enumerate(zip(idx.tolist(), wanted.tolist(), strict=True)):
+            sales_yes = says_yes[row] < stance.contingent_acceptance
+            if not sales_yes:  # nothing to draft or judge: the deal goes
+                self.model.company.note_decisions(1, 0)
+                self._lose(i)
+                continue
             seg = market.segments[pr.seg[i]]
             item = self.model.contingent.draft(i, max(k, 0), seg.custom_effort_em, luck[row])
-            u = says_yes[row]
-            sales_yes = u < stance.contingent_acceptance
             product_yes = (
                 self.model.company.policy.custom_decider == "sales"
                 or self.model.contingent.judge(item)
             )
-            self.model.company.note_decisions(1, int(sales_yes and product_yes))
-            if k >= 0 and sales_yes and product_yes:
+            self.model.company.note_decisions(1, int(product_yes))
+            if k >= 0 and product_yes:
                 self._commit_contingent(i, item, seg, stance)
             else:
                 self._lose(i)

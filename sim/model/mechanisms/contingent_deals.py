@@ -171,10 +171,8 @@ class ContingentDeals:
     def custom_gain(self, customer: int, item: CustomItem) -> float:
         """The fit the custom item would add this customer if it shipped now (what the buyer
         counts at the sale, as if it were already built) [001]."""
-        market = self.model.market
-        needs = market.needs_of(np.array([customer]))[0]
         gain = 1.0 - self.model.product.coverage[item.capability]
-        return float(gain / max(int(needs.sum()), 1))
+        return float(gain / max(self.model.market.need_count(customer), 1))
 
     def _customer_gets(self, item: CustomItem) -> None:
         """The feature shipped: the customer fits better; honesty decides if they expand."""
@@ -187,9 +185,8 @@ class ContingentDeals:
         customers.custom_actual_em_delivered += item.actual_em
         if pr.state[i] != State.CUSTOMER:
             return
-        needs = market.needs_of(np.array([i]))[0]
         gain = 1.0 - model.product.coverage[item.capability]
-        pr.custom_bonus[i] += gain / max(int(needs.sum()), 1)
+        pr.custom_bonus[i] += gain / max(market.need_count(i), 1)
         on_time = model.month <= item.due_month + model.config.sales.promise_grace_months
         chance = pr.honesty[i] * (1.0 if on_time else LATE_CONVERSION_FACTOR)
         converted = bool(model.streams.convert.uniform_one(i, model.month) < chance)

@@ -22,7 +22,13 @@ from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
 from dashboard.controls import FOCUS_IDLE, Side, compact_title
-from dashboard.views.compare import card_text, rate_texts, shown_cards
+from dashboard.views.compare import (
+    IDLE_CUSTOM_SHARE,
+    card_text,
+    idle_custom_note,
+    rate_texts,
+    shown_cards,
+)
 from sim.config import ScenarioError, load_scenario, loads
 from sim.experiment import levers as lv
 from sim.report.charts import Kpi
@@ -156,6 +162,25 @@ def test_a_comparison_from_the_store_says_so_not_zero_seconds(app):
     again = _app()
     status = next(m.value for m in again.markdown if "data-status" in m.value)
     assert "(from the store)" in status and " s)." not in status, status
+
+
+def test_a_side_without_custom_work_is_told_its_custom_levers_have_little_to_act_on():
+    """docs/lever_ranges.md: in the product-led company the acceptance, cap and bet-limit sliders
+    barely move anything because it does almost no custom work; the status line says so, naming
+    the side and the controls, and says nothing of a side that does custom work."""
+    # sales-led (A) against product-led (B), 8 seeds: 2 can hold the one product-led company
+    # in eight that takes a custom deal early (custom share 0.07); 18 months: a comparison no
+    # other test draws (they share the run store)
+    landing = _app(seeds="8", months="18")
+    status = next(m.value for m in landing.markdown if "data-status" in m.value)
+    assert "Side B (" in status and "Spend cap per custom-feature bet" in status, status
+    assert "Side A" not in status, status
+    assert idle_custom_note({"A": {"mean_custom_share": 0.5}}) == ""
+    note = idle_custom_note(
+        {"A": {"mean_custom_share": IDLE_CUSTOM_SHARE / 3}, "B": {"mean_custom_share": 0.004}}
+    )
+    assert "Side A (1.0% of engineering) and B (0.4% of engineering)" in note, note
+    assert idle_custom_note({"A": {"mean_custom_share": None}}) == ""
 
 
 def test_focus_segment_greyed_while_sales_chase_anyone(app):

@@ -26,6 +26,7 @@ from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.analysis.summaries import attribution_rates
 from sim.analysis.units import half_up
 from sim.config.hints import one_line
+from sim.experiment.levers import BY_KEY
 from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
 from sim.report.charts import (
     COMPARE_ORDER,
@@ -89,6 +90,42 @@ script run waits (a refined stage's charts replace dimmed ones already drawn).""
 WAITING = "each death is rerun with the loop cut once every run is in"
 STOPPED = "not measured: the comparison stopped early"
 """What the loop card says while it has no number (``kpis(loop_pending=...)``)."""
+
+IDLE_CUSTOM_SHARE = 0.03
+"""A side whose companies spent less than this share of engineering on one-off custom work, on
+average, gets a line under the cards: its custom-work levers (acceptance, cap, bet limit) had
+almost nothing to act on, which is why moving them changed little (docs/lever_ranges.md: the
+product-led company's flat halves, custom share 0.003-0.018; sales-led runs 0.3-0.9, the default
+company about 0.2)."""
+
+CUSTOM_LEVERS = ", ".join(
+    f'"{BY_KEY[key].label}"'
+    for key in (
+        "sales.contingent_acceptance",
+        "product.custom_capacity_cap",
+        "product.bet_limit_usd",
+    )
+)
+"""The controls an idle side's note names, by their sidebar labels."""
+
+
+def idle_custom_note(summaries: Mapping[str, Mapping]) -> str:
+    """A sentence for the sides that did almost no custom work, or "" (``IDLE_CUSTOM_SHARE``)."""
+    idle = [
+        (side, float(summary["mean_custom_share"]))
+        for side, summary in summaries.items()
+        if summary.get("mean_custom_share") is not None
+        and float(summary["mean_custom_share"]) < IDLE_CUSTOM_SHARE
+    ]
+    if not idle:
+        return ""
+    who = " and ".join(f"{side} ({share:.1%} of engineering)" for side, share in idle)
+    sides = "that side's" if len(idle) == 1 else "those sides'"
+    return (
+        f" Side {who} did almost no one-off custom work: {sides} custom-work controls "
+        f"({CUSTOM_LEVERS}) have little to act on."
+    )
+
 
 RESULTS_FRAGMENT = "compare-results"
 """The fragment that draws the whole page below the navigation: its own widgets ("Predict
@@ -293,6 +330,7 @@ def compare_results(ctx: PageContext) -> None:
                     final_text = (
                         f"{item.seeds} simulated companies per side, {months} months each "
                         + ("(from the store)." if stored else f"({took:.1f} s).")
+                        + idle_custom_note({s: r.summary for s, r in results.items()})
                     )
                     status_line(final_text, True, item.seeds)
                 else:

@@ -167,19 +167,20 @@ def test_a_comparison_from_the_store_says_so_not_zero_seconds(app):
 def test_a_side_without_custom_work_is_told_its_custom_levers_have_little_to_act_on():
     """docs/lever_ranges.md: in the product-led company the acceptance, cap and bet-limit sliders
     barely move anything because it does almost no custom work; the status line says so, naming
-    the side and the controls, and says nothing of a side that does custom work."""
+    the side, and says nothing of a side that does custom work."""
     # sales-led (A) against product-led (B), 8 seeds: 2 can hold the one product-led company
     # in eight that takes a custom deal early (custom share 0.07); 18 months: a comparison no
     # other test draws (they share the run store)
     landing = _app(seeds="8", months="18")
     status = next(m.value for m in landing.markdown if "data-status" in m.value)
-    assert "Side B (" in status and "Spend cap per custom-feature bet" in status, status
-    assert "Side A" not in status, status
+    assert "Side B (" in status and "custom-work sliders have little to act on" in status, status
+    assert "A (" not in status, status
     assert idle_custom_note({"A": {"mean_custom_share": 0.5}}) == ""
     note = idle_custom_note(
         {"A": {"mean_custom_share": IDLE_CUSTOM_SHARE / 3}, "B": {"mean_custom_share": 0.004}}
     )
-    assert "Side A (1.0% of engineering) and B (0.4% of engineering)" in note, note
+    assert note.startswith(" Sides A (1.0% of engineering) and B (0.4% of engineering) did"), note
+    assert "their custom-work sliders" in note, note
     assert idle_custom_note({"A": {"mean_custom_share": None}}) == ""
 
 

@@ -26,7 +26,6 @@ from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.analysis.summaries import attribution_rates
 from sim.analysis.units import half_up
 from sim.config.hints import one_line
-from sim.experiment.levers import BY_KEY
 from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
 from sim.report.charts import (
     COMPARE_ORDER,
@@ -93,20 +92,10 @@ STOPPED = "not measured: the comparison stopped early"
 
 IDLE_CUSTOM_SHARE = 0.03
 """A side whose companies spent less than this share of engineering on one-off custom work, on
-average, gets a line under the cards: its custom-work levers (acceptance, cap, bet limit) had
-almost nothing to act on, which is why moving them changed little (docs/lever_ranges.md: the
-product-led company's flat halves, custom share 0.003-0.018; sales-led runs 0.3-0.9, the default
-company about 0.2)."""
-
-CUSTOM_LEVERS = ", ".join(
-    f'"{BY_KEY[key].label}"'
-    for key in (
-        "sales.contingent_acceptance",
-        "product.custom_capacity_cap",
-        "product.bet_limit_usd",
-    )
-)
-"""The controls an idle side's note names, by their sidebar labels."""
+average, gets a sentence in the status line: its custom-work sliders ("'Buy if you build X'
+deals accepted", the custom-work cap, the spend cap per bet) had almost nothing to act on, which
+is why moving them changed little (docs/lever_ranges.md: the product-led company's flat halves,
+custom share 0.003-0.018; sales-led runs 0.3-0.9, the default company about 0.2)."""
 
 
 def idle_custom_note(summaries: Mapping[str, Mapping]) -> str:
@@ -120,10 +109,12 @@ def idle_custom_note(summaries: Mapping[str, Mapping]) -> str:
     if not idle:
         return ""
     who = " and ".join(f"{side} ({share:.1%} of engineering)" for side, share in idle)
-    sides = "that side's" if len(idle) == 1 else "those sides'"
+    if len(idle) == 1:
+        return (
+            f" Side {who} did almost no custom work: its custom-work sliders have little to act on."
+        )
     return (
-        f" Side {who} did almost no one-off custom work: {sides} custom-work controls "
-        f"({CUSTOM_LEVERS}) have little to act on."
+        f" Sides {who} did almost no custom work: their custom-work sliders have little to act on."
     )
 
 

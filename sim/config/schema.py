@@ -260,6 +260,13 @@ class CompanyParams(_Section):
     funding_churn_bar: float = Field(
         0.03, gt=0, le=1, description="monthly revenue churn investors tolerate (share/month)"
     )
+    investor_fit_weight: float = Field(
+        0.0,
+        ge=0,
+        le=20,
+        description="funding odds per pmf_share of PMF love share above pmf_share; 0 = investors "
+        "weigh traction only (logit)",
+    )
     engineers_hired_per_round: int = Field(
         6, ge=0, le=500, description="engineers hired after a successful round (people)"
     )

@@ -59,6 +59,7 @@ class Company(mesa.Agent):
         self.last_hire_month = 0
         self.stance, self.stance_month = None, -1
         self._quota, self._quota_month = 0.0, -1
+        self._love, self._love_month = 0.0, -1
         self.plan_base = (self.p.plan_start_month, self.p.plan_start_mrr_usd)  # (month, MRR)
         self.plan_growth = self.p.plan_growth_monthly  # re-set at a review with a stretch target
         self._targets: list[int] = []
@@ -171,8 +172,15 @@ class Company(mesa.Agent):
         self._hire_reps()
         self._invest_in_engineering()
 
+    def love_share(self) -> float:
+        """This month's PMF survey (best segment's love share), read once a month."""
+        if self._love_month != self.model.month:
+            self._love = self.model.market.best_segment_love_share(self.p.pmf_fit_threshold)
+            self._love_month = self.model.month
+        return self._love
+
     def _read_pmf(self) -> None:
-        share = self.model.market.best_segment_love_share(self.p.pmf_fit_threshold)
+        share = self.love_share()
         self.pmf = share >= self.p.pmf_share
         self.pmf_streak = self.pmf_streak + 1 if self.pmf else 0
         if self.pmf_month is None and self.pmf_streak >= self.p.pmf_months:
@@ -374,7 +382,8 @@ class Company(mesa.Agent):
         )
 
     def traction_odds(self) -> float:
-        """Chance investors fund a round now, from ARR, recent growth and revenue churn."""
+        """Chance investors fund a round now, from ARR, recent growth and revenue churn (and, with
+        `investor_fit_weight` > 0, the PMF survey's love share against `pmf_share`)."""
         p, mrr = self.p, self.mrr_history[-TRACTION_WINDOW - 1 :]
         arr = MONTHS_PER_YEAR * (mrr[-1] if mrr else 0.0)
         growth = (
@@ -389,6 +398,8 @@ class Company(mesa.Agent):
             / max(p.funding_growth_bar, 1e-6)
             + INVESTOR_CHURN_SLOPE * (p.funding_churn_bar - churn) / p.funding_churn_bar
         )
+        if p.investor_fit_weight > 0:  # off by default: traction only, bit-identical
+            logit += p.investor_fit_weight * (self.love_share() - p.pmf_share) / p.pmf_share
         return float(expit(logit))
 
     def _maybe_raise(self) -> None:

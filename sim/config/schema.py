@@ -264,8 +264,8 @@ class CompanyParams(_Section):
         0.0,
         ge=0,
         le=20,
-        description="funding odds per pmf_share of PMF love share above pmf_share; 0 = investors "
-        "weigh traction only (logit)",
+        description="weight of the PMF survey in investors' odds: logit + weight x (love share "
+        "- pmf_share) / pmf_share; 0 = traction only (logit) [000]",
     )
     engineers_hired_per_round: int = Field(
         6, ge=0, le=500, description="engineers hired after a successful round (people)"

@@ -100,3 +100,15 @@ def test_a_governed_lever_says_which_control_governs_it():
     assert note and lv.BY_KEY["policy.custom_decider"].label in note
     for rule in lv.GOVERNED:
         assert rule.key in lv.BY_KEY and not lv.BY_KEY[rule.key].more  # shown up front
+
+
+def test_acceptance_under_a_custom_cap_says_the_cap_governs_it():
+    """Sales deciding under a cap below 100% (the default company): past the cap, more yeses
+    only lengthen the queue, so the note names the cap's control; at 100% (sales-led) no note."""
+    default = Scenario()
+    note = lv.governed_note(default, "sales.contingent_acceptance")
+    assert note and lv.BY_KEY["product.custom_capacity_cap"].label in note
+    uncapped = default.with_overrides({"product.custom_capacity_cap": 1.0})
+    assert lv.governed_note(uncapped, "sales.contingent_acceptance") is None
+    vetted = default.with_overrides({"policy.custom_decider": "product"})
+    assert "judges" in lv.governed_note(vetted, "sales.contingent_acceptance")

@@ -333,6 +333,12 @@ GOVERNED: tuple[Governed, ...] = (
         "More levers): sales' yes only brings a request to product.",
     ),
     Governed(
+        "sales.contingent_acceptance",
+        lambda s: s.policy.custom_decider == "sales" and s.product.custom_capacity_cap < 1.0,
+        "Custom work may take only part of engineering here (Most engineering time on one-off "
+        "custom work): once the yeses fill that share, more of them only lengthen the queue.",
+    ),
+    Governed(
         "product.custom_capacity_cap",
         lambda s: s.policy.custom_decider == "product",
         "Only requests product accepted as bets reach the custom queue here: the cap limits "
@@ -345,9 +351,12 @@ GOVERNED: tuple[Governed, ...] = (
         "learning mode whatever the rate, and at 0% they never leave it.",
     ),
 )
-"""Every lever-on-lever dependency a front end shows. The product-led preset sets all three: its
-acceptance, cap and commission-rate sliders move its revenue by a few percent
-(docs/lever_ranges.md)."""
+"""Every lever-on-lever dependency a front end shows (the first rule that applies to a key wins).
+The product-led preset sets the product-decider and commission ones: its acceptance, cap and
+commission-rate sliders move its revenue by a few percent (docs/lever_ranges.md). The cap rule
+is the default company's: with the cap at 50% its custom share stops near 0.44 from about 40%
+acceptance, and survival above it is flat within noise (0.47-0.63 on seeds 1024-1055) where
+with a cap of 100% it falls 0.25 / 0.09 / 0.03 at 50 / 75 / 100% (docs/MODEL.md §10)."""
 
 
 def governed_note(scenario: Scenario, key: str) -> str | None:

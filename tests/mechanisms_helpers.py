@@ -20,7 +20,10 @@ from sim.config import Scenario
 from sim.experiment.runner import RunResult, run
 from sim.model import CompanyModel
 
-SEEDS: tuple[int, ...] = tuple(range(16))  # default ensemble: 16 seeds, the same on every arm
+# Default ensemble: 16 seeds, the same on every arm. Held out (3000+, the project's test range, as
+# in test_comparative_statics.py): the constants were calibrated (S3) on 0-63 and the choice was
+# checked on 1000-1063 and 2000-2063, so a mechanism test on those seeds would test on tuning seeds.
+SEEDS: tuple[int, ...] = tuple(range(3000, 3016))
 
 
 def run_arm(

@@ -18,20 +18,25 @@ from sim.config import from_dict
 EARLY_MONTHS = 12  # "early" = the first year, before any seed reaches PMF in this market (months)
 
 # Learning mode vs immediate commission, months 1-12.
-# mean knowledge_error (probability units) lower in learning mode by at least this; measured 0.057
+# mean knowledge_error (probability units) lower in learning mode by at least this; measured 0.056
+# on 3000-3015 (0.060 on 0-15)
 KNOWLEDGE_MARGIN = 0.018
 # contingent deals accepted in months 1-12: fewer in learning mode by at least this (deals/run);
-# measured 6.1
+# measured 5.3 on 3000-3015 (7.4 on 0-15)
 CONTINGENT_MARGIN = 2.0
 # new MRR booked in months 1-12: higher with immediate commission by at least this (USD/run);
-# measured 15.1k
+# measured 11.9k on 3000-3015 (15.0k on 0-15)
 BOOKINGS_MARGIN = 7_000.0
 
 # Clawback vs booking basis, same company and seeds, cash high enough that cash never feeds back.
+# 64 held-out seeds: the net-commission gap is noisy (on 3000-3015 -23k against its margin 25k,
+# on 3000-3063 -29.5k, on 3000-3255 -29.0k, sem 1.3k), so 16 seeds were too few for it
+BASIS_SEEDS = tuple(range(3000, 3064))
 # net commission per booked dollar of MRR lower with clawback by at least this (USD/USD); measured
-# 0.41 (booking pays 0.2 x 12 = 2.4)
+# 0.36 on 3000-3063 (0.39 on 0-15; booking pays 0.2 x 12 = 2.4)
 CLAWBACK_RATIO_MARGIN = 0.25
-# net commissions over the run lower with clawback by at least this (USD/run); measured 39k
+# net commissions over the run lower with clawback by at least this (USD/run); measured 29.5k on
+# 3000-3063 (28.5k on 0-15, 24.9k on 0-63)
 CLAWBACK_TOTAL_MARGIN = 25_000.0
 # pooled bookings of the two bases may differ by at most this share ("for the same bookings")
 SAME_BOOKINGS_TOLERANCE = 0.02
@@ -63,6 +68,7 @@ def basis_arms():
             "clawback": {"sales.commission_basis": "clawback"},
             "booking": {"sales.commission_basis": "booking"},
         },
+        seeds=BASIS_SEEDS,
         months=24,
     )
 

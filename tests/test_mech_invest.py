@@ -13,13 +13,15 @@ import pytest
 from sim.config import preset
 from sim.experiment.runner import run
 
-SEEDS = tuple(range(2000, 2012))  # seeds the 24-month threshold was not chosen on (1000-1023)
+# held out: the 24-month threshold was chosen on 1000-1023, and S3 calibrated on 0-63 and checked on
+# 1000-1063 and 2000-2063
+SEEDS = tuple(range(3000, 3012))
 RICH = 10_000_000  # seed cash well beyond 24 months of a product-led burn (USD)
 # engineers hired from the bank per run with a rich seed, at least this many more than with the
-# link off (engineers); measured 14 per run on 2000-2011 (up to max_engineers), 8-14 on 1000-1011
+# link off (engineers); measured 12.1 per run on 3000-3011, 14 on 2000-2011 (up to max_engineers)
 ENGINEERS_MARGIN = 4
-# cumulative revenue with the link on over off, at least this ratio (ratio); measured 1.43
-# (1.53 on 1000-1011)
+# cumulative revenue with the link on over off, at least this ratio (ratio); measured 1.14 on
+# 3000-3011 (1.21 on 2000-2011; 1.43 was quoted here before, 1.53 on 1000-1011)
 REVENUE_MARGIN = 1.1
 
 

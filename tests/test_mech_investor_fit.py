@@ -13,7 +13,7 @@ from sim.config import from_dict
 from sim.model import CompanyModel
 
 MONTHS = 8  # months stepped before reading the odds: some MRR history to judge (months)
-SEED = 3
+SEED = 3000  # a held-out seed (3000+); any seed with some MRR history will do
 
 
 def _company(weight: float):

@@ -14,15 +14,16 @@ from mechanisms_helpers import paired, run_arms, total
 
 from sim.config import from_dict, preset
 
-SEEDS_PRESSURE = tuple(range(20))  # the pressure response effect is noisier: 20 seeds
+# the pressure response effect is noisier: 20 held-out seeds
+SEEDS_PRESSURE = tuple(range(3000, 3020))
 # contingent deals accepted: more with pressure_response 1 than 0 by at least this (deals/run);
-# measured 4.15
+# measured 2.35 on 3000-3019 (3.55 on 0-19)
 CONTINGENT_MARGIN = 2.0
 # reps hired before PMF: more with hiring on_pressure than after_pmf by at least this (reps/run);
-# measured 2.9
+# measured 2.25 on 3000-3015 (2.38 on 0-15)
 REPS_MARGIN = 1.5
 # mean monthly costs before PMF: lower with low_burn_until_pmf by at least this (USD/month);
-# measured 20.8k
+# measured 25.2k on 3000-3015 (23.4k on 0-15)
 BURN_MARGIN = 10_000.0
 
 

@@ -20,16 +20,19 @@ from mechanisms_helpers import count_events, mean_of, paired, per_seed, run_arms
 
 from sim.config import preset
 
-SEEDS = tuple(range(1000, 1012))  # seeds the lever was not probed on
+SEEDS = tuple(range(3000, 3012))  # held out (S3 was calibrated on 0-63, checked on 1000-1063)
+# the re-plan count gap is noisy (sd 1.1 per seed): 64 held-out seeds for it. On 3000-3011 it was
+# 0.92 against its margin, on 3000-3063 1.13, on 3000-3255 1.14 (sem 0.07)
+COUNT_SEEDS = tuple(range(3000, 3064))
 EVERY = 12  # months between budget reviews in the 'on' arm
 # product-led plan at the last month, on against off: at least this ratio (mean over seeds);
-# measured 6.8
+# measured 2.78 on 3000-3011 (4.24 on 1000-1011)
 PLAN_RATIO_MIN = 2.0
 # mean share of ramped reps at quota, product-led, on minus off: at most this (negative: fewer
-# reps make a quota set from a raised plan); measured -0.29
+# reps make a quota set from a raised plan); measured -0.13 on 3000-3011 (-0.21 on 1000-1011)
 QUOTA_SHARE_MARGIN = -0.1
 # re-plans per run: product-led minus sales-led (sales-led companies rarely beat the plan), at
-# least; measured 1.75 (2.7 against 0.9)
+# least; measured 1.13 on COUNT_SEEDS (2.2 against 1.1), 1.42 on 1000-1011 (2.3 against 0.9)
 REPLANS_MARGIN = 1.0
 # the up-only review: a missed plan is never lowered and the plan keeps its growth
 UP = {
@@ -48,12 +51,7 @@ def product_led():
     )
 
 
-@pytest.fixture(scope="module")
-def sales_led():
-    return run_arms(preset("sales_led"), {"on": UP}, seeds=SEEDS)
-
-
-def test_a_replan_never_lowers_the_plan(product_led, sales_led):
+def test_a_replan_never_lowers_the_plan(product_led):
     """Month by month the re-based plan is at least the original one (both arms alive)."""
     for on, off in zip(product_led["on"], product_led["off"], strict=True):
         months = min(len(on.series), len(off.series))
@@ -74,8 +72,17 @@ def test_a_beaten_plan_is_raised_and_quotas_follow(product_led):
     assert at_quota.mean_diff <= QUOTA_SHARE_MARGIN, at_quota
 
 
-def test_companies_behind_plan_are_rarely_replanned(product_led, sales_led):
-    p = paired(product_led["on"], sales_led["on"], count_events("replan"))
+@pytest.fixture(scope="module")
+def replan_counts():
+    """The up-only review in both presets, over COUNT_SEEDS."""
+    return {
+        name: run_arms(preset(name), {"on": UP}, seeds=COUNT_SEEDS)["on"]
+        for name in ("product_led", "sales_led")
+    }
+
+
+def test_companies_behind_plan_are_rarely_replanned(replan_counts):
+    p = paired(replan_counts["product_led"], replan_counts["sales_led"], count_events("replan"))
     print("re-plans per run, product-led - sales-led:", p)
     assert p.mean_diff >= REPLANS_MARGIN, p
 
@@ -87,7 +94,8 @@ BOTH = {
     "company.plan_replan_stretch": 0.01,
 }
 # mean share of ramped reps at quota, sales-led, both-ways re-basing on minus up-only: at least
-# this (a sales-led company behind plan gets a plan, and quotas, it can make); measured +0.18
+# this (a sales-led company behind plan gets a plan, and quotas, it can make); measured +0.14 on
+# 3000-3011 (+0.13 on 1000-1011)
 BOTH_QUOTA_MARGIN = 0.05
 
 

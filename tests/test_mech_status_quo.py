@@ -17,13 +17,14 @@ from mechanisms_helpers import drive, paired, run_arms, total
 from sim.config import from_dict
 from sim.model.population import State
 
-SEEDS = tuple(range(1000, 1012))  # seeds the levers were not probed on
+SEEDS = tuple(range(3000, 3012))  # held out (S3 was calibrated on 0-63, checked on 1000-1063)
 HORIZON = 24  # months
 SHARE = 0.5  # the no-decision share of the 'on' arm
 # pooled win rate with SHARE against 0: at most this ratio (a share of 0.5 alone would give 0.5;
-# a stayer may be worked again and won later); measured 0.52
+# a stayer may be worked again and won later); measured 0.485 on 3000-3011 (0.504 on 1000-1011)
 WIN_RATE_RATIO_MAX = 0.75
-# bookings over the horizon summed over seeds, on against off: at most this ratio; measured 0.48
+# bookings over the horizon summed over seeds, on against off: at most this ratio; measured 0.44
+# on 3000-3011 (0.45 on 1000-1011)
 BOOKINGS_RATIO_MAX = 0.75
 
 
@@ -77,7 +78,7 @@ def test_a_buyer_who_stays_put_is_a_lead_again_for_a_budget_cycle():
             leads = pr.state == State.LEAD
             back.append(int(np.sum(leads & (pr.next_contact == model.month + cooldown))))
 
-        drive(scenario, seed=1000, on_month=look)
+        drive(scenario, seed=SEEDS[0], on_month=look)
         found[share] = sum(back)
     print("leads sent back for a cooldown:", found)
     assert found[0.0] == 0 and found[0.95] > 0

@@ -3,7 +3,8 @@
 Each statement compares two settings of one lever over the same seeds (common random numbers: the
 same market, drift and competitor on both arms) and asserts a paired difference with a margin
 stated below. Seeds 3000+ serve only held-out tests, never tuning: the model's constants were
-tuned on 0-31, the scenario files' claims are read from 0, 1000 and 2000, and each margin below
+calibrated on 0-63 (S3, its choice checked on 1000-1063 and 2000-2063), the scenario files' claims
+are read from 0, 1000 and 2000, and each margin below
 is a file's claim or was set on 128-384 seeds in 6000-7255 (docs/MODEL.md section 10, "Power
 before mechanism").
 

@@ -33,6 +33,8 @@ from sim.experiment.expectations import parse_expectations
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 SIDES = ("A", "B")
 DEFAULT_BASES = {"A": "sales_led", "B": "product_led"}
+PLAIN_BASE = "default_company"
+"""The file of the model's defaults (most lessons start from it): listed right after the presets."""
 UPLOADED = "uploaded"
 SEED_OPTIONS = (2, 4, 8, 16, 32, 48, 64, 128)
 DEFAULT_SEEDS = 32
@@ -115,7 +117,10 @@ def _bases(stamp: tuple[tuple[str, float], ...]) -> tuple[dict[str, Scenario], l
         if name not in out:
             out[name] = preset(name)
     ordered = {
-        k: out[k] for k in sorted(out, key=lambda k: (k not in DEFAULT_BASES.values(), "/" in k, k))
+        k: out[k]
+        for k in sorted(
+            out, key=lambda k: (k not in DEFAULT_BASES.values(), k != PLAIN_BASE, "/" in k, k)
+        )
     }
     return ordered, errors
 

@@ -340,6 +340,25 @@ def test_picking_another_starting_scenario_resets_the_side():
     assert not _sides(at)["A"].edited
 
 
+def test_the_middle_of_the_road_company_is_offered_right_after_the_presets():
+    """A room that wants the model's defaults finds them third in "Start from", and they are
+    the defaults: the file sets no lever."""
+    from dashboard.controls import DEFAULT_BASES, PLAIN_BASE
+
+    at = _app()
+    options = list(at.selectbox(key="a_base").options)
+    assert len(options) > 3
+    names = [
+        load_scenario(ROOT / "scenarios" / f"{stem}.yaml").name
+        for stem in (DEFAULT_BASES["A"], DEFAULT_BASES["B"], PLAIN_BASE)
+    ]
+    assert set(options[:2]) == set(names[:2]) and options[2] == names[2]
+    at.selectbox(key="a_base").set_value(PLAIN_BASE).run()
+    plain = load_scenario(ROOT / "scenarios" / f"{PLAIN_BASE}.yaml")
+    assert lv.values(plain) == lv.values(loads("", source="empty.yaml"))
+    assert _sides(at)["A"].scenario == plain.with_overrides(SMALL_OVERRIDES)
+
+
 BAD_FILES = [
     ("typo.yaml", b"preset: sales_led\nsales:\n  comission_rate: 0.1\n"),
     ("range.yaml", b"sales:\n  contingent_acceptance: 1.5\n"),

@@ -138,6 +138,7 @@ CSS = f"""
 .side-b {{ background: {SIDE_COLORS["B"]}; }}
 .vs-title {{ font-size: 2.1rem; font-weight: 800; line-height: 1.2; margin: 0 0 0.4rem 0; }}
 .vs-title .a {{ color: {SIDE_COLORS["A"]}; }} .vs-title .b {{ color: {SIDE_COLORS["B"]}; }}
+.vs-title .a, .vs-title .b {{ display: inline-block; }}  /* "B:" never ends a line alone */
 .status {{ font-size: 1.05rem; color: #333; margin-bottom: 0.6rem; }}
 .kpi {{ border: 2px solid #C8CDD4; border-radius: 0.6rem; padding: 0.6rem 0.9rem;
     background: #FAFBFC; height: 100%; }}
@@ -152,6 +153,8 @@ CSS = f"""
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
 .nowrap {{ white-space: nowrap; }}
 .legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
+.legend-key {{ margin-top: 0.15rem; }}
+.legend-key .nowrap {{ margin-right: 1.4rem; }}
 .legend .swatch {{ display: inline-block; width: 2.2rem; height: 0.45rem; vertical-align: middle;
     margin: 0 0.3rem 0 0.9rem; }}
 .story p {{ font-size: 1.05rem; margin: 0.1rem 0; }}

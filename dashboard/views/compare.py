@@ -173,11 +173,13 @@ def compare_results(ctx: PageContext) -> None:
         "holds the middle 80% of the simulated companies, and ✕ marks the month a company ran out "
         "of cash. A − B differences are paired: both sides face the same markets and luck, seed by "
         "seed."
-        # each swatch with its label on one line (at 1920 "B:" and "Product-led" were split)
+        # the key on a line of its own, each swatch with its label unbroken (at 1920 "B:" and
+        # "Product-led" were split; inline after the text, B's swatch wrapped alone)
+        '<div class="legend-key">'
         f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["A"]}"></span>'
         f"<b>{esc(sides['A'].label)}</b></span> "
         f'<span class="nowrap"><span class="swatch" style="background:{SIDE_COLORS["B"]}"></span>'
-        f"<b>{esc(sides['B'].label)}</b></span></div>",
+        f"<b>{esc(sides['B'].label)}</b></span></div></div>",
         unsafe_allow_html=True,
     )
     boxes = {"kpis": kpi_box}

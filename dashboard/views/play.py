@@ -192,7 +192,7 @@ def play_page(ctx: Any = None) -> None:
             format_func=lambda k: bases[k].name,
             help="the company every team starts as, in the market every team faces",
         )
-        c1, c2, c3 = right.columns(3)
+        c1, c2, c3 = right.columns(3, vertical_alignment="bottom")  # a wrapped label keeps the row
         round_months = c1.number_input(
             "Months per round", min_value=1, max_value=wk.MAX_ROUND_MONTHS, value=6, step=1
         )

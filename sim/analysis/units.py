@@ -8,6 +8,7 @@ standard library. Each takes ``missing``: what to show for None / NaN / a non-nu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -72,8 +73,12 @@ def yes_no(value: Any, missing: str = MISSING) -> str:
 
 
 def month(value: Any, missing: str = MISSING) -> str:
-    """A month number, or ``missing`` when there is none."""
-    return f"{value:.0f}" if is_number(value) else missing
+    """A month number: whole (32), or to one decimal when it is not whole (a median over an even
+    number of runs can fall between two months: 32.5, not 32); ``missing`` when there is none."""
+    if not is_number(value):
+        return missing
+    shown = half_up(value, 1)
+    return f"{shown:.0f}" if shown.is_integer() else f"{shown:.1f}"
 
 
 def months(n: int) -> str:
@@ -97,5 +102,27 @@ def signed_points(value: float | None, missing: str = MISSING) -> str:
 
 
 def signed_months(value: float | None, missing: str = MISSING) -> str:
-    """A difference in months: +3."""
-    return missing if value is None else f"{value:+.0f}"
+    """A difference in months: +3, or -7.5 when it is not whole (as ``month``)."""
+    if not is_number(value):
+        return missing
+    shown = half_up(value, 1) + 0.0  # + 0.0: no "-0"
+    return f"{shown:+.0f}" if shown.is_integer() else f"{shown:+.1f}"
+
+
+def shown_pair(a: float, b: float, places: Sequence[int] = (0,)) -> tuple[float, float, float, int]:
+    """``a``, ``b`` and their difference rounded (half up) so that the printed difference is the
+    printed ``a`` less the printed ``b`` (never 25, 32 and -8 for 25, 32.5 and -7.5).
+
+    Tries the decimal places in ``places`` in order and keeps the first at which the difference
+    of the rounded values is also the rounded exact difference; at the last it keeps the
+    difference of the rounded values regardless (then off the exact difference by less than one
+    unit in the last place). Returns (shown a, shown b, shown a - b, decimals).
+    """
+    if not places:
+        raise ValueError("shown_pair needs at least one number of decimal places")
+    for decimals in places:
+        shown_a, shown_b = half_up(a, decimals), half_up(b, decimals)
+        diff = half_up(shown_a - shown_b, decimals) + 0.0  # + 0.0: no "-0"
+        if diff == half_up(a - b, decimals) + 0.0:
+            break
+    return shown_a, shown_b, diff, decimals

@@ -26,6 +26,11 @@ from sim.report.text import (
     to_json,
 )
 
+PROFIT_RATIO_NOTE = (
+    "(profit / revenue: per run, mean over the runs with revenue; -1.00 = costs twice revenue)"
+)
+"""Under the table: how to read the profit / revenue rows (``mean_profit_margin``)."""
+
 
 def add_parser(sub: SubParsers) -> None:
     """Register `sim compare`."""
@@ -83,6 +88,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         f"{a.months} vs {b.months} months\n"
     )
     print(render_table(compare_rows(ens_a.summary, ens_b.summary)))
+    print(f"  {PROFIT_RATIO_NOTE}")
     print("\nPaired A - B over the same seeds (the same world per seed), 95% t interval:")
     print(render_table(paired_rows(paired)))
     return EXIT_OK

@@ -54,6 +54,7 @@ from sim.report.text import (
     COMPARE_ROWS,
     ENSEMBLE_ROWS,
     RUN_ROWS,
+    compare_cells,
     difference,
     to_json,
 )
@@ -546,19 +547,15 @@ def _compare_table(data: Mapping[str, Any]) -> str:
     sa, sb = data["a"]["summary"], data["b"]["summary"]
     paired = data.get("paired", {})
     rows = []
-    for label, key, fmt, diff_fmt in COMPARE_ROWS:
-        diff = difference(sa.get(key), sb.get(key))
-        rows.append(
-            [
-                label,
-                _ensemble_cell(sa, key, fmt),
-                _ensemble_cell(sb, key, fmt),
-                _signed_money(diff) if key.endswith("_usd") else diff_fmt(diff),
-                _interval(paired.get(key), key),
-            ]
-        )
+    for label, key, kind in COMPARE_ROWS:
+        if key.endswith("_usd"):  # the report's short money ($1.46M), as its other tables
+            diff = difference(sa.get(key), sb.get(key))
+            cells = [_money(sa.get(key)), _money(sb.get(key)), _signed_money(diff)]
+        else:  # as `sim compare` prints them: each row adds up as shown
+            cells = compare_cells(sa, sb, key, kind)
+        rows.append([label, *cells, _interval(paired.get(key), key)])
     for metric in PAIRED_METRICS:
-        if metric in {key for _, key, _, _ in COMPARE_ROWS} or paired.get(metric) is None:
+        if metric in {key for _, key, _ in COMPARE_ROWS} or paired.get(metric) is None:
             continue
         if metric not in sa or metric not in sb:
             continue
@@ -590,7 +587,6 @@ PAIRED_LABELS: dict[str, str] = {
     "mean_cumulative_revenue_usd": "mean cumulative revenue",
     "mean_product_fit": "mean product fit to the market",
     "mean_relative_fit": "mean fit relative to the competitor",
-    "mean_profit_margin": "mean profit margin (profit / revenue)",
     "mean_promises_broken": "mean roadmap promises broken",
     "mean_contingent_conversion_rate": "'buy if you build X' deals that became the full order",
     "mean_custom_overrun_ratio": "mean custom work overrun (actual / estimate)",
@@ -601,9 +597,9 @@ PAIRED_LABELS: dict[str, str] = {
 def _metric_format(metric: str) -> Any:
     if metric.endswith("_usd"):
         return _money
-    if metric.endswith(("_rate", "_share", "_fit", "_margin")):
+    if metric.endswith(("_rate", "_share", "_fit")):
         return percent
-    return lambda v: f"{v:.2f}" if is_number(v) else "-"
+    return lambda v: f"{v:.2f}" if is_number(v) else "-"  # ratios: profit / revenue, overrun
 
 
 def _interval(value: Mapping[str, float] | None, metric: str, mean_only: bool = False) -> str:
@@ -615,7 +611,7 @@ def _interval(value: Mapping[str, float] | None, metric: str, mean_only: bool = 
         low, high = max(-1.0, low), min(1.0, high)
     if metric.endswith("_usd"):
         fmt = _signed_money
-    elif metric.endswith(("_rate", "_share", "_fit", "_margin")):
+    elif metric.endswith(("_rate", "_share", "_fit")):  # a margin reads as a ratio, not points
 
         def fmt(v: float) -> str:
             return f"{100 * v:+.0f} pp"

@@ -14,12 +14,14 @@ from typing import Any
 from sim.analysis.paired import PAIRED_METRICS, paired_metric
 from sim.analysis.units import (
     MISSING,
+    half_up,
     is_number,
     money,
     money_short,
     month,
     number,
     percent,
+    shown_pair,
     signed_money,
     signed_months,
     signed_points,
@@ -115,6 +117,10 @@ def _signed_count(value: float | None) -> str:
     return MISSING if value is None else f"{value:+.1f}"
 
 
+def _signed_ratio(value: float | None) -> str:
+    return MISSING if value is None else f"{value:+.2f}"
+
+
 PAIRED_ROWS: tuple[tuple[str, str, Callable[[float | None], str], tuple[float, float] | None]] = (
     ("survival", "survival_rate", signed_points, (-1.0, 1.0)),
     ("death spiral signature", "spiral_rate", signed_points, (-1.0, 1.0)),
@@ -126,14 +132,15 @@ PAIRED_ROWS: tuple[tuple[str, str, Callable[[float | None], str], tuple[float, f
     ("mean cumulative revenue", "mean_cumulative_revenue_usd", _signed_money_short, None),
     ("mean product fit (0-1)", "mean_product_fit", _signed_fit, (-1.0, 1.0)),
     ("mean fit over the rival's", "mean_relative_fit", _signed_fit, None),
-    ("mean profit margin", "mean_profit_margin", signed_points, None),
+    ("mean profit / revenue (ratio)", "mean_profit_margin", _signed_ratio, None),
     ("mean promises broken (count)", "mean_promises_broken", _signed_count, None),
     ("contingent deals converted", "mean_contingent_conversion_rate", signed_points, (-1.0, 1.0)),
     ("custom work overrun (ratio)", "mean_custom_overrun_ratio", _signed_fit, None),
 )
 """The paired block of `sim compare`: label, metric, formatter of a difference, and the range a
 difference can take (a t interval past it is clipped: a survival difference cannot exceed 100
-points)."""
+points). ``mean_profit_margin`` (profit / revenue per run) reads as a ratio, not in points: with
+little revenue it runs to -5 or -10, and "-434 pp" says nothing a reader can use."""
 
 
 def paired_rows(paired: dict[str, dict[str, float] | None]) -> list[list[str]]:
@@ -171,18 +178,64 @@ def compare_data(
 
 
 def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
-    """Table rows: metric, A, B, A-B."""
+    """Table rows: metric, A, B, A-B; each row adds up as printed (``compare_cells``)."""
     rows = [["", "A", "B", "A - B"]]
-    for label, key, fmt, diff_fmt in COMPARE_ROWS:
-        rows.append(
-            [
-                label,
-                cell(sa, key, fmt),
-                cell(sb, key, fmt),
-                diff_fmt(difference(sa.get(key), sb.get(key))),
-            ]
-        )
+    for label, key, kind in COMPARE_ROWS:
+        rows.append([label, *compare_cells(sa, sb, key, kind)])
     return rows
+
+
+def compare_cells(sa: dict[str, Any], sb: dict[str, Any], key: str, kind: str) -> list[str]:
+    """A, B and A - B of one summary number, formatted by ``kind`` (``COMPARE_KINDS``) so that
+    the printed A - B is the printed A less the printed B: both sides are rounded first and the
+    difference is taken of the rounded values. Rates and shares are whole percentages unless
+    that would not add up (8% and 17% for 8.3% and 16.7%: then one decimal, -8.3 pp); months
+    are whole or to one decimal (a median can be 32.5); money is whole dollars; ratios have two
+    decimals. A side without a value shows ``-``, and so does the difference."""
+    a, b = sa.get(key), sb.get(key)
+    if difference(a, b) is None:
+        single = COMPARE_KINDS[kind]
+        return [cell(sa, key, single), cell(sb, key, single), MISSING]
+    a, b = float(a), float(b)
+    if kind == "percent":
+        shown_a, shown_b, diff, places = shown_pair(100 * a, 100 * b, (0, 1))
+        text_a, text_b = f"{shown_a:.{places}f}%", f"{shown_b:.{places}f}%"
+        if key in CI_KEYS:
+            text_a += _ci(sa, key, places)
+            text_b += _ci(sb, key, places)
+        return [text_a, text_b, f"{diff:+.{places}f} pp"]
+    if kind == "month":
+        shown_a, shown_b, diff, _ = shown_pair(a, b, (1,))
+        return [month(shown_a), month(shown_b), signed_months(diff)]
+    if kind == "money":
+        shown_a, shown_b, diff, _ = shown_pair(a, b, (0,))
+        return [money(shown_a), money(shown_b), signed_money(diff)]
+    if kind == "ratio":
+        shown_a, shown_b, diff, _ = shown_pair(a, b, (2,))
+        return [f"{shown_a:.2f}", f"{shown_b:.2f}", f"{diff:+.2f}"]
+    raise ValueError(f"unknown kind of compare row: {kind!r}")
+
+
+def _ci(summary: dict[str, Any], key: str, places: int) -> str:
+    """`` [11%, 39%]``: a rate's 95% interval at ``places`` decimals (as its point value)."""
+    stem = CI_KEYS[key]
+    low, high = summary.get(f"{stem}_ci_low"), summary.get(f"{stem}_ci_high")
+    if not (is_number(low) and is_number(high)):
+        return f" [{MISSING}, {MISSING}]"
+    return f" [{half_up(100 * low, places):.{places}f}%, {half_up(100 * high, places):.{places}f}%]"
+
+
+def _ratio(value: Any) -> str:
+    return f"{half_up(value, 2):.2f}" if is_number(value) else MISSING
+
+
+COMPARE_KINDS: dict[str, Formatter] = {
+    "percent": percent,
+    "month": month,
+    "money": money,
+    "ratio": _ratio,
+}
+"""The kinds of compare row and how one side alone reads (when the other has no value)."""
 
 
 CI_KEYS: dict[str, str] = {
@@ -232,21 +285,23 @@ ENSEMBLE_ROWS: tuple[Row, ...] = (
     ("mean custom share of engineering", "mean_custom_share", percent),
 )
 
-COMPARE_ROWS: tuple[tuple[str, str, Formatter, Callable[[float | None], str]], ...] = (
-    ("survival (95% CI)", "survival_rate", percent, signed_points),
-    ("death spiral signature (95% CI)", "spiral_rate", percent, signed_points),
-    (
-        "died through the pressure loop (95% CI)",
-        "loop_attributable_rate",
-        percent,
-        signed_points,
-    ),
-    ("reached PMF (95% CI)", "pmf_rate", percent, signed_points),
-    ("median month of death", "median_month_of_death", month, signed_months),
-    ("median PMF month", "median_pmf_month", month, signed_months),
-    ("median final ARR", "median_final_arr_usd", money, signed_money),
-    ("median cumulative revenue", "median_cumulative_revenue_usd", money, signed_money),
-    ("median profit", "median_profit_usd", money, signed_money),
-    ("median peak monthly burn", "median_peak_burn_usd", money, signed_money),
-    ("mean custom share of engineering", "mean_custom_share", percent, signed_points),
+COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("survival (95% CI)", "survival_rate", "percent"),
+    ("death spiral signature (95% CI)", "spiral_rate", "percent"),
+    ("died through the pressure loop (95% CI)", "loop_attributable_rate", "percent"),
+    ("reached PMF (95% CI)", "pmf_rate", "percent"),
+    ("median month of death", "median_month_of_death", "month"),
+    ("median PMF month", "median_pmf_month", "month"),
+    ("median final ARR", "median_final_arr_usd", "money"),
+    ("median cumulative revenue", "median_cumulative_revenue_usd", "money"),
+    ("median profit", "median_profit_usd", "money"),
+    ("median peak monthly burn", "median_peak_burn_usd", "money"),
+    ("mean custom share of engineering", "mean_custom_share", "percent"),
+    ("mean profit / revenue (ratio)", "mean_profit_margin", "ratio"),
 )
+"""The side-by-side block of `sim compare`: label, summary key, kind (``COMPARE_KINDS``).
+
+``mean_profit_margin`` is the mean over the runs with revenue of profit / cumulative revenue
+(``sim.analysis.summaries``; the metric scenario claims use, unchanged). It is shown as a ratio
+with both sides, not in percentage points: with little revenue it runs far below -1 (-9.31 is
+costs over ten times revenue), and a bare "-434 pp" could not be read."""

@@ -148,6 +148,24 @@ def _outcome_chart_readable(page) -> None:
     assert width > 250, width
 
 
+def _run_charts_span_the_run(page) -> None:
+    """Every month-by-month chart of the one-run page starts at the run's first month. Sales-led
+    company #0 died in month 17 while its pressure-cut counterfactual ran to month 60: the money
+    chart's "cash ran out" label, hanging left of its line, made plotly's autorange start the
+    axis at month -52 at 1280 x 720 (-7 at 1920 x 1080)."""
+    ranges = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[class*="st-key-run-"] .js-plotly-plot'))
+                 .map(p => [[...p.closest('[class*="st-key-run-"]').classList]
+                              .find(c => c.startsWith('st-key-run-')),
+                            p._fullLayout.xaxis.range])"""
+    )
+    ranges = {key.removeprefix("st-key-run-"): r for key, r in ranges}
+    assert ranges["money"] == [1, 60], ranges
+    for name, (lo, hi) in ranges.items():
+        if name != "outcomes":  # deals per outcome, not months
+            assert 0.5 <= lo < hi <= 60.5, (name, lo, hi)
+
+
 def _download_png(page, chart: str) -> None:
     """A chart's one mode-bar button (shown on hover) saves it as a PNG, for a slide."""
     plot = page.locator(f".st-key-chart-{chart} .js-plotly-plot").last
@@ -217,6 +235,9 @@ def test_one_run_page_and_projector_sized_screen(server, chromium):
         page.goto(f"{server}/one-run?{SMALL}&run_side=A&run_seed=2")
         wait_charts(page, 8)
         _outcome_chart_readable(page)
+        page.goto(f"{server}/one-run?seeds=4&months=60&run_side=A&run_seed=0")
+        wait_charts(page, 8)
+        _run_charts_span_the_run(page)
     with browser(chromium, width=768, height=1024) as page:
         page.goto(f"{server}/?{SMALL}")
         wait_done(page)

@@ -437,6 +437,81 @@ def test_run_figures_mark_the_spiral_and_draw_the_counterfactual():
     assert "cash, same company with pressure cut" not in [t.name for t in plain["money"].data]
 
 
+@pytest.fixture(scope="module")
+def died_with_longer_counterfactual():
+    """Sales-led company #0: ran out of cash in month 17; with the pressure cut it lives to 60."""
+    from sim.config import preset
+    from sim.experiment.runner import counterfactual, run
+
+    result = run(preset("sales_led"), seed=0, attribute=False)
+    assert result.summary["month_of_death"] == 17
+    other = counterfactual(preset("sales_led"), 0).series
+    assert int(other["month"].max()) == 60
+    return result.series, other
+
+
+def test_run_figures_x_axis_spans_the_months_drawn_not_the_labels(
+    died_with_longer_counterfactual,
+):
+    """The money chart of a company that died in month 17 next to its counterfactual (to month
+    60) ran from month -52 at 1280 x 720: its "cash ran out" label hung left of the line and
+    plotly's autorange made room for it. Every run chart's x axis is now fixed to the months its
+    traces are drawn at, and a month marker's label sits on the side with more months."""
+    series, other = died_with_longer_counterfactual
+    for spiral in (None, 3, 16):
+        figs = charts.run_figures(series, "A", spiral_onset=spiral, counterfactual=other)
+        for name, fig in figs.items():
+            months = [m for t in fig.data for m in t.x]
+            bars = any(t.type == "bar" for t in fig.data)
+            pad = 0.5 if bars else 0.0
+            assert list(fig.layout.xaxis.range) == [min(months) - pad, max(months) + pad], name
+            assert fig.layout.xaxis.autorange is False, name
+            lo, hi = fig.layout.xaxis.range
+            for note in fig.layout.annotations:
+                assert lo <= note.x <= hi, (name, note.text)
+                # the label runs toward the middle of the axis, never out past its end
+                toward_left = note.xanchor == "right"
+                assert toward_left == (note.x - lo > (hi - lo) / 2), (name, note.text)
+        money = figs["money"]
+        assert list(money.layout.xaxis.range) == [1, 60]
+        died = next(a for a in money.layout.annotations if a.text == "cash ran out (month 17)")
+        assert died.xanchor == "left"  # month 17 of 1-60: the label to the right of the line
+        ran_out = next(
+            a for a in figs["pipeline"].layout.annotations if a.text.startswith("cash ran out")
+        )
+        assert ran_out.xanchor == "right"  # the last month: the label to its left
+
+
+def test_promises_add_up_to_the_promises_made(died_with_longer_counterfactual):
+    """Company #0 made 7 promises: 0 kept, 1 broken, and 6 held by customers who churned before
+    the promise was settled (the model drops a churned customer's promise, MODEL.md §7.14). The
+    card said "0 kept, 1 broken" while the outstanding line fell from 5 to 0."""
+    series, _ = died_with_longer_counterfactual
+    tally = charts.promise_tally(series)
+    assert tally == charts.PromiseTally(made=7, kept=0, broken=1, dropped=6, outstanding=0)
+    dropped = charts.promises_dropped(series)
+    assert (dropped >= 0).all()
+    outstanding = series["promises_outstanding"].fillna(0)
+    # month by month: made - kept - broken - dropped is the change in those outstanding
+    change = series["promises_made"] - series["promises_kept"] - series["promises_broken"] - dropped
+    assert list(change.cumsum()) == list(outstanding)
+    fig = charts.promises_chart(series, "A")
+    drawn = {t.name: t for t in fig.data}
+    assert -sum(drawn["dropped: the customer left"].y) == 6
+    assert list(drawn["dropped: the customer left"].x) == list(series["month"])
+
+
+def test_promise_tally_adds_up_on_runs_that_keep_promises():
+    from sim.config import preset
+    from sim.experiment.runner import run
+
+    for name, seed in (("product_led", 0), ("sales_led", 5)):
+        series = run(preset(name), seed=seed, months=36, attribute=False).series
+        t = charts.promise_tally(series)
+        assert t.made == t.kept + t.broken + t.dropped + t.outstanding, (name, seed, t)
+        assert t.kept > 0, (name, seed, t)
+
+
 def test_a_team_drawn_alone_keeps_its_own_colour():
     from sim.config import preset
     from sim.experiment.runner import run

@@ -518,6 +518,28 @@ def test_one_run_page_tells_one_company_story():
     assert any("company #0" in m.value for m in at.markdown)
 
 
+def test_one_run_promise_card_accounts_for_every_promise_made():
+    """Sales-led company #0 made 7 promises; the card said "0 kept, 1 broken" while six
+    customers holding one churned first (a churned customer's promise is dropped, MODEL.md
+    §7.14). The card now counts each way a promise ends, and they add up to the promises made."""
+    at = _app(months="24")  # it ran out of cash in month 17
+    goto(at, "one-run")
+    at.query_params.update({"run_side": "A", "run_seed": "0"})
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    grid = next(m.value for m in at.markdown if "Feature promises" in m.value)
+    card = grid.split("Feature promises", 1)[1].split('<div class="kpi">', 1)[0]
+    kept, made = map(int, re.search(r"(\d+) kept of (\d+)", card).groups())
+    broken, dropped, still = map(
+        int,
+        re.search(
+            r"(\d+) broken, (\d+) dropped when the customer left, (\d+) still open", card
+        ).groups(),
+    )
+    assert (made, kept, broken, dropped, still) == (7, 0, 1, 6, 0), card
+    assert kept + broken + dropped + still == made
+
+
 def test_one_run_debrief_ranks_causes_across_its_side_and_sits_under_the_cards():
     """A company that died: its causes ranked by how much they separate its side's deaths from
     its survivors (or, when every company died, by their share of the deaths), with the table

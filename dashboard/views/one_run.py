@@ -22,8 +22,10 @@ from sim.analysis.units import money_millions, percent
 from sim.report.charts import (
     FONT_SIZE,
     SIDE_COLORS,
+    PromiseTally,
     contingent_outcome_chart,
     contingent_outcomes,
+    promise_tally,
     run_figures,
     story,
 )
@@ -94,6 +96,7 @@ def one_run_page(ctx: PageContext) -> None:
         if "event" in events
         else 0
     )
+    promises = promise_tally(series)
     metrics = [
         (
             "'Buy if you build X' deals",
@@ -102,8 +105,8 @@ def one_run_page(ctx: PageContext) -> None:
         ),
         (
             "Feature promises",
-            f"{total('promises_kept')} kept",
-            f"{total('promises_broken')} broken",
+            f"{promises.kept} kept of {promises.made}",
+            promise_detail(promises),
         ),
         (
             "Sales reps",
@@ -195,6 +198,16 @@ def one_run_page(ctx: PageContext) -> None:
     if len(outcomes):
         with st.expander("Every 'buy if you build X' deal and how it ended"):
             st.dataframe(outcomes, hide_index=True, width="stretch")
+
+
+def promise_detail(tally: PromiseTally) -> str:
+    """The card's line under "N kept of M": every other way the promises made ended, so the
+    counts add up to the promises made (a churned customer's promise is neither kept nor broken,
+    MODEL.md §7.14)."""
+    return (
+        f"{tally.broken} broken, {tally.dropped} dropped when the customer left, "
+        f"{tally.outstanding} still open"
+    )
 
 
 def outcome_figure(outcomes, side: str) -> go.Figure:

@@ -837,23 +837,61 @@ def _death_line(fig: _Fig, series: pd.DataFrame) -> None:
 
 
 def mark_month(fig: Any, month: int, text: str, color: str, top: bool = False) -> None:
-    """A labelled vertical line at ``month``: dashed at the top right (cash ran out) or dotted
-    at the bottom left (the spiral took hold)."""
+    """A labelled vertical line at ``month``: dashed, labelled above the plot (cash ran out), or
+    dotted, labelled at its bottom (the spiral took hold). The label sits on the side of the line
+    with more of the chart's months (``_month_span`` of the traces drawn so far): left of a line
+    in the chart's second half, right of one in its first half.
+
+    The label is anchored to the month on the x axis, and plotly's autorange makes room for such
+    an annotation's text: a label hanging past the months drawn stretched the axis (the money
+    chart of a company that died in month 17, whose pressure-cut counterfactual runs to month 60,
+    went from month -52 at 1280 x 720). So the label goes where it fits, and ``run_figures``
+    fixes the x range to the months drawn (``fit_months``)."""
     fig.add_vline(
         x=month, line={"color": color, "width": 3 if top else 2, "dash": "dash" if top else "dot"}
     )
+    lo, hi = _month_span(fig)
+    left = hi > lo and month - lo > (hi - lo) / 2  # more room left of the line
     fig.add_annotation(
         x=month,
         y=1 if top else 0,
         yref="paper",
         text=text,
         showarrow=False,
-        xanchor="right" if top else "left",
+        xanchor="right" if left else "left",
         yanchor="bottom",
-        xshift=-4 if top else 4,
+        xshift=-4 if left else 4,
         font={"size": FONT_SIZE - (1 if top else 2), "color": color},
         bgcolor="rgba(255,255,255,0.6)",
     )
+
+
+def _trace_x(trace: Any) -> Any:
+    return trace.get("x") if isinstance(trace, Mapping) else getattr(trace, "x", None)
+
+
+def _month_span(fig: Any) -> tuple[float, float]:
+    """The first and last month any trace of ``fig`` (a ``_Fig`` or a ``go.Figure``) is drawn
+    at; (0, 0) when none is."""
+    months = [
+        np.asarray(x, dtype=float)
+        for x in (_trace_x(trace) for trace in fig.data)
+        if x is not None and len(x)
+    ]
+    values = np.concatenate(months) if months else np.array([])
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+
+
+def fit_months(fig: go.Figure) -> None:
+    """Fix the x axis of a month-by-month chart to the months its traces are drawn at (half a
+    month more each side when it has bars, as plotly's own autorange gives them), so the month
+    markers' labels (annotations, which autorange would make room for) cannot stretch it."""
+    lo, hi = _month_span(fig)
+    if hi <= lo:
+        return  # one month or none: plotly's autorange is fine
+    pad = 0.5 if any(getattr(trace, "type", None) == "bar" for trace in fig.data) else 0.0
+    fig.update_xaxes(range=[lo - pad, hi + pad], autorange=False)
 
 
 def _line(
@@ -1040,8 +1078,59 @@ def contingent_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
     return fig.build()
 
 
+def promises_dropped(series: pd.DataFrame) -> pd.Series:
+    """Promises that ended each month neither kept nor broken: the customer who held one churned
+    first (MODEL.md §7.14, step 4: a churned customer's promise is dropped, not settled). The
+    model counts no such column; it is what is left of the month's promises made after the kept,
+    the broken and the change in those outstanding (exactly the promised customers who churned,
+    checked on runs of four presets). Zeros without a ``promises_made`` column."""
+    if "promises_made" not in series:
+        return pd.Series(0.0, index=series.index)
+    outstanding = _col(series, "promises_outstanding").fillna(0)
+    change = outstanding.diff().fillna(outstanding)  # the first month: from none outstanding
+    dropped = (
+        _col(series, "promises_made").fillna(0)
+        - _col(series, "promises_kept").fillna(0)
+        - _col(series, "promises_broken").fillna(0)
+        - change
+    )
+    return dropped.clip(lower=0)
+
+
+@dataclass(frozen=True)
+class PromiseTally:
+    """How a run's feature promises ended: ``made`` = ``kept`` + ``broken`` + ``dropped`` (the
+    customer churned before the promise was settled) + ``outstanding`` (still open at the end)."""
+
+    made: int
+    kept: int
+    broken: int
+    dropped: int
+    outstanding: int
+
+
+def promise_tally(series: pd.DataFrame) -> PromiseTally:
+    """The promises of a run, each counted in the one way it ended (``PromiseTally``)."""
+
+    def total(column: str) -> int:
+        return int(_col(series, column).fillna(0).sum())
+
+    last = _col(series, "promises_outstanding").dropna()
+    return PromiseTally(
+        made=total("promises_made"),
+        kept=total("promises_kept"),
+        broken=total("promises_broken"),
+        dropped=round(float(promises_dropped(series).sum())),
+        outstanding=int(last.iloc[-1]) if len(last) else 0,
+    )
+
+
+DROPPED_COLOR = "#9A9A9A"
+
+
 def promises_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
-    """Roadmap promises: kept (up) and broken (down) each month, and how many are outstanding."""
+    """Roadmap promises: kept (up), broken and dropped with a customer who left (down) each month,
+    and how many are outstanding."""
     return _up_down_chart(
         series,
         side,
@@ -1050,7 +1139,9 @@ def promises_chart(series: pd.DataFrame, side: str = "A") -> go.Figure:
         ("promises_outstanding", "still outstanding"),
         "Feature promises to customers",
         "promises",
-        "kept (up) and broken (down) each month; the line: still outstanding",
+        "kept (up), broken or dropped when the customer left (down) each month; the line: "
+        "still outstanding",
+        extra_down=(promises_dropped(series), "dropped: the customer left", DROPPED_COLOR),
     )
 
 
@@ -1077,8 +1168,10 @@ def _up_down_chart(
     title: str,
     unit: str,
     subtitle: str,
+    extra_down: tuple[pd.Series, str, str] | None = None,
 ) -> go.Figure:
-    """Monthly gains as bars up, losses as bars down, and the running level as a line."""
+    """Monthly gains as bars up, losses as bars down, and the running level as a line;
+    ``extra_down`` (values, name, colour): a second kind of loss, stacked under the first."""
     fig = _Fig()
     month = series["month"]
     (up_col, up_name), (down_col, down_name), (level_col, level_name) = up, down, level
@@ -1103,6 +1196,19 @@ def _up_down_chart(
             hovertemplate=f"{down_name}: %{{customdata:.0f}}<extra></extra>",
         )
     )
+    if extra_down is not None:
+        values, name, color = extra_down
+        fig.add_trace(
+            _trace(
+                "bar",
+                x=month,
+                y=-values,
+                name=name,
+                marker_color=color,
+                customdata=values,
+                hovertemplate=f"{name}: %{{customdata:.0f}}<extra></extra>",
+            )
+        )
     _line(fig, month, _col(series, level_col), level_name, side_color(side))
     fig.update_layout(barmode="relative")
     _style(fig, title, unit, show_legend=True, subtitle=subtitle)
@@ -1176,9 +1282,10 @@ def run_figures(
         "reps": reps_chart(series, side),
         "fit": run_fit_chart(series, side),
     }
-    if spiral_onset is not None:
-        for fig in figs.values():
+    for fig in figs.values():
+        if spiral_onset is not None:
             mark_spiral(fig, spiral_onset)
+        fit_months(fig)
     return figs
 
 

@@ -591,17 +591,22 @@ def lever_widget(
 
 
 def side_controls(
-    side: str, container: Any, months: int = DEFAULT_MONTHS, seeds: int = DEFAULT_SEEDS
+    side: str,
+    container: Any,
+    months: int = DEFAULT_MONTHS,
+    seeds: int = DEFAULT_SEEDS,
+    notes_out: dict[str, tuple[Any, str | None]] | None = None,
 ) -> Side:
     """Draw one side's controls in ``container`` and return the scenario they describe: the
-    starting scenario, the levers on top of it, then saving and loading."""
+    starting scenario, the levers on top of it, then saving and loading. ``notes_out`` receives
+    each place a note may take and the note drawn there (``align_notes``)."""
     with container:
         st.markdown(
             f'<div class="side-head side-{side.lower()}">{side}</div>', unsafe_allow_html=True
         )
-        start = starting_scenario(side)
+        start = starting_scenario(side, notes_out)
         st.session_state[_start_key(side)] = start
-        scenario, edited = levers(side, start.scenario)
+        scenario, edited = levers(side, start.scenario, notes_out)
         scenario = _with_horizon(scenario, months, seeds)
         save_load(side, scenario, uploaded_chosen=start.uploaded)
         for message in start.errors:
@@ -630,7 +635,9 @@ class Start:
     errors: tuple[str, ...]
 
 
-def starting_scenario(side: str) -> Start:
+def starting_scenario(
+    side: str, notes_out: dict[str, tuple[Any, str | None]] | None = None
+) -> Start:
     """The "Start from" box (a scenario file, a preset, or the side's uploaded file) and the
     chosen scenario's description; errors are the files that do not load."""
     bases, errors = base_scenarios()
@@ -661,26 +668,37 @@ def starting_scenario(side: str) -> Start:
     )
     is_uploaded = choice == UPLOADED and uploaded is not None
     base = uploaded if is_uploaded else bases[choice]
-    if len(label(choice)) > SHORT_NAME_CHARS:  # the closed box cuts it at 1280 x 720
-        st.caption(label(choice))
+    name_place = st.empty()
+    long_name = label(choice) if len(label(choice)) > SHORT_NAME_CHARS else None
+    if long_name:  # the closed box cuts it at 1280 x 720
+        name_place.caption(long_name)
+    if notes_out is not None:
+        notes_out["start"] = (name_place, long_name)
     if base.description:
         with st.expander("What this scenario is"):
             st.markdown(base.description)
     return Start(base, label(choice), choice == UPLOADED, tuple(errors))
 
 
-def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
+def levers(
+    side: str, base: Scenario, notes_out: dict[str, tuple[Any, str | None]] | None = None
+) -> tuple[Scenario, bool]:
     """Every workshop lever of a side (the rarer ones under "More levers"), starting at ``base``'s
-    values; the scenario they describe and whether any differs from ``base``."""
+    values; the scenario they describe and whether any differs from ``base``. ``notes_out``
+    receives the place under each control that may carry a note, and the note drawn there."""
     settings: dict[str, Any] = {}
     notes: dict[str, Any] = {}  # a place under each control another lever may govern
     governed = {rule.key for rule in lv.GOVERNED}
+    drawn: dict[str, tuple[Any, str | None]] = {}
     for lever in lv.LEVERS:
         if not lever.more:
             idle = lever.key == "sales.focus_segment" and settings.get("sales.targeting") == "any"
             settings[lever.key] = lever_widget(side, lever, base, compact=True, disabled=idle)
-            if idle:  # greyed, not hidden: a hidden widget would forget its value and the URL's
-                st.caption(FOCUS_IDLE)
+            if lever.key == "sales.focus_segment":
+                place = st.empty()
+                if idle:  # greyed, not hidden: a hidden widget would forget its value and the URL's
+                    place.caption(FOCUS_IDLE)
+                drawn[lever.key] = (place, FOCUS_IDLE if idle else None)
             if lever.key in governed:
                 notes[lever.key] = st.empty()
     with st.expander("More levers"):
@@ -699,7 +717,30 @@ def levers(side: str, base: Scenario) -> tuple[Scenario, bool]:
         note = lv.governed_note(scenario, key)
         if note:
             place.caption(note)
+        drawn[key] = (place, note)
+    if notes_out is not None:
+        notes_out.update(drawn)
     return scenario, bool(lv.changed(base, settings))
+
+
+NOTE_SPACER = "note_spacer"
+"""Key prefix of a hidden copy of the other side's note (CSS: invisible, same height)."""
+
+
+def align_notes(
+    a: Mapping[str, tuple[Any, str | None]], b: Mapping[str, tuple[Any, str | None]]
+) -> None:
+    """Keep A's and B's controls on the same rows: where only one side draws a note under a
+    control, the other side's empty place gets an invisible copy of it, as tall."""
+    for key in a.keys() & b.keys():
+        (place_a, note_a), (place_b, note_b) = a[key], b[key]
+        for place, mine, theirs, side in (
+            (place_a, note_a, note_b, "a"),
+            (place_b, note_b, note_a, "b"),
+        ):
+            if theirs and not mine:
+                with place.container(key=f"{NOTE_SPACER}_{side}_{key.replace('.', '_')}"):
+                    st.caption(theirs)
 
 
 FOCUS_IDLE = "Used only when sales chases one segment."
@@ -831,9 +872,11 @@ def sidebar() -> tuple[dict[str, Side], int, int]:
     sb = st.sidebar
     seeds, months = global_controls(sb)
     col_a, col_b = sb.columns(2, gap="medium")
+    places: dict[str, dict[str, tuple[Any, str | None]]] = {"A": {}, "B": {}}
     sides = {
-        "A": side_controls("A", col_a, months, seeds),
-        "B": side_controls("B", col_b, months, seeds),
+        "A": side_controls("A", col_a, months, seeds, places["A"]),
+        "B": side_controls("B", col_b, months, seeds, places["B"]),
     }
+    align_notes(places["A"], places["B"])
     st.session_state[LAST_SIDES] = sides
     return sides, seeds, months

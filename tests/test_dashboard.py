@@ -17,7 +17,7 @@ os.environ.setdefault("SIM_DASHBOARD_WORKERS", "0")
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "dashboard" / "app.py"
 
-from dashboard_helpers import goto, sides
+from dashboard_helpers import goto, sides, spacer_captions, visible_captions
 from hostile_corpus import BOMB, BOMB_IN_EXPECT
 from streamlit.testing.v1 import AppTest
 
@@ -317,7 +317,7 @@ def test_a_move_that_changes_the_sidebar_itself_reruns_the_whole_app(monkeypatch
     at.selectbox(key="a_custom_decider").set_value(decider).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.sidebar.selectbox  # the sidebar was drawn again
-    notes = [c.value for c in at.sidebar.caption]
+    notes = visible_captions(at)
     judged = [rule.text for rule in lv.GOVERNED if "judges" in rule.text]  # the decider's note
     shown = any(text in notes for text in judged)
     assert shown == (decider == "product"), notes
@@ -931,12 +931,24 @@ def test_a_governed_lever_says_so_beside_its_control():
     so its acceptance and commission sliders carry a caption; side A (sales-led) has none until
     product is made the decider."""
     at = _app()
-    notes = [c.value for c in at.sidebar.caption]
+    notes = visible_captions(at)
     assert sum("Product judges each custom request" in n for n in notes) == 1
     assert sum("Commission is paid only after product-market fit" in n for n in notes) == 1
     at.selectbox(key="a_custom_decider").set_value("product").run()
-    notes = [c.value for c in at.sidebar.caption]
+    notes = visible_captions(at)
     assert sum("Product judges each custom request" in n for n in notes) == 2
+
+
+def test_a_note_on_one_side_keeps_both_sides_controls_on_the_same_rows():
+    """Side B's notes (product-led) have invisible copies on side A (sales-led), so A's and B's
+    "'Buy if you build X'" sliders sit on the same row; when both sides carry a note, no copy."""
+    at = _app()
+    spacers = spacer_captions(at)
+    assert any("Product judges each custom request" in n for n in spacers)
+    assert any("Commission is paid only after product-market fit" in n for n in spacers)
+    assert FOCUS_IDLE in visible_captions(at) and FOCUS_IDLE in spacers  # A's, copied on B
+    at.selectbox(key="a_custom_decider").set_value("product").run()
+    assert not any("Product judges each custom request" in n for n in spacer_captions(at))
 
 
 def test_the_loop_card_is_what_the_ensemble_api_attributes(monkeypatch):

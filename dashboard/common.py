@@ -153,7 +153,8 @@ CSS = f"""
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
 .nowrap {{ white-space: nowrap; }}
 /* the other side's note, copied invisibly so both sides' controls stay on the same rows */
-[class*="st-key-note_spacer_"], [class*="st-key-note_spacer_"] * {{ visibility: hidden !important; }}
+[class*="st-key-note_spacer_"], [class*="st-key-note_spacer_"] * {{
+    visibility: hidden !important; }}
 .legend {{ font-size: 1.05rem; margin: 0.4rem 0 0.2rem 0; }}
 .legend-key {{ margin-top: 0.15rem; }}
 .legend-key .nowrap {{ margin-right: 1.4rem; }}

@@ -30,7 +30,13 @@ from generated_page import count, page, provenance, publish
 from joblib import Parallel, delayed
 
 from sim.config import Scenario, preset
-from sim.experiment.levers import LEVERS, Lever, governed_note
+from sim.experiment.levers import (
+    CUSTOM_WORK_LEVERS,
+    IDLE_CUSTOM_SHARE,
+    LEVERS,
+    Lever,
+    governed_note,
+)
 from sim.experiment.runner import run
 
 DEFAULT_OUT = ROOT / "docs" / "lever_ranges.md"
@@ -58,9 +64,9 @@ def company(name: str) -> Scenario:
     return Scenario() if name == "default" else preset(name)
 
 
-def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, float, float]:
+def outcome(name: str, key: str, value, seeds: range) -> tuple[float, ...]:
     """Survival, mean months lived, mean cumulative revenue and mean cumulative profit of one
-    setting."""
+    setting, then the mean custom share of engineering (what custom-work levers act on)."""
     scenario = company(name).with_overrides({key: value})
     runs = [run(scenario, seed=s, attribute=False).summary for s in seeds]
     return (
@@ -68,13 +74,19 @@ def outcome(name: str, key: str, value, seeds: range) -> tuple[float, float, flo
         float(np.mean([r["months_run"] for r in runs])),
         float(np.mean([r["cumulative_revenue_usd"] for r in runs])),
         float(np.mean([r["profit_usd"] for r in runs])),
+        float(np.mean([r["mean_custom_share"] for r in runs])),
     )
 
 
-def flat(points: list[tuple[float, float, float, float]], money: bool = True) -> bool:
+def idle(points: list[tuple[float, ...]]) -> bool:
+    """Whether the company did almost no custom work at every setting (``IDLE_CUSTOM_SHARE``)."""
+    return max(point[4] for point in points) < IDLE_CUSTOM_SHARE
+
+
+def flat(points: list[tuple[float, ...]], money: bool = True) -> bool:
     """Whether every outcome stays within its flat band over these settings (``money=False``:
     survival, months and revenue only, the criterion before profit was an outcome)."""
-    s, m, r, p = (np.array(x) for x in zip(*points, strict=True))
+    s, m, r, p = (np.array(x) for x in list(zip(*points, strict=True))[:4])
     level = max(float(np.abs(r).max()), 1.0)
     return bool(
         np.ptp(s) < FLAT_SURVIVAL
@@ -108,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     head = "Survival / months lived / revenue $M / profit $M at each setting"
     rows = [f"| Lever | Company | {head} | Flat |"]
     rows.append("| --- | --- | --- | --- |")
-    flats = cost_only = governed = 0
+    flats = cost_only = governed = idle_pairs = 0
     for lever in levers:
         values = settings(lever)
         for name in SCENARIOS:
@@ -122,11 +134,18 @@ def main(argv: list[str] | None = None) -> int:
             cost_only += not which and any(flat(part, money=False) for part in parts.values())
             cells = "<br>".join(
                 f"{label(v)}: {s:.2f} / {m:.0f} / {r / 1e6:.1f} / {p / 1e6:.1f}"
-                for v, (s, m, r, p) in zip(values, points, strict=True)
+                for v, (s, m, r, p, _) in zip(values, points, strict=True)
             )
             mark = f"**{' and '.join(which)} half**" if which else ""
             if which and note:
                 mark += f" (governed here: {note})"
+            if which and lever.key in CUSTOM_WORK_LEVERS and idle(points):
+                idle_pairs += 1
+                shares = [point[4] for point in points]
+                mark += (
+                    f" (little custom work to act on here: {min(shares):.1%}-{max(shares):.1%} "
+                    "of engineering across the range)"
+                )
             rows.append(f"| `{lever.key}` | {name} | {cells} | {mark} |")
     intro = (
         "Each cell lists, per setting of the control, survival at month 60, mean months "
@@ -143,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{flats} lever-company pairs have a flat half ({flats + cost_only} without profit as "
         f"an outcome); {governed} of them are sliders the dashboard marks, in that company, as "
         "governed by another lever (`sim/experiment/levers.py: GOVERNED`, a grey note beside "
-        "the slider).",
+        f"the slider); {idle_pairs} are custom-work levers in a company that did almost no "
+        f"custom work at any setting (under {IDLE_CUSTOM_SHARE:.0%} of engineering).",
         rows,
     )
     publish(text, args.out, write=not args.no_write)

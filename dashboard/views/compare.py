@@ -26,6 +26,7 @@ from dashboard.engine import DEFAULT_STAGES, Job, Stage, Tick
 from sim.analysis.summaries import attribution_rates
 from sim.analysis.units import half_up
 from sim.config.hints import one_line
+from sim.experiment.levers import IDLE_CUSTOM_SHARE
 from sim.experiment.runner import attributed, cut_link, seeds_to_attribute
 from sim.report.charts import (
     COMPARE_ORDER,
@@ -89,13 +90,6 @@ script run waits (a refined stage's charts replace dimmed ones already drawn).""
 WAITING = "each death is rerun with the loop cut once every run is in"
 STOPPED = "not measured: the comparison stopped early"
 """What the loop card says while it has no number (``kpis(loop_pending=...)``)."""
-
-IDLE_CUSTOM_SHARE = 0.03
-"""A side whose companies spent less than this share of engineering on one-off custom work, on
-average, gets a sentence in the status line: its custom-work sliders ("'Buy if you build X'
-deals accepted", the custom-work cap, the spend cap per bet) had almost nothing to act on, which
-is why moving them changed little (docs/lever_ranges.md: the product-led company's flat halves,
-custom share 0.003-0.018; sales-led runs 0.3-0.9, the default company about 0.2)."""
 
 
 def idle_custom_note(summaries: Mapping[str, Mapping]) -> str:

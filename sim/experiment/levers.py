@@ -314,6 +314,22 @@ BY_KEY: dict[str, Lever] = {lever.key: lever for lever in LEVERS}
 BY_NAME: dict[str, Lever] = {lever.name: lever for lever in LEVERS}
 
 
+CUSTOM_WORK_LEVERS: tuple[str, ...] = (
+    "sales.contingent_acceptance",
+    "product.custom_capacity_cap",
+    "product.bet_limit_usd",
+)
+"""The workshop levers that act only through one-off custom work (the requests sales accepts,
+the share of engineering they may take, the spend cap per bet)."""
+
+IDLE_CUSTOM_SHARE = 0.03
+"""A company whose runs spent less than this share of engineering on one-off custom work, on
+average, gives its custom-work levers (``CUSTOM_WORK_LEVERS``) almost nothing to act on: the
+Compare page's status line says so for such a side, and docs/lever_ranges.md marks a flat half
+there (the product-led company: custom share 0.003-0.018; sales-led runs 0.3-0.9, the default
+company about 0.2)."""
+
+
 @dataclass(frozen=True)
 class Governed:
     """A setting of another lever under which ``key`` acts only through it: a front end says so

@@ -152,6 +152,13 @@ CSS = f"""
 .kpi-diff {{ margin-top: 0.35rem; font-size: 1.1rem; font-weight: 700; color: #111;
              border-top: 1px solid #C8CDD4; padding-top: 0.25rem; }}
 .nowrap {{ white-space: nowrap; }}
+/* An open select box's list is at least 26rem wide, room for the longest scenario name: in
+   the narrow sidebar columns the list took the box's width and cut names ("Commission on day
+   one, long r"). Streamlit draws the list as a fixed layer sized by --trigger-width around a
+   virtual list of a fixed pixel width. */
+div[style*="--trigger-width"] {{ min-width: 26rem !important; }}
+div[style*="--trigger-width"] div[style*="height"][style*="position: relative"] {{
+    width: 100% !important; }}
 /* the other side's note, copied invisibly so both sides' controls stay on the same rows */
 [class*="st-key-note_spacer_"], [class*="st-key-note_spacer_"] * {{
     visibility: hidden !important; }}

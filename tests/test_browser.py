@@ -139,6 +139,26 @@ def _sidebar_labels_whole(page) -> None:
     assert cut == [], cut
 
 
+def _start_list_names_whole(page) -> None:
+    """Side A's open "Start from" list shows every visible name whole (none cut at the box's
+    width), then closes."""
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]')
+    box.filter(has_text="Start from").first.click()
+    page.wait_for_selector('[role="option"]')
+    script = """() => Array.from(document.querySelectorAll('[role="option"], [role="option"] *'))
+              .filter(o => o.scrollWidth > o.clientWidth + 1).map(o => o.innerText)"""
+    cut = page.evaluate(script)
+    page.keyboard.press("End")  # the list draws only what is in view: the lessons' long names
+    page.wait_for_timeout(300)
+    cut += page.evaluate(script)
+    seen = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[role="option"]')).map(o => o.innerText)"""
+    )
+    page.keyboard.press("Escape")
+    assert any(name.startswith("L9") for name in seen), seen  # it did reach the end
+    assert cut == [], cut
+
+
 def _outcome_chart_readable(page) -> None:
     """The one-run page's deal-outcome chart keeps a plot area, not ~50 pixels, at 1280 x 720."""
     width = page.evaluate(
@@ -210,6 +230,7 @@ def test_one_run_page_and_projector_sized_screen(server, chromium):
         _switches_apart(page)
         _cards_one_row(page)
         _sidebar_labels_whole(page)
+        _start_list_names_whole(page)
         # the sidebar's collapse hides all of it (no strip of controls left on the projector)
         page.locator('[data-testid="stSidebar"]').hover()
         page.locator('[data-testid="stSidebarCollapseButton"] button').click()

@@ -1,7 +1,9 @@
-"""`sim compare` shows the mean profit margin (profit / revenue per run) as a ratio with both
-sides, not as a bare difference in points: with little revenue the margin runs far below -1, and
-"mean profit margin -434 pp (-570 pp ... -299 pp)" could not be read. The metric itself, which
-scenario claims use (`mean_profit_margin` in `expect:`), is unchanged."""
+"""`sim compare` shows profit / revenue per run as a ratio with both sides, not as a bare
+difference in points: with little revenue the margin runs far below -1, and "mean profit margin
+-434 pp (-570 pp ... -299 pp)" could not be read. It prints the median (with a paired bootstrap
+interval), not the mean: a few runs with almost no revenue carry the mean, which on seeds 0-31
+ranked the product-led company below the sales-led one. The mean, which scenario claims use
+(`mean_profit_margin` in `expect:`), is unchanged and stays in --json."""
 
 from __future__ import annotations
 
@@ -14,14 +16,15 @@ from sim.cli.entry import EXIT_OK, main
 from sim.report.html import _interval, _metric_format
 from sim.report.text import compare_rows, paired_rows
 
-LABEL = "mean profit / revenue (ratio)"
+LABEL = "median profit / revenue (ratio)"
 
 
 def test_side_by_side_row_is_a_ratio_with_both_sides() -> None:
     rows = {
         row[0]: row[1:]
         for row in compare_rows(
-            {"mean_profit_margin": -9.30978729924331}, {"mean_profit_margin": -4.965493457926156}
+            {"median_profit_margin": -9.30978729924331},
+            {"median_profit_margin": -4.965493457926156},
         )
     }
     assert rows[LABEL] == ["-9.31", "-4.97", "-4.34"]
@@ -29,7 +32,7 @@ def test_side_by_side_row_is_a_ratio_with_both_sides() -> None:
 
 
 def test_paired_row_is_a_ratio_not_points() -> None:
-    paired = {"mean_profit_margin": {"mean": -4.3443, "low": -5.7027, "high": -2.9858}}
+    paired = {"median_profit_margin": {"mean": -4.3443, "low": -5.7027, "high": -2.9858}}
     rows = {row[0]: row[1:] for row in paired_rows(paired)}
     assert rows[LABEL] == ["-4.34", "-5.70 ... -2.99"]
     assert "pp" not in " ".join(rows[LABEL])
@@ -74,17 +77,20 @@ def test_cli_prints_the_ratio_and_json_keeps_the_metric(capsys: pytest.CaptureFi
     assert data["difference"]["mean_profit_margin"] == pytest.approx(
         sa["mean_profit_margin"] - sb["mean_profit_margin"]
     )
+    assert data["paired"]["mean_profit_margin"]["mean"] is not None  # kept for claims
     assert main(argv) == EXIT_OK
     out = capsys.readouterr().out
     side_by_side, paired = out.split("Paired A - B")
     row = next(line for line in side_by_side.splitlines() if line.strip().startswith(LABEL))
     a, b, diff = row.split()[-3:]
-    assert float(a) == pytest.approx(sa["mean_profit_margin"], abs=0.005)
-    assert float(b) == pytest.approx(sb["mean_profit_margin"], abs=0.005)
+    assert float(a) == pytest.approx(sa["median_profit_margin"], abs=0.005)
+    assert float(b) == pytest.approx(sb["median_profit_margin"], abs=0.005)
     assert float(diff) == pytest.approx(float(a) - float(b), abs=1e-9)
     assert "profit / revenue: per run" in side_by_side  # how to read it
     paired_row = next(line for line in paired.splitlines() if line.strip().startswith(LABEL))
     assert "pp" not in paired_row
-    mean = data["paired"]["mean_profit_margin"]["mean"]
-    assert paired_row.split()[len(LABEL.split())] == f"{mean:+.2f}"
-    assert not np.isnan(mean)
+    median = data["paired"]["median_profit_margin"]
+    assert paired_row.split()[len(LABEL.split())] == f"{median['mean']:+.2f}"
+    assert median["mean"] == pytest.approx(sa["median_profit_margin"] - sb["median_profit_margin"])
+    assert median["low"] <= median["mean"] <= median["high"]
+    assert "mean profit / revenue" not in out  # the mean is not printed

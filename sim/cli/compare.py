@@ -27,7 +27,7 @@ from sim.report.text import (
 )
 
 PROFIT_RATIO_NOTE = (
-    "(profit / revenue: per run, mean over the runs with revenue; -1.00 = costs twice revenue)"
+    "(profit / revenue: per run, median over the runs with revenue; -1.00 = costs twice revenue)"
 )
 """Under the table: how to read the profit / revenue rows (``mean_profit_margin``)."""
 

@@ -53,6 +53,7 @@ from sim.report.text import (
     CI_KEYS,
     COMPARE_ROWS,
     ENSEMBLE_ROWS,
+    NOT_PRINTED,
     RUN_ROWS,
     compare_cells,
     difference,
@@ -207,7 +208,8 @@ def comparison_report(
                 f"{len(seeds)} simulated companies on each side. Seed by seed both sides face "
                 "the same market and the same luck (common random numbers), so a difference "
                 "between A and B comes from the levers, not the draw. The interval after a "
-                "difference is the paired 95% interval over the seeds (a median has none)."
+                "difference is the paired 95% interval over the seeds (a median has none, apart "
+                "from profit / revenue's: a bootstrap over the seeds)."
             )
             + _compare_table(compare_data or {}),
         )
@@ -556,6 +558,8 @@ def _compare_table(data: Mapping[str, Any]) -> str:
         rows.append([label, *cells, _interval(paired.get(key), key)])
     for metric in PAIRED_METRICS:
         if metric in {key for _, key, _ in COMPARE_ROWS} or paired.get(metric) is None:
+            continue
+        if metric in NOT_PRINTED:
             continue
         if metric not in sa or metric not in sb:
             continue

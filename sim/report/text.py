@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sim.analysis.paired import PAIRED_METRICS, paired_metric
+from sim.analysis.paired import PAIRED_MEDIANS, PAIRED_METRICS, paired_metric
 from sim.analysis.units import (
     MISSING,
     half_up,
@@ -93,11 +93,12 @@ def paired_table(
     runs_a: Sequence[dict[str, Any]], runs_b: Sequence[dict[str, Any]]
 ) -> dict[str, dict[str, float] | None]:
     """The paired A-B difference (``mean``, ``low``, ``high``: a 95% t interval over the seeds)
-    of every ensemble metric that has a per-run counterpart (``PAIRED_METRICS``); None where
-    fewer than two seeds have both values. ``runs_a`` / ``runs_b``: the two sides' run
-    summaries, the same seeds in the same order."""
+    of every ensemble metric that has a per-run counterpart (``PAIRED_METRICS``), and of the
+    medians in ``PAIRED_MEDIANS`` (``mean`` is then the difference of the medians, the interval a
+    paired bootstrap); None where fewer than two seeds have both values. ``runs_a`` /
+    ``runs_b``: the two sides' run summaries, the same seeds in the same order."""
     out: dict[str, dict[str, float] | None] = {}
-    for metric in PAIRED_METRICS:
+    for metric in (*PAIRED_METRICS, *PAIRED_MEDIANS):
         value = paired_metric(metric, list(runs_a), list(runs_b))
         out[metric] = (
             None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
@@ -132,15 +133,24 @@ PAIRED_ROWS: tuple[tuple[str, str, Callable[[float | None], str], tuple[float, f
     ("mean cumulative revenue", "mean_cumulative_revenue_usd", _signed_money_short, None),
     ("mean product fit (0-1)", "mean_product_fit", _signed_fit, (-1.0, 1.0)),
     ("mean fit over the rival's", "mean_relative_fit", _signed_fit, None),
-    ("mean profit / revenue (ratio)", "mean_profit_margin", _signed_ratio, None),
+    ("median profit / revenue (ratio)", "median_profit_margin", _signed_ratio, None),
     ("mean promises broken (count)", "mean_promises_broken", _signed_count, None),
     ("contingent deals converted", "mean_contingent_conversion_rate", signed_points, (-1.0, 1.0)),
     ("custom work overrun (ratio)", "mean_custom_overrun_ratio", _signed_fit, None),
 )
 """The paired block of `sim compare`: label, metric, formatter of a difference, and the range a
 difference can take (a t interval past it is clipped: a survival difference cannot exceed 100
-points). ``mean_profit_margin`` (profit / revenue per run) reads as a ratio, not in points: with
-little revenue it runs to -5 or -10, and "-434 pp" says nothing a reader can use."""
+points). Profit / revenue per run reads as a ratio, not in points: with little revenue it runs to
+-5 or -10, and "-434 pp" says nothing a reader can use. Its row is the difference of the two
+medians with a paired bootstrap interval (``PAIRED_MEDIANS``): the mean is the metric claims
+use, but one company that died with little revenue can outweigh thirty that did not, so
+printed it ranked a product-led company below a sales-led one (see ``NOT_PRINTED``)."""
+
+NOT_PRINTED: frozenset[str] = frozenset({"mean_profit_margin"})
+"""Paired metrics kept in ``--json`` and for scenario claims but not printed in the tables:
+``mean_profit_margin`` (sales-led -6.57 against product-led -7.09 on seeds 0-31, where the
+medians read -5.50 against -0.22: a few product-led runs with almost no revenue carry the
+mean)."""
 
 
 def paired_rows(paired: dict[str, dict[str, float] | None]) -> list[list[str]]:
@@ -297,11 +307,12 @@ COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("median profit", "median_profit_usd", "money"),
     ("median peak monthly burn", "median_peak_burn_usd", "money"),
     ("mean custom share of engineering", "mean_custom_share", "percent"),
-    ("mean profit / revenue (ratio)", "mean_profit_margin", "ratio"),
+    ("median profit / revenue (ratio)", "median_profit_margin", "ratio"),
 )
 """The side-by-side block of `sim compare`: label, summary key, kind (``COMPARE_KINDS``).
 
-``mean_profit_margin`` is the mean over the runs with revenue of profit / cumulative revenue
-(``sim.analysis.summaries``; the metric scenario claims use, unchanged). It is shown as a ratio
-with both sides, not in percentage points: with little revenue it runs far below -1 (-9.31 is
-costs over ten times revenue), and a bare "-434 pp" could not be read."""
+``median_profit_margin`` is the median over the runs with revenue of profit / cumulative
+revenue (``sim.analysis.summaries``), like the other median rows; the mean, which some scenario
+claims use, stays in ``--json`` (``NOT_PRINTED``). It is shown as a ratio with both sides, not in
+percentage points: with little revenue it runs far below -1 (-9.31 is costs over ten times
+revenue), and a bare "-434 pp" could not be read."""

@@ -36,6 +36,8 @@ from sim.analysis.debrief import (
 )
 from sim.analysis.spiral import detect_spiral
 from sim.cli.explain import explain_command
+from sim.config import Scenario, preset
+from sim.experiment.runner import run
 
 MONTHS = 30
 CUSTOM_JUMP_MONTH = 10
@@ -485,3 +487,46 @@ def test_engineers_bought_with_spare_cash_are_one_line() -> None:
         debrief_run(synthetic(dies=False), synthetic_events(dies=False)).line("engineers_hired")
         is None
     )
+
+
+def test_a_hire_is_pressure_s_doing_only_under_the_on_pressure_rule() -> None:
+    """The model's own column says which hires pressure made: a synthetic hire at high pressure
+    that the column does not count (the plan's cadence, or leads waiting after PMF) is not
+    called a pressure hire, and one it counts is."""
+    frame = synthetic(dies=False)
+    frame["reps_hired_on_pressure"] = 0
+    assert debrief_run(frame).line("pressure_hiring") is None
+    frame.loc[frame["month"] == FORCED_HIRE_MONTH, "reps_hired_on_pressure"] = 1
+    line = debrief_run(frame).line("pressure_hiring")
+    assert line is not None and line.month == FORCED_HIRE_MONTH
+    assert line.detail["hires_under_pressure"] == 1
+
+
+@pytest.mark.parametrize("name", ["product_led", "default"])
+def test_after_pmf_and_plan_hires_are_never_pressure_hires(name: str) -> None:
+    """Seeds where these companies hire reps at pressure above ``HIGH_PRESSURE`` (product-led
+    seed 24 hires at month 18 with pressure 0.61, for leads waiting after its PMF signal): the
+    series counts no pressure hire, so no debrief says pressure hired."""
+    scenario = Scenario(name="default") if name == "default" else preset(name)
+    hot = 0
+    for seed in (24, 28, 3000, 3001, 3002, 3003):
+        result = run(scenario, seed=seed)
+        series = result.series
+        hot += int(((series["reps_hired"] > 0) & (series["pressure"] >= HIGH_PRESSURE)).sum())
+        assert int(series["reps_hired_on_pressure"].sum()) == 0
+        assert explain_run(result).line("pressure_hiring") is None
+    assert hot > 0  # the old reading would have called some of these hires pressure's
+
+
+def test_on_pressure_hires_are_counted_as_growth_only() -> None:
+    """Sales-led (on-pressure hiring): every counted hire is a hire, growth beyond the founding
+    team, at felt pressure above the rule's threshold; replacements are not counted."""
+    scenario = preset("sales_led")
+    counted = 0
+    for seed in (3000, 3001, 3002, 3003):
+        series = run(scenario, seed=seed).series
+        on_pressure = series["reps_hired_on_pressure"]
+        assert (on_pressure <= series["reps_hired"]).all()
+        assert (series.loc[on_pressure > 0, "reps"] > scenario.company.initial_reps).all()
+        counted += int(on_pressure.sum())
+    assert counted > 0

@@ -16,7 +16,9 @@ What one run's debrief can say (each claim has a ``kind``):
   competitor_fit``) and stayed ahead ``SUSTAIN_MONTHS`` months;
 * ``win_rate_drop``: the win rate, pooled over ``WIN_RATE_WINDOW_MONTHS`` trailing months, fell
   ``WIN_RATE_DROP`` below its best so far;
-* ``pressure_hiring``: a rep was hired while pressure stood at ``HIGH_PRESSURE`` or more;
+* ``pressure_hiring``: pressure hired a rep (``pressure_hires``: the on-pressure rule grew the
+  team; a series without that column: a rep hired while pressure stood at ``HIGH_PRESSURE`` or
+  more);
 * ``broken_promises``: ``BROKEN_PROMISES_NOTABLE`` roadmap promises had been broken;
 * ``leapfrog``: the competitor leapfrogged (event), with engineering's custom share that month;
 * ``funding`` / ``funding_refused``: rounds raised and refused (events), with the investors' odds;
@@ -522,11 +524,23 @@ def growth_hires(frame: pd.DataFrame) -> pd.Series:
     return hired.where(before >= initial_team(frame), 0)
 
 
+def pressure_hires(frame: pd.DataFrame) -> pd.Series:
+    """Reps hired each month because of pressure. With the model's ``reps_hired_on_pressure``
+    column, its count (hires the on-pressure rule made to grow the team; the plan's cadence and
+    after-PMF hires for waiting leads are not pressure's doing, whatever pressure stood at);
+    without it (a series from elsewhere), growth hires made while pressure stood at
+    ``HIGH_PRESSURE`` or more."""
+    if "reps_hired_on_pressure" in frame.columns:
+        return frame["reps_hired_on_pressure"].fillna(0).astype(int)
+    growth = growth_hires(frame)
+    return growth.where(frame["pressure"].astype(float) >= HIGH_PRESSURE, 0)
+
+
 def _pressure_hiring_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Line]:
     if not _has(frame, "reps_hired", "pressure", "reps"):
         return []
-    growth = growth_hires(frame)
-    forced = (growth > 0) & (frame["pressure"].astype(float) >= HIGH_PRESSURE)
+    growth = pressure_hires(frame)
+    forced = growth > 0
     if not forced.any():
         return []
     pos = int(np.argmax(forced.to_numpy()))
@@ -543,10 +557,8 @@ def _pressure_hiring_lines(frame: pd.DataFrame, events: pd.DataFrame) -> list[Li
             "pressure_hiring",
             f"With pressure at {100 * pressure:.0f} of 100 (0 calm, 100 panic: behind the revenue "
             f"plan, cash fuse short), the CEO hired an extra sales rep{when} ({team} on the "
-            f"payroll at month "
-            f"end); {hires} extra rep{'s' if hires != 1 else ''} hired under pressure of "
-            f"{100 * HIGH_PRESSURE:.0f} or "
-            f"more in all.",
+            f"payroll at month end); {hires} rep{'s' if hires != 1 else ''} hired on pressure "
+            "in all.",
             pressure,
             "pressure",
             {

@@ -69,6 +69,7 @@ class Company(mesa.Agent):
     def reset_month(self) -> None:
         self.bookings = self.decisions = self.wins = self.discovery = 0.0
         self.promises_made = self.contingent_accepted = self.reps_hired = self.reps_left = 0
+        self.reps_hired_on_pressure = 0
 
     # -- signals ---------------------------------------------------------------------------------
     def plan_mrr(self, month: int) -> float:
@@ -200,7 +201,13 @@ class Company(mesa.Agent):
         if self._may_hire() and self._wants_rep():
             self.model.hire_rep()
             self.reps_hired += 1
+            self.reps_hired_on_pressure += self._hires_on_pressure()
             self.last_hire_month = self.model.month
+
+    def _hires_on_pressure(self) -> bool:
+        """Whether this month's hire was pressure's doing: the on-pressure rule growing the team
+        (not a replacement, not the plan's cadence, not leads waiting after PMF)."""
+        return self.p.hiring == "on_pressure" and len(self.model.reps()) > self.p.initial_reps
 
     def _invest_in_engineering(self) -> None:
         """Under after-PMF hiring, money beyond a comfortable runway buys engineers once the PMF

@@ -1,7 +1,8 @@
 """The death spiral as a closed loop, shown by counterfactual over seeds never used for tuning.
 
 Same seed = same world (common random numbers), so each A/B pair below differs only by the link
-cut. Constants were tuned on seeds 0-31; these tests use 1000+ and state their margins.
+cut. The defaults were tuned on seeds 0-63 and their choice checked on 1000-1063 and 2000-2063;
+these tests use 3000+ (moved from 1000-1063 on 2026-12-07) and state their margins.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sim.analysis.attribution import attribution
 from sim.config import preset
 from sim.experiment.runner import run
 
-SEEDS = range(1000, 1064)  # 64 held-out seeds
+SEEDS = range(3000, 3064)  # 64 held-out seeds
 CUT_SURVIVAL_GAIN = (
     0.3  # cutting the return link raises sales-led survival by at least this (measured 0.36)
 )
@@ -115,13 +116,18 @@ def test_cutting_the_revenue_gap_from_pressure_weakens_the_loop(pairs) -> None:
     assert mean <= -CUSTOM_SHARE_DROP and high < 0
 
 
-# a point just past the 6-engineer threshold (about 0.07), before the 12-engineer one (about 0.17)
+# a point just past the 6-engineer threshold (about 0.04), where the 12-engineer curve still
+# sits near its start
 TIPPING_ACCEPTANCE = 0.2
 SLACK_SURVIVAL_GAIN = (
     0.15  # survival there with 12 engineers above 6 by at least this (measured 0.31 on 1000-1031;
     # +0.23 [0.08, 0.38] on 1000-1063 and +0.27 [0.12, 0.41] on 2000-2063 once the plan counts
     # every item, where 32 seeds gave +0.22 with an interval touching 0: hence 64 seeds)
 )
+SLACK_SEEDS = range(3000, 3256)
+"""256 held-out seeds. On 64 the $3M comparison passed or failed by block (2026-12-07: +0.11
+[-0.04, +0.26] on 3000-3063, +0.10 on 10000-10127, -0.02 on 10064-10127; +0.17 [+0.10, +0.25] on
+10000-10255): its effect is near the margin, so it needs the power, not a lower margin."""
 
 
 def _sales_led_alive(overrides: dict, seeds: range) -> np.ndarray:
@@ -133,12 +139,39 @@ def _sales_led_alive(overrides: dict, seeds: range) -> np.ndarray:
 
 
 def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
-    seeds = range(1000, 1064)
     at = {"sales.contingent_acceptance": TIPPING_ACCEPTANCE}
-    mean, low, _ = _paired_interval(
-        _sales_led_alive(at | {"company.initial_engineers": 12}, seeds),
-        _sales_led_alive(at | {"company.initial_engineers": 6}, seeds),
+    mean, low, high = _paired_interval(
+        _sales_led_alive(at | {"company.initial_engineers": 12}, SLACK_SEEDS),
+        _sales_led_alive(at | {"company.initial_engineers": 6}, SLACK_SEEDS),
     )
+    print(f"12 engineers - 6 at acceptance 0.2: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+    assert mean >= SLACK_SURVIVAL_GAIN and low > 0
+
+
+# On $3M the bigger team also halves the runway (six more salaries): at acceptance 0 it survives
+# 0.59 against 0.88 (seeds 10000-10255), so its curve starts lower and the comparison mixes slack
+# with payroll. With $6M for both teams the payroll no longer decides (both survive 0.98 at
+# acceptance 0), only the engineers differ, and survival falls below one half at about 0.02
+# with 6 engineers and about 0.2 with 12 (seeds 10000-10127: 0.98 / 0.50 / 0.44 / 0.34 / 0.29 /
+# 0.26 against 0.98 / 0.84 / 0.81 / 0.68 / 0.52 / 0.41 at 0 / 0.025 / 0.05 / 0.1 / 0.2 / 0.3).
+# Extra cash alone does not move it (6 engineers on $3M: 0.89 / 0.55 / 0.48 / 0.36 / 0.25 / 0.23).
+EQUAL_CASH_USD = 6_000_000
+EQUAL_CASH_ACCEPTANCE = 0.1  # past the 6-engineer cliff, before the 12-engineer threshold
+EQUAL_CASH_SEEDS = range(3000, 3128)
+
+
+def test_with_equal_cash_more_engineers_hold_off_the_drop() -> None:
+    """Engineering slack alone, cash held equal: 12 engineers survive acceptance 0.1 more often
+    than 6 by at least ``SLACK_SURVIVAL_GAIN`` (measured +0.34 [+0.24, +0.45] on 10000-10127)."""
+    at = {
+        "sales.contingent_acceptance": EQUAL_CASH_ACCEPTANCE,
+        "company.initial_cash": EQUAL_CASH_USD,
+    }
+    mean, low, high = _paired_interval(
+        _sales_led_alive(at | {"company.initial_engineers": 12}, EQUAL_CASH_SEEDS),
+        _sales_led_alive(at | {"company.initial_engineers": 6}, EQUAL_CASH_SEEDS),
+    )
+    print(f"12 engineers - 6, both on $6M, acceptance 0.1: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0
 
 

@@ -35,7 +35,13 @@ from typing import Any
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from sim.analysis.debrief import CAUSES, Debrief, EnsembleDebrief, explain_run
+from sim.analysis.debrief import (
+    CAUSES,
+    Debrief,
+    EnsembleDebrief,
+    explain_run,
+    spiral_count_text,
+)
 from sim.analysis.paired import PAIRED_METRICS
 from sim.analysis.units import is_number, money_short, month, number, percent, yes_no
 from sim.config import Scenario, dotted_items
@@ -673,8 +679,8 @@ def _causes_table(sides: Sequence[Side]) -> str:
             else ""
         )
         intro.append(
-            f"{side.scenario.name}: {d.deaths} of {d.runs} companies died{when}; the death spiral "
-            f"took hold in {d.spirals}."
+            f"{side.scenario.name}: {d.deaths} of {d.runs} companies died{when}; "
+            f"{spiral_count_text(d)}."
         )
     if not any(d.deaths for d in debriefs if d is not None):
         return _p(" ".join(intro) + " No company died, so there is nothing to explain.")

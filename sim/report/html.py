@@ -43,7 +43,15 @@ from sim.analysis.debrief import (
     spiral_count_text,
 )
 from sim.analysis.paired import PAIRED_METRICS
-from sim.analysis.units import is_number, money_short, month, number, percent, yes_no
+from sim.analysis.units import (
+    is_number,
+    money_short,
+    month,
+    number,
+    percent,
+    signed_points,
+    yes_no,
+)
 from sim.config import Scenario, dotted_items
 from sim.experiment.levers import BY_KEY, NO_CAP, WORKSHOP_KEYS
 from sim.report.charts import (
@@ -637,9 +645,7 @@ def _interval(value: Mapping[str, float] | None, metric: str, mean_only: bool = 
     if metric.endswith("_usd"):
         fmt = _signed_money
     elif metric.endswith(("_rate", "_share", "_fit")):  # a margin reads as a ratio, not points
-
-        def fmt(v: float) -> str:
-            return f"{100 * v:+.0f} pp"
+        fmt = signed_points
     else:
 
         def fmt(v: float) -> str:

@@ -147,3 +147,21 @@ def test_the_printed_compare_table_adds_up(capsys: pytest.CaptureFixture[str]) -
         rows.append(re.split(r"\s{2,}", line.strip()))
     assert len(rows) == len(COMPARE_ROWS)
     assert_rows_add_up([["", "A", "B", "A - B"], *rows])
+
+
+def test_a_difference_in_points_rounds_as_its_two_rates_do() -> None:
+    """2 of 16 spirals against none: 13% and 0%, so the paired block reads +13 pp as the side by
+    side does (it read +12 pp: format() rounds half to even, percent half away from zero)."""
+    from sim.analysis.units import percent, signed_points
+    from sim.report.text import paired_rows
+
+    assert (percent(2 / 16), signed_points(2 / 16), signed_points(-2 / 16)) == (
+        "13%",
+        "+13 pp",
+        "-13 pp",
+    )
+    assert signed_points(0.0) == signed_points(-0.001) == "+0 pp"
+    paired = {"spiral_rate": {"mean": 0.125, "low": -0.06, "high": 0.31}}
+    assert paired_rows(paired)[1] == ["death spiral signature", "+13 pp", "-6 pp ... +31 pp"]
+    rows = compare_rows(summary(spiral_rate=0.125), summary(spiral_rate=0.0))
+    assert next(row for row in rows if row[0].startswith("death spiral"))[3] == "+13 pp"

@@ -26,13 +26,16 @@ from sim.analysis.debrief import (
     WIN_RATE_DROP,
     WIN_RATE_MIN_DEALS,
     WIN_RATE_WINDOW_MONTHS,
+    CauseCount,
     Debrief,
+    EnsembleDebrief,
     debrief_ensemble,
     debrief_run,
     explain_run,
     first_sustained,
     render_ensemble_text,
     render_text,
+    spiral_count_text,
 )
 from sim.analysis.spiral import detect_spiral
 from sim.cli.explain import explain_command
@@ -290,6 +293,21 @@ def test_ensemble_counts_causes_among_the_dead() -> None:
     text = render_ensemble_text(summary)
     assert "3 runs: 2 died" in text and CAUSES["fit_behind"] in text
     json.dumps(summary.to_dict())
+
+
+def test_the_spiral_count_says_how_many_of_its_runs_died() -> None:
+    """Sales-led, seeds 0-15: the spiral took hold in 2 runs, one of which survived, so the
+    causes among the 10 deaths read 1 of 10; the count above them must not read as 2 deaths
+    (`sim report` printed 'the death spiral took hold in 2' over a table saying 1 of 10)."""
+    spiral = CauseCount("spiral", CAUSES["spiral"], 1, 0.1)
+    summary = EnsembleDebrief(
+        runs=16, deaths=10, median_month_of_death=35.5, spirals=2, causes=(spiral,)
+    )
+    text = render_ensemble_text(summary)
+    assert "the death spiral took hold in 2 of the 16 (1 that died, 1 that survived)" in text
+    assert "   1  ( 10%)  the death spiral took hold" in text
+    none = EnsembleDebrief(runs=4, deaths=0, median_month_of_death=None, spirals=0, causes=())
+    assert spiral_count_text(none) == "the death spiral took hold in none"
 
 
 # ============================================================================================

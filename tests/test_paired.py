@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -79,3 +82,54 @@ def test_paired_metric_reads_profit_margins_as_a_median() -> None:
     value, low, high = paired_metric("median_profit_margin", runs_a, runs_b)
     assert value == pytest.approx(-5.25 - (-0.25))
     assert low <= value <= high
+
+
+def _conversion_runs() -> tuple[list[dict], list[dict]]:
+    """Sales-led and product-led conversion rates on seeds 0-15 (`sim compare sales_led
+    product_led --seeds 16`): product-led took 'buy if you build X' deals on 7 seeds only."""
+    a = [0.15, 0.176, 0.2, 0.179, 0.238, 0.333, 0.263, 0.333]
+    a += [0.13, 0.5, 0.375, 0.4, 0.357, 0.125, 0.125, 0.3]
+    b: list[float | None] = [None, 0.333, None, None, 1.0, 0.0, 0.0, None]
+    b += [None, None, 0.0, None, 1.0, None, 0.333, None]
+    key = "contingent_conversion_rate"
+    return [{key: v} for v in a], [{key: v} for v in b]
+
+
+def test_a_paired_difference_over_some_seeds_says_which_sides_it_compares() -> None:
+    """The paired mean is over the 7 seeds both sides have, so each side's value there (not its
+    own mean: 26% against 38%, -12 pp) is what adds up to it (-11 pp); the rows say 7 of 16."""
+    from sim.report.text import paired_rows, paired_table
+
+    runs_a, runs_b = _conversion_runs()
+    value = paired_table(runs_a, runs_b)["mean_contingent_conversion_rate"]
+    assert value is not None and value["seeds"] == 7
+    assert value["a"] - value["b"] == pytest.approx(value["mean"])
+    assert round(100 * value["mean"]) == -11
+    paired = {"mean_contingent_conversion_rate": value}
+    labels = [row[0] for row in paired_rows(paired, 16)]
+    assert labels[1] == "contingent deals converted (7 of 16 seeds)"
+    assert [row[0] for row in paired_rows(paired, 7)][1] == "contingent deals converted"
+
+
+def test_the_reports_paired_row_adds_up_over_the_seeds_it_pairs() -> None:
+    """`sim report --vs`: A and B of a row over fewer seeds are the values on those seeds."""
+    from sim.report.html import _compare_table
+    from sim.report.text import paired_table
+
+    runs_a, runs_b = _conversion_runs()
+    key = "contingent_conversion_rate"
+    summary_a = {"mean_contingent_conversion_rate": float(np.mean([r[key] for r in runs_a]))}
+    bs = [r[key] for r in runs_b if r[key] is not None]
+    summary_b = {"mean_contingent_conversion_rate": float(np.mean(bs))}
+    data = {
+        "seeds": list(range(16)),
+        "a": {"name": "sales_led", "summary": summary_a},
+        "b": {"name": "product_led", "summary": summary_b},
+        "paired": paired_table(runs_a, runs_b),
+    }
+    table = html.unescape(_compare_table(data))
+    row = re.search(r"<tr><td>'buy if you build X'[^<]*</td>(.*?)</tr>", table)
+    assert row is not None and "(7 of 16 seeds)" in row.group(0)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
+    a, b, diff = (int(c.strip().rstrip("%").removesuffix(" pp")) for c in cells[:3])
+    assert (a, b, diff) == (27, 38, -11) and a - b == diff

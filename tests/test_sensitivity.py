@@ -81,3 +81,24 @@ def test_cli_writes_ranked_indices(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "Plotly.newPlot" in (tmp_path / "sensitivity.html").read_text()
     points = pd.read_csv(tmp_path / "sensitivity_points.csv")
     assert len(points) == 8 and points["survival_rate"].between(0, 1).all()
+
+
+def test_morris_mu_star_is_a_change_per_whole_range_and_the_cli_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SALib divides each Morris step's change by the step (2/3 of the range at 4 levels), so
+    y = 0.3 x reads mu* 0.3 although every step moves y by 0.2; the printed table says that
+    mu* is per full range (MODEL.md read it as the change over a 2/3-range step: 1.5x too big)."""
+    problem = {"num_vars": 2, "names": ["linear", "none"], "bounds": [[0.0, 1.0]] * 2}
+    x = sample("morris", problem, 8)
+    table = analyze("morris", problem, x, 0.3 * x[:, 0])
+    assert table["mu_star"].iloc[0] == pytest.approx(0.3)
+    steps = np.abs(np.diff(0.3 * x[:, 0].reshape(8, 3), axis=1))  # within each trajectory
+    assert steps[steps > 0] == pytest.approx(0.2)
+    levers = "company.initial_cash,policy.feedback_meetings"
+    argv = ["sensitivity", "sales_led", "--method", "morris", "--levers", levers, "--size", "1"]
+    argv += ["--seeds", "1", "--months", "12", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "per full range of a lever" in out and "2/3 of mu_star" in out
+    assert "per full range of a lever" in (tmp_path / "sensitivity.html").read_text()

@@ -917,19 +917,26 @@ def render_ensemble_text(summary: EnsembleDebrief) -> str:
         if summary.median_month_of_death is not None
         else ""
     )
-    out = [
-        (
-            f"{summary.runs} runs: {summary.deaths} died{when}, {alive} survived; the death spiral "
-            f"took hold "
-            f"in {summary.spirals}."
-        )
-    ]
+    head = f"{summary.runs} runs: {summary.deaths} died{when}, {alive} survived"
+    out = [f"{head}; {spiral_count_text(summary)}."]
     if not summary.deaths:
         return out[0]
     out.append(f"Most common causes among the {summary.deaths} that died:")
     for cause in summary.causes:
         out.append(f"  {cause.count:>4}  ({cause.share:4.0%})  {cause.label}")
     return "\n".join(out)
+
+
+def spiral_count_text(summary: EnsembleDebrief) -> str:
+    """In how many runs the death spiral took hold, split into deaths and survivors: the count
+    is over every run, while the causes listed after it are over the deaths only (sales-led,
+    seeds 0-15: 2 spirals, one in a company that survived, so the causes read 1 of 10)."""
+    if not summary.spirals:
+        return "the death spiral took hold in none"
+    died = next((c.count for c in summary.causes if c.cause == "spiral"), 0)
+    survived = summary.spirals - died
+    split = f"{died} that died, {survived} that survived"
+    return f"the death spiral took hold in {summary.spirals} of the {summary.runs} ({split})"
 
 
 # ============================================================================================

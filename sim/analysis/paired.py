@@ -132,3 +132,21 @@ def paired_metric(
     if key is None:
         return None
     return paired_difference([r.get(key) for r in runs_a], [r.get(key) for r in runs_b])
+
+
+def paired_sides(
+    metric: str, runs_a: Sequence[dict], runs_b: Sequence[dict]
+) -> tuple[int, float | None, float | None] | None:
+    """The seeds a paired difference of ``metric`` is over, and each side's value on just those
+    seeds (the mean; for ``PAIRED_MEDIANS`` the median): A less B of these two is the paired
+    difference. A rate some runs lack (contingent conversion: only runs with such deals) pairs
+    fewer seeds than each side has, so these, not the sides' own means, are what its difference
+    compares. None for a metric without a per-run counterpart."""
+    key = PAIRED_MEDIANS.get(metric) or PAIRED_METRICS.get(metric)
+    if key is None:
+        return None
+    xs, ys = _pairs([r.get(key) for r in runs_a], [r.get(key) for r in runs_b])
+    if xs.size == 0:
+        return 0, None, None
+    stat = np.median if metric in PAIRED_MEDIANS else np.mean
+    return int(xs.size), float(stat(xs)), float(stat(ys))

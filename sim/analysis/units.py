@@ -97,8 +97,9 @@ def signed_money(value: float | None, missing: str = MISSING) -> str:
 
 
 def signed_points(value: float | None, missing: str = MISSING) -> str:
-    """A difference of shares in percentage points: +12 pp."""
-    return missing if value is None else f"{100 * value:+.0f} pp"
+    """A difference of shares in percentage points, half rounded away from zero as ``percent``
+    rounds: +12 pp, and 2 of 16 against none +13 pp, as 13% less 0% (format() said +12 pp)."""
+    return missing if value is None else f"{half_up(100 * value) + 0.0:+.0f} pp"
 
 
 def signed_months(value: float | None, missing: str = MISSING) -> str:

@@ -7,6 +7,7 @@ HTML page (plotly.js inline: it opens offline, from a file, on a projector lapto
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,8 @@ from sim.report.charts import BAND_OPACITY, FONT_FAMILY, GRID, LINE_WIDTH, SIDE_
 LINE = SIDE_COLORS["A"]
 TIPPING_LEVEL = 0.5  # the contour drawn on a tipping-point map: survival of one in two
 HEIGHT = 520
+NOTE_WIDTH = 110  # characters per line of a note under a chart (plotly does not wrap text)
+NOTE_LINE_PX = 18  # height of one line of such a note (pixels)
 
 
 METRIC_LABELS: dict[str, str] = {
@@ -175,9 +178,15 @@ def sweep_map(
 
 
 def indices_chart(
-    table: pd.DataFrame, value: str, conf: str, title: str, label: str = "lever"
+    table: pd.DataFrame,
+    value: str,
+    conf: str,
+    title: str,
+    label: str = "lever",
+    note: str | None = None,
 ) -> go.Figure:
-    """Horizontal bars of an index with its confidence half-width, largest on top."""
+    """Horizontal bars of an index with its confidence half-width, largest on top; ``note``
+    (how to read the index, its unit) goes under the chart."""
     data = table.sort_values(value)
     fig = go.Figure(
         go.Bar(
@@ -190,6 +199,23 @@ def indices_chart(
     )
     fig = _layout(fig, title, value, "")
     fig.update_layout(height=max(320, 40 * len(data) + 140))
+    if note:
+        lines = textwrap.wrap(note, NOTE_WIDTH)
+        extra = NOTE_LINE_PX * len(lines) + NOTE_LINE_PX
+        fig.update_layout(height=fig.layout.height + extra, margin={"b": 60 + extra})
+        fig.add_annotation(
+            text="<br>".join(lines),
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=0,
+            yshift=-60,
+            showarrow=False,
+            align="left",
+            xanchor="left",
+            yanchor="top",
+            font={"size": 12},
+        )
     return fig
 
 

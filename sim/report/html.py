@@ -35,9 +35,23 @@ from typing import Any
 import plotly.io as pio
 from plotly.offline import get_plotlyjs
 
-from sim.analysis.debrief import CAUSES, Debrief, EnsembleDebrief, explain_run
+from sim.analysis.debrief import (
+    CAUSES,
+    Debrief,
+    EnsembleDebrief,
+    explain_run,
+    spiral_count_text,
+)
 from sim.analysis.paired import PAIRED_METRICS
-from sim.analysis.units import is_number, money_short, month, number, percent, yes_no
+from sim.analysis.units import (
+    is_number,
+    money_short,
+    month,
+    number,
+    percent,
+    signed_points,
+    yes_no,
+)
 from sim.config import Scenario, dotted_items
 from sim.experiment.levers import BY_KEY, NO_CAP, WORKSHOP_KEYS
 from sim.report.charts import (
@@ -57,6 +71,7 @@ from sim.report.text import (
     RUN_ROWS,
     compare_cells,
     difference,
+    subset_note,
     to_json,
 )
 
@@ -548,6 +563,7 @@ def _compare_table(data: Mapping[str, Any]) -> str:
     """A, B, A-B and the paired interval, from ``sim compare --json``'s numbers."""
     sa, sb = data["a"]["summary"], data["b"]["summary"]
     paired = data.get("paired", {})
+    seeds = len(data["seeds"]) if "seeds" in data else None
     rows = []
     for label, key, kind in COMPARE_ROWS:
         if key.endswith("_usd"):  # the report's short money ($1.46M), as its other tables
@@ -563,16 +579,7 @@ def _compare_table(data: Mapping[str, Any]) -> str:
             continue
         if metric not in sa or metric not in sb:
             continue
-        fmt = _metric_format(metric)
-        rows.append(
-            [
-                PAIRED_LABELS.get(metric, metric_label(metric)),
-                fmt(sa.get(metric)),
-                fmt(sb.get(metric)),
-                _interval(paired.get(metric), metric, mean_only=True),
-                _interval(paired.get(metric), metric),
-            ]
-        )
+        rows.append(_paired_row(metric, paired[metric], sa, sb, seeds))
     headers = [
         "",
         f"A: {data['a']['name']}",
@@ -581,6 +588,28 @@ def _compare_table(data: Mapping[str, Any]) -> str:
         "paired 95% interval",
     ]
     return _table(headers, rows, "kpis")
+
+
+def _paired_row(
+    metric: str,
+    value: Mapping[str, Any],
+    sa: Mapping[str, Any],
+    sb: Mapping[str, Any],
+    seeds: int | None,
+) -> list[str]:
+    """A paired metric's row: A, B, their paired difference and its interval. A metric only some
+    runs have (contingent conversion) pairs fewer seeds than were run: A and B are then its
+    values on those seeds, so that the row adds up, and the label says how many."""
+    fmt = _metric_format(metric)
+    note = subset_note(value, seeds)
+    a, b = (value.get("a"), value.get("b")) if note else (sa.get(metric), sb.get(metric))
+    return [
+        PAIRED_LABELS.get(metric, metric_label(metric)) + note,
+        fmt(a),
+        fmt(b),
+        _interval(value, metric, mean_only=True),
+        _interval(value, metric),
+    ]
 
 
 PAIRED_LABELS: dict[str, str] = {
@@ -616,9 +645,7 @@ def _interval(value: Mapping[str, float] | None, metric: str, mean_only: bool = 
     if metric.endswith("_usd"):
         fmt = _signed_money
     elif metric.endswith(("_rate", "_share", "_fit")):  # a margin reads as a ratio, not points
-
-        def fmt(v: float) -> str:
-            return f"{100 * v:+.0f} pp"
+        fmt = signed_points
     else:
 
         def fmt(v: float) -> str:
@@ -658,8 +685,8 @@ def _causes_table(sides: Sequence[Side]) -> str:
             else ""
         )
         intro.append(
-            f"{side.scenario.name}: {d.deaths} of {d.runs} companies died{when}; the death spiral "
-            f"took hold in {d.spirals}."
+            f"{side.scenario.name}: {d.deaths} of {d.runs} companies died{when}; "
+            f"{spiral_count_text(d)}."
         )
     if not any(d.deaths for d in debriefs if d is not None):
         return _p(" ".join(intro) + " No company died, so there is nothing to explain.")

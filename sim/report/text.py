@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sim.analysis.paired import PAIRED_MEDIANS, PAIRED_METRICS, paired_metric
+from sim.analysis.paired import PAIRED_MEDIANS, PAIRED_METRICS, paired_metric, paired_sides
 from sim.analysis.units import (
     MISSING,
     half_up,
@@ -95,14 +95,19 @@ def paired_table(
     """The paired A-B difference (``mean``, ``low``, ``high``: a 95% t interval over the seeds)
     of every ensemble metric that has a per-run counterpart (``PAIRED_METRICS``), and of the
     medians in ``PAIRED_MEDIANS`` (``mean`` is then the difference of the medians, the interval a
-    paired bootstrap); None where fewer than two seeds have both values. ``runs_a`` /
-    ``runs_b``: the two sides' run summaries, the same seeds in the same order."""
+    paired bootstrap); None where fewer than two seeds have both values. ``seeds`` is how many
+    seeds have both values, ``a`` and ``b`` each side's mean (median) on those seeds, so that
+    ``a - b`` is ``mean``. ``runs_a`` / ``runs_b``: the two sides' run summaries, the same seeds
+    in the same order."""
     out: dict[str, dict[str, float] | None] = {}
     for metric in (*PAIRED_METRICS, *PAIRED_MEDIANS):
         value = paired_metric(metric, list(runs_a), list(runs_b))
-        out[metric] = (
-            None if value is None else dict(zip(("mean", "low", "high"), value, strict=True))
-        )
+        sides = paired_sides(metric, list(runs_a), list(runs_b))
+        if value is None or sides is None:
+            out[metric] = None
+            continue
+        out[metric] = dict(zip(("mean", "low", "high"), value, strict=True))
+        out[metric] |= dict(zip(("seeds", "a", "b"), sides, strict=True))
     return out
 
 
@@ -153,8 +158,11 @@ medians read -5.50 against -0.22: a few product-led runs with almost no revenue 
 mean)."""
 
 
-def paired_rows(paired: dict[str, dict[str, float] | None]) -> list[list[str]]:
-    """Rows ``[label, A - B, 95% interval]`` for the metrics that have a paired value."""
+def paired_rows(
+    paired: dict[str, dict[str, float] | None], seeds: int | None = None
+) -> list[list[str]]:
+    """Rows ``[label, A - B, 95% interval]`` for the metrics that have a paired value; a row
+    over fewer than all ``seeds`` (a rate only some runs have) says over how many."""
     rows = [["", "A - B", "95% interval"]]
     for label, key, fmt, bounds in PAIRED_ROWS:
         value = paired.get(key)
@@ -163,8 +171,18 @@ def paired_rows(paired: dict[str, dict[str, float] | None]) -> list[list[str]]:
         low, high = value["low"], value["high"]
         if bounds is not None:
             low, high = max(low, bounds[0]), min(high, bounds[1])
+        label += subset_note(value, seeds)
         rows.append([label, fmt(value["mean"]), f"{fmt(low)} ... {fmt(high)}"])
     return rows
+
+
+def subset_note(value: Mapping[str, Any], seeds: int | None) -> str:
+    """`` (7 of 16 seeds)`` when a paired difference is over fewer seeds than were run (the
+    seeds where both sides have the value), else nothing."""
+    paired_seeds = value.get("seeds")
+    if seeds is None or paired_seeds is None or paired_seeds >= seeds:
+        return ""
+    return f" ({paired_seeds} of {seeds} seeds)"
 
 
 def compare_data(

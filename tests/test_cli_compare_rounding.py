@@ -11,7 +11,7 @@ import pytest
 
 from sim.analysis.units import month, shown_pair, signed_months
 from sim.cli.entry import EXIT_OK, main
-from sim.report.text import COMPARE_ROWS, compare_rows
+from sim.report.text import COMPARE_ROWS, compare_cells, compare_rows
 
 NUMBER = re.compile(r"^([+-]?)\$?([\d,]+(?:\.\d+)?)(%| pp)?")
 
@@ -44,6 +44,8 @@ def summary(**values: float | None) -> dict[str, float | None]:
 
 # The QA pass's numbers: contingent_deals_a vs _b, 48 seeds.
 SIDE_A = summary(
+    runs=48,
+    pmf_rate=20 / 48,
     survival_rate=8 / 48,
     loop_attributable_rate=4 / 48,
     median_month_of_death=50.0,
@@ -54,6 +56,8 @@ SIDE_A = summary(
     mean_profit_margin=-9.30978729924331,
 )
 SIDE_B = summary(
+    runs=48,
+    pmf_rate=30 / 48,
     survival_rate=31 / 48,
     loop_attributable_rate=8 / 48,
     median_month_of_death=22.0,
@@ -69,7 +73,8 @@ def test_every_row_adds_up_on_the_qa_numbers() -> None:
     rows = compare_rows(SIDE_A, SIDE_B)
     assert_rows_add_up(rows)
     by_label = {row[0]: row[1:] for row in rows}
-    assert by_label["median PMF month"] == ["25", "32.5", "-7.5"]
+    assert by_label["median PMF month"] == ["25 (20 reached it)", "32.5 (30 reached it)", "-"]
+    assert by_label["median month of death"] == ["50 (40 died)", "22 (17 died)", "-"]
     assert by_label["median peak monthly burn"] == ["$275,405", "$270,342", "+$5,063"]
     # 8% and 17% would not add up to the rounded -8 pp: one decimal then
     assert by_label["died through the pressure loop (95% CI)"][2] == "-8.4 pp"
@@ -81,7 +86,17 @@ def test_every_row_adds_up_on_the_qa_numbers() -> None:
 
 def test_a_side_without_a_value_has_no_difference() -> None:
     rows = {row[0]: row[1:] for row in compare_rows(SIDE_A, {**SIDE_B, "median_pmf_month": None})}
-    assert rows["median PMF month"] == ["25", "-", "-"]
+    assert rows["median PMF month"] == ["25 (20 reached it)", "-", "-"]
+
+
+def test_medians_over_different_runs_are_not_subtracted() -> None:
+    """A median month of death is over each side's deaths only (21 sales-led against 6
+    product-led on seeds 0-31): each side says how many, and the row has no A - B, which read
+    +25.5 as if sales-led companies lived longer."""
+    a = summary(runs=32, survival_rate=11 / 32, median_month_of_death=49.0)
+    b = summary(runs=32, survival_rate=26 / 32, median_month_of_death=23.5)
+    rows = {row[0]: row[1:] for row in compare_rows(a, b)}
+    assert rows["median month of death"] == ["49 (21 died)", "23.5 (6 died)", "-"]
 
 
 @pytest.mark.parametrize(
@@ -89,8 +104,7 @@ def test_a_side_without_a_value_has_no_difference() -> None:
     [(25.0, 32.5), (32.5, 25.0), (12.5, 12.5), (0.5, 1.5), (22.0, 50.0), (40.5, 3.5)],
 )
 def test_months_add_up_and_keep_the_half(a: float, b: float) -> None:
-    rows = compare_rows({"median_pmf_month": a}, {"median_pmf_month": b})
-    _, shown_a, shown_b, diff = next(r for r in rows if r[0] == "median PMF month")
+    shown_a, shown_b, diff = compare_cells({"m": a}, {"m": b}, "m", "month")
     assert Decimal(shown_a) - Decimal(shown_b) == Decimal(diff)
     assert Decimal(diff) == Decimal(str(a - b))  # halves are exact: nothing is lost
 

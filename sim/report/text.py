@@ -213,6 +213,27 @@ def compare_rows(sa: dict[str, Any], sb: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+MEDIAN_OVER: dict[str, tuple[str, bool, str]] = {
+    "median_month_of_death": ("survival_rate", True, "died"),
+    "median_pmf_month": ("pmf_rate", False, "reached it"),
+}
+"""Medians taken over only some of a side's runs (``month_of`` rows): the rate that says which
+(its complement when the flag is set) and the words for them. Each side shows how many runs its
+median is over, and the row has no A - B: two medians over different companies (21 sales-led
+deaths against 6 product-led ones) are not a difference of anything; "+25.5" read as sales-led
+companies living longer (as the dashboard's cards, which never subtract them)."""
+
+
+def _median_over(summary: dict[str, Any], key: str) -> str:
+    """`` (21 died)``: how many of the side's runs a ``MEDIAN_OVER`` median is over."""
+    rate_key, complement, words = MEDIAN_OVER[key]
+    runs, rate = summary.get("runs"), summary.get(rate_key)
+    if not is_number(runs) or not is_number(rate):
+        return ""
+    share = 1.0 - float(rate) if complement else float(rate)
+    return f" ({round(share * float(runs))} {words})"
+
+
 def compare_cells(sa: dict[str, Any], sb: dict[str, Any], key: str, kind: str) -> list[str]:
     """A, B and A - B of one summary number, formatted by ``kind`` (``COMPARE_KINDS``) so that
     the printed A - B is the printed A less the printed B: both sides are rounded first and the
@@ -221,6 +242,12 @@ def compare_cells(sa: dict[str, Any], sb: dict[str, Any], key: str, kind: str) -
     are whole or to one decimal (a median can be 32.5); money is whole dollars; ratios have two
     decimals. A side without a value shows ``-``, and so does the difference."""
     a, b = sa.get(key), sb.get(key)
+    if kind == "month_of":
+        return [
+            month(a) + _median_over(sa, key) if is_number(a) else MISSING,
+            month(b) + _median_over(sb, key) if is_number(b) else MISSING,
+            MISSING,
+        ]
     if difference(a, b) is None:
         single = COMPARE_KINDS[kind]
         return [cell(sa, key, single), cell(sb, key, single), MISSING]
@@ -260,6 +287,7 @@ def _ratio(value: Any) -> str:
 COMPARE_KINDS: dict[str, Formatter] = {
     "percent": percent,
     "month": month,
+    "month_of": month,
     "money": money,
     "ratio": _ratio,
 }
@@ -318,8 +346,8 @@ COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("death spiral signature (95% CI)", "spiral_rate", "percent"),
     ("died through the pressure loop (95% CI)", "loop_attributable_rate", "percent"),
     ("reached PMF (95% CI)", "pmf_rate", "percent"),
-    ("median month of death", "median_month_of_death", "month"),
-    ("median PMF month", "median_pmf_month", "month"),
+    ("median month of death", "median_month_of_death", "month_of"),
+    ("median PMF month", "median_pmf_month", "month_of"),
     ("median final ARR", "median_final_arr_usd", "money"),
     ("median cumulative revenue", "median_cumulative_revenue_usd", "money"),
     ("median profit", "median_profit_usd", "money"),

@@ -86,3 +86,13 @@ def test_cli_robustness_writes_its_report(
     assert json.loads((tmp_path / "robustness.json").read_text())["worlds"] == 2
     assert "Plotly.newPlot" in (tmp_path / "robustness.html").read_text()
     assert main(["robustness", "nonexistent.yaml", "--worlds", "2"]) == 2
+
+
+def test_the_headline_counts_worlds_so_the_shares_add_up() -> None:
+    """7 of 8 worlds and 1 of 8 printed as 88% and 13% added up to 101%: counts instead."""
+    from sim.cli.robustness import _worlds
+
+    summary = {"worlds": 8, "share_a_survives_more": 7 / 8, "share_b_survives_more": 1 / 8}
+    assert (
+        _worlds(summary, "share_a_survives_more") + _worlds(summary, "share_b_survives_more") == 8
+    )

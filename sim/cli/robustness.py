@@ -42,6 +42,12 @@ OUT_NAMES = [
 ]
 
 
+def _worlds(summary: dict, key: str) -> int:
+    """A share of worlds as the count it is (7 of 8 and 1 of 8 read 88% and 13% as percentages,
+    which add up to 101)."""
+    return round(summary[key] * summary["worlds"])
+
+
 def add_parser(sub: SubParsers) -> None:
     """Register `sim robustness`."""
     p = sub.add_parser(
@@ -93,8 +99,8 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         f"months on average (95% CI {s['mean_months_alive_diff_ci_low']:+.1f} to "
         f"{s['mean_months_alive_diff_ci_high']:+.1f}; median {s['median_months_alive_diff']:+.1f})"
         f"; survival {percent(s['a_mean_survival_rate'])} vs {percent(s['b_mean_survival_rate'])}"
-        f", higher for {a.name} in {percent(s['share_a_survives_more'])} of worlds, for {b.name} "
-        f"in {percent(s['share_b_survives_more'])}"
+        f", higher for {a.name} in {_worlds(s, 'share_a_survives_more')} of {s['worlds']} "
+        f"worlds, for {b.name} in {_worlds(s, 'share_b_survives_more')}"
     )
     figures = [
         paired_histogram(

@@ -371,3 +371,14 @@ def test_an_absolute_claim_can_be_a_known_gap_too() -> None:
         parse_expectations([{"check": "pmf_rate < 0.2", "gapp": "x"}], "f.yaml")
     with pytest.raises(ScenarioError, match="expect\\[0\\]: check: unknown metric"):
         parse_expectations([{"check": "pmf_rat < 0.2", "gap": "x"}], "f.yaml")
+
+
+def test_a_rate_gets_a_third_decimal_when_two_would_misread() -> None:
+    """10 fewer of 128 survive: two decimals printed a failing "diff < -0.08" as "measured
+    -0.08"; three say -0.078. Rates that two decimals hold exactly keep two."""
+    from sim.experiment.expectations import _fmt
+
+    assert _fmt("survival_rate", -10 / 128) == "-0.078"
+    assert _fmt("survival_rate", 48 / 128) == "0.375"
+    assert _fmt("survival_rate", 6 / 50) == "0.12"
+    assert _fmt("survival_rate", 0.8) == "0.80"

@@ -102,3 +102,17 @@ def test_morris_mu_star_is_a_change_per_whole_range_and_the_cli_says_so(
     out = capsys.readouterr().out
     assert "per full range of a lever" in out and "2/3 of mu_star" in out
     assert "per full range of a lever" in (tmp_path / "sensitivity.html").read_text()
+
+
+def test_an_index_that_cannot_be_negative_draws_no_interval_below_zero() -> None:
+    """SALib's mu* interval is symmetric: a mu* of 0.05 +- 0.2 drew a bar to -0.15."""
+    import pandas as pd
+
+    from sim.report.explore import indices_chart
+
+    table = pd.DataFrame({"lever": ["a", "b"], "mu_star": [0.05, 0.6], "mu_star_conf": [0.2, 0.1]})
+    bar = indices_chart(table, "mu_star", "mu_star_conf", "t", floor=0.0).data[0]
+    lows = [x - m for x, m in zip(bar.x, bar.error_x.arrayminus, strict=True)]
+    assert min(lows) == pytest.approx(0.0) and list(bar.error_x.array) == [0.2, 0.1]
+    free = indices_chart(table, "mu_star", "mu_star_conf", "t").data[0]
+    assert list(free.error_x.arrayminus) == [0.2, 0.1]  # S1 can be negative: no floor

@@ -119,7 +119,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         f"points x {len(seeds)} seeds; bars: {main} with 95% interval)"
     )
     reading = INDEX_READING[args.method].format(metric=args.metric)
-    figures = [indices_chart(result.indices, main, conf, title, note=reading)]
+    figures = [indices_chart(result.indices, main, conf, title, note=reading, floor=0.0)]
     if args.method == "sobol":
         figures.append(indices_chart(result.indices, "S1", "S1_conf", "first-order S1"))
     files = table_files("sensitivity", result.indices, html_page(figures, title))

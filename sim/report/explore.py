@@ -184,17 +184,21 @@ def indices_chart(
     title: str,
     label: str = "lever",
     note: str | None = None,
+    floor: float | None = None,
 ) -> go.Figure:
     """Horizontal bars of an index with its confidence half-width, largest on top; ``note``
-    (how to read the index, its unit) goes under the chart."""
+    (how to read the index, its unit) goes under the chart. ``floor``: the lowest value the index
+    can take (0 for Morris mu* and Sobol' ST); the interval is drawn no lower (SALib's is
+    symmetric, so a small mu* drew a bar below zero)."""
     data = table.sort_values(value)
+    minus = data[conf] if floor is None else np.minimum(data[conf], data[value] - floor).clip(0)
     fig = go.Figure(
         go.Bar(
             x=data[value],
             y=data[label],
             orientation="h",
             marker={"color": LINE},
-            error_x={"type": "data", "array": data[conf], "visible": True},
+            error_x={"type": "data", "array": data[conf], "arrayminus": minus, "visible": True},
         )
     )
     fig = _layout(fig, title, value, "")

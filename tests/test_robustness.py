@@ -71,7 +71,7 @@ def test_cli_robustness_writes_its_report(
     argv = [
         "robustness",
         "--worlds",
-        "2",
+        "3",
         "--seeds",
         "2",
         "--months",
@@ -82,10 +82,20 @@ def test_cli_robustness_writes_its_report(
     ]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["worlds"] == 2 and len(report["drivers"]) == len(UNCERTAINTIES)
-    assert json.loads((tmp_path / "robustness.json").read_text())["worlds"] == 2
+    assert report["worlds"] == 3 and len(report["drivers"]) == len(UNCERTAINTIES)
+    assert json.loads((tmp_path / "robustness.json").read_text())["worlds"] == 3
     assert "Plotly.newPlot" in (tmp_path / "robustness.html").read_text()
-    assert main(["robustness", "nonexistent.yaml", "--worlds", "2"]) == 2
+    assert main(["robustness", "nonexistent.yaml", "--worlds", "3"]) == 2
+
+
+@pytest.mark.parametrize("worlds", ["0", "1", "2", "x"])
+def test_too_few_worlds_is_one_line_and_exit_2(
+    worlds: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One world printed +nan for every driver's rank correlation."""
+    assert main(["robustness", "--worlds", worlds]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "3 or more" in err
 
 
 def test_the_headline_counts_worlds_so_the_shares_add_up() -> None:

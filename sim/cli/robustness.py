@@ -42,6 +42,26 @@ OUT_NAMES = [
 ]
 
 
+MIN_WORLDS = 3
+"""Fewest worlds a run may ask for: Spearman's rho of a driver needs at least three (with one
+world every driver printed +nan)."""
+
+
+def world_count(text: str) -> int:
+    """argparse type: worlds in the hypercube, at least ``MIN_WORLDS``."""
+    try:
+        value = positive_int(text)
+    except argparse.ArgumentTypeError:
+        value = 0
+    if value < MIN_WORLDS:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of worlds, {MIN_WORLDS} or more (a driver's rank correlation "
+            f"needs them), "
+            f"got '{text}'"
+        )
+    return value
+
+
 def _worlds(summary: dict, key: str) -> int:
     """A share of worlds as the count it is (7 of 8 and 1 of 8 read 88% and 13% as percentages,
     which add up to 101)."""
@@ -71,7 +91,7 @@ def add_parser(sub: SubParsers) -> None:
     )
     p.add_argument(
         "--worlds",
-        type=positive_int,
+        type=world_count,
         default=DEFAULT_WORLDS,
         metavar="N",
         help=f"worlds in the hypercube (default: {DEFAULT_WORLDS})",

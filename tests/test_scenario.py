@@ -623,3 +623,9 @@ def test_numbers_are_numbers_but_bools_and_strings_are_not() -> None:
         with pytest.raises(ScenarioError, match=key.split(".")[-1]):
             base.with_overrides({key: value})
     assert loads("company: {initial_cash: 1e9}").company.initial_cash == 1e9
+
+
+def test_a_lever_set_without_its_section_is_pointed_to_it() -> None:
+    """``--set leapfrog_prob=0.1`` names the dotted key it meant."""
+    with pytest.raises(ScenarioError, match=r"did you mean 'market\.leapfrog_prob'"):
+        preset("sales_led").with_overrides({"leapfrog_prob": 0.1})

@@ -55,6 +55,8 @@ def test_latin_hypercube_stays_in_range_and_covers_each_stratum() -> None:
         ("sales.contingent_acceptance=0:x:3", ["STOP must be a number"]),
         ("sales.contingent_acceptance=0.5:0.5:3", ["nothing to sweep"]),
         ("sales.targeting=0:1:3", ["not a numeric lever"]),
+        ("market=0:1:3", ["a group of settings", "e.g. market."]),
+        ("contingent_acceptance=0:1:3", ["did you mean 'sales.contingent_acceptance'"]),
         ("sales.contingent_acceptance", ["expected KEY=START:STOP:N"]),
         ("sales.contingent_acceptance=0:1", ["a grid needs START:STOP:N"]),
     ],

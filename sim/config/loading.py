@@ -7,6 +7,7 @@ Every error is a ScenarioError whose text is one line naming the source, the key
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import stat
 from collections.abc import Mapping
@@ -36,11 +37,23 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
             )
         node = node[part]
     if not isinstance(node, dict) or parts[-1] not in node:
-        raise ScenarioError(
-            f"--set {key}: unknown key "
-            f"'{key}'{did_you_mean(parts[-1], node if isinstance(node, dict) else ())}"
-        )
+        known = node if isinstance(node, dict) else ()
+        hint = did_you_mean(parts[-1], known)
+        if not hint and len(parts) == 1:  # a lever named without its section
+            hint = did_you_mean(key, _dotted_levers(data, key))
+        raise ScenarioError(f"--set {key}: unknown key '{key}'{hint}")
     node[parts[-1]] = value
+
+
+def _dotted_levers(data: dict[str, Any], name: str) -> dict[str, None]:
+    """Every ``section.lever`` whose lever's name is close to ``name``, keyed by the lever's own
+    name first (so ``did_you_mean`` can match it) and read back as the dotted key."""
+    found: dict[str, None] = {}
+    for section, levers in data.items():
+        if isinstance(levers, dict):
+            for lever in difflib.get_close_matches(name, [str(k) for k in levers], n=1):
+                found[f"{section}.{lever}"] = None
+    return found
 
 
 def _field_names(loc: tuple[Any, ...]) -> list[str]:

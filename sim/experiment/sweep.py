@@ -65,7 +65,18 @@ def parse_vary(text: str, base: Scenario) -> Vary:
         )
     key = match["key"].strip()
     current = _current_value(base, key)
-    if isinstance(current, bool) or not isinstance(current, (int, float)):
+    if isinstance(current, (dict, list)):
+        example = next(
+            (f"{key}.{k}" for k, v in current.items() if _is_number(v))
+            if isinstance(current, dict)
+            else iter(()),
+            None,
+        )
+        raise ScenarioError(
+            f"--vary {key}: a group of settings, not one lever; name a number inside it"
+            + (f", e.g. {example}" if example else "")
+        )
+    if not _is_number(current):
         raise ScenarioError(
             f"--vary {key}: not a numeric lever (it is {current!r}); sweep a number"
         )
@@ -177,6 +188,10 @@ def run_sweep(
     rows = [{**point, **summaries[i]} for i, point in enumerate(points)]
     keys = list(points[0]) if points else []
     return SweepResult(base, keys, seed_list, pd.DataFrame(rows), counts)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _current_value(base: Scenario, key: str) -> Any:

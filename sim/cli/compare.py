@@ -89,6 +89,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     )
     print(render_table(compare_rows(ens_a.summary, ens_b.summary)))
     print(f"  {PROFIT_RATIO_NOTE}")
-    print("\nPaired A - B over the same seeds (the same world per seed), 95% t interval:")
+    print(
+        "\nPaired A - B over the same seeds (the same world per seed), 95% interval "
+        "(t; a bootstrap for the median):"
+    )
     print(render_table(paired_rows(paired, len(seeds))))
     return EXIT_OK

@@ -94,7 +94,7 @@ def paired_median_difference(
 
 
 # Ensemble metrics that are a mean or a rate of one run metric: their A-B difference has a paired
-# interval over the seeds (medians and percentiles have none).
+# t interval over the seeds (medians and percentiles have none, apart from ``PAIRED_MEDIANS``).
 PAIRED_METRICS: dict[str, str] = {
     "survival_rate": "survived",
     "spiral_rate": "spiral",

@@ -200,6 +200,14 @@ def test_kpis_compare_deaths_like_with_like():
     assert none.a == "0 of 32 died" and none.a_detail == "median month 46"
 
 
+def test_a_median_month_between_two_months_keeps_its_half():
+    """Six deaths in months 23-25 have median 23.5: the card said "median month 24" (format
+    rounds half to even: 24.5 would also read 24) where `sim compare` says 23.5."""
+    b = {"runs": 32, "survival_rate": 26 / 32, "median_month_of_death": 23.5}
+    card = {k.key: k for k in charts.kpis(b, b | {"median_month_of_death": 24.5})}["death"]
+    assert (card.a_detail, card.b_detail) == ("median month 23.5", "median month 24.5")
+
+
 def test_kpis_paired_intervals_from_run_summaries():
     """With both sides' run summaries (same seeds) the differences carry a paired interval."""
     rng = np.random.default_rng(3)

@@ -31,6 +31,7 @@ except ImportError:  # the CLI and the workers do not need it: only the charts d
 
 from sim.analysis.paired import paired_difference
 from sim.analysis.units import money_short, percent
+from sim.analysis.units import month as month_text
 from sim.experiment.lessons import COMPARE_CHARTS as LESSON_COMPARE_CHARTS
 
 SIDE_COLORS: dict[str, str] = {"A": "#0059B3", "B": "#D55E00"}
@@ -762,7 +763,7 @@ def kpis(
 
     def death_month(s: Mapping[str, Any]) -> str:
         m = s.get("median_month_of_death")
-        return "none died" if m is None else f"median month {m:.0f}"
+        return "none died" if m is None else f"median month {month_text(m)}"
 
     def loop_detail(s: Mapping[str, Any]) -> str:
         if loop_pending is not None:

@@ -138,13 +138,19 @@ def _sales_led_alive(overrides: dict, seeds: range) -> np.ndarray:
     )
 
 
+def _twelve_minus_six(at: dict, seeds: range, what: str) -> tuple[float, float, float]:
+    """Survival with 12 engineers less with 6, paired over ``seeds``, the rest as ``at``."""
+    mean, low, high = _paired_interval(
+        _sales_led_alive(at | {"company.initial_engineers": 12}, seeds),
+        _sales_led_alive(at | {"company.initial_engineers": 6}, seeds),
+    )
+    print(f"12 engineers - 6, {what}: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+    return mean, low, high
+
+
 def test_the_tipping_threshold_moves_up_with_engineering_slack() -> None:
     at = {"sales.contingent_acceptance": TIPPING_ACCEPTANCE}
-    mean, low, high = _paired_interval(
-        _sales_led_alive(at | {"company.initial_engineers": 12}, SLACK_SEEDS),
-        _sales_led_alive(at | {"company.initial_engineers": 6}, SLACK_SEEDS),
-    )
-    print(f"12 engineers - 6 at acceptance 0.2: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+    mean, low, _ = _twelve_minus_six(at, SLACK_SEEDS, "acceptance 0.2")
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0
 
 
@@ -167,11 +173,7 @@ def test_with_equal_cash_more_engineers_hold_off_the_drop() -> None:
         "sales.contingent_acceptance": EQUAL_CASH_ACCEPTANCE,
         "company.initial_cash": EQUAL_CASH_USD,
     }
-    mean, low, high = _paired_interval(
-        _sales_led_alive(at | {"company.initial_engineers": 12}, EQUAL_CASH_SEEDS),
-        _sales_led_alive(at | {"company.initial_engineers": 6}, EQUAL_CASH_SEEDS),
-    )
-    print(f"12 engineers - 6, both on $6M, acceptance 0.1: {mean:+.3f} [{low:+.3f}, {high:+.3f}]")
+    mean, low, _ = _twelve_minus_six(at, EQUAL_CASH_SEEDS, "both on $6M, acceptance 0.1")
     assert mean >= SLACK_SURVIVAL_GAIN and low > 0
 
 

@@ -55,9 +55,8 @@ def world_count(text: str) -> int:
         value = 0
     if value < MIN_WORLDS:
         raise argparse.ArgumentTypeError(
-            f"expected a whole number of worlds, {MIN_WORLDS} or more (a driver's rank correlation "
-            f"needs them), "
-            f"got '{text}'"
+            f"expected a whole number of worlds, {MIN_WORLDS} or more (a driver's rank "
+            f"correlation needs them), got '{text}'"
         )
     return value
 

@@ -46,8 +46,8 @@ def set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _dotted_levers(data: dict[str, Any], name: str) -> dict[str, None]:
-    """Every ``section.lever`` whose lever's name is close to ``name``, keyed by the lever's own
-    name first (so ``did_you_mean`` can match it) and read back as the dotted key."""
+    """``section.lever`` for the lever closest to ``name`` in each section (the choices a
+    ``did_you_mean`` hint picks from when a lever is named without its section)."""
     found: dict[str, None] = {}
     for section, levers in data.items():
         if isinstance(levers, dict):

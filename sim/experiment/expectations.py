@@ -495,16 +495,16 @@ def _fmt(metric: str, value: float | None) -> str:
     return f"{value:,.0f}" if abs(value) >= LARGE_NUMBER else f"{value:.3g}"
 
 
+RATE_EXACT = 5e-4
+"""How close two decimals must come to a rate for ``_rate`` to print two (half of 0.001)."""
+
+
 def _rate(value: float) -> str:
     """A rate to two decimals when that is exact to a tenth of a point (0.12 of 50 runs), else
     three: "-0.078" for 10 of 128, where two decimals printed a failing "diff < -0.08" as
     "measured -0.08", and "0.021: 0.375 vs 0.354" that read "0.02: 0.38 vs 0.35"."""
     two = f"{value:.2f}"
     return two if abs(float(two) - value) < RATE_EXACT else f"{value:.3f}"
-
-
-RATE_EXACT = 5e-4
-"""How close two decimals must come to a rate for ``_rate`` to print two (half of 0.001)."""
 
 
 def _fmt_ci(ci: tuple[float, float] | None) -> str:

@@ -66,12 +66,8 @@ def parse_vary(text: str, base: Scenario) -> Vary:
     key = match["key"].strip()
     current = _current_value(base, key)
     if isinstance(current, (dict, list)):
-        example = next(
-            (f"{key}.{k}" for k, v in current.items() if _is_number(v))
-            if isinstance(current, dict)
-            else iter(()),
-            None,
-        )
+        numbers = current.items() if isinstance(current, dict) else ()
+        example = next((f"{key}.{k}" for k, v in numbers if _is_number(v)), None)
         raise ScenarioError(
             f"--vary {key}: a group of settings, not one lever; name a number inside it"
             + (f", e.g. {example}" if example else "")
